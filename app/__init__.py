@@ -1,0 +1,1 @@
+"""Renewal Desk (更新デスク): ingest → store → retrieve → analyse → draft → serve."""

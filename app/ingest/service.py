@@ -1,0 +1,273 @@
+"""Ingestion: validate, chunk, embed and store a document atomically; delete it completely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from app.container import Container
+from app.errors import InvalidInput, StorageFailed, TooLarge
+from app.ingest.chunking import chunk_text
+from app.retrieve.bm25 import CatalogEntry
+from app.retrieve.hybrid import period_number
+from app.retrieve.vectorstore import Metadata
+from app.store import repository
+from app.store.models import DOCUMENT_KINDS, Chunk, Document
+
+log = logging.getLogger(__name__)
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
+
+
+@dataclass(frozen=True)
+class DocumentInput:
+    engagement_id: int
+    kind: str
+    date: dt.date
+    period: str | None
+    title: str
+    text: str
+    source_filename: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    document_id: int
+    created: bool
+    chunk_count: int
+
+
+def parse_date(value: str, *, label: str) -> dt.date:
+    """Parse YYYY-MM-DD (also accepts YYYY/MM/DD) with a Japanese error."""
+    try:
+        return dt.date.fromisoformat(value.strip().replace("/", "-"))
+    except ValueError as error:
+        raise InvalidInput(f"{label}は YYYY-MM-DD 形式で入力してください（入力値: {value!r}）。") from error
+
+
+def validate_period(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip().replace("/", "-")
+    if not PERIOD.match(value):
+        raise InvalidInput(f"対象期間は YYYY-MM 形式で入力してください（入力値: {value!r}）。")
+    return value
+
+
+def clean_text(text: str, *, max_chars: int) -> str:
+    """Unify line endings; the result is the original every offset refers to."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise InvalidInput("本文が空です。報告書のテキストを貼り付けてください。")
+    if len(text) > max_chars:
+        raise TooLarge(f"本文が長すぎます（{len(text):,}文字。上限は{max_chars:,}文字です）。")
+    return text
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def ingest_document(*, container: Container, data: DocumentInput) -> IngestResult:
+    """Store row + chunks + vectors + BM25 entries, or nothing; the same text twice is stored once."""
+    settings = container.settings
+    if data.kind not in DOCUMENT_KINDS:
+        raise InvalidInput(f"文書の種類が不正です: {data.kind!r}（{', '.join(DOCUMENT_KINDS)}）")
+    period = validate_period(data.period)
+    text = clean_text(data.text, max_chars=settings.max_text_chars)
+    title = data.title.strip() or f"{period or data.date.isoformat()} {KIND_LABELS[data.kind]}"
+    digest = content_hash(text)
+
+    with container.session_factory() as session:
+        engagement = repository.get_engagement(session, data.engagement_id)
+        existing = repository.find_document_by_hash(
+            session, engagement_id=engagement.id, content_hash=digest
+        )
+        if existing is not None:
+            return IngestResult(existing.id, created=False, chunk_count=len(existing.chunks))
+
+    spans = chunk_text(text)
+    chunk_texts = [span.text(text) for span in spans]
+    token_lists = [container.tokenizer.tokenize(chunk) for chunk in chunk_texts]
+    # Embed before opening the write transaction: it is the slow step.
+    vectors = container.embeddings.embed_documents(chunk_texts)
+
+    vector_ids: list[str] = []
+    with container.session_factory() as session:
+        document = Document(
+            engagement_id=data.engagement_id,
+            kind=data.kind,
+            date=data.date,
+            period=period,
+            title=title[:300],
+            text=text,
+            source_filename=data.source_filename,
+            content_hash=digest,
+            external_id=data.external_id,
+        )
+        session.add(document)
+        try:
+            session.flush()
+        except IntegrityError:  # the same text arrived concurrently
+            session.rollback()
+            return _existing(container, data.engagement_id, digest)
+        vector_ids = [f"doc{document.id}-{digest[:12]}-{ordinal}" for ordinal in range(len(spans))]
+        chunks = [
+            Chunk(
+                document_id=document.id,
+                ordinal=ordinal,
+                start=span.start,
+                end=span.end,
+                prefix=span.prefix,
+                tokens=" ".join(tokens),
+                vector_id=vector_id,
+            )
+            for ordinal, (span, tokens, vector_id) in enumerate(
+                zip(spans, token_lists, vector_ids, strict=True)
+            )
+        ]
+        session.add_all(chunks)
+        metadata: Metadata = {
+            "document_id": document.id,
+            "engagement_id": data.engagement_id,
+            "kind": data.kind,
+            "period": period_number(period),
+        }
+        try:
+            session.flush()
+            container.vector_store.add(
+                ids=vector_ids,
+                texts=chunk_texts,
+                embeddings=vectors,
+                metadatas=[{**metadata, "start": s.start, "end": s.end} for s in spans],
+            )
+            session.commit()
+        except Exception as error:
+            session.rollback()
+            _forget_vectors(container, vector_ids)
+            if isinstance(error, IntegrityError):
+                return _existing(container, data.engagement_id, digest)
+            log.exception("ingest failed; nothing was kept")
+            raise StorageFailed("文書の保存に失敗しました。何も保存されていません。もう一度お試しください。") from error
+        document_id = document.id
+
+    container.catalog.add(
+        [
+            CatalogEntry(
+                vector_id=vector_id,
+                document_id=document_id,
+                engagement_id=data.engagement_id,
+                kind=data.kind,
+                period=period,
+                start=span.start,
+                end=span.end,
+                quote=text[span.start : span.end],
+                tokens=tuple(tokens),
+            )
+            for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
+        ]
+    )
+    return IngestResult(document_id, created=True, chunk_count=len(spans))
+
+
+def _existing(container: Container, engagement_id: int, digest: str) -> IngestResult:
+    with container.session_factory() as session:
+        existing = repository.find_document_by_hash(
+            session, engagement_id=engagement_id, content_hash=digest
+        )
+        if existing is None:
+            raise StorageFailed("文書の保存に失敗しました。もう一度お試しください。")
+        return IngestResult(existing.id, created=False, chunk_count=len(existing.chunks))
+
+
+def _forget_vectors(container: Container, vector_ids: list[str]) -> None:
+    """Best effort: vectors whose rows were rolled back must not linger as orphans."""
+    if not vector_ids:
+        return
+    try:
+        container.vector_store.delete(ids=vector_ids)
+    except Exception:
+        log.exception("could not remove vectors %s after a failed ingest", vector_ids[:3])
+
+
+def delete_document(*, container: Container, document_id: int) -> None:
+    """Remove the row, its chunks, its vectors and its BM25 entries."""
+    with container.session_factory() as session:
+        document = repository.get_document(session, document_id)
+        vector_ids = [chunk.vector_id for chunk in document.chunks]
+        session.delete(document)
+        session.flush()
+        container.vector_store.delete(ids=vector_ids)
+        session.commit()
+    container.catalog.remove(vector_ids)
+
+
+def delete_engagement(*, container: Container, engagement_id: int) -> None:
+    """Remove an engagement with all its documents, vectors and BM25 entries."""
+    with container.session_factory() as session:
+        engagement = repository.get_engagement(session, engagement_id)
+        vector_ids = repository.vector_ids_of_engagement(session, engagement_id)
+        session.delete(engagement)
+        session.flush()
+        container.vector_store.delete(ids=vector_ids)
+        session.commit()
+    container.catalog.remove(vector_ids)
+
+
+def load_catalog(*, container: Container) -> int:
+    """Rebuild the in-memory catalogue and BM25 index from stored chunk tokens."""
+    with container.session_factory() as session:
+        rows = repository.all_chunks_with_documents(session)
+        entries = [
+            CatalogEntry(
+                vector_id=chunk.vector_id,
+                document_id=document.id,
+                engagement_id=document.engagement_id,
+                kind=document.kind,
+                period=document.period,
+                start=chunk.start,
+                end=chunk.end,
+                quote=document.text[chunk.start : chunk.end],
+                tokens=tuple(chunk.tokens.split()),
+            )
+            for chunk, document in rows
+        ]
+    container.catalog.replace_all(entries)
+    container.catalog.rebuild()
+    return len(entries)
+
+
+def reindex(*, container: Container) -> int:
+    """Re-embed every stored chunk (after changing the embedder) and rebuild BM25."""
+    with container.session_factory() as session:
+        rows = repository.all_chunks_with_documents(session)
+        batch: list[tuple[str, str, Metadata]] = []
+        for chunk, document in rows:
+            body = document.text[chunk.start : chunk.end]
+            text = f"{chunk.prefix}\n{body}" if chunk.prefix else body
+            metadata: Metadata = {
+                "document_id": document.id,
+                "engagement_id": document.engagement_id,
+                "kind": document.kind,
+                "period": period_number(document.period),
+                "start": chunk.start,
+                "end": chunk.end,
+            }
+            batch.append((chunk.vector_id, text, metadata))
+    for start in range(0, len(batch), 256):
+        part = batch[start : start + 256]
+        texts = [text for _, text, _ in part]
+        container.vector_store.add(
+            ids=[vector_id for vector_id, _, _ in part],
+            texts=texts,
+            embeddings=container.embeddings.embed_documents(texts),
+            metadatas=[metadata for _, _, metadata in part],
+        )
+    return load_catalog(container=container)

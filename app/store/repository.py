@@ -1,0 +1,139 @@
+"""Plain queries over the relational store; no vectors here (see `app.ingest.service`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.errors import InvalidInput, NotFound
+from app.store.models import Chunk, Document, Engagement, Vendor
+
+
+def list_vendors(session: Session) -> list[Vendor]:
+    return list(session.scalars(select(Vendor).order_by(Vendor.name)))
+
+
+def get_or_create_vendor(session: Session, *, name: str) -> Vendor:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("代行会社名を入力してください。")
+    if len(name) > 200:
+        raise InvalidInput("代行会社名は200文字以内で入力してください。")
+    vendor = session.scalar(select(Vendor).where(Vendor.name == name))
+    if vendor is None:
+        vendor = Vendor(name=name)
+        session.add(vendor)
+        session.flush()
+    return vendor
+
+
+def get_vendor(session: Session, vendor_id: int) -> Vendor:
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFound(f"代行会社（ID {vendor_id}）が見つかりません。")
+    return vendor
+
+
+def create_engagement(
+    session: Session,
+    *,
+    vendor_id: int,
+    service: str,
+    start_date: dt.date,
+    renewal_date: dt.date,
+    notice_days: int | None = None,
+    monthly_fee_jpy: int | None = None,
+    kpi_targets: dict[str, Any] | None = None,
+    external_id: str | None = None,
+) -> Engagement:
+    get_vendor(session, vendor_id)
+    if not service.strip():
+        raise InvalidInput("サービス内容を入力してください。")
+    if renewal_date < start_date:
+        raise InvalidInput("更新日（契約満了日）は開始日より後の日付にしてください。")
+    if notice_days is not None and notice_days < 0:
+        raise InvalidInput("解約予告期間は0日以上で入力してください。")
+    if monthly_fee_jpy is not None and monthly_fee_jpy < 0:
+        raise InvalidInput("月額費用は0円以上で入力してください。")
+    engagement = Engagement(
+        vendor_id=vendor_id,
+        service=service.strip(),
+        start_date=start_date,
+        renewal_date=renewal_date,
+        notice_days=notice_days,
+        monthly_fee_jpy=monthly_fee_jpy,
+        kpi_targets=dict(kpi_targets or {}),
+        external_id=external_id,
+    )
+    session.add(engagement)
+    session.flush()
+    return engagement
+
+
+def list_engagements(session: Session) -> list[Engagement]:
+    statement = (
+        select(Engagement)
+        .options(selectinload(Engagement.vendor), selectinload(Engagement.documents))
+        .order_by(Engagement.renewal_date, Engagement.id)
+    )
+    return list(session.scalars(statement))
+
+
+def get_engagement(session: Session, engagement_id: int) -> Engagement:
+    engagement = session.get(
+        Engagement,
+        engagement_id,
+        options=[selectinload(Engagement.vendor), selectinload(Engagement.documents)],
+    )
+    if engagement is None:
+        raise NotFound(f"契約（ID {engagement_id}）が見つかりません。")
+    return engagement
+
+
+def find_engagement_by_external_id(session: Session, external_id: str) -> Engagement | None:
+    return session.scalar(select(Engagement).where(Engagement.external_id == external_id))
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id, options=[selectinload(Document.chunks)])
+    if document is None:
+        raise NotFound(f"文書（ID {document_id}）が見つかりません。")
+    return document
+
+
+def find_document_by_hash(
+    session: Session, *, engagement_id: int, content_hash: str
+) -> Document | None:
+    return session.scalar(
+        select(Document).where(
+            Document.engagement_id == engagement_id, Document.content_hash == content_hash
+        )
+    )
+
+
+def list_documents(session: Session, *, engagement_id: int) -> list[Document]:
+    statement = (
+        select(Document).where(Document.engagement_id == engagement_id).order_by(Document.date)
+    )
+    return list(session.scalars(statement))
+
+
+def count_chunks(session: Session) -> int:
+    return int(session.scalar(select(func.count(Chunk.id))) or 0)
+
+
+def all_chunks_with_documents(session: Session) -> list[tuple[Chunk, Document]]:
+    statement = select(Chunk, Document).join(Document, Chunk.document_id == Document.id)
+    return [(chunk, document) for chunk, document in session.execute(statement).tuples()]
+
+
+def vector_ids_of_engagement(session: Session, engagement_id: int) -> list[str]:
+    statement = (
+        select(Chunk.vector_id)
+        .join(Document, Chunk.document_id == Document.id)
+        .where(Document.engagement_id == engagement_id)
+    )
+    return list(session.scalars(statement))
