@@ -48,6 +48,17 @@ class SudachiTokenizer:
         return tokens
 
 
+    def surfaces(self, text: str) -> list[str]:
+        """Content-word surface forms (as typed), used to highlight query terms in passages."""
+        tokenizer = self._tokenizer()
+        return [
+            morpheme.surface()
+            for piece in _pieces(normalize_for_matching(text))
+            for morpheme in tokenizer.tokenize(piece)
+            if morpheme.part_of_speech()[0] not in SKIPPED_POS and morpheme.surface().strip()
+        ]
+
+
 def _pieces(text: str) -> list[str]:
     """Split long input by lines, then by characters, so no piece exceeds the byte limit."""
     if len(text.encode()) <= MAX_PIECE_BYTES:

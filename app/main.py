@@ -1,0 +1,47 @@
+"""App factory: builds the container from settings and mounts the web pages and the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.container import Container, build_container
+from app.settings import Settings
+
+SERVE_DIR = Path(__file__).parent / "serve"
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    """Nothing happens at import; everything is wired here (tests pass their own container)."""
+    from app.serve import api, pages
+    from app.serve.errors import install_error_handlers
+    from app.serve.templating import make_templates
+
+    owns_container = container is None
+    container = container or build_container(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_container:
+            container.close()
+
+    app = FastAPI(
+        title="Renewal Desk（更新デスク）",
+        description="営業代行の契約更新を、証拠つきで判断するための API",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    templates: Jinja2Templates = make_templates(SERVE_DIR / "templates")
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,34 @@
+"""Jinja2 environment with the filters the Japanese pages need."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
+
+
+def _japanese_date(value: dt.date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else "―"
+
+
+def _period(value: str | None) -> str:
+    if not value:
+        return "期間なし"
+    year, month = value.split("-")
+    return f"{year}年{int(month)}月"
+
+
+def _yen(value: int | None) -> str:
+    return f"{value:,}円" if value is not None else "―"
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(directory))
+    templates.env.filters["jdate"] = _japanese_date
+    templates.env.filters["period"] = _period
+    templates.env.filters["yen"] = _yen
+    templates.env.globals["kind_labels"] = KIND_LABELS
+    return templates
