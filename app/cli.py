@@ -60,7 +60,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     )
     for rank, hit in enumerate(hits, start=1):
         quote = hit.quote.replace("\n", " ")
-        print(f"{rank:2d}. doc {hit.document_id} [{hit.start}:{hit.end}] {hit.period or '-'} {quote[:80]}")
+        print(
+            f"{rank:2d}. doc {hit.document_id} [{hit.start}:{hit.end}] {hit.period or '-'} {quote[:80]}"
+        )
     container.close()
     return 0
 
@@ -83,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(handler=cmd_serve)
-    commands.add_parser("migrate", help="create or upgrade the database").set_defaults(handler=cmd_migrate)
+    commands.add_parser("migrate", help="create or upgrade the database").set_defaults(
+        handler=cmd_migrate
+    )
     importer = commands.add_parser("import", help="import scenario YAML (file or folder)")
     importer.add_argument("path")
     importer.set_defaults(handler=cmd_import)

@@ -43,9 +43,13 @@ class Settings(BaseSettings):
     def _check_remote_services(self) -> Settings:
         """Refuse half-configured remote services instead of failing on first use."""
         if self.embedding_mode == "openai" and not self.embedding_base_url:
-            raise ValueError("RENEWAL_DESK_EMBEDDING_BASE_URL is required for embedding_mode=openai")
+            raise ValueError(
+                "RENEWAL_DESK_EMBEDDING_BASE_URL is required for embedding_mode=openai"
+            )
         if self.llm_base_url and not self.llm_model:
-            raise ValueError("RENEWAL_DESK_LLM_MODEL is required when RENEWAL_DESK_LLM_BASE_URL is set")
+            raise ValueError(
+                "RENEWAL_DESK_LLM_MODEL is required when RENEWAL_DESK_LLM_BASE_URL is set"
+            )
         return self
 
     @property

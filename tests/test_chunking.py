@@ -28,7 +28,7 @@ def test_chunks_round_trip_to_original_text() -> None:
         assert chunk.text(REPORT).endswith(body)
         assert len(chunk.text(REPORT)) <= 500
     # Every non-blank character of the report is in some chunk.
-    covered = set()
+    covered: set[int] = set()
     for chunk in chunks:
         covered.update(range(chunk.start, chunk.end))
     assert all(index in covered for index, char in enumerate(REPORT) if not char.isspace())

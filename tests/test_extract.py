@@ -14,7 +14,9 @@ REPORT = "５月度の報告です。\nアポ獲得数は２４件、商談化�
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "shift_jis", "cp932"])
 def test_text_files_in_japanese_encodings(encoding: str) -> None:
-    assert extract_text(filename="report.txt", data=REPORT.encode(encoding), max_bytes=LIMIT) == REPORT
+    assert (
+        extract_text(filename="report.txt", data=REPORT.encode(encoding), max_bytes=LIMIT) == REPORT
+    )
 
 
 def test_cp932_only_characters() -> None:
@@ -23,7 +25,9 @@ def test_cp932_only_characters() -> None:
 
 
 def test_docx_paragraphs_and_tables() -> None:
-    data = docx_bytes(["6月度 活動報告", "アポ獲得数は31件でした。"], [["指標", "実績"], ["架電数", "1,250件"]])
+    data = docx_bytes(
+        ["6月度 活動報告", "アポ獲得数は31件でした。"], [["指標", "実績"], ["架電数", "1,250件"]]
+    )
     text = extract_text(filename="report.docx", data=data, max_bytes=LIMIT)
     assert "アポ獲得数は31件でした。" in text
     assert "| 指標 | 実績 |" in text and "| 架電数 | 1,250件 |" in text

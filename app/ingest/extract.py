@@ -56,7 +56,9 @@ def decode_text(data: bytes) -> str:
 
 
 def _looks_binary(text: str) -> bool:
-    controls = sum(1 for char in text if unicodedata.category(char) == "Cc" and char not in "\r\n\t")
+    controls = sum(
+        1 for char in text if unicodedata.category(char) == "Cc" and char not in "\r\n\t"
+    )
     return "\x00" in text or controls > max(3, len(text) // 100)
 
 
@@ -90,5 +92,7 @@ def _pdf_text(data: bytes) -> str:
     # PDF text layers often carry Kangxi radicals (⽅ for 方); NFKC maps them back.
     text = "\n".join(unicodedata.normalize("NFKC", page) for page in pages)
     if not text.strip():
-        raise InvalidInput("PDF にテキストがありません（スキャン画像の PDF には対応していません）。")
+        raise InvalidInput(
+            "PDF にテキストがありません（スキャン画像の PDF には対応していません）。"
+        )
     return text

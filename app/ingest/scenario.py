@@ -44,7 +44,9 @@ def import_path(*, container: Container, path: Path) -> ImportSummary:
     for file in scenario_files(path):
         scenario = yaml.safe_load(file.read_text(encoding="utf-8"))
         if not isinstance(scenario, dict) or "engagement" not in scenario:
-            raise InvalidInput(f"{file.name}: シナリオ形式（vendor / engagement / documents）ではありません。")
+            raise InvalidInput(
+                f"{file.name}: シナリオ形式（vendor / engagement / documents）ではありません。"
+            )
         engagement_id = _ensure_engagement(container, scenario, file)
         engagement_ids[str(scenario.get("id", file.stem))] = engagement_id
         for raw in scenario.get("documents") or []:

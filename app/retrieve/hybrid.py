@@ -89,9 +89,10 @@ def fuse(
 ) -> list[SearchHit]:
     """Weighted RRF: score = Σ weight / (rrf_k + rank); ties keep dense order first."""
     scores: dict[str, float] = {}
+    missing: tuple[int | None, float | None] = (None, None)
     entries: dict[str, CatalogEntry] = {}
-    dense_info: dict[str, tuple[int, float]] = {}
-    bm25_info: dict[str, tuple[int, float]] = {}
+    dense_info: dict[str, tuple[int | None, float | None]] = {}
+    bm25_info: dict[str, tuple[int | None, float | None]] = {}
     for rank, (entry, distance) in enumerate(dense, start=1):
         entries[entry.vector_id] = entry
         dense_info[entry.vector_id] = (rank, distance)
@@ -104,8 +105,8 @@ def fuse(
     hits: list[SearchHit] = []
     for vector_id in ranked:
         entry = entries[vector_id]
-        dense_rank, distance = dense_info.get(vector_id, (None, None))
-        bm25_rank, bm25_score = bm25_info.get(vector_id, (None, None))
+        dense_rank, dense_distance = dense_info.get(vector_id, missing)
+        bm25_rank, bm25_score = bm25_info.get(vector_id, missing)
         hits.append(
             SearchHit(
                 vector_id=vector_id,
@@ -119,7 +120,7 @@ def fuse(
                 score=scores[vector_id],
                 dense_rank=dense_rank,
                 bm25_rank=bm25_rank,
-                dense_distance=distance,
+                dense_distance=dense_distance,
                 bm25_score=bm25_score,
             )
         )

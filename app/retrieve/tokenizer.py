@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from app.ingest.normalize import normalize_for_matching
 
@@ -12,8 +13,27 @@ MAX_PIECE_BYTES = 40_000
 SKIPPED_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 # Sudachi normalises する to 為る, いる to 居る and so on: list both spellings.
 STOP_LEMMAS = {
-    "する", "為る", "ある", "有る", "在る", "いる", "居る", "なる", "成る", "れる", "られる",
-    "こと", "事", "もの", "物", "よう", "様", "ため", "為", "です", "ます",
+    "する",
+    "為る",
+    "ある",
+    "有る",
+    "在る",
+    "いる",
+    "居る",
+    "なる",
+    "成る",
+    "れる",
+    "られる",
+    "こと",
+    "事",
+    "もの",
+    "物",
+    "よう",
+    "様",
+    "ため",
+    "為",
+    "です",
+    "ます",
 }
 PARAGRAPH = re.compile(r"(?<=\n)")
 
@@ -28,7 +48,7 @@ class SudachiTokenizer:
         self._dictionary = Dictionary(dict="core")
         self._mode = SplitMode.A
 
-    def _tokenizer(self):  # type: ignore[no-untyped-def]
+    def _tokenizer(self) -> Any:
         tokenizer = getattr(self._local, "tokenizer", None)
         if tokenizer is None:
             tokenizer = self._dictionary.create(self._mode)
@@ -46,7 +66,6 @@ class SudachiTokenizer:
                 if token and token not in STOP_LEMMAS:
                     tokens.append(token)
         return tokens
-
 
     def surfaces(self, text: str) -> list[str]:
         """Content-word surface forms (as typed), used to highlight query terms in passages."""

@@ -84,7 +84,7 @@ class ChromaVectorStore:
             collection.upsert(
                 ids=ids[start:end],
                 documents=texts[start:end],
-                embeddings=embeddings[start:end],
+                embeddings=embeddings[start:end],  # type: ignore[arg-type]
                 metadatas=metadatas[start:end],  # type: ignore[arg-type]
             )
 

@@ -87,9 +87,7 @@ def remove_engagement(engagement_id: int, container: ContainerDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get(
-    "/engagements/{engagement_id}/documents", response_model=list[schemas.DocumentSummary]
-)
+@router.get("/engagements/{engagement_id}/documents", response_model=list[schemas.DocumentSummary])
 def list_documents(engagement_id: int, container: ContainerDep) -> list[schemas.DocumentSummary]:
     with container.session_factory() as session:
         repository.get_engagement(session, engagement_id)
@@ -106,7 +104,9 @@ def _ingest_response(
         document = repository.get_document(session, result.document_id)
         return schemas.IngestOut(
             created=result.created,
-            message="保存しました。" if result.created else "同じ内容の文書が既に保存されています。",
+            message="保存しました。"
+            if result.created
+            else "同じ内容の文書が既に保存されています。",
             document=views.document_out(document),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import RenewalDeskError
@@ -21,13 +22,15 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _render(request: Request, status: int, code: str, message: str, details: object = None) -> Response:
+def _render(
+    request: Request, status: int, code: str, message: str, details: object = None
+) -> Response:
     if _wants_json(request):
         body: dict[str, object] = {"error": {"code": code, "message": message}}
         if details is not None:
             body["error"] = {"code": code, "message": message, "details": details}
         return JSONResponse(body, status_code=status)
-    templates = request.app.state.templates
+    templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(
         request, "error.html", {"status": status, "message": message}, status_code=status
     )
@@ -41,7 +44,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         details = [
-            {"loc": list(item.get("loc", ())), "msg": item.get("msg", "")} for item in error.errors()
+            {"loc": list(item.get("loc", ())), "msg": item.get("msg", "")}
+            for item in error.errors()
         ]
         fields = "、".join(str(d["loc"][-1]) for d in details if d["loc"])
         message = f"入力内容に誤りがあります（{fields}）。" if fields else HTTP_MESSAGES[422]

@@ -40,7 +40,9 @@ KPI_FIELDS = {
 def index(request: Request, container: ContainerDep, templates: TemplatesDep) -> Response:
     today = dt.date.today()
     with container.session_factory() as session:
-        engagements = [views.engagement_out(e, today=today) for e in repository.list_engagements(session)]
+        engagements = [
+            views.engagement_out(e, today=today) for e in repository.list_engagements(session)
+        ]
     return templates.TemplateResponse(request, "index.html", {"engagements": engagements})
 
 
@@ -62,7 +64,9 @@ def _optional_int(value: str, label: str) -> int | None:
 
 
 @router.post("/engagements", response_class=HTMLResponse)
-async def create_engagement(request: Request, container: ContainerDep, templates: TemplatesDep) -> Response:
+async def create_engagement(
+    request: Request, container: ContainerDep, templates: TemplatesDep
+) -> Response:
     form = await request.form()
     values: dict[str, Any] = {key: str(value) for key, value in form.items()}
     try:
@@ -168,8 +172,13 @@ async def paste_document(
         if error.status_code == 404:
             raise
         return _document_form(
-            request, templates, container, engagement_id,
-            values=values, error=error.message, status_code=error.status_code,
+            request,
+            templates,
+            container,
+            engagement_id,
+            values=values,
+            error=error.message,
+            status_code=error.status_code,
         )
     flag = "created" if result.created else "existing"
     return RedirectResponse(f"/documents/{result.document_id}?{flag}=1", status_code=303)
@@ -206,8 +215,13 @@ async def upload_document(
         if error.status_code == 404:
             raise
         return _document_form(
-            request, templates, container, engagement_id,
-            values=values, error=error.message, status_code=error.status_code,
+            request,
+            templates,
+            container,
+            engagement_id,
+            values=values,
+            error=error.message,
+            status_code=error.status_code,
         )
     flag = "created" if result.created else "existing"
     return RedirectResponse(f"/documents/{result.document_id}?{flag}=1", status_code=303)

@@ -65,7 +65,9 @@ class Engagement(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    __table_args__ = (UniqueConstraint("engagement_id", "content_hash", name="uq_document_content"),)
+    __table_args__ = (
+        UniqueConstraint("engagement_id", "content_hash", name="uq_document_content"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     engagement_id: Mapped[int] = mapped_column(
