@@ -88,7 +88,7 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
     digest = content_hash(text)
 
     with container.session_factory() as session:
-        engagement = repository.get_engagement(session, data.engagement_id)
+        engagement = repository.require_engagement(session, data.engagement_id)
         existing = repository.find_document_by_hash(
             session, engagement_id=engagement.id, content_hash=digest
         )
@@ -216,7 +216,7 @@ def delete_document(*, container: Container, document_id: int) -> None:
 def delete_engagement(*, container: Container, engagement_id: int) -> None:
     """Remove an engagement with all its documents, vectors and BM25 entries."""
     with container.session_factory() as session:
-        engagement = repository.get_engagement(session, engagement_id)
+        engagement = repository.require_engagement(session, engagement_id)
         vector_ids = repository.vector_ids_of_engagement(session, engagement_id)
         session.delete(engagement)
         session.flush()

@@ -93,6 +93,14 @@ def get_engagement(session: Session, engagement_id: int) -> Engagement:
     return engagement
 
 
+def require_engagement(session: Session, engagement_id: int) -> Engagement:
+    """Existence check without loading the engagement's documents (hot path of ingestion)."""
+    engagement = session.get(Engagement, engagement_id)
+    if engagement is None:
+        raise NotFound(f"契約（ID {engagement_id}）が見つかりません。")
+    return engagement
+
+
 def find_engagement_by_external_id(session: Session, external_id: str) -> Engagement | None:
     return session.scalar(select(Engagement).where(Engagement.external_id == external_id))
 
