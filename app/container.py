@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.analyse.knowledge import Knowledge, load_knowledge
+from app.llm.prompts import PromptRegistry, load_prompts
 from app.retrieve.bm25 import ChunkCatalog
 from app.retrieve.embeddings import build_embeddings
 from app.retrieve.hybrid import HybridRetriever
@@ -27,6 +31,15 @@ class Container:
     catalog: ChunkCatalog
     tokenizer: SudachiTokenizer
     retriever: HybridRetriever
+    knowledge: Knowledge
+    prompts: PromptRegistry
+    chat_model: Any = None  # a LangChain chat model when an LLM is configured
+    observers: list[Callable[[Container, int], None]] = field(default_factory=list)
+
+    def documents_changed(self, engagement_id: int) -> None:
+        """Tell interested services (analysis) that an engagement's documents changed."""
+        for observer in self.observers:
+            observer(self, engagement_id)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -39,7 +52,12 @@ def build_container(
     vector_store: VectorStore | None = None,
 ) -> Container:
     """Connect, migrate and load the BM25 catalogue; tests pass their own parts."""
+    from app.analyse.service import on_documents_changed
     from app.ingest.service import load_catalog
+    from app.llm.client import build_chat_model
+
+    knowledge = load_knowledge(settings.knowledge_dir)
+    prompts = load_prompts(settings.prompts_dir)
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
@@ -70,6 +88,10 @@ def build_container(
             dense_weight=settings.dense_weight,
             bm25_weight=settings.bm25_weight,
         ),
+        knowledge=knowledge,
+        prompts=prompts,
+        chat_model=build_chat_model(settings),
+        observers=[on_documents_changed],
     )
     load_catalog(container=container)
     return container

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=1.0, ge=0)
     bm25_weight: float = Field(default=1.0, ge=0)
 
+    knowledge_dir: Path = Path(__file__).resolve().parents[1] / "knowledge"
+    prompts_dir: Path = Path(__file__).resolve().parents[1] / "prompts"
+
     max_text_chars: int = 200_000
     max_upload_bytes: int = 10 * 1024 * 1024
 

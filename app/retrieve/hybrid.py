@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
@@ -12,6 +12,7 @@ from app.retrieve.tokenizer import SudachiTokenizer
 from app.retrieve.vectorstore import VectorStore
 
 SearchMode = Literal["dense", "bm25", "hybrid"]
+QUERY_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class HybridRetriever:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     candidates: int = 50
+    query_cache: dict[str, list[float]] = field(default_factory=dict, repr=False)
 
     def search(
         self,
@@ -59,7 +61,7 @@ class HybridRetriever:
         dense: list[tuple[CatalogEntry, float]] = []
         lexical: list[tuple[CatalogEntry, float]] = []
         if mode in ("dense", "hybrid"):
-            vector = self.embeddings.embed_query(query)
+            vector = self._query_vector(query)
             for vector_id, distance in self.vector_store.search(
                 embedding=vector, k=pool, where=chroma_where(filters)
             ):
@@ -76,6 +78,17 @@ class HybridRetriever:
             dense_weight=self.dense_weight if mode != "bm25" else 0.0,
             bm25_weight=self.bm25_weight if mode != "dense" else 0.0,
         )
+
+    def _query_vector(self, query: str) -> list[float]:
+        """Checklist questions repeat on every analysis: embed each distinct query once."""
+        cache = self.query_cache
+        vector = cache.get(query)
+        if vector is None:
+            vector = self.embeddings.embed_query(query)
+            if len(cache) >= QUERY_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[query] = vector
+        return list(vector)
 
 
 def fuse(

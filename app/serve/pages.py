@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.analyse import service as analysis_service
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest.service import (
     DocumentInput,
@@ -106,12 +107,48 @@ async def create_engagement(
 def engagement_page(
     engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
 ) -> Response:
+    """The renewal dashboard: decision, signals, KPIs, client-side checks, document timeline."""
     with container.session_factory() as session:
         engagement = repository.get_engagement(session, engagement_id)
         summary = views.engagement_out(engagement, today=dt.date.today())
         groups = views.timeline(list(engagement.documents))
+    dashboard = views.dashboard(container=container, engagement_id=engagement_id)
     return templates.TemplateResponse(
-        request, "engagement.html", {"engagement": summary, "groups": groups}
+        request,
+        "engagement.html",
+        {
+            "engagement": summary,
+            "groups": groups,
+            "kpi_keys_all": list(container.knowledge.kpi.kpis),
+            **dashboard,
+        },
+    )
+
+
+@router.post("/documents/{document_id}/kpis")
+async def correct_kpi_page(
+    document_id: int,
+    container: ContainerDep,
+    key: Annotated[str, Form()],
+    value: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    """KPI correction from the dashboard table; an empty value means "not an actual"."""
+    raw = value.strip().replace(",", "").replace("%", "")
+    try:
+        number = float(raw) if raw else None
+    except ValueError as error:
+        raise InvalidInput("KPIの値は数値で入力してください。") from error
+    result = await run_in_threadpool(
+        analysis_service.correct_kpi,
+        container=container,
+        document_id=document_id,
+        key=key,
+        value=number,
+        note=note,
+    )
+    return RedirectResponse(
+        f"/engagements/{result.engagement_id}?corrected=1#kpis", status_code=303
     )
 
 

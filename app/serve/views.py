@@ -119,3 +119,31 @@ def search(
             for hit in hits
         ],
     )
+
+
+def dashboard(*, container: Container, engagement_id: int) -> dict[str, object]:
+    """Everything the engagement dashboard shows besides the document timeline."""
+    from app.analyse.service import get_analysis
+    from app.serve.charts import kpi_trend_svg
+
+    analysis = get_analysis(container=container, engagement_id=engagement_id)
+    kpi_defs = container.knowledge.kpi.kpis
+    labels = {key: definition.label for key, definition in kpi_defs.items()}
+    present = {key for month in analysis.kpi_table for key in month.values}
+    columns = [key for key in kpi_defs if key in present]
+    rate_keys = set(container.knowledge.engine.kpi.rate_keys)
+    count_keys = [k for k in columns if k not in rate_keys and k != "revenue"][:4]
+    targets = {
+        key: cell.target
+        for month in analysis.kpi_table
+        for key, cell in month.values.items()
+        if cell.target is not None
+    }
+    chart = kpi_trend_svg(analysis.kpi_table, keys=count_keys, labels=labels, targets=targets)
+    return {
+        "analysis": analysis,
+        "kpi_columns": columns,
+        "kpi_labels": labels,
+        "kpi_chart": chart,
+        "signal_order": ["proactivity", "communication", "dependency"],
+    }

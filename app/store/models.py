@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -109,3 +110,58 @@ class Chunk(Base):
     vector_id: Mapped[str] = mapped_column(String(100), unique=True)
 
     document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class KpiValue(Base):
+    """A KPI actual extracted from a document (re-derived on every analysis)."""
+
+    __tablename__ = "kpi_values"
+    __table_args__ = (UniqueConstraint("document_id", "key", name="uq_kpi_value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+
+
+class KpiCorrection(Base):
+    """A user's correction, keyed by the document's content hash so it survives re-import.
+
+    `value` None means "this document states no actual for this KPI".
+    """
+
+    __tablename__ = "kpi_corrections"
+    __table_args__ = (
+        UniqueConstraint("engagement_id", "content_hash", "key", name="uq_kpi_correction"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
+    )
+    content_hash: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    corrected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnalysisResult(Base):
+    """The latest analysis of an engagement, stored so pages read it without recomputing."""
+
+    __tablename__ = "analysis_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), unique=True
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    engine: Mapped[str] = mapped_column(String(16))
+    knowledge_version: Mapped[str] = mapped_column(String(64))
+    prompt_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    result: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

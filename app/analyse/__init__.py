@@ -1,0 +1,1 @@
+"""Analysis: KPIs, rubric signals, phase and renewal decision, each finding with evidence."""

@@ -1,0 +1,90 @@
+"""Find rubric cues sentence by sentence, honouring negation, hedging and injected orders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.analyse.facts import Author, DocumentFacts
+from app.analyse.knowledge import Cue
+from app.ingest.chunking import SENTENCE
+from app.ingest.normalize import normalize_for_matching
+
+
+@dataclass(frozen=True)
+class Sentence:
+    document: DocumentFacts
+    author: Author
+    start: int
+    end: int
+    normalized: str
+    relevant: bool = False  # inside a passage the checklist questions retrieved
+
+    @property
+    def quote(self) -> str:
+        return self.document.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class CueHit:
+    sentence: Sentence
+    polarity: str
+    weight: float  # cue weight × author weight × recency weight
+
+
+def sentences(
+    document: DocumentFacts, author: Author, relevant: Sequence[tuple[int, int]] = ()
+) -> list[Sentence]:
+    """Split on 。！？ and line breaks; spans are exact offsets into the original text."""
+    found: list[Sentence] = []
+    position = 0
+    for line in document.text.splitlines(keepends=True):
+        for match in SENTENCE.finditer(line.rstrip("\r\n")):
+            start, end = position + match.start(), position + match.end()
+            while start < end and document.text[start].isspace():
+                start += 1
+            while end > start and document.text[end - 1].isspace():
+                end -= 1
+            if end - start >= 2:
+                text = document.text[start:end]
+                inside = any(s < end and start < e for s, e in relevant)
+                found.append(
+                    Sentence(document, author, start, end, normalize_for_matching(text), inside)
+                )
+        position += len(line)
+    return found
+
+
+def is_injection(sentence: Sentence, patterns: Sequence[re.Pattern[str]]) -> bool:
+    return any(pattern.search(sentence.normalized) for pattern in patterns)
+
+
+def match_cues(
+    corpus: Iterable[tuple[Sentence, float]],
+    *,
+    cues: Sequence[Cue],
+    unless: Sequence[str],
+) -> list[CueHit]:
+    """One hit per (sentence, polarity): the strongest cue of that polarity in the sentence.
+
+    `corpus` pairs each sentence with its document weight (author × recency).
+    """
+    blockers = [re.compile(pattern) for pattern in unless]
+    hits: list[CueHit] = []
+    for sentence, document_weight in corpus:
+        if any(blocker.search(sentence.normalized) for blocker in blockers):
+            continue
+        best: dict[str, float] = {}
+        for cue in cues:
+            if cue.matches(sentence.normalized):
+                best[cue.polarity] = max(best.get(cue.polarity, 0.0), cue.weight)
+        hits.extend(
+            CueHit(sentence, polarity, weight * document_weight)
+            for polarity, weight in best.items()
+        )
+    return hits
+
+
+def any_pattern(sentence: Sentence, patterns: Sequence[str]) -> bool:
+    return any(re.search(pattern, sentence.normalized) for pattern in patterns)

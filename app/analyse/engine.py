@@ -1,0 +1,306 @@
+"""The offline engine: deterministic analysis of one engagement as of a date.
+
+Pure domain code: plain facts in, an `EngagementAnalysis` out. Retrieval relevance, when
+given, only orders evidence; judgments come from the knowledge cues and the KPI series.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from app.analyse.cues import CueHit, Sentence, any_pattern, is_injection, match_cues, sentences
+from app.analyse.decision import Findings, decide, decide_phase
+from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
+from app.analyse.knowledge import Knowledge
+from app.analyse.models import (
+    PHASE_LABELS,
+    Citation,
+    EngagementAnalysis,
+    InternalFactor,
+    PresenceResult,
+    SignalResult,
+)
+from app.analyse.series import (
+    funnel,
+    kpi_table,
+    main_kpi,
+    monthly_values,
+    months_between,
+    numeric_stagnation,
+    series_of,
+)
+from app.analyse.signals import judge_status_signal, strongest
+
+STATUS_SIGNALS = ("proactivity", "communication", "dependency")
+CHANGE_MONTH = re.compile(
+    r"(\d{1,2})月(\d{1,2}日)?(より|から|をもって|付け?で?|以降|中に|末で|末をもって|1日)"
+)
+
+
+def analyse(
+    *,
+    engagement: EngagementFacts,
+    documents: Sequence[DocumentFacts],
+    kpis: Sequence[KpiPoint],
+    knowledge: Knowledge,
+    as_of: dt.date,
+    relevant: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+) -> EngagementAnalysis:
+    rules = knowledge.engine
+    spec = knowledge.signals
+    docs = sorted((d for d in documents if d.date <= as_of), key=lambda d: (d.date, d.id))
+    doc_ids = {d.id for d in docs}
+    points = [p for p in kpis if p.document_id in doc_ids]
+    notes: list[str] = []
+    latest = max((d.month for d in docs), default=as_of.strftime("%Y-%m"))
+    periods = sorted({d.month for d in docs})
+
+    corpus: list[tuple[Sentence, float]] = []
+    injected = 0
+    for document in docs:
+        author = author_of(document, engagement.vendor_name)
+        weight = rules.weights.author[author] * _recency(document.month, latest, knowledge)
+        for sentence in sentences(document, author, (relevant or {}).get(document.id, ())):
+            if is_injection(sentence, knowledge.injection_regexes):
+                injected += 1
+                continue
+            corpus.append((sentence, weight))
+    if injected:
+        notes.append(
+            f"文書内に指示文のような記述が{injected}件ありました。文書の内容はデータとして扱い、判断材料から除外しています。"
+        )
+
+    signals: dict[str, SignalResult] = {}
+    for key in STATUS_SIGNALS:
+        signal = spec.signals[key]  # type: ignore[index]
+        hits = match_cues(corpus, cues=signal.cues, unless=signal.unless)
+        signals[key] = judge_status_signal(
+            key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
+        )
+
+    personnel, change_count = _personnel_change(corpus, knowledge)
+    gap_spec = spec.signals["expectation_gap"]
+    gap_hits = match_cues(corpus, cues=gap_spec.cues, unless=gap_spec.unless)
+    gap_weight = sum(h.weight for h in gap_hits)
+    gap_present = gap_weight >= rules.presence.expectation_gap
+    expectation_gap = PresenceResult(
+        key="expectation_gap",
+        label=gap_spec.label,
+        present=gap_present,
+        periods=sorted({h.sentence.document.month for h in gap_hits}) if gap_present else [],
+        summary="成果の定義や期待値について両社の認識にズレがあります。"
+        if gap_present
+        else "期待値のズレを示す記述は見当たりません。",
+        evidence=strongest(gap_hits) if gap_present else [],
+    )
+
+    values = monthly_values(points)
+    titles = {d.id: d.title for d in docs}
+    main = main_kpi(values, targets=engagement.kpi_targets, rules=rules)
+    series = series_of(values, main, engagement.kpi_targets.get(main)) if main else None
+    achievement = series.recent_achievement(rules.kpi.recent_months) if series else None
+    stagnation = _stagnation(corpus, values, series, achievement, knowledge, titles)
+
+    shortfall = stagnation.present or (
+        achievement is not None and achievement < rules.decision.renew_min_achievement
+    )
+    factors = _internal_factors(corpus, knowledge) if shortfall else []
+    found_types = {factor.type for factor in factors}
+    open_checks = [
+        check
+        for key, factor_type in spec.internal_factors.types.items()
+        if key not in found_types
+        for check in factor_type.checks
+    ]
+
+    months_active = months_between(engagement.start_date.strftime("%Y-%m"), latest) + 1
+    phase = decide_phase(months_active=months_active, stagnant=stagnation.present, rules=rules)
+    decision = decide(
+        Findings(
+            phase=phase,
+            achievement=achievement,
+            proactivity=signals["proactivity"],
+            communication=signals["communication"],
+            dependency=signals["dependency"],
+            personnel_change=personnel,
+            personnel_changes=change_count,
+            expectation_gap=expectation_gap,
+            stagnation=stagnation,
+            internal_factor_types=sorted(found_types),
+        ),
+        rules=rules,
+    )
+    return EngagementAnalysis(
+        engagement_id=engagement.id,
+        as_of=as_of,
+        knowledge_version=knowledge.version,
+        phase=phase,
+        phase_label=PHASE_LABELS[phase],
+        main_kpi=main,
+        recent_achievement=achievement,
+        signals=signals,
+        personnel_change=personnel,
+        expectation_gap=expectation_gap,
+        stagnation=stagnation,
+        internal_factors=factors,
+        open_checks=open_checks,
+        kpi_table=kpi_table(
+            values,
+            targets=engagement.kpi_targets,
+            monthly_fee=engagement.monthly_fee_jpy,
+            titles=titles,
+        ),
+        funnel=funnel(values, targets=engagement.kpi_targets, rules=rules),
+        decision=decision,
+        notes=notes,
+        documents_considered=len(docs),
+    )
+
+
+def _recency(month: str, latest: str, knowledge: Knowledge) -> float:
+    back = months_between(month, latest)
+    for step in knowledge.engine.weights.recency:
+        if back <= step.months_back_at_most:
+            return step.weight
+    return knowledge.engine.weights.recency[-1].weight
+
+
+def _change_month(hit: CueHit) -> str:
+    """The month a change takes effect (「8月より」), else the document's month."""
+    document = hit.sentence.document
+    match = CHANGE_MONTH.search(hit.sentence.normalized)
+    if not match:
+        return document.month
+    month = int(match.group(1))
+    if not 1 <= month <= 12:
+        return document.month
+    year = document.date.year
+    # 「1月より」 written in a December document means next January.
+    if month < document.date.month - 6:
+        year += 1
+    elif month > document.date.month + 6:
+        year -= 1
+    return f"{year}-{month:02d}"
+
+
+def _personnel_change(
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge
+) -> tuple[PresenceResult, int]:
+    spec = knowledge.signals.signals["personnel_change"]
+    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless)
+    weight = sum(h.weight for h in hits)
+    present = weight >= knowledge.engine.presence.personnel_change
+    if not present:
+        return (
+            PresenceResult(
+                key="personnel_change",
+                label=spec.label,
+                present=False,
+                summary="担当者交代を示す記述は見当たりません。",
+                evidence=[],
+            ),
+            0,
+        )
+    periods = sorted({_change_month(hit) for hit in hits})
+    handover_docs = {hit.sentence.document.id for hit in hits}
+    good = risk = 0
+    assert spec.handover is not None
+    for sentence, _weight in corpus:
+        if sentence.document.id not in handover_docs and not any_pattern(sentence, ["引き?継"]):
+            continue
+        good += any_pattern(sentence, spec.handover.good)
+        risk += any_pattern(sentence, spec.handover.risk)
+    handover: Literal["smooth", "rough", "unknown"] = (
+        "rough" if risk > good else "smooth" if good else "unknown"
+    )
+    handover_text = {
+        "rough": "引き継ぎに問題がありました",
+        "smooth": "引き継ぎは計画的でした",
+        "unknown": "引き継ぎの状況は記録がありません",
+    }[handover]
+    return (
+        PresenceResult(
+            key="personnel_change",
+            label=spec.label,
+            present=True,
+            periods=periods,
+            summary=f"担当者交代が{len(periods)}回（{'、'.join(periods)}）ありました。{handover_text}。",
+            evidence=strongest(hits),
+            handover=handover,
+        ),
+        len(periods),
+    )
+
+
+def _stagnation(
+    corpus: list[tuple[Sentence, float]],
+    values: dict[str, dict[str, KpiPoint]],
+    series: object,
+    achievement: float | None,
+    knowledge: Knowledge,
+    titles: dict[int, str],
+) -> PresenceResult:
+    from app.analyse.series import Series
+
+    rules = knowledge.engine
+    spec = knowledge.signals.stagnation
+    window: list[str] = []
+    evidence: list[Citation] = []
+    if isinstance(series, Series):
+        window = numeric_stagnation(series, rules=rules)
+        for period in window:
+            point = values[period][series.key]
+            if point.quote:
+                evidence.append(
+                    Citation(
+                        document_id=point.document_id,
+                        start=point.start,
+                        end=point.end,
+                        quote=point.quote,
+                        period=period,
+                        title=titles.get(point.document_id, ""),
+                    )
+                )
+    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless)
+    text_weight = sum(h.weight for h in hits)
+    below = achievement is not None and achievement < rules.stagnation.flat_below_achievement
+    present = bool(window) or (text_weight >= rules.presence.stagnation_text and below)
+    if present:
+        evidence = evidence + strongest(hits, limit=3)
+    return PresenceResult(
+        key="stagnation",
+        label=spec.label,
+        present=present,
+        periods=window,
+        summary=(
+            f"主要KPIが{'・'.join(window)}に横ばい・減少しています。"
+            if window
+            else "文書に伸び悩み・停滞の記述があり、達成率も目標を下回っています。"
+        )
+        if present
+        else "停滞は見られません。",
+        evidence=evidence[:6] if present else [],
+    )
+
+
+def _internal_factors(
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge
+) -> list[InternalFactor]:
+    spec = knowledge.signals.internal_factors
+    threshold = knowledge.engine.presence.internal_factor
+    found: list[InternalFactor] = []
+    for key, factor_type in spec.types.items():
+        hits = match_cues(corpus, cues=factor_type.cues, unless=spec.unless)
+        if sum(h.weight for h in hits) >= threshold:
+            found.append(
+                InternalFactor(
+                    type=key,
+                    label=factor_type.label,
+                    checks=factor_type.checks,
+                    evidence=strongest(hits, limit=3),
+                )
+            )
+    return found

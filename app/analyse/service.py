@@ -1,0 +1,258 @@
+"""Analysis service: gathers facts from the stores, runs the engine, stores the result.
+
+The rules live in the pure modules beside this one; this module is the only one here that
+touches the database and the retriever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+
+from sqlalchemy import delete, select
+
+from app.analyse.engine import analyse
+from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
+from app.analyse.kpi import extract_kpis
+from app.analyse.models import EngagementAnalysis
+from app.container import Container
+from app.errors import InvalidInput, NotFound
+from app.retrieve.bm25 import Bm25Filter
+from app.store import repository
+from app.store.models import AnalysisResult, Document, KpiCorrection, KpiValue
+
+log = logging.getLogger(__name__)
+
+
+def engagement_facts(
+    container: Container, engagement_id: int
+) -> tuple[EngagementFacts, list[DocumentFacts]]:
+    with container.session_factory() as session:
+        engagement = repository.get_engagement(session, engagement_id)
+        facts = EngagementFacts(
+            id=engagement.id,
+            vendor_name=engagement.vendor.name,
+            service=engagement.service,
+            start_date=engagement.start_date,
+            renewal_date=engagement.renewal_date,
+            notice_days=engagement.notice_days,
+            monthly_fee_jpy=engagement.monthly_fee_jpy,
+            kpi_targets={k: float(v) for k, v in (engagement.kpi_targets or {}).items()},
+        )
+        documents = [
+            DocumentFacts(
+                id=d.id,
+                kind=d.kind,
+                date=d.date,
+                period=d.period,
+                title=d.title,
+                text=d.text,
+                content_hash=d.content_hash,
+            )
+            for d in engagement.documents
+        ]
+    return facts, documents
+
+
+def refresh_kpis(
+    container: Container, engagement: EngagementFacts, documents: list[DocumentFacts]
+) -> list[KpiPoint]:
+    """Re-extract every document's KPI actuals, store them, and apply the user's corrections."""
+    knowledge = container.knowledge
+    points: list[KpiPoint] = []
+    with container.session_factory() as session:
+        document_ids = [d.id for d in documents]
+        if document_ids:
+            session.execute(delete(KpiValue).where(KpiValue.document_id.in_(document_ids)))
+        corrections = {
+            (c.content_hash, c.key): c
+            for c in session.scalars(
+                select(KpiCorrection).where(KpiCorrection.engagement_id == engagement.id)
+            )
+        }
+        for document in documents:
+            author = author_of(document, engagement.vendor_name)
+            mentions = {
+                m.key: m
+                for m in extract_kpis(
+                    document.text, period=document.period, knowledge=knowledge.kpi
+                )
+            }
+            for mention in mentions.values():
+                session.add(
+                    KpiValue(
+                        document_id=document.id,
+                        key=mention.key,
+                        value=mention.value,
+                        start=mention.start,
+                        end=mention.end,
+                    )
+                )
+            keys = set(mentions) | {
+                key for (digest, key) in corrections if digest == document.content_hash
+            }
+            for key in sorted(keys):
+                correction = corrections.get((document.content_hash, key))
+                found = mentions.get(key)
+                if correction is not None:
+                    if correction.value is None:
+                        continue
+                    points.append(
+                        KpiPoint(
+                            key=key,
+                            value=correction.value,
+                            document_id=document.id,
+                            period=document.month,
+                            start=found.start if found else 0,
+                            end=found.end if found else 0,
+                            quote=found.quote if found else "",
+                            corrected=True,
+                            author=author,
+                        )
+                    )
+                elif found is not None:
+                    points.append(
+                        KpiPoint(
+                            key=key,
+                            value=found.value,
+                            document_id=document.id,
+                            period=document.month,
+                            start=found.start,
+                            end=found.end,
+                            quote=found.quote,
+                            author=author,
+                        )
+                    )
+        session.commit()
+    return points
+
+
+def relevant_spans(
+    container: Container, engagement_id: int, as_of: dt.date
+) -> dict[int, list[tuple[int, int]]]:
+    """Passages the checklist questions retrieve within the engagement (orders evidence)."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    signals = container.knowledge.signals.signals
+    filters = Bm25Filter(engagement_id=engagement_id, period_to=as_of.strftime("%Y-%m"))
+    for spec in signals.values():
+        for question in spec.checklist:
+            for hit in container.retriever.search(question, k=4, mode="hybrid", filters=filters):
+                spans.setdefault(hit.document_id, []).append((hit.start, hit.end))
+    return spans
+
+
+def compute_analysis(
+    *, container: Container, engagement_id: int, as_of: dt.date | None = None
+) -> EngagementAnalysis:
+    as_of = as_of or dt.date.today()
+    engagement, documents = engagement_facts(container, engagement_id)
+    points = refresh_kpis(container, engagement, documents)
+    result = analyse(
+        engagement=engagement,
+        documents=documents,
+        kpis=points,
+        knowledge=container.knowledge,
+        as_of=as_of,
+        relevant=relevant_spans(container, engagement_id, as_of),
+    )
+    return result
+
+
+def refresh_analysis(*, container: Container, engagement_id: int) -> EngagementAnalysis:
+    """Recompute as of today and store it (called after every ingest, delete or correction)."""
+    result = compute_analysis(container=container, engagement_id=engagement_id)
+    with container.session_factory() as session:
+        row = session.scalar(
+            select(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id)
+        )
+        if row is None:
+            row = AnalysisResult(engagement_id=engagement_id)
+            session.add(row)
+        row.as_of = result.as_of
+        row.engine = result.engine
+        row.knowledge_version = result.knowledge_version
+        row.prompt_version = result.prompt_version
+        row.result = result.model_dump_json()
+        row.computed_at = dt.datetime.now(dt.UTC)
+        session.commit()
+    return result
+
+
+def stored_analysis(*, container: Container, engagement_id: int) -> EngagementAnalysis | None:
+    """The stored result if it is still current (same knowledge, computed today)."""
+    with container.session_factory() as session:
+        repository.require_engagement(session, engagement_id)
+        row = session.scalar(
+            select(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id)
+        )
+        if row is None or row.knowledge_version != container.knowledge.version:
+            return None
+        if row.as_of != dt.date.today():
+            return None
+        return EngagementAnalysis.model_validate_json(row.result)
+
+
+def get_analysis(
+    *, container: Container, engagement_id: int, as_of: dt.date | None = None
+) -> EngagementAnalysis:
+    """Read the stored analysis, or compute one (as of another date it is not stored)."""
+    if as_of is not None and as_of != dt.date.today():
+        return compute_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
+    stored = stored_analysis(container=container, engagement_id=engagement_id)
+    return stored or refresh_analysis(container=container, engagement_id=engagement_id)
+
+
+def correct_kpi(
+    *, container: Container, document_id: int, key: str, value: float | None, note: str = ""
+) -> EngagementAnalysis:
+    """Record a user's KPI correction (None = not an actual) and re-analyse."""
+    if key not in container.knowledge.kpi.kpis:
+        raise InvalidInput(f"KPIの種類が不正です: {key!r}")
+    if value is not None and value < 0:
+        raise InvalidInput("KPIの値は0以上で入力してください。")
+    with container.session_factory() as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"文書（ID {document_id}）が見つかりません。")
+        engagement_id = document.engagement_id
+        existing = session.scalar(
+            select(KpiCorrection).where(
+                KpiCorrection.engagement_id == engagement_id,
+                KpiCorrection.content_hash == document.content_hash,
+                KpiCorrection.key == key,
+            )
+        )
+        if existing is None:
+            existing = KpiCorrection(
+                engagement_id=engagement_id, content_hash=document.content_hash, key=key
+            )
+            session.add(existing)
+        existing.value = value
+        existing.note = note
+        existing.corrected_at = dt.datetime.now(dt.UTC)
+        session.commit()
+    return refresh_analysis(container=container, engagement_id=engagement_id)
+
+
+def remove_correction(*, container: Container, document_id: int, key: str) -> EngagementAnalysis:
+    with container.session_factory() as session:
+        document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"文書（ID {document_id}）が見つかりません。")
+        engagement_id = document.engagement_id
+        session.execute(
+            delete(KpiCorrection).where(
+                KpiCorrection.engagement_id == engagement_id,
+                KpiCorrection.content_hash == document.content_hash,
+                KpiCorrection.key == key,
+            )
+        )
+        session.commit()
+    return refresh_analysis(container=container, engagement_id=engagement_id)
+
+
+def on_documents_changed(container: Container, engagement_id: int) -> None:
+    """Observer registered on the container: keep the stored analysis current."""
+    with contextlib.suppress(NotFound):  # the engagement itself was deleted
+        refresh_analysis(container=container, engagement_id=engagement_id)

@@ -1,0 +1,105 @@
+"""Turn weighted cue hits into a status, a score, a monthly trend and evidence."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from app.analyse.cues import CueHit
+from app.analyse.knowledge import StatusRule
+from app.analyse.models import STATUS_LABELS, Citation, SignalResult, Status, TrendPoint
+
+MAX_EVIDENCE = 5
+
+
+def citation(hit: CueHit) -> Citation:
+    sentence = hit.sentence
+    return Citation(
+        document_id=sentence.document.id,
+        start=sentence.start,
+        end=sentence.end,
+        quote=sentence.quote,
+        period=sentence.document.month,
+        title=sentence.document.title,
+    )
+
+
+def strongest(hits: Sequence[CueHit], limit: int = MAX_EVIDENCE) -> list[Citation]:
+    """The heaviest hits first, one per sentence; retrieved and newer passages first among equals."""
+    ordered = sorted(
+        hits,
+        key=lambda h: (
+            -round(h.weight, 3),
+            not h.sentence.relevant,
+            -h.sentence.document.date.toordinal(),
+            h.sentence.start,
+        ),
+    )
+    seen: set[tuple[int, int]] = set()
+    chosen: list[Citation] = []
+    for hit in ordered:
+        key = (hit.sentence.document.id, hit.sentence.start)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(citation(hit))
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def status_of(good: float, concern: float, rule: StatusRule) -> tuple[Status, int | None]:
+    total = good + concern
+    if total < rule.min_evidence_weight:
+        return "insufficient_evidence", None
+    share = good / total
+    score = round(100 * share)
+    if share >= rule.good_at_least:
+        return "good", score
+    if share <= rule.concern_at_most:
+        return "concern", score
+    return "watch", score
+
+
+def judge_status_signal(
+    *,
+    key: str,
+    label: str,
+    hits: Sequence[CueHit],
+    rule: StatusRule,
+    periods: Sequence[str],
+) -> SignalResult:
+    good_hits = [h for h in hits if h.polarity == "good"]
+    concern_hits = [h for h in hits if h.polarity == "concern"]
+    good = sum(h.weight for h in good_hits)
+    concern = sum(h.weight for h in concern_hits)
+    status, score = status_of(good, concern, rule)
+    by_month: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for hit in hits:
+        by_month[hit.sentence.document.month][0 if hit.polarity == "good" else 1] += hit.weight
+    trend = [
+        TrendPoint(
+            period=period,
+            score=round(100 * by_month[period][0] / sum(by_month[period]))
+            if period in by_month and sum(by_month[period]) > 0
+            else None,
+        )
+        for period in periods
+    ]
+    supporting = good_hits if status == "good" else concern_hits if status == "concern" else hits
+    evidence = strongest(supporting)
+    summary = {
+        "good": f"{label}は良好です（根拠 {len(good_hits)} 件、懸念 {len(concern_hits)} 件）。",
+        "concern": f"{label}に懸念があります（懸念 {len(concern_hits)} 件、良い兆候 {len(good_hits)} 件）。",
+        "watch": f"{label}は良い兆候と懸念が拮抗しています（良い兆候 {len(good_hits)} 件、懸念 {len(concern_hits)} 件）。",
+        "insufficient_evidence": f"{label}を判断できる記述が文書にありません。",
+    }[status]
+    return SignalResult(
+        key=key,
+        label=label,
+        status=status,
+        status_label=STATUS_LABELS[status],
+        score=score,
+        trend=trend,
+        summary=summary,
+        evidence=evidence,
+    )

@@ -1,0 +1,218 @@
+"""Evaluate the offline analysis on a labelled dataset (format: ../shared/eval/SCHEMA.md).
+
+Each scenario is imported into a fresh temporary data dir through the app's own import,
+analysed as of `labels.as_of`, and compared with its labels. `--json` prints one JSON object
+as the last stdout line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import select
+
+from app.analyse.models import Citation, EngagementAnalysis
+from app.analyse.service import compute_analysis
+from app.container import Container, build_container
+from app.ingest.scenario import import_path
+from app.retrieve.embeddings import build_embeddings
+from app.settings import Settings
+from app.store.models import Document, KpiValue
+from scripts.bench_common import emit
+
+STATUS_SIGNALS = ("proactivity", "communication", "dependency")
+PRESENCE_SIGNALS = ("personnel_change", "expectation_gap", "stagnation")
+
+
+def document_ids(container: Container, engagement_id: int) -> dict[int, str]:
+    """Database id → scenario document id."""
+    with container.session_factory() as session:
+        rows = session.execute(
+            select(Document.id, Document.external_id).where(Document.engagement_id == engagement_id)
+        ).all()
+    return {row[0]: str(row[1]) for row in rows}
+
+
+def extracted_kpis(container: Container, ids: dict[int, str]) -> dict[str, dict[str, float]]:
+    with container.session_factory() as session:
+        rows = session.scalars(select(KpiValue).where(KpiValue.document_id.in_(list(ids))))
+        found: dict[str, dict[str, float]] = defaultdict(dict)
+        for row in rows:
+            found[ids[row.document_id]][row.key] = row.value
+    return found
+
+
+def signal_citations(result: EngagementAnalysis, key: str) -> list[Citation]:
+    if key in result.signals:
+        return result.signals[key].evidence
+    if key == "internal_factors":
+        return [c for factor in result.internal_factors for c in factor.evidence]
+    presence = getattr(result, key)
+    evidence: list[Citation] = presence.evidence
+    return evidence
+
+
+def same_value(a: float, b: float) -> bool:
+    """Exact value match (the schema's rule), allowing only float representation noise."""
+    return abs(a - b) < 1e-6
+
+
+def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, Any]:
+    scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+    labels = scenario["labels"]
+    data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-eval-"))
+    container = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
+    summary = import_path(container=container, path=path)
+    engagement_id = next(iter(summary.engagement_ids.values()))
+    timings: list[float] = []
+    result: EngagementAnalysis | None = None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = compute_analysis(
+            container=container, engagement_id=engagement_id, as_of=labels["as_of"]
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+    assert result is not None
+    ids = document_ids(container, engagement_id)
+    outcome: dict[str, Any] = {
+        "id": scenario.get("id", path.stem),
+        "timings": timings,
+        "checks": {},
+    }
+    checks = outcome["checks"]
+    signals = labels.get("signals", {})
+    for key in STATUS_SIGNALS:
+        if key in signals:
+            checks[key] = (result.signals[key].status, signals[key]["status"])
+    for key in PRESENCE_SIGNALS:
+        if key in signals:
+            checks[key] = (getattr(result, key).present, bool(signals[key]["present"]))
+    if "internal_factors" in signals:
+        got = sorted(f.type for f in result.internal_factors)
+        want = sorted(signals["internal_factors"].get("present") or [])
+        checks["internal_factors"] = (got, want)
+        outcome["factors"] = (set(got), set(want))
+    checks["phase"] = (result.phase, labels.get("phase"))
+    checks["decision"] = (result.decision.decision, labels.get("decision"))
+
+    cited = correct = 0
+    for key, label in signals.items():
+        evidence = set(label.get("evidence") or [])
+        wanted = label.get("status") in ("good", "concern") or bool(label.get("present"))
+        if not evidence or not wanted:
+            continue
+        for citation in signal_citations(result, key):
+            cited += 1
+            correct += ids.get(citation.document_id) in evidence
+    outcome["evidence"] = (correct, cited)
+
+    expected = labels.get("kpis") or {}
+    found = extracted_kpis(container, ids)
+    true_positive = sum(
+        1
+        for doc, values in found.items()
+        for key, value in values.items()
+        if key in expected.get(doc, {}) and same_value(value, float(expected[doc][key]))
+    )
+    outcome["kpi"] = (
+        true_positive,
+        sum(len(v) for v in found.values()),
+        sum(len(v) for v in expected.values()),
+    )
+    outcome["kpi_misses"] = [
+        f"{doc}.{key}: got {found.get(doc, {}).get(key)} want {value}"
+        for doc, values in expected.items()
+        for key, value in values.items()
+        if not (key in found.get(doc, {}) and same_value(found[doc][key], float(value)))
+    ] + [
+        f"{doc}.{key}: extra {value}"
+        for doc, values in found.items()
+        for key, value in values.items()
+        if key not in expected.get(doc, {})
+    ]
+    container.close()
+    return outcome
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", type=Path, required=True)
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="analysis runs per scenario (timing)"
+    )
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    files = sorted(p for p in args.dataset.iterdir() if p.suffix in {".yaml", ".yml"})
+    embeddings = build_embeddings(Settings())
+    outcomes = [evaluate_scenario(path, embeddings, args.repeats) for path in files]
+
+    per_signal: dict[str, list[bool]] = defaultdict(list)
+    for outcome in outcomes:
+        wrong = [
+            f"{key}: {got} (正解 {want})"
+            for key, (got, want) in outcome["checks"].items()
+            if got != want
+        ]
+        for key, (got, want) in outcome["checks"].items():
+            per_signal[key].append(got == want)
+        kpi_tp, kpi_found, kpi_expected = outcome["kpi"]
+        print(
+            f"{outcome['id']:<14} kpi {kpi_tp}/{kpi_found}/{kpi_expected}  "
+            f"evidence {outcome['evidence'][0]}/{outcome['evidence'][1]}  "
+            + ("OK" if not wrong else " | ".join(wrong))
+        )
+        if args.verbose:
+            for miss in outcome["kpi_misses"]:
+                print(f"    kpi {miss}")
+
+    def accuracy(key: str) -> float:
+        values = per_signal.get(key, [])
+        return round(sum(values) / len(values), 3) if values else 0.0
+
+    signal_keys = [*STATUS_SIGNALS, *PRESENCE_SIGNALS, "internal_factors"]
+    all_signal_checks = [ok for key in signal_keys for ok in per_signal.get(key, [])]
+    tp = fp = fn = 0
+    for outcome in outcomes:
+        if "factors" in outcome:
+            got, want = outcome["factors"]
+            tp, fp, fn = tp + len(got & want), fp + len(got - want), fn + len(want - got)
+    f1 = 1.0 if tp + fp + fn == 0 else round(2 * tp / (2 * tp + fp + fn), 3)
+    kpi_tp = sum(o["kpi"][0] for o in outcomes)
+    kpi_found = sum(o["kpi"][1] for o in outcomes)
+    kpi_expected = sum(o["kpi"][2] for o in outcomes)
+    cited = sum(o["evidence"][1] for o in outcomes)
+    timings = [t for o in outcomes for t in o["timings"]]
+    result = {
+        "scenarios": len(outcomes),
+        "decision_accuracy": accuracy("decision"),
+        "phase_accuracy": accuracy("phase"),
+        "signal_accuracy": {key: accuracy(key) for key in signal_keys},
+        "signal_accuracy_overall": round(
+            sum(all_signal_checks) / max(1, len(all_signal_checks)), 3
+        ),
+        "internal_factors_f1": f1,
+        "kpi_precision": round(kpi_tp / kpi_found, 3) if kpi_found else 0.0,
+        "kpi_recall": round(kpi_tp / kpi_expected, 3) if kpi_expected else 0.0,
+        "evidence_precision": round(sum(o["evidence"][0] for o in outcomes) / cited, 3)
+        if cited
+        else 0.0,
+        "analysis_ms_p50": round(statistics.median(timings), 1) if timings else 0.0,
+    }
+    emit(result, as_json=args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
