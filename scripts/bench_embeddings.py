@@ -12,9 +12,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.retrieve.embeddings import build_embeddings  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from scripts.bench_common import emit  # noqa: E402
+from app.retrieve.embeddings import build_embeddings
+from app.settings import Settings
+from scripts.bench_common import emit
 
 
 def ranks(values: np.ndarray) -> np.ndarray:

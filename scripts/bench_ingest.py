@@ -12,9 +12,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.ingest.chunking import chunk_text  # noqa: E402
-from app.ingest.service import DocumentInput, ingest_document  # noqa: E402
-from scripts.bench_common import (  # noqa: E402
+from app.ingest.chunking import chunk_text
+from app.ingest.service import DocumentInput, ingest_document
+from scripts.bench_common import (
     bench_engagement,
     emit,
     percentile,

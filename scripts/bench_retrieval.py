@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from scripts.bench_common import (  # noqa: E402
+from scripts.bench_common import (
     MODES,
     bench_engagement,
     emit,
@@ -63,9 +63,13 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    corpus, raw_queries = jsquad(args.jsquad) if args.jsquad else jsts_paraphrase(args.jsts_paraphrase)
+    corpus, raw_queries = (
+        jsquad(args.jsquad) if args.jsquad else jsts_paraphrase(args.jsts_paraphrase)
+    )
     if args.limit_queries:
-        raw_queries = random.Random(0).sample(raw_queries, min(args.limit_queries, len(raw_queries)))
+        raw_queries = random.Random(0).sample(
+            raw_queries, min(args.limit_queries, len(raw_queries))
+        )
     container = temporary_container()
     engagement_id = bench_engagement(container, "benchmark")
     ids, index_s = ingest_corpus(container, engagement_id, corpus)

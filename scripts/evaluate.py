@@ -107,6 +107,7 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
     checks["decision"] = (result.decision.decision, labels.get("decision"))
 
     cited = correct = 0
+    outcome["evidence_misses"] = []
     for key, label in signals.items():
         evidence = set(label.get("evidence") or [])
         wanted = label.get("status") in ("good", "concern") or bool(label.get("present"))
@@ -114,7 +115,12 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
             continue
         for citation in signal_citations(result, key):
             cited += 1
-            correct += ids.get(citation.document_id) in evidence
+            hit = ids.get(citation.document_id) in evidence
+            correct += hit
+            if not hit:
+                outcome["evidence_misses"].append(
+                    f"{key} {ids.get(citation.document_id)}: {citation.quote[:60]}"
+                )
     outcome["evidence"] = (correct, cited)
 
     expected = labels.get("kpis") or {}
@@ -176,6 +182,8 @@ def main() -> int:
         if args.verbose:
             for miss in outcome["kpi_misses"]:
                 print(f"    kpi {miss}")
+            for miss in outcome["evidence_misses"]:
+                print(f"    evidence {miss}")
 
     def accuracy(key: str) -> float:
         values = per_signal.get(key, [])

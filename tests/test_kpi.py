@@ -69,6 +69,15 @@ def test_table_with_months_as_rows_takes_the_reporting_month(knowledge: KpiKnowl
     assert figures(knowledge, text) == {"leads": 92, "revenue": 3_550_000}
 
 
+def test_table_with_a_remarks_column_takes_the_column_of_figures(knowledge: KpiKnowledge) -> None:
+    text = """| 項目 | 数値 | 備考 |
+|---|---|---|
+| 発信数 | 1,430件 | 稼働19日 |
+| 受注 | 0件 | 検討中2社 |
+"""
+    assert figures(knowledge, text) == {"calls": 1430, "deals": 0}
+
+
 def test_table_of_weekly_or_unlabelled_breakdowns_is_ignored(knowledge: KpiKnowledge) -> None:
     text = """■ 週ごとの推移
 | 週 | 架電数 | アポ数 |
@@ -95,6 +104,11 @@ def test_full_width_digits_and_punctuation(knowledge: KpiKnowledge) -> None:
         "appointment_rate": 4.5,
         "revenue": 3_800_000,
     }
+
+
+def test_bare_numbers_only_after_a_colon_or_at_the_end_of_a_line(knowledge: KpiKnowledge) -> None:
+    assert figures(knowledge, "- コール数：980\n- アポ 14") == {"calls": 980, "appointments": 14}
+    assert figures(knowledge, "架電 3 名体制で対応しました。") == {}
 
 
 def test_bullet_target_in_brackets_is_not_the_actual(knowledge: KpiKnowledge) -> None:

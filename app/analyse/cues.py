@@ -31,6 +31,7 @@ class CueHit:
     sentence: Sentence
     polarity: str
     weight: float  # cue weight × author weight × recency weight
+    citable: bool = True
 
 
 def sentences(
@@ -75,13 +76,15 @@ def match_cues(
     for sentence, document_weight in corpus:
         if any(blocker.search(sentence.normalized) for blocker in blockers):
             continue
-        best: dict[str, float] = {}
+        best: dict[str, Cue] = {}
         for cue in cues:
-            if cue.matches(sentence.normalized):
-                best[cue.polarity] = max(best.get(cue.polarity, 0.0), cue.weight)
+            if cue.matches(sentence.normalized) and (
+                cue.polarity not in best or cue.weight > best[cue.polarity].weight
+            ):
+                best[cue.polarity] = cue
         hits.extend(
-            CueHit(sentence, polarity, weight * document_weight)
-            for polarity, weight in best.items()
+            CueHit(sentence, polarity, cue.weight * document_weight, cue.cite)
+            for polarity, cue in best.items()
         )
     return hits
 

@@ -251,7 +251,14 @@ def _stagnation(
     evidence: list[Citation] = []
     if isinstance(series, Series):
         window = numeric_stagnation(series, rules=rules)
-        for period in window:
+        # Cite the months that held or fell, not a small uptick inside the flat run.
+        falling = [
+            period
+            for index, period in enumerate(window)
+            if index == 0
+            or values[period][series.key].value <= values[window[index - 1]][series.key].value
+        ]
+        for period in falling:
             point = values[period][series.key]
             if point.quote:
                 evidence.append(
@@ -269,7 +276,10 @@ def _stagnation(
     below = achievement is not None and achievement < rules.stagnation.flat_below_achievement
     present = bool(window) or (text_weight >= rules.presence.stagnation_text and below)
     if present:
-        evidence = evidence + strongest(hits, limit=3)
+        # Text about an earlier dip is not evidence of the current run.
+        since = window[0] if window else None
+        recent = [h for h in hits if since is None or h.sentence.document.month >= since]
+        evidence = evidence + strongest(recent, limit=3)
     return PresenceResult(
         key="stagnation",
         label=spec.label,

@@ -38,6 +38,8 @@ class Cue(BaseModel):
     pattern: str
     # Patterns that cancel this cue only (the signal's own `unless` cancels all its cues).
     unless: list[str] = []
+    # A weak, routine cue can count towards a judgment without being shown as evidence.
+    cite: bool = True
 
     _check = field_validator("pattern")(_check_pattern)
 
@@ -257,7 +259,7 @@ def _validate(model: type[ModelT], path: Path) -> ModelT:
 
 def load_knowledge(directory: Path) -> Knowledge:
     """Load and validate every knowledge file; called by the app factory at start-up."""
-    from app.analyse.kpi import load_kpi_knowledge
+    from app.analyse.kpi import KpiKnowledgeError, load_kpi_knowledge
 
     files = ["signals.yaml", "engine.yaml", "kpi.yaml"]
     digest = hashlib.sha256()
@@ -267,7 +269,10 @@ def load_knowledge(directory: Path) -> Knowledge:
             digest.update(path.read_bytes())
     signals = _validate(SignalsFile, directory / "signals.yaml")
     engine = _validate(EngineFile, directory / "engine.yaml")
-    kpi = load_kpi_knowledge(directory / "kpi.yaml")
+    try:
+        kpi = load_kpi_knowledge(directory / "kpi.yaml")
+    except KpiKnowledgeError as error:  # one error class (and status) for every knowledge file
+        raise KnowledgeError(error.message) from error
     return Knowledge(
         signals=signals,
         engine=engine,

@@ -82,11 +82,13 @@ class GrammarSpec(_Strict):
     item_links: Terms
     arrows: Terms
     change_words: Terms
-    range_words: Terms
+    non_figure_suffixes: Terms
     approximators: Terms
+    enumeration_joiners: Terms
     clause_links: Terms
     part_markers: Terms
     subset_modifiers: Terms
+    lead_line_words: Terms
     heading_markers: Terms
     bullet_markers: Terms
     numbered_heading_max_chars: int = Field(gt=0)
@@ -287,9 +289,11 @@ class Lexicon:
             rf"\s*(?P<link>{_alternation([*grammar.item_links, *grammar.arrows])})\s*"
         )
         self.arrows = frozenset(_normalized(grammar.arrows))
-        self.not_a_level = tuple(_normalized([*grammar.change_words, *grammar.range_words]))
+        self.not_a_level = tuple(_normalized([*grammar.change_words, *grammar.non_figure_suffixes]))
         self.after_value = tuple(_normalized(knowledge.cues.after_value))
         self.clause_links = tuple(_normalized(grammar.clause_links))
+        self.enumeration_joiners = tuple(_normalized(grammar.enumeration_joiners))
+        self.lead_line_words = tuple(_normalized(grammar.lead_line_words))
         self.part_markers = tuple(_normalized(grammar.part_markers))
         self.subset_modifiers = tuple(_normalized(grammar.subset_modifiers))
         self.heading_markers = tuple(_normalized(grammar.heading_markers))
@@ -366,7 +370,7 @@ class Period:
 
     @classmethod
     def parse(cls, period: str | None) -> Period | None:
-        if period is None:
+        if period is None or not period.strip():
             return None
         match = re.fullmatch(r"(\d{4})-(\d{2})", period.strip())
         if match is None or not 1 <= int(match.group(2)) <= 12:
@@ -471,7 +475,9 @@ class Layout:
         promoted = list(lines)
         for index, (line, following) in enumerate(pairwise(lines)):
             content = self.text[line.start : line.end]
-            introduces = content.endswith(":") or "以下" in content
+            introduces = content.endswith(":") or any(
+                word in content for word in self.lexicon.lead_line_words
+            )
             if line.kind == "prose" and following.kind in ("bullet", "table") and introduces:
                 promoted[index] = Line(line.start, line.end, "lead", line.start, -1)
             nests = following.kind == "bullet" and following.indent > line.indent
@@ -616,7 +622,10 @@ def _kpis_in_rows(
     """指標 | 目標 | 4月実績 | 前月: names down the first column, values in the actual column."""
     width = max(len(row) for row in cells)
     column_titles = header[1:] if header is not None else [""] * (width - 1)
-    column = _pick(layout, column_titles)
+    columns = _best_titles(layout, column_titles)
+    # 「項目 | 数値 | 備考」: of several unmarked columns, the one holding figures.
+    with_figures = [c for c in columns if _column_has_figures(layout, cells, c + 1)]
+    column = columns[0] if len(columns) == 1 else _only(with_figures)
     if column is None:
         return
     for row, row_cells in zip(rows, cells, strict=True):
@@ -633,7 +642,7 @@ def _kpis_in_columns(
     if labels[0] is not None:  # no row titles at all: only a single row is unambiguous
         chosen = 0 if len(rows) == 1 else None
     else:
-        chosen = _pick(layout, [row[0] for row in cells])
+        chosen = _only(_best_titles(layout, [row[0] for row in cells]))
     if chosen is None:
         return
     for index, label in enumerate(labels):
@@ -641,17 +650,30 @@ def _kpis_in_columns(
             yield from _cell_candidate(layout, label, cells[chosen][index], rows[chosen])
 
 
-def _pick(layout: Layout, titles: Sequence[str]) -> int | None:
-    """Index of the one column or row title naming this period's actuals; None when unclear."""
+def _best_titles(layout: Layout, titles: Sequence[str]) -> list[int]:
+    """Indexes of the column or row titles that best name this period's actuals.
+
+    Several indexes mean a tie: two 実績 columns, or unmarked ones (「A社 | B社」「第1週」…).
+    """
     scores = [_title_score(layout, title) for title in titles]
     usable = [score for score in scores if score is not None]
     if not usable:
-        return None
-    best = max(usable)
-    winners = [index for index, score in enumerate(scores) if score == best]
-    if len(winners) != 1 or (best == 0 and len(usable) > 1):
-        return None  # two 実績 columns, or several unmarked ones (「A社 | B社」「第1週」…)
-    return winners[0]
+        return []
+    return [index for index, score in enumerate(scores) if score == max(usable)]
+
+
+def _only(indexes: Sequence[int]) -> int | None:
+    return indexes[0] if len(indexes) == 1 else None
+
+
+def _column_has_figures(layout: Layout, cells: list[list[str]], column: int) -> bool:
+    for row in cells:
+        label = _label(layout, row[0])
+        if label is None or column >= len(row):
+            continue
+        if _cell_value(layout, label, row[column]) is not None:
+            return True
+    return False
 
 
 def _title_score(layout: Layout, title: str) -> int | None:
@@ -686,17 +708,22 @@ def _without_brackets(text: str) -> str:
 
 
 def _cell_candidate(layout: Layout, label: Label, cell: str, row: Line) -> Iterator[Candidate]:
+    value = _cell_value(layout, label, cell)
+    if value is not None:
+        yield Candidate(label.key, value, row.start, 0, (row.start, row.end))
+
+
+def _cell_value(layout: Layout, label: Label, cell: str) -> float | None:
+    """The figure in a cell holding just a figure (and perhaps a bracketed note)."""
     text = normalize_for_matching(cell).strip()
     value = layout.lexicon.value_at(text, 0, len(text))
     if value is None or not layout.lexicon.fits(label.key, value, bare_allowed=True):
-        return  # 「―」, or a unit that does not fit
-    rest = _without_brackets(text[value.end :])
-    if any(char.isalnum() for char in rest):
-        return  # words or a second number after the figure: not a plain cell
-    number = value.number
+        return None  # 「―」, or a unit that does not fit
+    if any(char.isalnum() for char in _without_brackets(text[value.end :])):
+        return None  # words or a second number after the figure: not a plain cell
     if value.unit is None and layout.lexicon.units[label.key] == "jpy":
-        number *= label.money_multiplier
-    yield Candidate(label.key, number, row.start, 0, (row.start, row.end))
+        return value.number * label.money_multiplier
+    return value.number
 
 
 # =============================================================================================
@@ -815,7 +842,9 @@ def _items(
             gap = lexicon.gap_pattern.match(text, at[position].end, sentence.end)
             position = gap.end() if gap else at[position].end
         value = lexicon.value_at(text, position, sentence.end)
-        if value is None or not lexicon.fits(key, value, bare_allowed=labelled):
+        # A bare number counts after a colon or when it ends the sentence (「- 架電数 1200」).
+        ends = value is not None and not text[value.end : sentence.end].strip()
+        if value is None or not lexicon.fits(key, value, bare_allowed=labelled or ends):
             return items
         is_change = text.startswith(lexicon.not_a_level, value.end)
         items.append(Item(value, tuple(qualifiers), after_arrow, is_change))
@@ -921,9 +950,15 @@ class Reading:
         for index in range(1, len(self._clause_starts)):
             previous = self._clause_starts[index - 1]
             end = self._trim_trailing_notes(previous, self.sentence.separators[index - 1])
-            lists_figures = end in figure_ends or (
-                self.text[end - 1 : end] in ("で", "と") and end - 1 in figure_ends
+            joined = next(
+                (
+                    end - len(j)
+                    for j in self.layout.lexicon.enumeration_joiners
+                    if self.text.endswith(j, previous, end)
+                ),
+                end,
             )
+            lists_figures = end in figure_ends or joined in figure_ends
             sets_topic = self.text[previous:end].endswith(links)
             near = index - lead_clause[-1] < _MAX_LEAD_CLAUSES
             lead_clause.append(lead_clause[-1] if (lists_figures or sets_topic) and near else index)

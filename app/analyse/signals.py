@@ -9,7 +9,9 @@ from app.analyse.cues import CueHit
 from app.analyse.knowledge import StatusRule
 from app.analyse.models import STATUS_LABELS, Citation, SignalResult, Status, TrendPoint
 
-MAX_EVIDENCE = 5
+MAX_EVIDENCE = 3
+# A heading such as 「■ 気づき」 says nothing by itself: cite sentences, not labels.
+MIN_QUOTE_CHARS = 8
 
 
 def citation(hit: CueHit) -> Citation:
@@ -26,8 +28,9 @@ def citation(hit: CueHit) -> Citation:
 
 def strongest(hits: Sequence[CueHit], limit: int = MAX_EVIDENCE) -> list[Citation]:
     """The heaviest hits first, one per sentence; retrieved and newer passages first among equals."""
+    citable = [hit for hit in hits if hit.citable and len(hit.sentence.quote) >= MIN_QUOTE_CHARS]
     ordered = sorted(
-        hits,
+        citable,
         key=lambda h: (
             -round(h.weight, 3),
             not h.sentence.relevant,
