@@ -18,7 +18,15 @@ SERVE_DIR = Path(__file__).parent / "serve"
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Nothing happens at import; everything is wired here (tests pass their own container)."""
-    from app.serve import api, api_analysis, pages
+    from app.serve import (
+        api,
+        api_analysis,
+        api_chat,
+        api_drafts,
+        pages,
+        pages_chat,
+        pages_drafts,
+    )
     from app.serve.errors import install_error_handlers
     from app.serve.templating import make_templates
 
@@ -43,6 +51,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     app.include_router(api.router)
     app.include_router(api_analysis.router)
+    app.include_router(api_drafts.router)
+    app.include_router(api_chat.router)
+    app.include_router(pages_drafts.router)
+    app.include_router(pages_chat.router)
     app.include_router(pages.router)
     install_error_handlers(app)
     return app

@@ -147,6 +147,12 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
         for key, value in values.items()
         if key not in expected.get(doc, {})
     ]
+    outcome["drafts"] = evaluate_drafts(
+        container=container, engagement_id=engagement_id, labels=labels, document_ids=ids
+    )
+    outcome["chat"] = evaluate_questions(
+        container=container, engagement_id=engagement_id, labels=labels, document_ids=ids
+    )
     container.close()
     return outcome
 
@@ -217,6 +223,8 @@ def main() -> int:
         if cited
         else 0.0,
         "analysis_ms_p50": round(statistics.median(timings), 1) if timings else 0.0,
+        **summarize_drafts([o["drafts"] for o in outcomes]),
+        **summarize_questions([o["chat"] for o in outcomes]),
     }
     emit(result, as_json=args.json)
     return 0

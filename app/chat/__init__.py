@@ -1,0 +1,1 @@
+"""Chat Q&A about an engagement's history, answers with verified citations."""

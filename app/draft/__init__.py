@@ -1,0 +1,1 @@
+"""Drafting: renewal timeline, review-meeting agenda, renewal memo, "new value" request."""

@@ -1,0 +1,7 @@
+"""Routes for pages drafts (thin: parse, call one service, render)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
