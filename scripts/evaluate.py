@@ -30,6 +30,8 @@ from app.retrieve.embeddings import build_embeddings
 from app.settings import Settings
 from app.store.models import Document, KpiValue
 from scripts.bench_common import emit
+from scripts.eval_chat import evaluate_questions, summarize_questions
+from scripts.eval_drafts import evaluate_drafts, summarize_drafts
 
 STATUS_SIGNALS = ("proactivity", "communication", "dependency")
 PRESENCE_SIGNALS = ("personnel_change", "expectation_gap", "stagnation")
