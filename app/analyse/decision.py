@@ -31,6 +31,7 @@ class Findings:
     expectation_gap: PresenceResult
     stagnation: PresenceResult
     internal_factor_types: list[str]
+    internal_factor_labels: list[str]
 
 
 def decide_phase(*, months_active: int, stagnant: bool, rules: EngineFile) -> Phase:
@@ -127,7 +128,7 @@ def _conditions(f: Findings, rules: EngineFile) -> list[Condition]:
     if f.stagnation.present and f.internal_factor_types:
         add(
             "stagnation_internal",
-            "停滞の一因が自社側（" + "・".join(f.internal_factor_types) + "）にあります。",
+            "停滞の一因が自社側（" + "・".join(f.internal_factor_labels) + "）にあります。",
         )
     elif f.stagnation.present:
         add("stagnation", "主要KPIが2か月以上横ばい・減少しています。")

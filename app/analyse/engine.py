@@ -48,7 +48,9 @@ def analyse(
     knowledge: Knowledge,
     as_of: dt.date,
     relevant: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+    signal_overrides: Mapping[str, SignalResult] | None = None,
 ) -> EngagementAnalysis:
+    """`signal_overrides` replaces offline status signals (the LLM path) before deciding."""
     rules = knowledge.engine
     spec = knowledge.signals
     docs = sorted((d for d in documents if d.date <= as_of), key=lambda d: (d.date, d.id))
@@ -80,6 +82,7 @@ def analyse(
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )
+    signals.update(signal_overrides or {})
 
     personnel, change_count = _personnel_change(corpus, knowledge)
     gap_spec = spec.signals["expectation_gap"]
@@ -130,6 +133,7 @@ def analyse(
             expectation_gap=expectation_gap,
             stagnation=stagnation,
             internal_factor_types=sorted(found_types),
+            internal_factor_labels=[factor.label for factor in factors],
         ),
         rules=rules,
     )

@@ -15,10 +15,13 @@ from sqlalchemy import delete, select
 from app.analyse.engine import analyse
 from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
 from app.analyse.kpi import extract_kpis
+from app.analyse.llm import LLM_SIGNALS, judge_signal
 from app.analyse.models import EngagementAnalysis
 from app.container import Container
 from app.errors import InvalidInput, NotFound
+from app.llm.evidence import Passage
 from app.retrieve.bm25 import Bm25Filter
+from app.retrieve.hybrid import SearchHit
 from app.store import repository
 from app.store.models import AnalysisResult, Document, KpiCorrection, KpiValue
 
@@ -128,18 +131,36 @@ def refresh_kpis(
     return points
 
 
-def relevant_spans(
-    container: Container, engagement_id: int, as_of: dt.date
-) -> dict[int, list[tuple[int, int]]]:
-    """Passages the checklist questions retrieve within the engagement (orders evidence)."""
-    spans: dict[int, list[tuple[int, int]]] = {}
-    signals = container.knowledge.signals.signals
-    filters = Bm25Filter(engagement_id=engagement_id, period_to=as_of.strftime("%Y-%m"))
-    for spec in signals.values():
+def checklist_hits(
+    container: Container, engagement_id: int, as_of: dt.date, document_ids: set[int]
+) -> dict[str, list[SearchHit]]:
+    """Per signal, the passages its checklist questions retrieve within the engagement."""
+    found: dict[str, list[SearchHit]] = {}
+    filters = Bm25Filter(engagement_id=engagement_id)
+    for key, spec in container.knowledge.signals.signals.items():
+        hits: dict[str, SearchHit] = {}
         for question in spec.checklist:
             for hit in container.retriever.search(question, k=4, mode="hybrid", filters=filters):
-                spans.setdefault(hit.document_id, []).append((hit.start, hit.end))
-    return spans
+                if hit.document_id in document_ids:  # documents after `as_of` are ignored
+                    hits.setdefault(hit.vector_id, hit)
+        found[key] = list(hits.values())
+    return found
+
+
+def passages_for(hits: list[SearchHit], titles: dict[int, str], limit: int = 8) -> list[Passage]:
+    ranked = sorted(hits, key=lambda hit: -hit.score)[:limit]
+    return [
+        Passage(
+            id=f"P{number}",
+            document_id=hit.document_id,
+            start=hit.start,
+            end=hit.end,
+            text=hit.quote,
+            period=hit.period,
+            title=titles.get(hit.document_id, ""),
+        )
+        for number, hit in enumerate(ranked, start=1)
+    ]
 
 
 def compute_analysis(
@@ -148,15 +169,51 @@ def compute_analysis(
     as_of = as_of or dt.date.today()
     engagement, documents = engagement_facts(container, engagement_id)
     points = refresh_kpis(container, engagement, documents)
+    visible = {d.id for d in documents if d.date <= as_of}
+    retrieved = checklist_hits(container, engagement_id, as_of, visible)
+    relevant: dict[int, list[tuple[int, int]]] = {}
+    for hits in retrieved.values():
+        for hit in hits:
+            relevant.setdefault(hit.document_id, []).append((hit.start, hit.end))
     result = analyse(
         engagement=engagement,
         documents=documents,
         kpis=points,
         knowledge=container.knowledge,
         as_of=as_of,
-        relevant=relevant_spans(container, engagement_id, as_of),
+        relevant=relevant,
     )
-    return result
+    if container.chat_model is None:
+        return result
+    titles = {d.id: d.title for d in documents}
+    overrides = {
+        key: judge_signal(
+            model=container.chat_model,
+            prompts=container.prompts,
+            knowledge=container.knowledge,
+            engagement=engagement,
+            key=key,
+            passages=passages_for(retrieved.get(key, []), titles),
+            offline=result.signals[key],
+        )
+        for key in LLM_SIGNALS
+    }
+    assisted = analyse(
+        engagement=engagement,
+        documents=documents,
+        kpis=points,
+        knowledge=container.knowledge,
+        as_of=as_of,
+        relevant=relevant,
+        signal_overrides=overrides,
+    )
+    engines = {signal.engine for signal in overrides.values()}
+    return assisted.model_copy(
+        update={
+            "engine": "llm" if engines == {"llm"} else "mixed" if "llm" in engines else "offline",
+            "prompt_version": container.prompts.version,
+        }
+    )
 
 
 def refresh_analysis(*, container: Container, engagement_id: int) -> EngagementAnalysis:

@@ -21,8 +21,8 @@ def _period(value: str | None) -> str:
     return f"{year}年{int(month)}月"
 
 
-def _yen(value: int | None) -> str:
-    return f"{value:,}円" if value is not None else "―"
+def _yen(value: float | None) -> str:
+    return f"{value:,.0f}円" if value is not None else "―"
 
 
 def make_templates(directory: Path) -> Jinja2Templates:
