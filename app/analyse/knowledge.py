@@ -6,10 +6,10 @@ import hashlib
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from app.errors import RenewalDeskError
 
@@ -31,22 +31,19 @@ def _check_pattern(value: str) -> str:
     return value
 
 
+# A regular expression, checked when the knowledge file is loaded.
+Pattern = Annotated[str, AfterValidator(_check_pattern)]
+
+
 class Cue(BaseModel):
     model_config = ConfigDict(extra="forbid")
     polarity: Literal["good", "concern", "present"] = "present"
     weight: float = Field(gt=0, le=5)
-    pattern: str
+    pattern: Pattern
     # Patterns that cancel this cue only (the signal's own `unless` cancels all its cues).
-    unless: list[str] = []
+    unless: list[Pattern] = []
     # A weak, routine cue can count towards a judgment without being shown as evidence.
     cite: bool = True
-
-    _check = field_validator("pattern")(_check_pattern)
-
-    @field_validator("unless")
-    @classmethod
-    def _unless_patterns(cls, values: list[str]) -> list[str]:
-        return [_check_pattern(value) for value in values]
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
@@ -64,13 +61,8 @@ class Cue(BaseModel):
 
 class Handover(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    good: list[str] = []
-    risk: list[str] = []
-
-    @field_validator("good", "risk")
-    @classmethod
-    def _patterns(cls, values: list[str]) -> list[str]:
-        return [_check_pattern(value) for value in values]
+    good: list[Pattern] = []
+    risk: list[Pattern] = []
 
 
 class SignalSpec(BaseModel):
@@ -78,26 +70,16 @@ class SignalSpec(BaseModel):
     label: str
     kind: Literal["status", "presence"]
     checklist: list[str] = Field(min_length=1)
-    unless: list[str] = []
+    unless: list[Pattern] = []
     cues: list[Cue] = Field(min_length=1)
     handover: Handover | None = None
-
-    @field_validator("unless")
-    @classmethod
-    def _patterns(cls, values: list[str]) -> list[str]:
-        return [_check_pattern(value) for value in values]
 
 
 class CueGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str
-    unless: list[str] = []
+    unless: list[Pattern] = []
     cues: list[Cue] = Field(min_length=1)
-
-    @field_validator("unless")
-    @classmethod
-    def _patterns(cls, values: list[str]) -> list[str]:
-        return [_check_pattern(value) for value in values]
 
 
 class FactorType(BaseModel):
@@ -110,16 +92,11 @@ class FactorType(BaseModel):
 class InternalFactorsSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str
-    unless: list[str] = []
+    unless: list[Pattern] = []
     types: dict[
         Literal["market_change", "competitor", "product", "client_resources", "kpi_misaligned"],
         FactorType,
     ]
-
-    @field_validator("unless")
-    @classmethod
-    def _patterns(cls, values: list[str]) -> list[str]:
-        return [_check_pattern(value) for value in values]
 
 
 class SignalsFile(BaseModel):
@@ -214,12 +191,7 @@ class EngineFile(BaseModel):
     conditions: dict[str, ConditionText]
     reference_ranges: dict[str, ReferenceRange]
     funnel: list[FunnelStageSpec] = Field(min_length=2)
-    injection_patterns: list[str] = []
-
-    @field_validator("injection_patterns")
-    @classmethod
-    def _patterns(cls, values: list[str]) -> list[str]:
-        return [_check_pattern(value) for value in values]
+    injection_patterns: list[Pattern] = []
 
 
 class Knowledge(BaseModel):

@@ -182,68 +182,30 @@ def new_document(
     return _document_form(request, templates, container, engagement_id, values=values)
 
 
-@router.post("/engagements/{engagement_id}/documents", response_class=HTMLResponse)
-async def paste_document(
-    engagement_id: int,
+async def _store_from_form(
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
-    kind: Annotated[str, Form()] = "vendor_report",
-    date: Annotated[str, Form()] = "",
-    period: Annotated[str, Form()] = "",
-    title: Annotated[str, Form()] = "",
-    text: Annotated[str, Form()] = "",
-) -> Response:
-    values = {"kind": kind, "date": date, "period": period, "title": title, "text": text}
-    try:
-        data = DocumentInput(
-            engagement_id=engagement_id,
-            kind=kind,
-            date=parse_date(date, label="日付"),
-            period=validate_period(period),
-            title=title,
-            text=text,
-        )
-        result = await run_in_threadpool(ingest_document, container=container, data=data)
-    except RenewalDeskError as error:
-        if error.status_code == 404:
-            raise
-        return _document_form(
-            request,
-            templates,
-            container,
-            engagement_id,
-            values=values,
-            error=error.message,
-            status_code=error.status_code,
-        )
-    flag = "created" if result.created else "existing"
-    return RedirectResponse(f"/documents/{result.document_id}?{flag}=1", status_code=303)
-
-
-@router.post("/engagements/{engagement_id}/upload", response_class=HTMLResponse)
-async def upload_document(
     engagement_id: int,
-    request: Request,
-    container: ContainerDep,
-    templates: TemplatesDep,
-    file: Annotated[UploadFile, File()],
-    kind: Annotated[str, Form()] = "vendor_report",
-    date: Annotated[str, Form()] = "",
-    period: Annotated[str, Form()] = "",
-    title: Annotated[str, Form()] = "",
+    values: dict[str, str],
+    upload: UploadFile | None,
 ) -> Response:
-    values = {"kind": kind, "date": date, "period": period, "title": title, "text": ""}
+    """Validate, ingest and redirect to the document; on bad input re-render the form with
+    the user's input kept and a Japanese message."""
     try:
-        parsed_date = parse_date(date, label="日付")
-        checked_period = validate_period(period)
-        filename, text = await read_upload(file, max_bytes=container.settings.max_upload_bytes)
+        date = parse_date(values["date"], label="日付")
+        period = validate_period(values["period"])
+        text, filename = values["text"], None
+        if upload is not None:
+            filename, text = await read_upload(
+                upload, max_bytes=container.settings.max_upload_bytes
+            )
         data = DocumentInput(
             engagement_id=engagement_id,
-            kind=kind,
-            date=parsed_date,
-            period=checked_period,
-            title=title or filename,
+            kind=values["kind"],
+            date=date,
+            period=period,
+            title=values["title"] or filename or "",
             text=text,
             source_filename=filename,
         )
@@ -262,6 +224,38 @@ async def upload_document(
         )
     flag = "created" if result.created else "existing"
     return RedirectResponse(f"/documents/{result.document_id}?{flag}=1", status_code=303)
+
+
+@router.post("/engagements/{engagement_id}/documents", response_class=HTMLResponse)
+async def paste_document(
+    engagement_id: int,
+    request: Request,
+    container: ContainerDep,
+    templates: TemplatesDep,
+    kind: Annotated[str, Form()] = "vendor_report",
+    date: Annotated[str, Form()] = "",
+    period: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    values = {"kind": kind, "date": date, "period": period, "title": title, "text": text}
+    return await _store_from_form(request, container, templates, engagement_id, values, None)
+
+
+@router.post("/engagements/{engagement_id}/upload", response_class=HTMLResponse)
+async def upload_document(
+    engagement_id: int,
+    request: Request,
+    container: ContainerDep,
+    templates: TemplatesDep,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form()] = "vendor_report",
+    date: Annotated[str, Form()] = "",
+    period: Annotated[str, Form()] = "",
+    title: Annotated[str, Form()] = "",
+) -> Response:
+    values = {"kind": kind, "date": date, "period": period, "title": title, "text": ""}
+    return await _store_from_form(request, container, templates, engagement_id, values, file)
 
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
