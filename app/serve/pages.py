@@ -39,12 +39,11 @@ KPI_FIELDS = {
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, container: ContainerDep, templates: TemplatesDep) -> Response:
-    today = dt.date.today()
-    with container.session_factory() as session:
-        engagements = [
-            views.engagement_out(e, today=today) for e in repository.list_engagements(session)
-        ]
-    return templates.TemplateResponse(request, "index.html", {"engagements": engagements})
+    """The renewal dashboard: every engagement by urgency, with deadlines and status badges."""
+    from app.draft.service import renewal_overview
+
+    rows = renewal_overview(container=container)
+    return templates.TemplateResponse(request, "index.html", {"rows": rows})
 
 
 @router.get("/engagements/new", response_class=HTMLResponse)

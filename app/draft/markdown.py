@@ -1,0 +1,53 @@
+"""Draft Markdown → HTML for the page and the live preview, with markers linked to passages.
+
+markdown-it-py (CommonMark + tables) with raw HTML disabled: a draft carries document text,
+and document text must never become markup or script in the browser.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+from app.draft.citations import MARKER, DraftCitation
+
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    """CommonMark with tables; shared by the HTML and DOCX renderings."""
+    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+        ["table", "strikethrough"]
+    )
+
+
+def _link(number: int, citations: Sequence[DraftCitation]) -> str:
+    if not 1 <= number <= len(citations):
+        return f'<sup class="cite missing" title="出典の一覧にない番号です">[{number}]</sup>'
+    citation = citations[number - 1]
+    title = html.escape(f"「{citation.quote[:120]}」{citation.title}", quote=True)
+    return (
+        f'<sup class="cite"><a href="{html.escape(citation.href, quote=True)}" '
+        f'title="{title}" data-citation="{number}">[{number}]</a></sup>'
+    )
+
+
+def render_html(markdown: str, citations: Sequence[DraftCitation]) -> str:
+    """HTML of the draft; `[n]` becomes a superscript link to the highlighted passage."""
+    rendered = parser().render(markdown)
+    parts = _TAG.split(rendered)
+    inside_code = False
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            name = part.strip("</> ").split(" ")[0].lower()
+            if name in ("code", "pre"):
+                inside_code = not part.startswith("</")
+            continue
+        if not inside_code:
+            parts[index] = MARKER.sub(lambda m: _link(int(m.group(1)), citations), part)
+    return "".join(parts)

@@ -1,0 +1,144 @@
+"""The offline engine: render a draft deterministically from its context with Jinja2.
+
+Templates are files (prompts/drafts/*.md.j2). They call `cite(c)` to place a marker, which
+numbers citations in order of first use; document text only ever enters through the `q`
+filter, which strips anything Markdown could read as structure, a link or HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from app.analyse.models import Citation
+from app.draft.citations import CitationCollector, DraftCitation, inline
+from app.draft.config import DraftConfigError
+from app.draft.context import DraftContext
+
+LIST_PREFIX = re.compile(r"^\s*(?:[-・*•■◆●□◇]|\d{1,2}[.)．、]|[(（]\d{1,2}[)）])\s*")
+LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
+BARE_MARKER = re.compile(r"\[(\d{1,4})\]")
+
+
+@dataclass(frozen=True)
+class RenderedDraft:
+    markdown: str
+    citations: list[DraftCitation]
+
+
+def _quote_shown(text: str) -> str:
+    """A quote as shown in prose: without the list bullet or number it started with."""
+    return inline(LIST_PREFIX.sub("", text, count=1))
+
+
+def _jdate(value: dt.date | None) -> str:
+    return f"{value.year}年{value.month}月{value.day}日" if value else "―"
+
+
+def _period(value: str | None) -> str:
+    if not value:
+        return "期間なし"
+    year, month = value.split("-")
+    return f"{year}年{int(month)}月"
+
+
+def _yen(value: float | int | None) -> str:
+    return f"{value:,.0f}円" if value is not None else "―"
+
+
+def _percent(value: float | None) -> str:
+    return f"{value * 100:.0f}%" if value is not None else "―"
+
+
+@lru_cache(maxsize=4)
+def _environment(directory: Path) -> SandboxedEnvironment:
+    environment = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # Markdown, not HTML: document text goes through the `q` filter
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=True,
+    )
+    environment.filters["q"] = inline
+    environment.filters["qs"] = _quote_shown
+    environment.filters["jdate"] = _jdate
+    environment.filters["period"] = _period
+    environment.filters["yen"] = _yen
+    environment.filters["pct"] = _percent
+    return environment
+
+
+def prose_markers(text: str, passages: Mapping[str, Citation], collector: CitationCollector) -> str:
+    """LLM prose → draft Markdown: `[P3]` becomes the draft's own marker for that passage."""
+    cleaned = inline_prose(text)
+
+    def replace(match: re.Match[str]) -> str:
+        key = "P" + str(int(unicodedata.normalize("NFKC", match.group(1))))
+        citation = passages.get(key)
+        return collector.marker(citation) if citation is not None else ""
+
+    return LLM_MARKER.sub(replace, cleaned)
+
+
+def inline_prose(text: str) -> str:
+    """Model text is kept as paragraphs, but cannot add headings, HTML or bare `[n]` markers."""
+    lines = [line.strip().lstrip("#").strip() for line in text.replace("\r", "").split("\n")]
+    joined = "\n".join(line for line in lines if line)
+    joined = BARE_MARKER.sub(lambda m: f"［{m.group(1)}］", joined)
+    return joined.replace("<", "＜").replace(">", "＞").replace("\n", "\n\n")
+
+
+def render_draft(
+    context: DraftContext,
+    *,
+    templates_dir: Path,
+    prose: Mapping[str, str] | None = None,
+    passages: Mapping[str, Citation] | None = None,
+) -> RenderedDraft:
+    """Markdown and its numbered citations; `prose` (from the LLM) replaces offline wording."""
+    collector = CitationCollector()
+    given_prose = dict(prose or {})
+    given_passages = dict(passages or {})
+
+    def cite(citation: Citation | None) -> str:
+        return collector.marker(citation)
+
+    def cites(citations: Sequence[Citation], limit: int = 2) -> str:
+        return collector.markers(citations, limit)
+
+    def cited(text: str, citations: Sequence[Citation], limit: int = 2) -> str:
+        """Every sentence of `text` ends with the markers, so none reads as unsupported."""
+        markers = collector.markers(citations, limit)
+        sentences = [part for part in text.split("。") if part.strip()]
+        return "".join(f"{sentence}{markers}。" for sentence in sentences)
+
+    def prose_text(key: str) -> str:
+        text = given_prose.get(key, "")
+        return prose_markers(text, given_passages, collector) if text.strip() else ""
+
+    spec = context.config.kind(context.kind)
+    try:
+        template = _environment(templates_dir.resolve()).get_template(spec.template)
+        markdown = template.render(
+            **context.template_values(),
+            spec=spec,
+            cite=cite,
+            cites=cites,
+            cited=cited,
+            prose_text=prose_text,
+        )
+    except jinja2.TemplateError as error:
+        raise DraftConfigError(f"テンプレート {spec.template} を描画できません: {error}") from error
+    markdown = re.sub(r"[ \t]+\n", "\n", markdown)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
+    return RenderedDraft(markdown=markdown, citations=collector.items)

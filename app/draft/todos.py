@@ -1,0 +1,167 @@
+"""Open items (宿題・ToDo) from meeting notes that no later document reports as done.
+
+Pure text rules. An item is closed only by a later sentence that both says something was
+finished (完了, 済み, 共有しました …) and shares most of the item's content words; anything
+less leaves it open, because carrying over a finished item costs a minute in the meeting,
+while dropping an unfinished one loses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.analyse.facts import DocumentFacts
+from app.ingest.normalize import normalize_for_matching
+
+HEADING = re.compile(
+    r"^[\s#■◆●◇□・*【\[(（]*"
+    r"(todo|to do|to-do|宿題|アクションアイテム|action items?|次回までの対応|持ち帰り事項|対応事項)"
+    r"[\s】\])）:：]*$",
+    re.IGNORECASE,
+)
+ITEM = re.compile(r"^\s*(?:[-・*•]|\d+[.)．、]|[(（]\d+[)）])\s*(?P<body>\S.*)$")
+OWNER = re.compile(r"^(?P<owner>[^:：、,（(]{1,20})[:：]\s*(?P<task>.+)$")
+DUE = re.compile(r"[（(](?P<due>[^（）()]*(まで|期限|〆)[^（）()]*)[)）]\s*$")
+DONE = re.compile(
+    r"(完了|済み|済です|済と|完成|実施しました|共有しました|格納しました|提出しました|送付しました|"
+    r"お送りしました|作成しました|追加しました|登録しました|承認(され|を得|済|しました)|"
+    r"対応しました|反映しました|設けました|開始しました)"
+)
+NOT_DONE = re.compile(
+    r"(含まれて(おりません|いません|いなかった|おりませんでした)|未(完了|対応|着手|提出|実施)|"
+    r"できて(いない|おりません|いません)|まだ|遅れて|間に合わ)"
+)
+WORD = re.compile(r"[一-龥々〆ヵヶ]{2,}|[ァ-ヴー]{2,}|[a-z][a-z0-9]{1,}")
+# Words every item shares; they say nothing about which item a sentence is about.
+GENERIC = frozenset(
+    {
+        "共有",
+        "確認",
+        "作成",
+        "実施",
+        "対応",
+        "報告",
+        "月次",
+        "当社",
+        "御社",
+        "弊社",
+        "社内",
+        "予定",
+        "検討",
+        "次回",
+        "定例",
+        "資料",
+        "案",
+    }
+)
+MIN_OVERLAP = 2
+MIN_SHARE = 0.6
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """One carried-over item; [start, end) is the item's line in the stored document."""
+
+    document_id: int
+    document_title: str
+    document_date: dt.date
+    period: str | None
+    start: int
+    end: int
+    quote: str
+    owner: str | None
+    task: str
+    due: str | None
+    vendor_side: bool
+
+
+def _content_words(text: str) -> set[str]:
+    return {word for word in WORD.findall(normalize_for_matching(text)) if word not in GENERIC}
+
+
+def parse_items(document: DocumentFacts) -> list[OpenItem]:
+    """Items listed under a ToDo/宿題 heading, with exact spans into the document text."""
+    items: list[OpenItem] = []
+    in_list = False
+    listed = 0  # items seen under the current heading
+    position = 0
+    for raw_line in document.text.splitlines(keepends=True):
+        line = raw_line.rstrip("\r\n")
+        line_start = position
+        position += len(raw_line)
+        stripped = line.strip()
+        if HEADING.match(stripped):
+            in_list, listed = True, 0
+            continue
+        if not in_list:
+            continue
+        if not stripped:
+            if listed:
+                in_list = False  # a blank line after items ends the list
+            continue
+        match = ITEM.match(line)
+        if match is None:
+            in_list = False
+            continue
+        body = match.group("body").strip()
+        start = line_start + line.index(body)
+        end = start + len(body)
+        owner_match = OWNER.match(body)
+        owner = owner_match.group("owner").strip() if owner_match else None
+        task = owner_match.group("task").strip() if owner_match else body
+        due_match = DUE.search(task)
+        due = due_match.group("due").strip() if due_match else None
+        if due_match:
+            task = task[: due_match.start()].strip()
+        listed += 1
+        items.append(
+            OpenItem(
+                document_id=document.id,
+                document_title=document.title,
+                document_date=document.date,
+                period=document.period,
+                start=start,
+                end=end,
+                quote=document.text[start:end],
+                owner=owner,
+                task=task,
+                due=due,
+                vendor_side=bool(owner and owner.endswith("様")),
+            )
+        )
+    return items
+
+
+def _reported_done(item: OpenItem, later: Sequence[DocumentFacts]) -> bool:
+    words = _content_words(item.task)
+    if not words:
+        return False
+    needed = min(len(words), max(MIN_OVERLAP, math.ceil(len(words) * MIN_SHARE)))
+    done = False
+    for document in later:
+        for sentence in re.split(r"(?<=[。！？\n])", document.text):
+            normalized = normalize_for_matching(sentence)
+            overlap = len(words & _content_words(sentence))
+            if overlap < needed:
+                continue
+            if NOT_DONE.search(normalized):
+                done = False  # a later "still not done" overrides an earlier report
+            elif DONE.search(normalized):
+                done = True
+    return done
+
+
+def open_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list[OpenItem]:
+    """Items of every meeting note up to `as_of`, oldest first, minus those reported done."""
+    visible = sorted((d for d in documents if d.date <= as_of), key=lambda d: (d.date, d.id))
+    found: list[OpenItem] = []
+    for index, document in enumerate(visible):
+        if document.kind != "meeting_notes":
+            continue
+        later = [d for d in visible[index + 1 :] if d.date >= document.date]
+        found += [item for item in parse_items(document) if not _reported_done(item, later)]
+    return found
