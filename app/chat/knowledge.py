@@ -1,0 +1,283 @@
+"""knowledge/chat.yaml as validated data: question cues, date words, events, suggestions."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from app.analyse.knowledge import KnowledgeError
+from app.ingest.normalize import normalize_for_matching
+
+CHAT_KNOWLEDGE_FILE = "chat.yaml"
+
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Terms = Annotated[list[Term], Field(min_length=1)]
+UnitKind = Literal["count", "percent", "jpy"]
+SIGNAL_SOURCES = (
+    "proactivity",
+    "communication",
+    "dependency",
+    "personnel_change",
+    "expectation_gap",
+    "stagnation",
+    "internal_factors",
+)
+
+
+def _pattern(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as error:
+        raise ValueError(f"正規表現として不正です: {value!r}（{error}）") from error
+    return value
+
+
+@lru_cache(maxsize=8192)
+def fold(term: str) -> str:
+    """A lexicon word as it is matched (NFKC, lower-case ASCII); words repeat on every
+    question, so each is folded once."""
+    return normalize_for_matching(term)
+
+
+def _folded(terms: list[str]) -> tuple[str, ...]:
+    """Terms as they are matched: NFKC, lower-case ASCII, longest first."""
+    return tuple(sorted({normalize_for_matching(t) for t in terms}, key=lambda t: (-len(t), t)))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Classes(_Strict):
+    when: Terms
+    when_day: Terms
+    who: Terms
+    what: Terms
+    summary: Terms
+
+
+class ReasonSpec(_Strict):
+    question: Terms
+    patterns: Terms
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        return [_pattern(v) for v in values]
+
+
+class QuantitySpec(_Strict):
+    words: Terms
+    kpi_units: list[UnitKind]
+    pattern: Term
+
+    @field_validator("pattern")
+    @classmethod
+    def _check(cls, value: str) -> str:
+        return _pattern(value)
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(self.pattern)
+
+
+class KpiWords(_Strict):
+    trend: Terms
+    highest: Terms
+    lowest: Terms
+    target: Terms
+    achievement: Terms
+    units: dict[UnitKind, Term]
+
+    @field_validator("units")
+    @classmethod
+    def _every_unit(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = {"count", "percent", "jpy"} - set(value)
+        if missing:
+            raise ValueError(f"単位がありません: {sorted(missing)}")
+        return value
+
+
+class DateWords(_Strict):
+    relative_months: Annotated[
+        dict[Term, Annotated[int, Field(ge=-24, le=24)]], Field(min_length=1)
+    ]
+    latest: Terms
+    previous_meeting: Annotated[dict[Term, Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)]
+    effective_markers: Terms
+
+
+class Parties(_Strict):
+    vendor: Terms
+    client: Terms
+
+
+class DocumentKinds(_Strict):
+    email: Terms
+    meeting_notes: Terms
+    vendor_report: Terms
+
+
+class EventSpec(_Strict):
+    label: Term
+    question: Terms
+    patterns: list[Term] = []
+    headings: list[Term] = []
+    signal: str | None = None
+    # True: only a sentence matching the event can answer a question about it.
+    required: bool = False
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, values: list[str]) -> list[str]:
+        return [_pattern(v) for v in values]
+
+    @field_validator("signal")
+    @classmethod
+    def _known_signal(cls, value: str | None) -> str | None:
+        if value is not None and value not in SIGNAL_SOURCES:
+            raise ValueError(f"{value!r} は signals.yaml のキーではありません（{SIGNAL_SOURCES}）")
+        return value
+
+
+class Suggestions(_Strict):
+    always: list[Term] = []
+    personnel_change: list[Term] = []
+    expectation_gap: list[Term] = []
+    stagnation: list[Term] = []
+    internal_factors: list[Term] = []
+    proactivity: list[Term] = []
+    communication: list[Term] = []
+    dependency: list[Term] = []
+    meeting: list[Term] = []
+    portfolio: list[Term] = []
+
+
+class ChatKnowledge(_Strict):
+    """The whole file; compiled views are cached properties, the fields stay plain data."""
+
+    version: int
+    classes: Classes
+    reason: ReasonSpec
+    quantities: Annotated[list[QuantitySpec], Field(min_length=1)]
+    kpi: KpiWords
+    frame_words: Terms
+    stopwords: Terms
+    dates: DateWords
+    document_kinds: DocumentKinds
+    sent_verbs: Terms
+    follow_up: Terms
+    parties: Parties
+    boilerplate: Terms
+    header_fields: Terms
+    contrast: Terms
+    events: Annotated[dict[Term, EventSpec], Field(min_length=1)]
+    suggestions: Suggestions
+
+    @cached_property
+    def class_terms(self) -> dict[str, tuple[str, ...]]:
+        return {name: _folded(getattr(self.classes, name)) for name in ("when", "who", "what")}
+
+    @cached_property
+    def day_terms(self) -> frozenset[str]:
+        return frozenset(normalize_for_matching(t) for t in self.classes.when_day)
+
+    @cached_property
+    def summary_terms(self) -> tuple[str, ...]:
+        return _folded(self.classes.summary)
+
+    @cached_property
+    def quantity_terms(self) -> list[tuple[str, QuantitySpec]]:
+        """Every quantity word with its spec, longest first (何日間 before 何日)."""
+        pairs = [(normalize_for_matching(w), spec) for spec in self.quantities for w in spec.words]
+        return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+    @cached_property
+    def frame_set(self) -> frozenset[str]:
+        return frozenset(normalize_for_matching(w) for w in self.frame_words)
+
+    @cached_property
+    def stopword_set(self) -> frozenset[str]:
+        return frozenset(normalize_for_matching(w) for w in self.stopwords)
+
+    @cached_property
+    def event_regexes(self) -> dict[str, list[re.Pattern[str]]]:
+        return {
+            key: [re.compile(pattern) for pattern in spec.patterns]
+            for key, spec in self.events.items()
+        }
+
+    @field_validator("boilerplate")
+    @classmethod
+    def _boilerplate_patterns(cls, values: list[str]) -> list[str]:
+        return [_pattern(v) for v in values]
+
+    @cached_property
+    def boilerplate_regexes(self) -> list[re.Pattern[str]]:
+        return [re.compile(pattern) for pattern in self.boilerplate]
+
+    @cached_property
+    def header_regex(self) -> re.Pattern[str]:
+        fields = "|".join(re.escape(normalize_for_matching(f)) for f in self.header_fields)
+        return re.compile(rf"^({fields})\s*[:：]")
+
+    @cached_property
+    def reason_regexes(self) -> list[re.Pattern[str]]:
+        return [re.compile(pattern) for pattern in self.reason.patterns]
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise KnowledgeError(f"チャット知識ファイルがありません: {path}") from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{mark.line + 1}行目: " if mark is not None else ""
+        raise KnowledgeError(f"{path}: YAML として読めません（{where}{error}）") from error
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{path}: 先頭はマッピング（key: value）である必要があります")
+    return data
+
+
+def load_chat_knowledge(path: Path) -> ChatKnowledge:
+    """Read and validate knowledge/chat.yaml; errors name the file and the field."""
+    data = _read(path)
+    try:
+        return ChatKnowledge.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(root)"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise KnowledgeError(f"{path}: 項目 {field} が不正です（{message}）") from error
+
+
+_cache: dict[tuple[Path, int], ChatKnowledge] = {}
+
+
+def chat_knowledge(directory: Path) -> ChatKnowledge:
+    """Loaded once per file version (the container does not know about chat)."""
+    path = directory / CHAT_KNOWLEDGE_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        stamp = -1
+    key = (path, stamp)
+    found = _cache.get(key)
+    if found is None:
+        found = load_chat_knowledge(path)
+        _cache.clear()
+        _cache[key] = found
+    return found

