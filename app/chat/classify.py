@@ -6,6 +6,7 @@ Pure: the question text, the lexicons and the analysis date in, an `Intent` out.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -30,6 +31,10 @@ IntentKind = Literal[
 ]
 DocumentKind = Literal["email", "meeting_notes", "vendor_report"]
 Extreme = Literal["highest", "lowest"]
+
+_TOPIC_ONLY = re.compile(
+    r"(は|って|について|とは|の件|教えて(ください|下さい)?|知りたい)[\s?？!！。]*$"
+)
 
 INTENT_LABELS: dict[str, str] = {
     "kpi_value": "KPIの値",
@@ -187,7 +192,12 @@ def classify(
     for word in framing:  # who, when and how much of it: not what it is about
         if fold(word) in normalized:
             stop |= set(analyze(word).tokens)
-    terms = tuple(dict.fromkeys(t for t in analysis.tokens if t not in stop and not t.isdigit()))
+    asked = {hit.term for hit in hits} - knowledge.frame_set
+    terms = tuple(
+        dict.fromkeys(
+            t for t in analysis.tokens if t not in stop and t not in asked and not t.isdigit()
+        )
+    )
 
     kpi_term_tokens: set[str] = set()
     for token in kpi_tokens:
@@ -213,6 +223,7 @@ def classify(
         asks_target=asks_target,
         qualifiers=qualifiers,
         summary=_contains(normalized, knowledge.summary_terms),
+        topic_only=_TOPIC_ONLY.search(normalized) is not None,
     )
     about_a_sent_document = document_kind is not None and _contains(
         normalized, knowledge.sent_verbs
@@ -276,6 +287,7 @@ def _kind(
     asks_target: bool,
     qualifiers: Sequence[str],
     summary: bool,
+    topic_only: bool = False,
 ) -> IntentKind:
     asks = set(roles)
     if kpi_key is not None and not ({"when", "who"} & asks):
@@ -297,7 +309,9 @@ def _kind(
     for role in ordered:
         if role in asks:
             return role
-    return "yesno"
+    # 「接続率は？」「スクリプトについて」 name a topic and ask what it is; a yes/no question
+    # ends in a predicate (「ありましたか」「変わった？」).
+    return "what" if topic_only else "yesno"
 
 
 KPI_KINDS = ("kpi_value", "kpi_trend", "kpi_extreme", "kpi_target")

@@ -134,12 +134,14 @@ class EventSpec(_Strict):
     label: Term
     question: Terms
     patterns: list[Term] = []
+    # Sentences that mention the event without it happening (「遅れなし」).
+    unless: list[Term] = []
     headings: list[Term] = []
     signal: str | None = None
     # True: only a sentence matching the event can answer a question about it.
     required: bool = False
 
-    @field_validator("patterns")
+    @field_validator("patterns", "unless")
     @classmethod
     def _patterns(cls, values: list[str]) -> list[str]:
         return [_pattern(v) for v in values]
@@ -150,6 +152,13 @@ class EventSpec(_Strict):
         if value is not None and value not in SIGNAL_SOURCES:
             raise ValueError(f"{value!r} は signals.yaml のキーではありません（{SIGNAL_SOURCES}）")
         return value
+
+
+class ContractWords(_Strict):
+    fee: Terms
+    renewal: Terms
+    notice: Terms
+    start: Terms
 
 
 class Suggestions(_Strict):
@@ -184,6 +193,7 @@ class ChatKnowledge(_Strict):
     header_fields: Terms
     contrast: Terms
     events: Annotated[dict[Term, EventSpec], Field(min_length=1)]
+    contract: ContractWords
     suggestions: Suggestions
 
     @cached_property

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.analyse.series import monthly_values
+from app.chat.answers import Evidence, OfflineAnswer, SourceSpan
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
-from app.chat.offline import Evidence, OfflineAnswer, SourceSpan
 from app.ingest.normalize import normalize_for_matching
 from app.llm.client import stream_text
 from app.llm.evidence import (

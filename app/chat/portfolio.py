@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from app.analyse.models import EngagementAnalysis, PresenceResult
 from app.analyse.series import monthly_values
+from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan, format_value
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
-from app.chat.offline import Evidence, OfflineAnswer, Rules, SourceSpan, format_value
 
 TOP = 3
 RENEWAL = re.compile(r"(更新日|満了|更新時期|契約期限|解約予告|更新の時期)")

@@ -22,6 +22,7 @@ from app.analyse.service import get_analysis
 from app.chat import llm as chat_llm
 from app.chat import portfolio
 from app.chat.analyzer import TextAnalyzer
+from app.chat.answers import ChunkHit, Evidence, OfflineAnswer, Rules, SourceSpan, build_rules
 from app.chat.classify import Intent, apply_context, classify
 from app.chat.knowledge import ChatKnowledge, chat_knowledge
 from app.chat.models import (
@@ -33,7 +34,6 @@ from app.chat.models import (
     Message,
     MessageOut,
 )
-from app.chat.offline import ChunkHit, Evidence, OfflineAnswer, Rules, SourceSpan, build_rules
 from app.chat.offline import answer as offline_answer
 from app.chat.segments import Unit, segment
 from app.chat.suggest import portfolio_questions, suggest_questions

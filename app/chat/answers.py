@@ -1,0 +1,177 @@
+"""Answer types shared by the chat answerers, the lexicons they use, and plain formatting.
+
+Every `SourceSpan` is exactly `document.text[start:end]` of a stored document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint
+from app.analyse.knowledge import Knowledge
+from app.analyse.kpi import KpiKnowledge
+from app.analyse.models import EngagementAnalysis
+from app.chat.classify import Intent
+from app.chat.dates import (
+    date_label,
+)
+from app.chat.knowledge import ChatKnowledge
+from app.chat.segments import Analyze, Unit
+
+KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
+
+
+@dataclass(frozen=True)
+class SourceSpan:
+    """A cited passage: exactly `document.text[start:end]`."""
+
+    document_id: int
+    start: int
+    end: int
+    quote: str
+    period: str | None
+    title: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class OfflineAnswer:
+    text: str
+    citations: tuple[SourceSpan, ...]
+    found: bool
+    kind: str
+    context: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    """A chunk the retriever returned for the question, best first."""
+
+    document_id: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything known about one engagement as of a date, as plain data."""
+
+    engagement: EngagementFacts
+    documents: Sequence[DocumentFacts]
+    units: Mapping[int, Sequence[Unit]]
+    kpis: Sequence[KpiPoint]
+    chunks: Sequence[ChunkHit]
+    as_of: dt.date
+    titles: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    analysis: EngagementAnalysis | None = None
+
+    @property
+    def known_periods(self) -> list[str]:
+        return sorted(
+            {d.month for d in self.documents} | {d.date.strftime("%Y-%m") for d in self.documents}
+        )
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The lexicons the answerer needs, compiled."""
+
+    chat: ChatKnowledge
+    kpi: KpiKnowledge
+    event_patterns: Mapping[str, Sequence[re.Pattern[str]]]
+    # Tokens of each event's question words: a sentence about the event counts as using them
+    # (「交代」 is answered by 「後任の小林に引き継ぎます」).
+    event_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # The signal's own exceptions (「担当者が代わっても」 is no change).
+    event_unless: Mapping[str, Sequence[re.Pattern[str]]] = field(default_factory=dict)
+    injection: Sequence[re.Pattern[str]] = ()
+
+    def event_matches(self, key: str, text: str) -> bool:
+        if not any(pattern.search(text) for pattern in self.event_patterns.get(key, ())):
+            return False
+        return not any(pattern.search(text) for pattern in self.event_unless.get(key, ()))
+
+
+def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) -> Rules:
+    """Event patterns: chat.yaml's own plus the cue patterns of the signal they name."""
+    event_tokens = {
+        key: frozenset(token for word in spec.question for token in analyze(word).tokens)
+        for key, spec in chat.events.items()
+    }
+    patterns: dict[str, list[re.Pattern[str]]] = {}
+    unless: dict[str, list[re.Pattern[str]]] = {}
+    signals = knowledge.signals
+    for key, spec in chat.events.items():
+        found = list(chat.event_regexes[key])
+        unless[key] = [re.compile(pattern) for pattern in spec.unless]
+        if spec.signal in signals.signals:
+            signal = signals.signals[spec.signal]
+            found.extend(cue.regex for cue in signal.cues)
+            unless[key] += [re.compile(pattern) for pattern in signal.unless]
+        elif spec.signal == "stagnation":
+            found.extend(cue.regex for cue in signals.stagnation.cues)
+        elif spec.signal == "internal_factors":
+            for factor in signals.internal_factors.types.values():
+                found.extend(cue.regex for cue in factor.cues)
+        patterns[key] = found
+    return Rules(
+        chat=chat,
+        kpi=knowledge.kpi,
+        event_patterns=patterns,
+        event_tokens=event_tokens,
+        event_unless=unless,
+        injection=knowledge.injection_regexes,
+    )
+
+
+# =============================================================================================
+# Formatting
+# =============================================================================================
+
+
+def format_value(value: float, unit_kind: str, units: Mapping[Any, str]) -> str:
+    suffix = units.get(unit_kind, "")
+    if unit_kind == "percent":
+        return f"{value:g}{suffix}"
+    if unit_kind == "jpy":
+        text = f"{value:,.0f}{suffix}"
+        if value >= 10_000 and value % 10_000 == 0:
+            text += f"（{value / 10_000:,.0f}万{suffix}）"
+        return text
+    return f"{value:,.0f}{suffix}" if float(value).is_integer() else f"{value:,g}{suffix}"
+
+
+def source_span(document: DocumentFacts, start: int, end: int) -> SourceSpan:
+    return SourceSpan(
+        document_id=document.id,
+        start=start,
+        end=end,
+        quote=document.text[start:end],
+        period=document.period,
+        title=document.title,
+        date=document.date,
+    )
+
+
+def where(document: DocumentFacts) -> str:
+    """「2026年2月18日のメール」: the source in a few words (the title is in the citation)."""
+    return f"{date_label(document.date)}の{KIND_LABELS.get(document.kind, '文書')}"
+
+
+def named(document: DocumentFacts) -> str:
+    return f"{KIND_LABELS.get(document.kind, '文書')}「{document.title}」（{date_label(document.date)}）"
+
+
+def not_found(evidence: Evidence, intent: Intent, detail: str = "") -> OfflineAnswer:
+    lead = detail or "ご質問の内容は、登録されている資料からは確認できませんでした。"
+    scope = f"（{date_label(evidence.as_of)}時点の文書{len(evidence.documents)}件を確認）"
+    return OfflineAnswer(
+        text=f"{lead}{scope}\n推測ではお答えできません。言葉を変えて質問するか、該当する資料を登録してください。",
+        citations=(),
+        found=False,
+        kind=intent.kind,
+    )

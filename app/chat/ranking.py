@@ -1,0 +1,321 @@
+"""Sentence ranking: how well each unit of an engagement's documents answers a question."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.analyse.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
+from app.chat.answers import (
+    ChunkHit,
+    Evidence,
+    Rules,
+)
+from app.chat.classify import Intent
+from app.chat.dates import (
+    find_dates,
+    mentions_day,
+    mentions_month,
+)
+from app.chat.segments import Unit
+
+SUBJECT_AUTHOR_BONUS = 0.15
+NAMED_DOCUMENT_BONUS = 0.15
+HEADING_TOPIC = 0.9
+FOUND_COVERAGE = 0.3
+TITLE_CREDIT = 0.8
+MIN_TOPIC_CHARS = 2
+UBIQUITOUS_WEIGHT = 0.3
+FOUND_WITH_EVENT = 0.15
+LIST_INTRO = re.compile(r"([:：]$|以下|次の|下記)")
+
+
+@dataclass(frozen=True)
+class Scored:
+    unit: Unit
+    score: float
+    coverage: float
+    event: bool
+    topical: bool = True  # a word other than a frame word (内容, 名前 …) matched
+
+
+def _idf(units: Sequence[Unit]) -> dict[str, float]:
+    counts: dict[str, int] = defaultdict(int)
+    for unit in units:
+        for token in unit.tokens:
+            counts[token] += 1
+    total = len(units)
+    return {token: math.log(1 + total / (1 + count)) for token, count in counts.items()}
+
+
+def term_weights(intent: Intent, units: Sequence[Unit], rules: Rules) -> dict[str, float]:
+    """Rare words weigh more; words that frame the question (内容, 理由) count half, and
+    words found in most documents (the parties' names in every address line) little."""
+    idf = _idf(units)
+    ceiling = math.log(1 + len(units))
+    frame = rules.chat.frame_set
+    documents: dict[int, set[str]] = defaultdict(set)
+    for unit in units:
+        documents[unit.document.id] |= unit.tokens
+    count = len(documents) or 1
+
+    def everywhere(term: str) -> bool:
+        return count >= 3 and sum(term in tokens for tokens in documents.values()) / count >= 0.6
+
+    nouns = set(intent.nouns)
+
+    def unseen_verb(term: str) -> bool:
+        # A verb no document uses is the asker's wording (掲げる, 申し入れる), not the topic.
+        return term not in idf and term not in nouns
+
+    return {
+        term: idf.get(term, ceiling)
+        * (0.5 if term in frame or unseen_verb(term) else 1.0)
+        * (UBIQUITOUS_WEIGHT if everywhere(term) else 1.0)
+        for term in intent.terms
+    }
+
+
+def document_coverage(intent: Intent, evidence: Evidence, rules: Rules) -> dict[int, float]:
+    """Share of the question's weighted words that appear anywhere in each document."""
+    units = [u for d in evidence.documents for u in evidence.units.get(d.id, ())]
+    weights = term_weights(intent, units, rules)
+    total = sum(weights.values()) or 1.0
+    coverage: dict[int, float] = {}
+    for document in evidence.documents:
+        tokens: set[str] = set(evidence.titles.get(document.id, frozenset()))
+        for unit in evidence.units.get(document.id, ()):
+            tokens |= unit.tokens
+        coverage[document.id] = sum(w for t, w in weights.items() if t in tokens) / total
+    return coverage
+
+
+def _chunk_rank(unit: Unit, chunks: Sequence[ChunkHit]) -> int | None:
+    for rank, chunk in enumerate(chunks):
+        if (
+            chunk.document_id == unit.document.id
+            and chunk.start < unit.end
+            and unit.start < chunk.end
+        ):
+            return rank
+    return None
+
+
+def candidate_documents(intent: Intent, evidence: Evidence) -> list[DocumentFacts]:
+    documents = [d for d in evidence.documents if d.date <= evidence.as_of]
+    if (intent.asks_document_date or intent.asks_document_sender) and intent.document_kind:
+        # 「…のメールはいつ送られましたか」: only a document of that kind can be the answer.
+        of_kind = [d for d in documents if d.kind == intent.document_kind]
+        documents = of_kind or documents
+    if intent.time.meeting_rank is not None:
+        meetings = sorted(
+            (d for d in documents if d.kind == "meeting_notes"), key=lambda d: (d.date, d.id)
+        )
+        if len(meetings) >= intent.time.meeting_rank:
+            return [meetings[-intent.time.meeting_rank]]
+    return documents
+
+
+def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]:
+    """Every unit of the candidate documents, scored for how well it answers the question."""
+    documents = candidate_documents(intent, evidence)
+    units = [unit for d in documents for unit in evidence.units.get(d.id, ())]
+    if not units or not (intent.terms or intent.asks_document_date):
+        return []
+    weights = term_weights(intent, units, rules)
+    total = sum(weights.values()) or 1.0
+    document_tokens: dict[int, set[str]] = defaultdict(set)
+    title_tokens: dict[int, frozenset[str]] = {}
+    line_tokens: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for unit in units:
+        document_tokens[unit.document.id] |= unit.tokens
+        line_tokens[(unit.document.id, unit.line)] |= unit.tokens
+    chat = rules.chat
+    for document in documents:
+        title_tokens[document.id] = evidence.titles.get(document.id, frozenset())
+    document_coverage = {
+        document_id: sum(w for t, w in weights.items() if t in tokens) / total
+        for document_id, tokens in document_tokens.items()
+    }
+    event_headings = [
+        heading.lower() for key in intent.events for heading in chat.events[key].headings
+    ]
+    sent_by = {d.id: senders(evidence.units.get(d.id, ())) for d in documents}
+    named_documents = _named_documents(intent, documents, evidence, chat.frame_set)
+    subject_author = _subject_author(intent, evidence.engagement)
+    authors = {d.id: author_of(d, evidence.engagement.vendor_name) for d in documents}
+    asked_names = set(intent.names)
+    scored: list[Scored] = []
+    for unit in units:
+        if any(pattern.search(unit.normalized) for pattern in rules.injection):
+            continue  # an instruction planted in a document is never an answer
+        events = [key for key in intent.events if rules.event_matches(key, unit.normalized)]
+        synonyms: set[str] = set()
+        for key in events:
+            synonyms |= rules.event_tokens.get(key, frozenset())
+        line = line_tokens[(unit.document.id, unit.line)]
+        matched = 0.0
+        topical = False
+        for term, weight in weights.items():
+            credit = 0.0
+            if term in unit.tokens or term in synonyms:
+                credit = 1.0
+            elif term in unit.heading_tokens:
+                credit = 0.6
+            elif term in line:
+                credit = 0.5
+            elif term in title_tokens.get(unit.document.id, frozenset()):
+                credit = TITLE_CREDIT
+            matched += credit * weight
+            topical = topical or (credit > 0 and term not in chat.frame_set)
+        coverage = matched / total
+        score = coverage + 0.15 * document_coverage.get(unit.document.id, 0.0)
+        rank = _chunk_rank(unit, evidence.chunks)
+        if rank is not None:
+            score += 0.2 / (1 + 0.5 * rank)
+        if events:
+            score += 0.2
+        if event_headings and any(h in unit.heading for h in event_headings):
+            score += 0.15
+        if intent.document_kind and unit.document.kind == intent.document_kind:
+            score += 0.08
+        if unit.document.id in named_documents:
+            score += NAMED_DOCUMENT_BONUS  # 「キックオフで…」: the question names the document
+        if asked_names & sent_by[unit.document.id]:
+            score += 0.12  # 「藤井課長が送ったメール」: written by the person named
+        if subject_author is not None and authors[unit.document.id] == subject_author:
+            score += SUBJECT_AUTHOR_BONUS
+        for period in intent.time.periods:
+            if unit.document.month == period:
+                score += 0.12
+            if intent.asks_document_date and unit.document.date.strftime("%Y-%m") == period:
+                score += 0.2  # 「9月の定例はいつ開かれた？」: held in September
+            if mentions_month(unit.normalized, period):
+                score += 0.12
+        for day in intent.time.days:
+            if unit.document.date == day:
+                score += 0.25
+            if mentions_day(unit.normalized, day):
+                score += 0.2
+        score += _answer_type_bonus(intent, unit, rules, asked_names)
+        if any(pattern.search(unit.normalized) for pattern in chat.boilerplate_regexes):
+            score -= 0.3
+        if unit.is_heading:
+            # A heading that names the whole topic (【再発防止策】) introduces the answer.
+            names_topic = intent.kind in ("what", "yesno") and coverage >= HEADING_TOPIC
+            score += 0.15 if names_topic else -0.15
+        if intent.kind not in ("who", "when") and chat.header_regex.search(unit.normalized):
+            score -= 0.2
+        if len(unit.normalized) < 8:
+            score -= 0.1
+        scored.append(Scored(unit, score, coverage, bool(events), topical or bool(events)))
+    scored.sort(key=lambda s: (-s.score, s.unit.document.date, s.unit.index))
+    return scored
+
+
+SELF_INTRODUCTION = re.compile(r"の\s*(\S{1,8}?)(です|でございます)")
+_COMPANY = re.compile(r"(株式会社|有限会社|合同会社|\(株\))")
+_COMPANY_QUESTION = re.compile(r"(会社|企業|どこ|社名|取引先)")
+
+
+def _named_documents(
+    intent: Intent,
+    documents: Sequence[DocumentFacts],
+    evidence: Evidence,
+    frame: frozenset[str],
+) -> set[int]:
+    """Documents whose title holds a question word that few titles hold (キックオフ, 経営会議)."""
+    titles = {d.id: evidence.titles.get(d.id, frozenset()) for d in documents}
+    named: set[int] = set()
+    for term in intent.terms:
+        if term in frame:
+            continue
+        holders = [document_id for document_id, tokens in titles.items() if term in tokens]
+        if holders and len(holders) * 3 <= len(titles):
+            named.update(holders)
+    return named
+
+
+def senders(units: Sequence[Unit]) -> set[str]:
+    """Names of who wrote a document: its self-introduction (「三和パッケージの藤井です」) and
+    its last lines (the signature)."""
+    names: set[str] = set()
+    for unit in units[:8]:
+        match = SELF_INTRODUCTION.search(unit.normalized)
+        if match:
+            names |= unit.names | {match.group(1)}
+    for unit in units[-2:]:
+        names |= unit.names
+    return names
+
+
+def _subject_author(intent: Intent, engagement: EngagementFacts) -> str | None:
+    """「グロースアークは…断りましたか」「代行会社からの提案」: what one side itself did."""
+    if intent.party is not None:
+        return intent.party
+    core = vendor_core_name(engagement.vendor_name)
+    folded = intent.normalized
+    if (
+        core
+        and folded.startswith(core.lower())
+        and folded[len(core) : len(core) + 1] in ("は", "が")
+    ):
+        return "vendor"
+    return None
+
+
+def _answer_type_bonus(intent: Intent, unit: Unit, rules: Rules, asked_names: set[str]) -> float:
+    bonus = 0.0
+    if intent.kind == "when" and not intent.asks_document_date:
+        dates = find_dates(unit.normalized)
+        with_day = any(d.day is not None for d in dates)
+        if intent.wants_day:
+            bonus += 0.4 if with_day else 0.15 if dates else 0.0
+        elif dates:
+            bonus += 0.25
+        markers = rules.chat.dates.effective_markers
+        if any(unit.normalized[d.end : d.end + 4].startswith(tuple(markers)) for d in dates):
+            bonus += 0.1
+    if intent.kind == "who":
+        if _COMPANY_QUESTION.search(intent.normalized):
+            bonus += 0.15 if _COMPANY.search(unit.normalized) else 0.0
+        elif unit.names - asked_names:
+            bonus += 0.2
+    if intent.kind == "quantity" and intent.quantity is not None:
+        bonus += 0.2 if intent.quantity.regex.search(unit.normalized) else -0.15
+    if intent.kind == "what" and LIST_INTRO.search(unit.normalized):
+        bonus += 0.1  # 「以下をお願いします：」 introduces the answer
+    if intent.reason and any(p.search(unit.normalized) for p in rules.chat.reason_regexes):
+        bonus += 0.08
+    return bonus
+
+
+def is_found(best: Scored) -> bool:
+    if not best.topical:
+        return False  # only 「名前」「内容」 matched: the question's topic is not there
+    return best.coverage >= FOUND_COVERAGE or (best.event and best.coverage >= FOUND_WITH_EVENT)
+
+
+def missing_topics(intent: Intent, evidence: Evidence, rules: Rules) -> list[str]:
+    """Nouns of the question that no document mentions at all (「住所」「違約金」).
+
+    A question whose topic word appears nowhere is not answered from loosely related
+    sentences; frame words and the words of a recognised event are exempt (「後任」 is
+    answered by 「…に引き継ぎます」).
+    """
+    vocabulary: set[str] = set()
+    for document in evidence.documents:
+        vocabulary |= evidence.titles.get(document.id, frozenset())
+        for unit in evidence.units.get(document.id, ()):
+            vocabulary |= unit.tokens
+    exempt = set(rules.chat.frame_set)
+    for key in intent.events:
+        exempt |= rules.event_tokens.get(key, frozenset())
+    return [
+        noun
+        for noun in intent.nouns
+        if len(noun) >= MIN_TOPIC_CHARS and noun not in vocabulary and noun not in exempt
+    ]
