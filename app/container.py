@@ -84,6 +84,7 @@ def build_container(
             vector_store=vector_store,
             catalog=catalog,
             tokenizer=tokenizer,
+            fusion=settings.fusion,
             rrf_k=settings.rrf_k,
             dense_weight=settings.dense_weight,
             bm25_weight=settings.bm25_weight,
