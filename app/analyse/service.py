@@ -23,7 +23,7 @@ from app.llm.evidence import Passage
 from app.retrieve.bm25 import Bm25Filter
 from app.retrieve.hybrid import SearchHit
 from app.store import repository
-from app.store.models import AnalysisResult, Document, KpiCorrection, KpiValue
+from app.store.models import AnalysisResult, Document, Engagement, KpiCorrection, KpiValue
 
 log = logging.getLogger(__name__)
 
@@ -33,29 +33,33 @@ def engagement_facts(
 ) -> tuple[EngagementFacts, list[DocumentFacts]]:
     with container.session_factory() as session:
         engagement = repository.get_engagement(session, engagement_id)
-        facts = EngagementFacts(
-            id=engagement.id,
-            vendor_name=engagement.vendor.name,
-            service=engagement.service,
-            start_date=engagement.start_date,
-            renewal_date=engagement.renewal_date,
-            notice_days=engagement.notice_days,
-            monthly_fee_jpy=engagement.monthly_fee_jpy,
-            kpi_targets={k: float(v) for k, v in (engagement.kpi_targets or {}).items()},
-        )
-        documents = [
-            DocumentFacts(
-                id=d.id,
-                kind=d.kind,
-                date=d.date,
-                period=d.period,
-                title=d.title,
-                text=d.text,
-                content_hash=d.content_hash,
-            )
-            for d in engagement.documents
-        ]
-    return facts, documents
+        return facts_of_engagement(engagement), [facts_of_document(d) for d in engagement.documents]
+
+
+def facts_of_engagement(engagement: Engagement) -> EngagementFacts:
+    """The plain facts the pure engines take, read while the session is open."""
+    return EngagementFacts(
+        id=engagement.id,
+        vendor_name=engagement.vendor.name,
+        service=engagement.service,
+        start_date=engagement.start_date,
+        renewal_date=engagement.renewal_date,
+        notice_days=engagement.notice_days,
+        monthly_fee_jpy=engagement.monthly_fee_jpy,
+        kpi_targets={k: float(v) for k, v in (engagement.kpi_targets or {}).items()},
+    )
+
+
+def facts_of_document(document: Document) -> DocumentFacts:
+    return DocumentFacts(
+        id=document.id,
+        kind=document.kind,
+        date=document.date,
+        period=document.period,
+        title=document.title,
+        text=document.text,
+        content_hash=document.content_hash,
+    )
 
 
 def refresh_kpis(

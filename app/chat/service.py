@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
-from app.analyse.service import get_analysis
+from app.analyse.service import facts_of_document, facts_of_engagement, get_analysis
 from app.chat import llm as chat_llm
 from app.chat import portfolio
 from app.chat.analyzer import TextAnalyzer
@@ -42,7 +42,7 @@ from app.errors import InvalidInput, LLMUnavailable, NotFound
 from app.retrieve.bm25 import Bm25Filter
 from app.retrieve.hybrid import SearchHit
 from app.store import repository
-from app.store.models import Document, Engagement, KpiCorrection, KpiValue
+from app.store.models import Document, KpiCorrection, KpiValue
 
 log = logging.getLogger(__name__)
 
@@ -99,31 +99,6 @@ def _units(document: DocumentFacts) -> tuple[Unit, ...]:
 @lru_cache(maxsize=4096)
 def _title_tokens(title: str) -> frozenset[str]:
     return frozenset(text_analyzer().tokenize(title))
-
-
-def _engagement_facts(engagement: Engagement) -> EngagementFacts:
-    return EngagementFacts(
-        id=engagement.id,
-        vendor_name=engagement.vendor.name,
-        service=engagement.service,
-        start_date=engagement.start_date,
-        renewal_date=engagement.renewal_date,
-        notice_days=engagement.notice_days,
-        monthly_fee_jpy=engagement.monthly_fee_jpy,
-        kpi_targets={k: float(v) for k, v in (engagement.kpi_targets or {}).items()},
-    )
-
-
-def _document_facts(document: Document) -> DocumentFacts:
-    return DocumentFacts(
-        id=document.id,
-        kind=document.kind,
-        date=document.date,
-        period=document.period,
-        title=document.title,
-        text=document.text,
-        content_hash=document.content_hash,
-    )
 
 
 def stored_kpis(
@@ -209,8 +184,8 @@ def load_evidence(
     the hybrid retriever ranks highest within the engagement."""
     with container.session_factory() as session:
         engagement_row = repository.get_engagement(session, engagement_id)
-        engagement = _engagement_facts(engagement_row)
-        documents = [_document_facts(d) for d in engagement_row.documents if d.date <= as_of]
+        engagement = facts_of_engagement(engagement_row)
+        documents = [facts_of_document(d) for d in engagement_row.documents if d.date <= as_of]
         kpis = stored_kpis(session, engagement, documents)
     units = {d.id: _units(d) for d in documents}
     titles = {d.id: _title_tokens(d.title) for d in documents}

@@ -95,10 +95,18 @@ class ChromaVectorStore:
     def search(
         self, *, embedding: list[float], k: int, where: dict[str, Any] | None
     ) -> list[tuple[str, float]]:
-        results = self._store.similarity_search_by_vector_with_relevance_scores(
-            embedding, k=k, filter=where
+        """Ids and cosine distances only: the catalog already holds each chunk's text and
+        metadata, and fetching them from Chroma made a query four times slower."""
+        result = self._store._collection.query(
+            query_embeddings=[embedding],  # type: ignore[arg-type]
+            n_results=k,
+            where=where,
+            include=["distances"],
         )
-        return [(document.id or "", float(distance)) for document, distance in results]
+        distances = (result["distances"] or [[]])[0]
+        return [
+            (vector_id, float(d)) for vector_id, d in zip(result["ids"][0], distances, strict=True)
+        ]
 
     def count(self) -> int:
         return int(self._store._collection.count())
