@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
+# Pages analyse and embed on submit; on a loaded 2-core CI machine that has taken > 30 s
+# (Playwright's default) once. A behaviour test, not a timing test: wait longer.
+TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,3 +32,10 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def open_page(browser: Browser, **options: object) -> Page:
+    page = browser.new_page(**options)  # type: ignore[arg-type]
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(TIMEOUT_MS)
+    return page

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium
+from tests.browser import chromium, open_page
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -23,7 +23,7 @@ def test_create_engagement_paste_report_and_find_it(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     with chromium() as browser:
-        page = browser.new_page()
+        page = open_page(browser)
         page.goto(live_server.url + "/")
         page.get_by_role("link", name="＋ 契約を登録").click()
         page.fill("input[name=vendor_name]", "株式会社ブラウザテスト")
@@ -67,7 +67,7 @@ def test_create_engagement_paste_report_and_find_it(
 
 def test_form_error_is_japanese_and_keeps_the_pasted_text(live_server: LiveServer) -> None:
     with chromium() as browser:
-        page = browser.new_page()
+        page = open_page(browser)
         page.goto(live_server.url + "/engagements/new")
         page.fill("input[name=vendor_name]", "株式会社エラー確認")
         page.fill("input[name=service]", "テレアポ代行")

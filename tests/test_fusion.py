@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.retrieve.bm25 import CatalogEntry
-from app.retrieve.hybrid import fuse, z_scores
+from app.retrieve.hybrid import SearchHit, fuse, z_scores
 
 
 def entry(name: str) -> CatalogEntry:
@@ -25,8 +25,8 @@ def entry(name: str) -> CatalogEntry:
 A, B, C, D = (entry(name) for name in "abcd")
 
 
-def order(hits: list[object]) -> list[str]:
-    return [getattr(hit, "vector_id") for hit in hits]  # noqa: B009
+def order(hits: list[SearchHit]) -> list[str]:
+    return [hit.vector_id for hit in hits]
 
 
 def test_z_scores_standardise_and_a_flat_list_adds_nothing() -> None:
