@@ -264,6 +264,45 @@ def test_personnel_change_and_hypothetical_change(knowledge: Knowledge) -> None:
     assert not run(knowledge, hypothetical, {}).personnel_change.present
 
 
+def test_undated_mentions_of_a_change_are_the_same_change(knowledge: Knowledge) -> None:
+    docs = [
+        report(1, 6, "担当の山田は7月1日付で異動となり、佐藤が担当を引き継ぎます。"),
+        report(2, 7, "前任の山田から案件一覧を受け取っております。"),
+        report(3, 9, "担当交代の際の引き継ぎは丁寧だった。", kind="meeting_notes"),
+    ]
+    result = run(knowledge, docs, {})
+    assert result.personnel_change.periods == ["2025-07"]
+
+
+def test_leaving_at_month_end_takes_effect_the_next_month(knowledge: Knowledge) -> None:
+    docs = [
+        report(
+            1, 9, "担当の吉川は9月30日をもって退職いたしました。10月は私が担当を兼務いたします。"
+        )
+    ]
+    assert run(knowledge, docs, {}).personnel_change.periods == ["2025-10"]
+
+
+def test_no_proposal_noted_by_the_client_is_a_concern(knowledge: Knowledge) -> None:
+    docs = [
+        report(
+            1,
+            8,
+            "前回お願いした改善策の文書は、今日の時点でも提出されていない。",
+            kind="meeting_notes",
+        ),
+        report(2, 9, "代行会社からの提案は特になかった。", kind="meeting_notes"),
+    ]
+    assert run(knowledge, docs, {}).signals["proactivity"].status == "concern"
+
+
+def test_a_wish_in_the_clients_notes_is_not_the_vendors_proposal(knowledge: Knowledge) -> None:
+    wish = "来期は既存顧客への追加提案も進めたいと考えている。"
+    notes = run(knowledge, [report(1, 8, wish, kind="meeting_notes")], {})
+    assert notes.signals["proactivity"].status == "insufficient_evidence"
+    assert run(knowledge, [report(1, 8, wish)], {}).signals["proactivity"].status == "good"
+
+
 def test_expectation_gap_on_definition_dispute(knowledge: Knowledge) -> None:
     docs = [
         report(
@@ -285,6 +324,8 @@ def test_expectation_gap_on_definition_dispute(knowledge: Knowledge) -> None:
         ([10, 14, 18, 22, 26, 30], 25, False),  # still improving
         ([24, 25, 20, 20, 20], 25, True),  # flat well below target after a better stretch
         ([18, 17], 25, False),  # too short to call
+        ([22, 27, 29, 23, 19, 17, 16, 18], 30, True),  # a one-count wobble is not a recovery
+        ([22, 27, 29, 23, 19, 17, 16, 21], 30, False),  # back above where the run started
     ],
 )
 def test_numeric_stagnation(

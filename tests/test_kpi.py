@@ -196,6 +196,14 @@ def test_a_part_of_another_kpi_is_that_kpis_own_figure(knowledge: KpiKnowledge) 
     }
 
 
+def test_a_part_of_a_whole_named_in_the_sentence_before(knowledge: KpiKnowledge) -> None:
+    text = "反響リード55件に対し、訪問できたのは38件でした。このうち有効商談数は16件、受注数は1件です。"
+    assert figures(knowledge, text) == {"leads": 55, "opportunities": 16, "deals": 1}
+    assert figures(knowledge, "アポは31件でした。このうちアポ17件が運送業からです。") == {
+        "appointments": 31
+    }
+
+
 def test_figures_from_a_segment_are_parts(knowledge: KpiKnowledge) -> None:
     text = "小売業から11件のアポを獲得しました。紹介リストからも受注2件がありました。"
     assert figures(knowledge, text) == {}
@@ -219,9 +227,26 @@ def test_money_units_become_yen(knowledge: KpiKnowledge) -> None:
         "売上は約1.5億円でした。": 150_000_000,
         "受注額：￥980,000": 980_000,
         "成約金額：720,000円": 720_000,
+        "受注金額：2億6,100万円": 261_000_000,
+        "| 受注金額 | ２億５，２００万円 |": 252_000_000,
     }
     for text, expected in cases.items():
         assert figures(knowledge, text) == {"revenue": expected}, text
+
+
+def test_table_of_notes_states_figures_in_its_cells(knowledge: KpiKnowledge) -> None:
+    text = """| 項目 | 内容 |
+|---|---|
+| 日時 | 2026年4月10日 17:00〜18:00 |
+| 3月実績 | アポ獲得件数18件、受注件数2件 |
+| 4月目標 | アポ獲得件数25件、受注件数4件 |
+"""
+    assert figures(knowledge, text) == {"appointments": 18, "deals": 2}
+
+
+def test_a_figure_aimed_at_is_not_an_actual(knowledge: KpiKnowledge) -> None:
+    text = "ご契約時に伺った「月20件のアポ」に向けて、50名以上の事業所から架電します。"
+    assert figures(knowledge, text) == {}
 
 
 def test_document_without_kpis_returns_nothing(knowledge: KpiKnowledge) -> None:

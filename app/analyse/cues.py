@@ -78,8 +78,10 @@ def match_cues(
             continue
         best: dict[str, Cue] = {}
         for cue in cues:
-            if cue.matches(sentence.normalized) and (
-                cue.polarity not in best or cue.weight > best[cue.polarity].weight
+            if (
+                cue.author in ("any", sentence.author)
+                and cue.matches(sentence.normalized)
+                and (cue.polarity not in best or cue.weight > best[cue.polarity].weight)
             ):
                 best[cue.polarity] = cue
         hits.extend(

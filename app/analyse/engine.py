@@ -38,6 +38,10 @@ STATUS_SIGNALS = ("proactivity", "communication", "dependency")
 CHANGE_MONTH = re.compile(
     r"(\d{1,2})月(\d{1,2}日)?(より|から|をもって|付け?で?|以降|中に|末で|末をもって|1日)"
 )
+MONTH_END_DAY = 28
+# How far a sentence without a month may be from a dated change and still mean it.
+CHANGE_ANNOUNCED_AHEAD = 2
+CHANGE_RECALLED_AFTER = 3
 
 
 def analyse(
@@ -172,22 +176,51 @@ def _recency(month: str, latest: str, knowledge: Knowledge) -> float:
     return knowledge.engine.weights.recency[-1].weight
 
 
-def _change_month(hit: CueHit) -> str:
-    """The month a change takes effect (「8月より」), else the document's month."""
+def _change_month(hit: CueHit) -> str | None:
+    """The month a change takes effect when the sentence names it (「8月より」), else None.
+
+    Leaving at the end of a month (「9月30日をもって退職」「3月末で」) takes effect the next month.
+    """
     document = hit.sentence.document
     match = CHANGE_MONTH.search(hit.sentence.normalized)
     if not match:
-        return document.month
+        return None
     month = int(match.group(1))
     if not 1 <= month <= 12:
-        return document.month
+        return None
     year = document.date.year
     # 「1月より」 written in a December document means next January.
     if month < document.date.month - 6:
         year += 1
     elif month > document.date.month + 6:
         year -= 1
+    day = int(match.group(2)[:-1]) if match.group(2) else None
+    leaves = match.group(3) in ("をもって", "末で", "末をもって")
+    if leaves and (match.group(3).startswith("末") or (day is not None and day >= MONTH_END_DAY)):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return f"{year}-{month:02d}"
+
+
+def _change_periods(hits: Sequence[CueHit]) -> list[str]:
+    """The distinct changes the hits speak of, as the months they take effect.
+
+    A sentence naming no month (「前任の中村から…」「担当交代の際も丁寧に…」) refers to the dated
+    change closest to its document — announced up to two months ahead, looked back on up to
+    three months later — and only counts as a change of its own when there is none.
+    """
+    dated = sorted({month for hit in hits if (month := _change_month(hit)) is not None})
+    periods = set(dated)
+    for hit in hits:
+        if _change_month(hit) is not None:
+            continue
+        month = hit.sentence.document.month
+        near = [
+            (abs(months_between(change, month)), change)
+            for change in dated
+            if -CHANGE_ANNOUNCED_AHEAD <= months_between(change, month) <= CHANGE_RECALLED_AFTER
+        ]
+        periods.add(min(near)[1] if near else month)
+    return sorted(periods)
 
 
 def _personnel_change(
@@ -208,7 +241,7 @@ def _personnel_change(
             ),
             0,
         )
-    periods = sorted({_change_month(hit) for hit in hits})
+    periods = _change_periods(hits)
     handover_docs = {hit.sentence.document.id for hit in hits}
     good = risk = 0
     assert spec.handover is not None

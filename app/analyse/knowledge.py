@@ -44,6 +44,9 @@ class Cue(BaseModel):
     unless: list[Pattern] = []
     # A weak, routine cue can count towards a judgment without being shown as evidence.
     cite: bool = True
+    # Whose documents the cue reads: 「…したいと考えています」 is a proposal from the vendor
+    # but only the client's own wish in the client's notes.
+    author: Literal["any", "client", "vendor"] = "any"
 
     @cached_property
     def regex(self) -> re.Pattern[str]:

@@ -232,6 +232,10 @@ _MONTH = re.compile(
 )
 # "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
 _NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# The 億 part of a compound amount: 「2億6,100万円」 is 261,000,000 yen. Number grammar, not
+# vocabulary, so it stays in code; the units themselves are in kpi.yaml.
+_OKU = r"(?<![\d.,])(?P<oku>\d{1,4})億\s*"
+_OKU_VALUE = 100_000_000
 # Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
 _SENTENCE_END = "。!?"
 _CLAUSE_SEPARATORS = "、,;"
@@ -278,7 +282,7 @@ class Lexicon:
         self.value_pattern = re.compile(
             rf"(?:(?:{_alternation(grammar.approximators)})\s*)?"
             rf"(?P<prefix>(?:{_alternation(knowledge.units.jpy_prefixes)})\s*)?"
-            rf"{_NUMBER}\s*(?P<unit>{_alternation(self._unit_kinds)})?"
+            rf"(?:{_OKU})?{_NUMBER}\s*(?P<unit>{_alternation(self._unit_kinds)})?"
         )
         # Between a name and its figure: spaces, a colon, a bracketed note, a particle, a link.
         self.gap_pattern = re.compile(
@@ -334,11 +338,22 @@ class Lexicon:
 
     def value_at(self, text: str, position: int, end: int) -> Value | None:
         """The figure (number and unit, if any) starting exactly at `position`."""
+        if 0 < position <= len(text) and text[position - 1] == "億":
+            return None  # the 万円 part of 「2億6,100万円」 is not a figure of its own
         match = self.value_pattern.match(text, position, end)
         if match is None:
             return None
         number = float(match.group("number").replace(",", ""))
         unit_text = match.group("unit")
+        if match.group("oku") is not None:
+            # 「2億6,100万円」「1億2000万」: only a yen amount below 1億 can follow the 億 part.
+            if unit_text is None:
+                return None
+            kind, multiplier = self._unit_kinds[unit_text]
+            if kind != "jpy" or multiplier >= _OKU_VALUE:
+                return None
+            total = int(match.group("oku")) * _OKU_VALUE + number * multiplier
+            return Value(match.start(), match.end(), total, kind)
         if unit_text is not None:
             kind, multiplier = self._unit_kinds[unit_text]
             return Value(match.start(), match.end(), number * multiplier, kind)
@@ -606,10 +621,18 @@ def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
     body_rows, body = rows, cells
     if len(cells) >= 2 and all(re.fullmatch(r":?-+:?", cell) for cell in cells[1]):
         header, body_rows, body = cells[0], rows[2:], cells[2:]
+    found: list[Candidate] = []
     if any(_label(layout, row[0]) for row in body):
-        yield from _kpis_in_rows(layout, header, body_rows, body)
+        found = list(_kpis_in_rows(layout, header, body_rows, body))
     elif header is not None:
-        yield from _kpis_in_columns(layout, header, body_rows, body)
+        found = list(_kpis_in_columns(layout, header, body_rows, body))
+    if found:
+        yield from found
+        return
+    # A table of notes (「項目 | 内容」 minutes) states its figures in sentences inside the cells:
+    # read each row like a line of prose, its first cell (「2月実績」「3月目標」) as the lead.
+    for row in body_rows:
+        yield from _line_candidates(layout, Line(row.start, row.end, "prose", row.start))
 
 
 def _cells(text: str, row: Line) -> list[str]:
@@ -896,13 +919,16 @@ def _count_before(layout: Layout, sentence: Sentence, name: Token) -> Value | No
 
 def _inline_candidates(layout: Layout) -> Iterator[Candidate]:
     for line in layout.lines:
-        if line.kind not in ("bullet", "prose") or line.blocked:
-            continue
-        for sentence in _sentences(layout.text, line):
-            reading = Reading(layout, sentence)
-            for phrase in reading.phrases:
-                if reading.is_actual(phrase):
-                    yield reading.candidate(line, phrase)
+        if line.kind in ("bullet", "prose") and not line.blocked:
+            yield from _line_candidates(layout, line)
+
+
+def _line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
+    for sentence in _sentences(layout.text, line):
+        reading = Reading(layout, sentence)
+        for phrase in reading.phrases:
+            if reading.is_actual(phrase):
+                yield reading.candidate(line, phrase)
 
 
 # An enumeration hands its lead on to its items (「※前月は、アポ14件、商談6件」). Real leads
@@ -1008,10 +1034,10 @@ class Reading:
         cues = [t for t in lead if t.kind is not Kind.SUBCOUNT]
         if _any_cue(cues, NOT_ACTUAL, self.layout.period, around=window):
             return False
-        parts = [t.start for t in lead if t.kind is Kind.SUBCOUNT]
-        if self._part_marker_before(phrase):
-            parts.append(phrase.anchor)
-        if any(self._part_of_same_kpi(phrase, position) for position in parts):
+        subcounts = [t.start for t in lead if t.kind is Kind.SUBCOUNT]
+        if any(self._part_of_same_kpi(phrase, p, look_back=True) for p in subcounts):
+            return False
+        if self._part_marker_before(phrase) and self._part_of_same_kpi(phrase, phrase.anchor):
             return False
         months = [t for t in [*lead, *label] if t.kind is Kind.MONTH]
         return not (months and Period.unknown_or_other(self.layout.period, months[-1]))
@@ -1036,7 +1062,7 @@ class Reading:
         """「製造業から17件のアポ」「リストからも受注2件」: the figure is a part of a whole."""
         return self._before(phrase).endswith(self.layout.lexicon.part_markers)
 
-    def _part_of_same_kpi(self, phrase: Phrase, marker: int) -> bool:
+    def _part_of_same_kpi(self, phrase: Phrase, marker: int, *, look_back: bool = False) -> bool:
         """A part of the same KPI is not its figure; a part of another KPI is.
 
         「アポ23件（うちAアポ10件）」 is a part of the 23; 「アポ23件のうち、商談化は2件」 and
@@ -1047,7 +1073,15 @@ class Reading:
             token = self.tokens[index]
             if token.kind is Kind.KPI and token.end <= bound:
                 return token.key == phrase.key
-        return True
+        if not look_back:
+            return True
+        # 「…訪問できたのは38件でした。このうち有効商談数は16件」: うち points at a whole in the
+        # sentence before; a part of another KPI there is this KPI's own figure.
+        earlier = self.layout.lexicon.tokens(
+            self.text, max(0, self.sentence.start - _MAX_LEAD_CHARS), self.sentence.start
+        )
+        kpis = [token for token in earlier if token.kind is Kind.KPI]
+        return kpis[-1].key == phrase.key if kpis else True
 
     def is_subset_phrasing(self, phrase: Phrase) -> bool:
         """「展示会経由のアポ」「Aアポ」「（…11件中3件）」「1件受注」: perhaps a part, not the whole."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,7 +125,9 @@ def numeric_stagnation(series: Series, *, rules: EngineFile) -> list[str]:
     """Periods of a flat-or-declining run after a better stretch; [] when there is none.
 
     Rubric: after a period of stable or improving results, the main KPIs stay flat or decline
-    for two or more consecutive months. Flat at target is stability, not stagnation.
+    for two or more consecutive months. Flat at target is stability, not stagnation. "Flat" is
+    judged against the run's first month, so a one-count wobble (17 → 16 → 18 件) is not a
+    recovery, while climbing back above where the run started is.
     """
     steps = rules.stagnation.consecutive_steps
     band = rules.kpi.flat_band
@@ -134,8 +135,8 @@ def numeric_stagnation(series: Series, *, rules: EngineFile) -> list[str]:
         return []
     window = series.values[-(steps + 1) :]
     before = series.values[: -(steps + 1)]
-    changes = [(b - a) / a if a else 0.0 for a, b in itertools.pairwise(window)]
-    if any(change > band for change in changes):
+    start = window[0]
+    if any(value > start * (1 + band) for value in window[1:]):
         return []
     declining = window[-1] < window[0] * (1 - band)
     below = (
