@@ -60,6 +60,11 @@ def main() -> int:
     source.add_argument("--jsquad", type=Path)
     source.add_argument("--jsts-paraphrase", type=Path)
     parser.add_argument("--limit-queries", type=int, default=0, help="sample this many queries")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="keep the index here; a second run reuses it (index_s then measures no embedding)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -70,7 +75,7 @@ def main() -> int:
         raw_queries = random.Random(0).sample(
             raw_queries, min(args.limit_queries, len(raw_queries))
         )
-    container = temporary_container()
+    container = temporary_container(args.data_dir)
     engagement_id = bench_engagement(container, "benchmark")
     ids, index_s = ingest_corpus(container, engagement_id, corpus)
     started = time.perf_counter()
