@@ -1,0 +1,182 @@
+"""The knowledge file knowledge/kpi.yaml as validated data: KPI names, units and cue words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from app.errors import InvalidInput
+from app.ingest.normalize import normalize_for_matching
+
+if TYPE_CHECKING:
+    from app.analyse.kpi.lexicon import Lexicon
+
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Terms = Annotated[list[Term], Field(min_length=1)]
+UnitKind = Literal["count", "percent", "jpy"]
+KpiKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KpiSpec(_Strict):
+    label: Term
+    unit: UnitKind
+    synonyms: Terms
+
+
+class UnitSpec(_Strict):
+    count: Terms
+    percent: Terms
+    jpy: Annotated[dict[Term, Annotated[float, Field(gt=0)]], Field(min_length=1)]
+    jpy_prefixes: Terms
+
+
+class CueSpec(_Strict):
+    target: Terms
+    plan: Terms
+    previous: Terms
+    previous_year: Terms
+    subcount: Terms
+    period_scope: Terms
+    breakdown: Terms
+    other_metrics: Terms
+    comparisons: Terms
+    actual: Terms
+    current: Terms
+    section_only: Terms
+    after_value: Terms
+
+
+class GrammarSpec(_Strict):
+    particles: Terms
+    verb_links: Terms
+    item_links: Terms
+    arrows: Terms
+    change_words: Terms
+    non_figure_suffixes: Terms
+    approximators: Terms
+    enumeration_joiners: Terms
+    clause_links: Terms
+    part_markers: Terms
+    subset_modifiers: Terms
+    lead_line_words: Terms
+    heading_markers: Terms
+    bullet_markers: Terms
+    numbered_heading_max_chars: int = Field(gt=0)
+
+
+# The kinds of word the lexicon tells apart; a cue kind's value names its list under `cues:`.
+class Kind(Enum):
+    KPI = "kpi"
+    TARGET = "target"
+    PLAN = "plan"
+    PREVIOUS = "previous"
+    PREVIOUS_YEAR = "previous_year"
+    SUBCOUNT = "subcount"
+    PERIOD_SCOPE = "period_scope"
+    BREAKDOWN = "breakdown"
+    OTHER_METRIC = "other_metrics"
+    # Neutral: 「目標を上回る」 names a target but states no figure of it.
+    COMPARISON = "comparisons"
+    ACTUAL = "actual"
+    CURRENT = "current"
+    SECTION = "section_only"
+    MONTH = "month"
+
+
+CUE_KINDS = [kind for kind in Kind if kind not in (Kind.KPI, Kind.MONTH)]
+
+
+class KpiKnowledge(_Strict):
+    """knowledge/kpi.yaml: KPI names and units, plus the cue words the extraction rules use."""
+
+    version: int
+    kpis: Annotated[dict[KpiKey, KpiSpec], Field(min_length=1)]
+    units: UnitSpec
+    cues: CueSpec
+    grammar: GrammarSpec
+
+    @model_validator(mode="after")
+    def _terms_are_unambiguous(self) -> KpiKnowledge:
+        """A word in two lexicon lists would make its meaning depend on list order."""
+        seen: dict[str, str] = {}
+        for field, term in self._lexicon_terms():
+            key = normalize_for_matching(term)
+            if seen.get(key, field) != field:
+                raise ValueError(
+                    f"{field} の語 {term!r} は {seen[key]} にもあります（語はひとつの一覧にだけ置けます）"
+                )
+            seen[key] = field
+        return self
+
+    def _lexicon_terms(self) -> Iterator[tuple[str, str]]:
+        for key, spec in self.kpis.items():
+            for synonym in spec.synonyms:
+                yield f"kpis.{key}.synonyms", synonym
+        for kind in CUE_KINDS:
+            for term in self.cue_terms(kind):
+                yield f"cues.{kind.value}", term
+
+    def cue_terms(self, kind: Kind) -> list[str]:
+        terms: list[str] = getattr(self.cues, kind.value)
+        return terms
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """Compiled once per loaded file; the file itself stays plain data."""
+        # Imported here, not at the top: lexicon.py is built on this module, and this property
+        # is the one place the data hands itself to its compiled form.
+        from app.analyse.kpi.lexicon import Lexicon
+
+        return Lexicon(self)
+
+
+class KpiKnowledgeError(InvalidInput):
+    """knowledge/kpi.yaml is missing or broken; the message names the file and the field."""
+
+    code = "knowledge_error"
+
+
+def load_kpi_knowledge(path: Path) -> KpiKnowledge:
+    """Read and validate the KPI knowledge file, failing with a message a user can act on."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise KpiKnowledgeError(f"KPI知識ファイルがありません: {path}") from error
+    except yaml.YAMLError as error:
+        raise KpiKnowledgeError(
+            f"{path}: YAML として読めません（{_yaml_problem(error)}）"
+        ) from error
+    if not isinstance(data, dict):
+        raise KpiKnowledgeError(f"{path}: 先頭はマッピング（key: value）である必要があります")
+    try:
+        return KpiKnowledge.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if not field:  # a check across fields: its message names them
+            raise KpiKnowledgeError(f"{path}: {message}") from error
+        raise KpiKnowledgeError(f"{path}: 項目 {field} が不正です（{message}）") from error
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        return f"{error.problem_mark.line + 1}行目: {error.problem}"
+    return str(error)

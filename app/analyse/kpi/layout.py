@@ -1,0 +1,156 @@
+"""The normalised text as classified lines, each knowing whether its section holds actuals."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from app.analyse.kpi.knowledge import Kind
+from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon, Period, any_cue
+
+LineKind = Literal["blank", "table", "heading", "subheading", "lead", "bullet", "prose"]
+_NUMBERED = re.compile(r"^(?:\d{1,2}[.)](?!\d)|\(\d{1,2}\)|[①-⑳])\s*")
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int  # normalised offsets of the line without its indentation
+    end: int
+    kind: LineKind
+    content_start: int  # after a bullet marker or number
+    indent: int = 0
+    blocked: bool = False  # in a section about targets, plans, breakdowns or another month
+
+
+@dataclass(frozen=True)
+class _Lead:
+    indent: int  # the lines it covers are indented deeper; -1 covers the whole list below
+    blocked: bool
+
+
+class Layout:
+    """The normalised text as lines, each knowing its kind and whether its section holds actuals."""
+
+    def __init__(self, text: str, lexicon: Lexicon, period: Period | None) -> None:
+        self.text = text
+        self.lexicon = lexicon
+        self.period = period
+        lines = [self._classify(start, end) for start, end in _line_spans(text)]
+        self.lines = self._with_sections(self._promote_leads(lines))
+
+    def _classify(self, line_start: int, end: int) -> Line:
+        start = line_start
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        content = self.text[start:end]
+        indent = start - line_start
+        if not content:
+            return Line(start, end, "blank", start, indent)
+        if content.startswith("|"):
+            return Line(start, end, "table", start, indent)
+        has_figure = self._has_figure(start, end)
+        numbered = _NUMBERED.match(content)
+        if numbered:
+            # 「1. 9月度実績」 heads what follows; 「1. 架電数：1,200件」 is a list item.
+            rest = content[numbered.end() :]
+            short = len(rest) <= self.lexicon.knowledge.grammar.numbered_heading_max_chars
+            heads = short and not has_figure and "。" not in rest
+            kind: LineKind = "subheading" if heads else "bullet"
+            return Line(start, end, kind, start + numbered.end(), indent)
+        if content.startswith(self.lexicon.heading_markers) and not has_figure:
+            return Line(start, end, "heading", start, indent)
+        marker = next((m for m in self.lexicon.bullet_markers if content.startswith(m)), None)
+        if marker is not None:
+            rest = content[len(marker) :]
+            return Line(start, end, "bullet", end - len(rest.lstrip()), indent)
+        return Line(start, end, "prose", start, indent)
+
+    def _has_figure(self, start: int, end: int) -> bool:
+        for match in re.finditer(r"\d", self.text[start:end]):
+            value = self.lexicon.value_at(self.text, start + match.start(), end)
+            if value is not None and value.unit is not None:
+                return True
+        return False
+
+    def _promote_leads(self, lines: list[Line]) -> list[Line]:
+        """Lines that head the list right under them, like a heading would.
+
+        「前月の実績は以下のとおりです：」 above a list or table, and a bullet with no figure
+        above deeper bullets (「- 11月の目標」 then 「  - アポ数：30件」).
+        """
+        promoted = list(lines)
+        for index, (line, following) in enumerate(pairwise(lines)):
+            content = self.text[line.start : line.end]
+            introduces = content.endswith(":") or any(
+                word in content for word in self.lexicon.lead_line_words
+            )
+            if line.kind == "prose" and following.kind in ("bullet", "table") and introduces:
+                promoted[index] = Line(line.start, line.end, "lead", line.start, -1)
+            nests = following.kind == "bullet" and following.indent > line.indent
+            if line.kind == "bullet" and nests and not self._has_figure(line.start, line.end):
+                promoted[index] = Line(line.start, line.end, "lead", line.start, line.indent)
+        return promoted
+
+    def _with_sections(self, lines: list[Line]) -> list[Line]:
+        """Mark each line blocked when a heading or lead above it rules out actuals.
+
+        A marker heading opens a section, a numbered heading a sub-section in it; a lead covers
+        only the list or table under it.
+        """
+        top_blocked = sub_blocked = False
+        leads: list[_Lead] = []
+        result: list[Line] = []
+        for line in lines:
+            if line.kind == "heading":
+                top_blocked, sub_blocked = self._heading_blocks(line), False
+            elif line.kind == "subheading":
+                sub_blocked = self._heading_blocks(line)
+            if line.kind not in ("bullet", "table", "lead"):
+                leads = []
+            while leads and line.indent <= leads[-1].indent:
+                leads.pop()
+            if line.kind == "lead":
+                leads.append(_Lead(line.indent, self._heading_blocks(line)))
+            blocked = top_blocked or sub_blocked or any(lead.blocked for lead in leads)
+            result.append(
+                Line(line.start, line.end, line.kind, line.content_start, line.indent, blocked)
+            )
+        return result
+
+    def _heading_blocks(self, line: Line) -> bool:
+        """A heading about targets, plans, breakdowns or another month holds no actuals."""
+        tokens = self.lexicon.tokens(self.text, line.start, line.end)
+        kinds = {token.kind for token in tokens}
+        if any_cue(tokens, NOT_ACTUAL - {Kind.TARGET, Kind.PLAN}, self.period):
+            return True
+        says_actual = bool(kinds & {Kind.ACTUAL, Kind.CURRENT})
+        if kinds & {Kind.TARGET, Kind.PLAN, Kind.SECTION} and not says_actual:
+            return True  # 「■ 10月の計画」 blocks, 「## 目標と実績」 does not
+        months = [token for token in tokens if token.kind is Kind.MONTH]
+        return bool(months) and all(Period.unknown_or_other(self.period, m) for m in months)
+
+
+def _line_spans(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for index, char in enumerate(text):
+        if char == "\n":
+            yield start, index
+            start = index + 1
+    yield start, len(text)
+
+
+# What the table and prose readers find in a layout; extract_kpis picks among them.
+@dataclass(frozen=True)
+class Candidate:
+    """A figure judged to be an actual. Rank 1: phrased like a subset, used only as a fallback."""
+
+    key: str
+    value: float
+    position: int
+    rank: int
+    span: tuple[int, int]  # normalised evidence span

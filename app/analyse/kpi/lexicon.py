@@ -1,0 +1,229 @@
+"""Knowledge terms compiled into one longest-match tokenizer, plus number and period parsing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from app.analyse.kpi.knowledge import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
+from app.errors import InvalidInput
+from app.ingest.normalize import normalize_for_matching
+
+# Words that make a figure something other than this period's actual.
+NOT_ACTUAL = frozenset(
+    {
+        Kind.TARGET,
+        Kind.PLAN,
+        Kind.PREVIOUS,
+        Kind.PREVIOUS_YEAR,
+        Kind.SUBCOUNT,
+        Kind.PERIOD_SCOPE,
+        Kind.BREAKDOWN,
+    }
+)
+# In a label or a note on it, ratios disqualify too (「アポ数（前月比）」「達成率」).
+NOT_ACTUAL_LABEL = NOT_ACTUAL | {Kind.OTHER_METRIC}
+# Words that may stand right before a figure and say which figure it is (「目標30件」「実績27件」).
+QUALIFIERS = NOT_ACTUAL_LABEL | {Kind.ACTUAL, Kind.CURRENT, Kind.MONTH}
+
+# "2025年10月", "10月度", "10月分"; not "3か月" (a duration) nor "10月5日" (a date).
+_MONTH = re.compile(
+    r"(?<![\d.])(?:(?P<year>\d{4})年)?(?P<month>\d{1,2})月(?:度|分)?(?!\s*\d{1,2}日)"
+)
+# "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
+_NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# The 億 part of a compound amount: 「2億6,100万円」 is 261,000,000 yen. Number grammar, not
+# vocabulary, so it stays in code; the units themselves are in kpi.yaml.
+_OKU = r"(?<![\d.,])(?P<oku>\d{1,4})億\s*"
+_OKU_VALUE = 100_000_000
+# Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
+_BARE_NUMBER_FOLLOWERS = " \t)(、。,|→"  # not "/": 「10/15」 is a date
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: Kind
+    start: int
+    end: int
+    key: str = ""  # canonical KPI key, for Kind.KPI
+    year: int | None = None  # for Kind.MONTH
+    month: int = 0
+
+
+@dataclass(frozen=True)
+class Value:
+    start: int
+    end: int
+    number: float
+    unit: UnitKind | None  # None: a bare number
+
+
+def _normalized(terms: Iterable[str]) -> list[str]:
+    """Longest first, so that the first alternative matching at a position is the longest."""
+    return sorted({normalize_for_matching(term) for term in terms}, key=len, reverse=True)
+
+
+def _alternation(terms: Iterable[str]) -> str:
+    return "|".join(re.escape(term) for term in _normalized(terms))
+
+
+class Lexicon:
+    """The knowledge file compiled into regexes; built once per `KpiKnowledge`."""
+
+    def __init__(self, knowledge: KpiKnowledge) -> None:
+        self.knowledge = knowledge
+        grammar = knowledge.grammar
+        self.units: dict[str, UnitKind] = {key: spec.unit for key, spec in knowledge.kpis.items()}
+        self._meaning = self._term_meanings(knowledge)
+        self._terms = re.compile(_alternation(self._meaning))
+        self._unit_kinds = self._unit_table(knowledge.units)
+        self.value_pattern = re.compile(
+            rf"(?:(?:{_alternation(grammar.approximators)})\s*)?"
+            rf"(?P<prefix>(?:{_alternation(knowledge.units.jpy_prefixes)})\s*)?"
+            rf"(?:{_OKU})?{_NUMBER}\s*(?P<unit>{_alternation(self._unit_kinds)})?"
+        )
+        # Between a name and its figure: spaces, a colon, a bracketed note, a particle, a link.
+        self.gap_pattern = re.compile(
+            rf"(?:\s+|[:=】」』\]]|\([^()]*\)|(?:{_alternation(grammar.verb_links)})"
+            rf"|(?:{_alternation(grammar.particles)})、?)*"
+        )
+        self.link_pattern = re.compile(
+            rf"\s*(?P<link>{_alternation([*grammar.item_links, *grammar.arrows])})\s*"
+        )
+        self.arrows = frozenset(_normalized(grammar.arrows))
+        self.not_a_level = tuple(_normalized([*grammar.change_words, *grammar.non_figure_suffixes]))
+        self.after_value = tuple(_normalized(knowledge.cues.after_value))
+        self.clause_links = tuple(_normalized(grammar.clause_links))
+        self.enumeration_joiners = tuple(_normalized(grammar.enumeration_joiners))
+        self.lead_line_words = tuple(_normalized(grammar.lead_line_words))
+        self.part_markers = tuple(_normalized(grammar.part_markers))
+        self.subset_modifiers = tuple(_normalized(grammar.subset_modifiers))
+        self.heading_markers = tuple(_normalized(grammar.heading_markers))
+        self.bullet_markers = tuple(_normalized(grammar.bullet_markers))
+
+    @staticmethod
+    def _term_meanings(knowledge: KpiKnowledge) -> dict[str, tuple[Kind, str]]:
+        meaning: dict[str, tuple[Kind, str]] = {}
+        for key, spec in knowledge.kpis.items():
+            for synonym in spec.synonyms:
+                meaning[normalize_for_matching(synonym)] = (Kind.KPI, key)
+        for kind in CUE_KINDS:
+            for term in knowledge.cue_terms(kind):
+                meaning[normalize_for_matching(term)] = (kind, "")
+        return meaning
+
+    @staticmethod
+    def _unit_table(units: UnitSpec) -> dict[str, tuple[UnitKind, float]]:
+        table: dict[str, tuple[UnitKind, float]] = {}
+        table.update({normalize_for_matching(unit): ("count", 1.0) for unit in units.count})
+        table.update({normalize_for_matching(unit): ("percent", 1.0) for unit in units.percent})
+        table.update({normalize_for_matching(u): ("jpy", m) for u, m in units.jpy.items()})
+        return table
+
+    def tokens(self, text: str, start: int = 0, end: int | None = None) -> list[Token]:
+        """Knowledge terms and month names in text[start:end], in order."""
+        stop = len(text) if end is None else end
+        found: list[Token] = []
+        for match in self._terms.finditer(text, start, stop):
+            kind, key = self._meaning[match.group()]
+            found.append(Token(kind, match.start(), match.end(), key))
+        for match in _MONTH.finditer(text, start, stop):
+            month = int(match.group("month"))
+            if 1 <= month <= 12:
+                year = int(match.group("year")) if match.group("year") else None
+                found.append(Token(Kind.MONTH, match.start(), match.end(), year=year, month=month))
+        return sorted(found, key=lambda token: token.start)
+
+    def value_at(self, text: str, position: int, end: int) -> Value | None:
+        """The figure (number and unit, if any) starting exactly at `position`."""
+        if 0 < position <= len(text) and text[position - 1] == "億":
+            return None  # the 万円 part of 「2億6,100万円」 is not a figure of its own
+        match = self.value_pattern.match(text, position, end)
+        if match is None:
+            return None
+        number = float(match.group("number").replace(",", ""))
+        unit_text = match.group("unit")
+        if match.group("oku") is not None:
+            # 「2億6,100万円」「1億2000万」: only a yen amount below 1億 can follow the 億 part.
+            if unit_text is None:
+                return None
+            kind, multiplier = self._unit_kinds[unit_text]
+            if kind != "jpy" or multiplier >= _OKU_VALUE:
+                return None
+            total = int(match.group("oku")) * _OKU_VALUE + number * multiplier
+            return Value(match.start(), match.end(), total, kind)
+        if unit_text is not None:
+            kind, multiplier = self._unit_kinds[unit_text]
+            return Value(match.start(), match.end(), number * multiplier, kind)
+        if match.group("prefix"):
+            return Value(match.start(), match.end("number"), number, "jpy")
+        after = match.end("number")
+        if after < end and text[after] not in _BARE_NUMBER_FOLLOWERS:
+            return None  # 「10月」「3倍」: a number, but not a figure
+        return Value(match.start(), after, number, None)
+
+    def fits(self, key: str, value: Value, *, bare_allowed: bool) -> bool:
+        """Counts take count units, rates a percent sign, revenue yen; bare numbers if allowed."""
+        if value.unit is None:
+            return bare_allowed
+        return value.unit == self.units[key]
+
+    def money_multiplier(self, label: str) -> float:
+        """「受注金額（万円）」: a unit note in a table label scales the bare numbers below it."""
+        for unit, (kind, multiplier) in self._unit_kinds.items():
+            if kind == "jpy" and f"({unit})" in label:
+                return multiplier
+        return 1.0
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, period: str | None) -> Period | None:
+        if period is None or not period.strip():
+            return None
+        match = re.fullmatch(r"(\d{4})-(\d{2})", period.strip())
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise InvalidInput(f"期間は YYYY-MM 形式で指定してください: {period!r}")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def conflicts(self, token: Token) -> bool:
+        """A month name pointing at another period than this one."""
+        if token.month != self.month:
+            return True
+        return token.year is not None and token.year != self.year
+
+    @staticmethod
+    def unknown_or_other(period: Period | None, month: Token) -> bool:
+        """Without a period a month name cannot be attributed, so it counts as another month."""
+        return period is None or period.conflicts(month)
+
+    def names_previous_month_as_own(self, cue: Token, tokens: Sequence[Token]) -> bool:
+        """「先月（10月）」 in the October minutes written in November: 先月 is this period."""
+        if cue.kind is not Kind.PREVIOUS:
+            return False
+        right_after = (t for t in tokens if t.kind is Kind.MONTH and 0 <= t.start - cue.end <= 2)
+        return any(not self.conflicts(month) for month in right_after)
+
+
+def any_cue(
+    tokens: Sequence[Token],
+    kinds: frozenset[Kind],
+    period: Period | None,
+    *,
+    around: Sequence[Token] | None = None,
+) -> bool:
+    """Whether a cue of these kinds is present, forgiving 「先月（10月）」 for period 10.
+
+    `around` holds the tokens to look for that month in, when `tokens` leaves notes out.
+    """
+    context = tokens if around is None else around
+    return any(
+        token.kind in kinds
+        and not (period is not None and period.names_previous_month_as_own(token, context))
+        for token in tokens
+    )

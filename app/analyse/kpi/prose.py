@@ -1,0 +1,396 @@
+"""Bullets and prose: KPI phrases in sentences, and whether each states this period's actual."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from app.analyse.kpi.knowledge import Kind
+from app.analyse.kpi.layout import Candidate, Layout, Line
+from app.analyse.kpi.lexicon import (
+    NOT_ACTUAL,
+    NOT_ACTUAL_LABEL,
+    QUALIFIERS,
+    Period,
+    Token,
+    Value,
+    any_cue,
+)
+
+# Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
+_SENTENCE_END = "。!?"
+_CLAUSE_SEPARATORS = "、,;"
+
+
+# =============================================================================================
+# Phrases: a KPI name tied to its figures
+# =============================================================================================
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence and its bracket structure, which the clause rules read context from."""
+
+    start: int
+    end: int
+    groups: tuple[tuple[int, int], ...]  # (open, close + 1) of each bracketed note
+    separators: tuple[int, ...]  # clause separators outside brackets
+    depths: tuple[int, ...]  # per character, how many brackets are open around it
+
+    def in_note(self, position: int) -> bool:
+        return self.depths[position - self.start] > 0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One figure after a KPI name, with the words that say which figure it is."""
+
+    value: Value
+    qualifiers: tuple[Token, ...]
+    after_arrow: bool
+    is_change: bool
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A KPI name tied to a figure, before judging whether the figure is an actual."""
+
+    key: str
+    value: Value
+    anchor: int  # start of the phrase: the name, or the number in 「1件受注」
+    label_end: int  # end of the name and its notes, where the figures begin
+    end: int  # end of the last figure
+    reversed: bool
+
+
+def _sentences(text: str, line: Line) -> Iterator[Sentence]:
+    start = line.content_start
+    for index in range(line.content_start, line.end + 1):
+        if index == line.end or text[index] in _SENTENCE_END:
+            if index > start:
+                yield _sentence(text, start, index)
+            start = index + 1
+
+
+def _sentence(text: str, start: int, end: int) -> Sentence:
+    groups: list[tuple[int, int]] = []
+    separators: list[int] = []
+    depths: list[int] = []
+    opened: list[int] = []
+    for index in range(start, end):
+        char = text[index]
+        depths.append(len(opened))
+        if char == "(":
+            opened.append(index)
+        elif char == ")" and opened:
+            groups.append((opened.pop(), index + 1))
+        elif char in _CLAUSE_SEPARATORS and not opened and not _thousands_comma(text, index):
+            separators.append(index)
+    return Sentence(start, end, tuple(groups), tuple(separators), tuple(depths))
+
+
+def _thousands_comma(text: str, index: int) -> bool:
+    """The comma in 1,320 separates thousands, not clauses."""
+    before = index > 0 and text[index - 1].isdigit()
+    after = index + 1 < len(text) and text[index + 1].isdigit()
+    return text[index] == "," and before and after
+
+
+def _phrases(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Iterator[Phrase]:
+    """Name then figures (「アポ獲得数：３１件」), or a count then a name (「1件受注」)."""
+    lexicon, text = layout.lexicon, layout.text
+    at = {token.start: token for token in tokens}
+    used: set[int] = set()
+    for name in (token for token in tokens if token.kind is Kind.KPI):
+        gap = lexicon.gap_pattern.match(text, name.end, sentence.end)
+        label_end = gap.end() if gap else name.end
+        labelled = any(mark in text[name.end : label_end] for mark in ":=")
+        items = _items(layout, sentence, at, name.key, label_end, labelled=labelled)
+        used.update(item.value.start for item in items)
+        chosen = _choose(layout, items)
+        if chosen is not None:
+            end = items[-1].value.end
+            yield Phrase(name.key, chosen, name.start, label_end, end, reversed=False)
+    counted = (t for t in tokens if t.kind is Kind.KPI and lexicon.units[t.key] == "count")
+    for name in counted:
+        value = _count_before(layout, sentence, name)
+        if value is not None and value.start not in used:
+            yield Phrase(name.key, value, value.start, value.start, name.end, reversed=True)
+
+
+def _items(
+    layout: Layout,
+    sentence: Sentence,
+    at: dict[int, Token],
+    key: str,
+    position: int,
+    *,
+    labelled: bool,
+) -> list[Item]:
+    """The figures following a name: 「27件」, 「目標30件に対し27件」, 「22件→25件」."""
+    lexicon, text = layout.lexicon, layout.text
+    items: list[Item] = []
+    after_arrow = False
+    while True:
+        qualifiers: list[Token] = []
+        while position in at and at[position].kind in QUALIFIERS:
+            qualifiers.append(at[position])
+            gap = lexicon.gap_pattern.match(text, at[position].end, sentence.end)
+            position = gap.end() if gap else at[position].end
+        value = lexicon.value_at(text, position, sentence.end)
+        # A bare number counts after a colon or when it ends the sentence (「- 架電数 1200」).
+        ends = value is not None and not text[value.end : sentence.end].strip()
+        if value is None or not lexicon.fits(key, value, bare_allowed=labelled or ends):
+            return items
+        is_change = text.startswith(lexicon.not_a_level, value.end)
+        items.append(Item(value, tuple(qualifiers), after_arrow, is_change))
+        link = lexicon.link_pattern.match(text, value.end, sentence.end)
+        if link is None:
+            return items
+        after_arrow = link.group("link") in lexicon.arrows
+        position = link.end()
+
+
+def _choose(layout: Layout, items: list[Item]) -> Value | None:
+    """The marked actual, else the figure after an arrow, else the first unmarked figure."""
+    verdicts = [(item, _verdict(layout, item)) for item in items if not item.is_change]
+    marked = [item for item, verdict in verdicts if verdict > 0]
+    plain = [item for item, verdict in verdicts if verdict == 0]
+    if marked:
+        return marked[0].value
+    arrowed = [item for item in plain if item.after_arrow]
+    if arrowed:
+        return arrowed[-1].value
+    return plain[0].value if plain else None
+
+
+def _verdict(layout: Layout, item: Item) -> int:
+    """+1: marked as this period's actual; 0: unmarked; -1: a target, plan or other period."""
+    kinds = {token.kind for token in item.qualifiers}
+    months = [token for token in item.qualifiers if token.kind is Kind.MONTH]
+    if kinds & NOT_ACTUAL_LABEL:
+        return -1
+    if months:
+        return -1 if Period.unknown_or_other(layout.period, months[-1]) else 1
+    return 1 if kinds & {Kind.ACTUAL, Kind.CURRENT} else 0
+
+
+def _count_before(layout: Layout, sentence: Sentence, name: Token) -> Value | None:
+    """The count right before a name, as in 「1件受注」 or 「20件のアポ」."""
+    end = name.start - 1 if layout.text[name.start - 1 : name.start] == "の" else name.start
+    for start in range(max(sentence.start, end - 20), end):
+        value = layout.lexicon.value_at(layout.text, start, end)
+        if value is not None and value.end == end and value.unit == "count":
+            return value
+    return None
+
+
+# =============================================================================================
+# Readings: is the phrase this period's actual?
+# =============================================================================================
+
+
+def inline_candidates(layout: Layout) -> Iterator[Candidate]:
+    for line in layout.lines:
+        if line.kind in ("bullet", "prose") and not line.blocked:
+            yield from line_candidates(layout, line)
+
+
+def line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
+    for sentence in _sentences(layout.text, line):
+        reading = Reading(layout, sentence)
+        for phrase in reading.phrases:
+            if reading.is_actual(phrase):
+                yield reading.candidate(line, phrase)
+
+
+# An enumeration hands its lead on to its items (「※前月は、アポ14件、商談6件」). Real leads
+# are short, so context is read at most this many clauses or characters back: long or
+# unpunctuated texts stay linear.
+_MAX_LEAD_CLAUSES = 12
+_MAX_LEAD_CHARS = 200
+
+
+class Reading:
+    """One sentence read for KPI phrases, with the clause structure the judgements need."""
+
+    def __init__(self, layout: Layout, sentence: Sentence) -> None:
+        self.layout = layout
+        self.text = layout.text
+        self.sentence = sentence
+        self.tokens = layout.lexicon.tokens(layout.text, sentence.start, sentence.end)
+        self._token_starts = [token.start for token in self.tokens]
+        self.phrases = list(_phrases(layout, sentence, self.tokens))
+        self._clause_starts = [sentence.start, *(s + 1 for s in sentence.separators)]
+        self._groups_by_close = sorted(sentence.groups, key=lambda group: group[1])
+        self._group_closes = [close for _, close in self._groups_by_close]
+        self._opens_by_close = {close: open_ for open_, close in sentence.groups}
+        self._lead_starts = self._leads()
+
+    # --- clauses ---------------------------------------------------------------------------
+
+    def clause_start(self, position: int) -> int:
+        return self._clause_starts[bisect_left(self.sentence.separators, position)]
+
+    def clause_end(self, position: int) -> int:
+        index = bisect_left(self.sentence.separators, position)
+        separators = self.sentence.separators
+        return separators[index] if index < len(separators) else self.sentence.end
+
+    def _leads(self) -> list[int]:
+        """Per clause, where the words that qualify its phrases begin.
+
+        Normally the clause's own start; but a clause that only lists figures
+        (「※前月は、アポ数14件、商談数6件」) or sets a topic (「10月は、」) hands its lead on.
+        """
+        figure_ends = {phrase.end for phrase in self.phrases}
+        links = self.layout.lexicon.clause_links
+        lead_clause = [0]  # per clause, the index of the clause its lead starts in
+        for index in range(1, len(self._clause_starts)):
+            previous = self._clause_starts[index - 1]
+            end = self._trim_trailing_notes(previous, self.sentence.separators[index - 1])
+            joined = next(
+                (
+                    end - len(j)
+                    for j in self.layout.lexicon.enumeration_joiners
+                    if self.text.endswith(j, previous, end)
+                ),
+                end,
+            )
+            lists_figures = end in figure_ends or joined in figure_ends
+            sets_topic = self.text[previous:end].endswith(links)
+            near = index - lead_clause[-1] < _MAX_LEAD_CLAUSES
+            lead_clause.append(lead_clause[-1] if (lists_figures or sets_topic) and near else index)
+        return [self._clause_starts[clause] for clause in lead_clause]
+
+    def lead_start(self, position: int) -> int:
+        lead = self._lead_starts[bisect_left(self.sentence.separators, position)]
+        return max(lead, position - _MAX_LEAD_CHARS)
+
+    def _trim_trailing_notes(self, start: int, end: int) -> int:
+        """End of a clause once trailing spaces and bracketed notes are dropped."""
+        while end > start:
+            if self.text[end - 1].isspace():
+                end -= 1
+            elif end in self._opens_by_close and self._opens_by_close[end] >= start:
+                end = self._opens_by_close[end]
+            else:
+                break
+        return end
+
+    def tokens_between(self, start: int, end: int) -> list[Token]:
+        low = bisect_left(self._token_starts, start)
+        high = bisect_left(self._token_starts, end)
+        return [token for token in self.tokens[low:high] if token.end <= end]
+
+    def outside_closed_notes(self, tokens: list[Token], anchor: int) -> list[Token]:
+        """Drop tokens in notes closed before the phrase: 「前月（12月）は」's 12月 says nothing
+        about what follows."""
+        if not tokens:
+            return tokens
+        low = bisect_left(self._group_closes, tokens[0].start + 1)
+        high = bisect_left(self._group_closes, anchor + 1)
+        notes = self._groups_by_close[low:high]
+        return [t for t in tokens if not any(o <= t.start < c for o, c in notes)]
+
+    # --- judgements ------------------------------------------------------------------------
+
+    def is_actual(self, phrase: Phrase) -> bool:
+        """No cue in the phrase's own label, in the words before it, or in the words after it."""
+        label = self.tokens_between(phrase.anchor, phrase.label_end)
+        if any(t.kind in NOT_ACTUAL_LABEL for t in label):
+            return False  # 「アポ数（前月比）：…」「架電数（1日平均）：…」
+        if self._followed_by_plan(phrase):
+            return False
+        window = self.tokens_between(self.lead_start(phrase.anchor), phrase.anchor)
+        lead = self.outside_closed_notes(window, phrase.anchor)
+        cues = [t for t in lead if t.kind is not Kind.SUBCOUNT]
+        if any_cue(cues, NOT_ACTUAL, self.layout.period, around=window):
+            return False
+        subcounts = [t.start for t in lead if t.kind is Kind.SUBCOUNT]
+        if any(self._part_of_same_kpi(phrase, p, look_back=True) for p in subcounts):
+            return False
+        if self._part_marker_before(phrase) and self._part_of_same_kpi(phrase, phrase.anchor):
+            return False
+        months = [t for t in [*lead, *label] if t.kind is Kind.MONTH]
+        return not (months and Period.unknown_or_other(self.layout.period, months[-1]))
+
+    def _followed_by_plan(self, phrase: Phrase) -> bool:
+        """「月1,200件を予定」「20件を目標に」: words after the figure make it a plan or target."""
+        end = min(self.clause_end(phrase.end), phrase.end + _MAX_LEAD_CHARS)
+        note = self.text.find("(", phrase.end, end)
+        end = end if note < 0 else note  # a note after the figure is about the figure's context
+        for token in self.tokens_between(phrase.end, end):
+            if token.kind is Kind.PLAN or (token.kind is Kind.TARGET and token.start == phrase.end):
+                return True  # 「…件となる見込み」「20件目標」
+        following = self.text[phrase.end : end]
+        return any(cue in following for cue in self.layout.lexicon.after_value)
+
+    def _before(self, phrase: Phrase) -> str:
+        """The clause's words right before the phrase, trailing spaces dropped."""
+        start = max(self.clause_start(phrase.anchor), phrase.anchor - _MAX_LEAD_CHARS)
+        return self.text[start : phrase.anchor].rstrip()
+
+    def _part_marker_before(self, phrase: Phrase) -> bool:
+        """「製造業から17件のアポ」「リストからも受注2件」: the figure is a part of a whole."""
+        return self._before(phrase).endswith(self.layout.lexicon.part_markers)
+
+    def _part_of_same_kpi(self, phrase: Phrase, marker: int, *, look_back: bool = False) -> bool:
+        """A part of the same KPI is not its figure; a part of another KPI is.
+
+        「アポ23件（うちAアポ10件）」 is a part of the 23; 「アポ23件のうち、商談化は2件」 and
+        「アポ25件から商談12件」 state the opportunities figure itself.
+        """
+        bound = min(marker, phrase.anchor)
+        for index in range(bisect_left(self._token_starts, bound) - 1, -1, -1):
+            token = self.tokens[index]
+            if token.kind is Kind.KPI and token.end <= bound:
+                return token.key == phrase.key
+        if not look_back:
+            return True
+        # 「…訪問できたのは38件でした。このうち有効商談数は16件」: うち points at a whole in the
+        # sentence before; a part of another KPI there is this KPI's own figure.
+        earlier = self.layout.lexicon.tokens(
+            self.text, max(0, self.sentence.start - _MAX_LEAD_CHARS), self.sentence.start
+        )
+        kpis = [token for token in earlier if token.kind is Kind.KPI]
+        return kpis[-1].key == phrase.key if kpis else True
+
+    def is_subset_phrasing(self, phrase: Phrase) -> bool:
+        """「展示会経由のアポ」「Aアポ」「（…11件中3件）」「1件受注」: perhaps a part, not the whole."""
+        if phrase.reversed:
+            return True
+        if self.sentence.in_note(phrase.anchor):
+            return True
+        before = self._before(phrase)
+        if before[-1:].isascii() and before[-1:].isalpha():
+            return True
+        modifier = next(
+            (m for m in self.layout.lexicon.subset_modifiers if before.endswith(m)), None
+        )
+        if modifier is None:
+            return False
+        # 「10月の」「今月の」 name the period, not a subset.
+        modifier_start = self.text.rindex(modifier, 0, phrase.anchor)
+        period_words = (Kind.MONTH, Kind.CURRENT)
+        return not any(t.end == modifier_start and t.kind in period_words for t in self.tokens)
+
+    # --- result ----------------------------------------------------------------------------
+
+    def candidate(self, line: Line, phrase: Phrase) -> Candidate:
+        rank = 1 if self.is_subset_phrasing(phrase) else 0
+        if line.kind == "bullet":
+            span = _stripped(self.text, self.sentence.start, self.sentence.end)
+        else:
+            start = self.clause_start(phrase.anchor)
+            span = _stripped(self.text, start, self.clause_end(phrase.end))
+        return Candidate(phrase.key, phrase.value.number, phrase.anchor, rank, span)
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
