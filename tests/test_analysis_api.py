@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.browser import chromium
+from tests.browser import chromium, open_page
 from tests.conftest import LiveServer
 
 DOCS = [
@@ -110,7 +110,7 @@ def test_dashboard_shows_an_evidence_backed_judgment(live_server: LiveServer) ->
     with httpx.Client(base_url=live_server.url, timeout=60) as client:
         engagement_id, _ids = setup(client)
     with chromium() as browser:
-        page = browser.new_page()
+        page = open_page(browser)
         page.goto(f"{live_server.url}/engagements/{engagement_id}")
         assert "条件付き更新" in page.inner_text("#decision")
         assert "ノウハウ" in page.inner_text("#conditions")
