@@ -1,0 +1,256 @@
+"""Measure the signal cues sentence by sentence on a phrasebook (format: eval/phrasebook/README.md).
+
+Every phrasebook sentence becomes a one-sentence document of its kind and goes through the
+engine's own code: `sentences` (splitting, normalisation, author), the injection filter and
+`match_cues` with each signal's cues and `unless` patterns. Reported per signal and polarity:
+recall on the labelled sentences, the opposite polarity fired on them (status signals), and
+the false-positive rate on the signal's neutral sentences. `--misses` lists the failures
+(use it on the tuning file only); `--json` prints one JSON object as the last stdout line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.analyse.cues import Sentence, is_injection, match_cues, sentences
+from app.analyse.facts import Author, DocumentFacts, author_of
+from app.analyse.knowledge import Cue, Knowledge, load_knowledge
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = ROOT / "eval" / "phrasebook" / "tune.yaml"
+VENDOR_NAME = "株式会社フレーズブック営業"
+KINDS = ("vendor_report", "meeting_notes", "email")
+NEUTRAL = "neutral"
+OPPOSITE = {"good": "concern", "concern": "good"}
+
+
+@dataclass(frozen=True)
+class Item:
+    signal: str
+    label: str  # a polarity, or "neutral"
+    kind: str
+    author: Author
+    text: str
+    factor_type: str | None = None
+
+
+@dataclass
+class Tally:
+    hit: int = 0
+    n: int = 0
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {
+            "hit": self.hit,
+            "n": self.n,
+            "rate": round(self.hit / self.n, 3) if self.n else None,
+        }
+
+
+@dataclass
+class SignalReport:
+    recall: dict[str, Tally] = field(default_factory=dict)
+    opposite: dict[str, Tally] = field(default_factory=dict)
+    false_positive: dict[str, Tally] = field(default_factory=dict)
+    neutral_any: Tally = field(default_factory=Tally)
+    type_match: Tally = field(default_factory=Tally)
+    misses: list[str] = field(default_factory=list)
+
+
+def cue_groups(knowledge: Knowledge) -> dict[str, list[tuple[Sequence[Cue], Sequence[str]]]]:
+    """Each signal's (cues, unless) pairs, grouped exactly as the engine calls `match_cues`."""
+    spec = knowledge.signals
+    groups: dict[str, list[tuple[Sequence[Cue], Sequence[str]]]] = {
+        key: [(signal.cues, signal.unless)] for key, signal in spec.signals.items()
+    }
+    groups["stagnation"] = [(spec.stagnation.cues, spec.stagnation.unless)]
+    groups["internal_factors"] = [
+        (factor.cues, spec.internal_factors.unless)
+        for factor in spec.internal_factors.types.values()
+    ]
+    return groups
+
+
+def polarities(knowledge: Knowledge) -> dict[str, list[str]]:
+    """The polarities each signal's cues can report, in a stable order."""
+    order = ("good", "concern", "present")
+    found: dict[str, list[str]] = {}
+    for key, groups in cue_groups(knowledge).items():
+        present = {cue.polarity for cues, _unless in groups for cue in cues}
+        found[key] = [polarity for polarity in order if polarity in present]
+    return found
+
+
+def load_items(path: Path) -> list[Item]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or not isinstance(data.get("signals"), dict):
+        raise SystemExit(f"{path}: expected a mapping with `signals`")
+    items: list[Item] = []
+    for signal, labels in cast(dict[str, dict[str, list[dict[str, str]]]], data["signals"]).items():
+        for label, rows in labels.items():
+            for row in rows:
+                kind = row["kind"]
+                if kind not in KINDS:
+                    raise SystemExit(f"{path}: {signal}.{label}: unknown kind {kind!r}")
+                if kind == "email" and row.get("author") not in ("vendor", "client"):
+                    raise SystemExit(
+                        f"{path}: {signal}.{label}: an email needs author vendor|client"
+                    )
+                author = cast(Author, row.get("author", "vendor"))
+                items.append(Item(signal, label, kind, author, str(row["text"]), row.get("type")))
+    return items
+
+
+def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
+    """signal → polarity → the internal-factor types (or {signal}) that fired on the item."""
+    document = DocumentFacts(
+        id=1,
+        kind=item.kind,
+        date=dt.date(2025, 6, 30),
+        period="2025-06",
+        title="phrasebook",
+        text=item.text,
+    )
+    # Reports and notes get their side from the app; an email's side is given by the phrasebook.
+    author = item.author if item.kind == "email" else author_of(document, VENDOR_NAME)
+    corpus: list[tuple[Sentence, float]] = [
+        (sentence, 1.0)
+        for sentence in sentences(document, author)
+        if not is_injection(sentence, knowledge.injection_regexes)
+    ]
+    result: dict[str, dict[str, set[str]]] = {}
+    factor_keys = list(knowledge.signals.internal_factors.types)
+    for signal, groups in cue_groups(knowledge).items():
+        found: dict[str, set[str]] = {}
+        for index, (cues, unless) in enumerate(groups):
+            name = factor_keys[index] if signal == "internal_factors" else signal
+            for hit in match_cues(corpus, cues=cues, unless=unless):
+                found.setdefault(hit.polarity, set()).add(name)
+        result[signal] = found
+    return result
+
+
+def evaluate(items: Sequence[Item], knowledge: Knowledge) -> dict[str, SignalReport]:
+    known = polarities(knowledge)
+    reports = {signal: SignalReport() for signal in known}
+    for item in items:
+        if item.signal not in known:
+            raise SystemExit(f"unknown signal in phrasebook: {item.signal}")
+        if item.label != NEUTRAL and item.label not in known[item.signal]:
+            raise SystemExit(f"{item.signal} has no polarity {item.label!r}")
+        report = reports[item.signal]
+        hits = fired(item, knowledge)[item.signal]
+        if item.label == NEUTRAL:
+            report.neutral_any.n += 1
+            report.neutral_any.hit += bool(hits)
+            for polarity in known[item.signal]:
+                tally = report.false_positive.setdefault(polarity, Tally())
+                tally.n += 1
+                tally.hit += polarity in hits
+            if hits:
+                report.misses.append(f"FP {item.signal}/{sorted(hits)} [{item.kind}] {item.text}")
+            continue
+        tally = report.recall.setdefault(item.label, Tally())
+        tally.n += 1
+        tally.hit += item.label in hits
+        if item.label not in hits:
+            report.misses.append(f"MISS {item.signal}/{item.label} [{item.kind}] {item.text}")
+        if item.label in OPPOSITE:
+            opposite = report.opposite.setdefault(item.label, Tally())
+            opposite.n += 1
+            opposite.hit += OPPOSITE[item.label] in hits
+            if OPPOSITE[item.label] in hits:
+                report.misses.append(
+                    f"OPPOSITE {item.signal}/{item.label} [{item.kind}] {item.text}"
+                )
+        if item.factor_type is not None:
+            report.type_match.n += 1
+            report.type_match.hit += item.factor_type in hits.get(item.label, set())
+    return reports
+
+
+def summary(path: Path, knowledge: Knowledge, reports: dict[str, SignalReport]) -> dict[str, Any]:
+    labelled = Tally()
+    neutral = Tally()
+    signals: dict[str, Any] = {}
+    for signal, report in reports.items():
+        for tally in report.recall.values():
+            labelled.hit += tally.hit
+            labelled.n += tally.n
+        neutral.hit += report.neutral_any.hit
+        neutral.n += report.neutral_any.n
+        signals[signal] = {
+            "recall": {key: tally.as_dict() for key, tally in report.recall.items()},
+            "opposite": {key: tally.as_dict() for key, tally in report.opposite.items()},
+            "false_positive": {
+                key: tally.as_dict() for key, tally in report.false_positive.items()
+            },
+            "neutral_any": report.neutral_any.as_dict(),
+        }
+        if report.type_match.n:
+            signals[signal]["type_match"] = report.type_match.as_dict()
+    return {
+        "file": str(path),
+        "knowledge_version": knowledge.version,
+        "signals": signals,
+        "recall": labelled.as_dict(),
+        "neutral_false_positive": neutral.as_dict(),
+    }
+
+
+def _rate(tally: Tally) -> str:
+    return f"{tally.hit:>2}/{tally.n:<2} {tally.hit / tally.n:5.0%}" if tally.n else "   -      "
+
+
+def print_table(reports: dict[str, SignalReport]) -> None:
+    print(f"{'signal':<18}{'polarity':<9}{'recall':<13}{'opposite':<13}{'neutral FP':<13}")
+    for signal, report in reports.items():
+        for polarity, fp in report.false_positive.items() or {"-": Tally()}.items():
+            recall = report.recall.get(polarity, Tally())
+            opposite = report.opposite.get(polarity, Tally())
+            print(
+                f"{signal:<18}{polarity:<9}{_rate(recall):<13}{_rate(opposite):<13}{_rate(fp):<13}"
+            )
+        if report.type_match.n:
+            print(f"{'':<18}{'type':<9}{_rate(report.type_match)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="phrasebook YAML")
+    parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--misses", action="store_true", help="list misses and false positives")
+    parser.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
+    args = parser.parse_args(argv)
+
+    knowledge = load_knowledge(args.knowledge)
+    items = load_items(args.file)
+    reports = evaluate(items, knowledge)
+    print_table(reports)
+    if args.misses:
+        for report in reports.values():
+            for line in report.misses:
+                print(line)
+    result = summary(args.file, knowledge, reports)
+    print(
+        f"overall recall {_rate(Tally(result['recall']['hit'], result['recall']['n']))}, "
+        f"neutral FP {_rate(Tally(result['neutral_false_positive']['hit'], result['neutral_false_positive']['n']))}"
+    )
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
