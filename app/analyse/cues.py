@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from app.analyse.facts import Author, DocumentFacts
@@ -72,16 +72,16 @@ def match_cues(
     `corpus` pairs each sentence with its document weight (author × recency).
     """
     blockers = [re.compile(pattern) for pattern in unless]
+    matching = _matching_cues(cues)
     hits: list[CueHit] = []
     for sentence, document_weight in corpus:
         if any(blocker.search(sentence.normalized) for blocker in blockers):
             continue
         best: dict[str, Cue] = {}
-        for cue in cues:
-            if (
-                cue.author in ("any", sentence.author)
-                and cue.matches(sentence.normalized)
-                and (cue.polarity not in best or cue.weight > best[cue.polarity].weight)
+        for index in matching(sentence.normalized):
+            cue = cues[index]
+            if cue.author in ("any", sentence.author) and (
+                cue.polarity not in best or cue.weight > best[cue.polarity].weight
             ):
                 best[cue.polarity] = cue
         hits.extend(
@@ -89,6 +89,26 @@ def match_cues(
             for polarity, cue in best.items()
         )
     return hits
+
+
+# Which cues of a cue list match a sentence, by the list's patterns and then the sentence:
+# every ingest re-analyses the whole engagement, and its stored sentences have not changed.
+_MEMO: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, tuple[int, ...]]] = {}
+_MEMO_SENTENCES = 50_000
+
+
+def _matching_cues(cues: Sequence[Cue]) -> Callable[[str], tuple[int, ...]]:
+    memo = _MEMO.setdefault(tuple((cue.pattern, tuple(cue.unless)) for cue in cues), {})
+
+    def matching(text: str) -> tuple[int, ...]:
+        found = memo.get(text)
+        if found is None:
+            if len(memo) >= _MEMO_SENTENCES:
+                memo.clear()
+            found = memo[text] = tuple(i for i, cue in enumerate(cues) if cue.matches(text))
+        return found
+
+    return matching
 
 
 def any_pattern(sentence: Sentence, patterns: Sequence[str]) -> bool:

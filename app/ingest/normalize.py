@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -40,5 +41,7 @@ def normalize(text: str) -> NormalizedText:
     return NormalizedText(text="".join(parts), offsets=tuple(offsets))
 
 
+@lru_cache(maxsize=16384)
 def normalize_for_matching(text: str) -> str:
+    """Cached: every re-analysis normalises the same stored sentences again."""
     return normalize(text).text
