@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 
 from app.analyse.engine import analyse
 from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
-from app.analyse.kpi import extract_kpis
+from app.analyse.knowledge import Knowledge
+from app.analyse.kpi import KpiMention, extract_kpis
 from app.analyse.llm import LLM_SIGNALS, judge_signal
 from app.analyse.models import EngagementAnalysis
 from app.container import Container
@@ -62,6 +63,25 @@ def facts_of_document(document: Document) -> DocumentFacts:
     )
 
 
+# Stored documents never change: their KPI readings are kept per text, period and knowledge
+# version, so re-analysing after one ingest reads only the new document.
+_KPI_MEMO: dict[tuple[str, str | None, str], tuple[KpiMention, ...]] = {}
+_KPI_MEMO_SIZE = 2048
+
+
+def _document_kpis(document: DocumentFacts, knowledge: Knowledge) -> tuple[KpiMention, ...]:
+    key = (document.text, document.period, knowledge.version)
+    mentions = _KPI_MEMO.get(key)
+    if mentions is None:
+        if len(_KPI_MEMO) >= _KPI_MEMO_SIZE:
+            _KPI_MEMO.clear()
+        mentions = tuple(
+            extract_kpis(document.text, period=document.period, knowledge=knowledge.kpi)
+        )
+        _KPI_MEMO[key] = mentions
+    return mentions
+
+
 def refresh_kpis(
     container: Container, engagement: EngagementFacts, documents: list[DocumentFacts]
 ) -> list[KpiPoint]:
@@ -80,12 +100,7 @@ def refresh_kpis(
         }
         for document in documents:
             author = author_of(document, engagement.vendor_name)
-            mentions = {
-                m.key: m
-                for m in extract_kpis(
-                    document.text, period=document.period, knowledge=knowledge.kpi
-                )
-            }
+            mentions = {m.key: m for m in _document_kpis(document, knowledge)}
             for mention in mentions.values():
                 session.add(
                     KpiValue(
