@@ -41,7 +41,17 @@ def normalize(text: str) -> NormalizedText:
     return NormalizedText(text="".join(parts), offsets=tuple(offsets))
 
 
-@lru_cache(maxsize=16384)
 def normalize_for_matching(text: str) -> str:
-    """Cached: every re-analysis normalises the same stored sentences again."""
+    """Short texts (sentences, terms) are cached: every re-analysis normalises the same
+    stored sentences again; whole documents are not kept."""
+    if len(text) <= _CACHED_CHARS:
+        return _normalized_short(text)
+    return normalize(text).text
+
+
+_CACHED_CHARS = 1000
+
+
+@lru_cache(maxsize=8192)
+def _normalized_short(text: str) -> str:
     return normalize(text).text
