@@ -11,6 +11,7 @@ import pytest
 
 from app.analyse.knowledge import KnowledgeError, load_knowledge
 from app.analyse.kpi import KpiKnowledge
+from app.chat import portfolio
 from app.chat.analyzer import TextAnalyzer
 from app.chat.answers import OfflineAnswer
 from app.chat.classify import Intent, apply_context, classify
@@ -294,3 +295,22 @@ def test_a_sentence_saying_there_was_no_delay_does_not_answer_a_delay_question(
     # 「遅れはありません」 is not a delay: the answer says no delay is recorded.
     assert not answer.found and not answer.citations
     assert "報告の遅れについての記述" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("更新日が近いのはどの契約？", "renewal"),
+        ("次に満了する契約は？", "renewal"),
+        ("解約予告の期限が迫っているのは？", "renewal"),
+        ("アポ数が一番多い代行会社は？", "kpi"),
+        ("トークスクリプトを変えた会社は？", "search"),
+    ],
+)
+def test_portfolio_questions_route_by_the_contract_words(
+    question: str, kind: str, chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: TextAnalyzer
+) -> None:
+    intent = classify(
+        question, knowledge=chat, kpi_knowledge=kpi, analyze=analyzer.analyze, as_of=AS_OF
+    )
+    assert portfolio.route(intent, chat.contract) == kind

@@ -159,6 +159,8 @@ class ContractWords(_Strict):
     renewal: Terms
     notice: Terms
     start: Terms
+    soonest: Terms
+    expiry: Terms = []
 
 
 class Suggestions(_Strict):

@@ -17,10 +17,9 @@ from app.analyse.series import monthly_values
 from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan, format_value
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
+from app.chat.knowledge import ContractWords, fold
 
 TOP = 3
-RENEWAL = re.compile(r"(更新日|満了|更新時期|契約期限|解約予告|更新の時期)")
-SOON = re.compile(r"(近い|早い|迫|次に|直近|いつ|順)")
 PRESENCE_EVENTS = ("personnel_change", "stagnation", "expectation_gap")
 
 
@@ -202,11 +201,15 @@ def _shift_markers(text: str, offset: int) -> str:
     return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
 
 
-def route(intent: Intent) -> str:
+def route(intent: Intent, words: ContractWords) -> str:
     """Which portfolio answer fits the question."""
     if intent.kpi_key is not None or intent.kpi_keys:
         return "kpi"
-    if RENEWAL.search(intent.normalized) and SOON.search(intent.normalized):
+
+    def named(terms: Sequence[str]) -> bool:
+        return any(fold(term) in intent.normalized for term in terms)
+
+    if named([*words.renewal, *words.notice, *words.expiry]) and named(words.soonest):
         return "renewal"
     for event in intent.events:
         if event in PRESENCE_EVENTS:

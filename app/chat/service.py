@@ -499,7 +499,7 @@ def answer_portfolio(
         as_of=as_of,
         known_periods=probe.known_periods,
     )
-    kind = portfolio.route(intent)
+    kind = portfolio.route(intent, rules.chat.contract)
     if kind == "search":
         hits = retrieve(container=container, question=question, engagement_id=None)
         ranked = list(dict.fromkeys(hit.engagement_id for hit in hits))[: portfolio.TOP - 1]
