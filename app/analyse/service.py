@@ -63,14 +63,15 @@ def facts_of_document(document: Document) -> DocumentFacts:
     )
 
 
-# Stored documents never change: their KPI readings are kept per text, period and knowledge
-# version, so re-analysing after one ingest reads only the new document.
+# Stored documents never change: their KPI readings are kept per text (its SHA-256, the
+# stored content hash), period and knowledge version, so re-analysing after one ingest reads
+# only the new document.
 _KPI_MEMO: dict[tuple[str, str | None, str], tuple[KpiMention, ...]] = {}
 _KPI_MEMO_SIZE = 2048
 
 
 def _document_kpis(document: DocumentFacts, knowledge: Knowledge) -> tuple[KpiMention, ...]:
-    key = (document.text, document.period, knowledge.version)
+    key = (document.content_hash or document.text, document.period, knowledge.version)
     mentions = _KPI_MEMO.get(key)
     if mentions is None:
         if len(_KPI_MEMO) >= _KPI_MEMO_SIZE:
