@@ -1,0 +1,1 @@
+"""The pure core shared by every feature: text, facts and vocabulary."""
