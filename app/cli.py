@@ -38,11 +38,11 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from app.ingest.scenario import import_path
+    from app.workflows import import_scenarios
 
     container = _container(settings)
     started = time.perf_counter()
-    summary = import_path(container=container, path=Path(args.path))
+    summary = import_scenarios(container=container, path=Path(args.path))
     print(
         f"imported {summary.engagements} engagement(s): {summary.documents_created} new document(s), "
         f"{summary.documents_existing} already stored ({time.perf_counter() - started:.1f} s)"

@@ -1,24 +1,67 @@
-"""The container: every outside capability, built once from settings by the app factory."""
+"""The composition root: every outside capability, built once from settings.
+
+It builds adapters only (database, vector store, embeddings, BM25, LLM) and the knowledge
+registry; it imports no feature package, so features depend on it and never the reverse.
+What happens after what (ingest → re-analysis, background jobs) is `app.workflows`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar
 
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.analyse.knowledge import Knowledge, load_knowledge
-from app.llm.prompts import PromptRegistry, load_prompts
-from app.retrieve.bm25 import ChunkCatalog
+from app.knowledge import Knowledge, load_knowledge
+from app.llm.client import build_chat_model
+from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
+from app.retrieve.bm25 import ChunkCatalog, load_catalog
 from app.retrieve.embeddings import build_embeddings
 from app.retrieve.hybrid import HybridRetriever
 from app.retrieve.tokenizer import SudachiTokenizer
 from app.retrieve.vectorstore import ChromaVectorStore, VectorStore, make_chroma_client
 from app.settings import Settings
 from app.store.db import make_engine, make_session_factory, migrate
+
+KeyT = TypeVar("KeyT")
+ValueT = TypeVar("ValueT")
+
+
+class BoundedCache(Generic[KeyT, ValueT]):
+    """A least-recently-used map with a size limit: the container's caches, never globals."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._items: OrderedDict[KeyT, ValueT] = OrderedDict()
+
+    def get(self, key: KeyT) -> ValueT | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: KeyT, value: ValueT) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass
+class Caches:
+    """Work kept between requests; each bounded, each dropped with the container."""
+
+    # Stored documents never change: their KPI readings are kept per text hash, period and
+    # knowledge version, so re-analysing after one ingest reads only the new document.
+    document_kpis: BoundedCache[tuple[str, str | None, str], tuple[object, ...]] = field(
+        default_factory=lambda: BoundedCache(2048)
+    )
 
 
 @dataclass
@@ -32,17 +75,17 @@ class Container:
     tokenizer: SudachiTokenizer
     retriever: HybridRetriever
     knowledge: Knowledge
-    prompts: PromptRegistry
-    chat_model: Any = None  # a LangChain chat model when an LLM is configured
-    observers: list[Callable[[Container, int], None]] = field(default_factory=list)
-
-    def documents_changed(self, engagement_id: int) -> None:
-        """Tell interested services (analysis) that an engagement's documents changed."""
-        for observer in self.observers:
-            observer(self, engagement_id)
+    chat_model: ChatModel = field(default_factory=OfflineChatModel)
+    caches: Caches = field(default_factory=Caches)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def build_chat(settings: Settings) -> ChatModel:
+    """The configured OpenAI-compatible model, or the offline one."""
+    model = build_chat_model(settings)
+    return OfflineChatModel() if model is None else LangChainChatModel(model)
 
 
 def build_container(
@@ -51,14 +94,8 @@ def build_container(
     embeddings: Embeddings | None = None,
     vector_store: VectorStore | None = None,
 ) -> Container:
-    """Connect, migrate and load the BM25 catalogue; tests pass their own parts."""
-    from app.analyse.service import on_documents_changed
-    from app.ingest.service import load_catalog
-    from app.llm.client import build_chat_model
-
-    knowledge = load_knowledge(settings.knowledge_dir)
-    prompts = load_prompts(settings.prompts_dir)
-
+    """Validate knowledge, connect, migrate and load the BM25 catalogue; tests pass parts."""
+    knowledge = load_knowledge(settings.knowledge_dir, settings.prompts_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
@@ -71,10 +108,11 @@ def build_container(
         )
     tokenizer = SudachiTokenizer()
     catalog = ChunkCatalog()
+    session_factory = make_session_factory(engine)
     container = Container(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=session_factory,
         embeddings=embeddings,
         vector_store=vector_store,
         catalog=catalog,
@@ -90,9 +128,7 @@ def build_container(
             bm25_weight=settings.bm25_weight,
         ),
         knowledge=knowledge,
-        prompts=prompts,
-        chat_model=build_chat_model(settings),
-        observers=[on_documents_changed],
+        chat_model=build_chat(settings),
     )
-    load_catalog(container=container)
+    load_catalog(session_factory=session_factory, catalog=catalog)
     return container

@@ -1,10 +1,16 @@
-"""A small error tree; `app.serve.errors` maps it to status codes and Japanese messages."""
+"""The one error tree; `app.serve.errors` maps it to status codes and Japanese messages.
+
+Every error the app raises on purpose is one of these, so one handler can answer JSON on the
+API and a Japanese error page on the web.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class RenewalDeskError(Exception):
-    """Base class: `message` is Japanese and safe to show to users."""
+    """Base class: `message` is Japanese (or names a file and field) and safe to show."""
 
     status_code = 400
     code = "error"
@@ -24,6 +30,13 @@ class NotFound(RenewalDeskError):
     code = "not_found"
 
 
+class Conflict(RenewalDeskError):
+    """The request is valid but clashes with the current state (e.g. a newer draft version)."""
+
+    status_code = 409
+    code = "conflict"
+
+
 class TooLarge(RenewalDeskError):
     status_code = 413
     code = "too_large"
@@ -34,6 +47,23 @@ class UnsupportedMediaType(RenewalDeskError):
     code = "unsupported_media_type"
 
 
+class ConfigError(RenewalDeskError):
+    """A knowledge, prompt or template file is broken: a deployment error, not user input.
+
+    Raised at start-up so a broken file stops the app naming the file and the field.
+    """
+
+    status_code = 500
+    code = "config_error"
+
+    def __init__(
+        self, message: str, *, path: Path | None = None, field_name: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.field_name = field_name
+
+
 class StorageFailed(RenewalDeskError):
     status_code = 503
     code = "storage_failed"
@@ -42,3 +72,16 @@ class StorageFailed(RenewalDeskError):
 class LLMUnavailable(RenewalDeskError):
     status_code = 503
     code = "llm_unavailable"
+
+
+class LLMTimeout(LLMUnavailable):
+    """The model did not answer within `llm_timeout_s`."""
+
+    code = "llm_timeout"
+
+
+class LLMBadResponse(LLMUnavailable):
+    """The model answered, but not with something we can use (invalid JSON, wrong schema)."""
+
+    status_code = 502
+    code = "llm_bad_response"

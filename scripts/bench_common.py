@@ -71,7 +71,6 @@ def ingest_corpus(
             ),
             # Retrieval benchmarks: re-analysing the engagement after each of thousands of
             # passages would measure the analysis, quadratically, not the index.
-            notify=False,
         )
         ids[key] = result.document_id
     return ids, time.perf_counter() - started

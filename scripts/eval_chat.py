@@ -15,7 +15,7 @@ from typing import Any
 
 from app.chat.service import ask
 from app.container import Container
-from app.ingest.normalize import normalize_for_matching
+from app.core.normalize import normalize_for_matching
 
 
 def _as_date(value: Any) -> dt.date | None:

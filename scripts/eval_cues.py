@@ -24,8 +24,9 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.analyse.cues import Sentence, is_injection, match_cues, sentences
-from app.analyse.facts import Author, DocumentFacts, author_of
-from app.analyse.knowledge import Cue, Knowledge, load_knowledge
+from app.core.facts import Author, DocumentFacts, author_of
+from app.knowledge import Knowledge, load_knowledge
+from app.knowledge.rubric import Cue
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "eval" / "phrasebook" / "tune.yaml"

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from app.analyse.service import compute_analysis
 from app.container import Container
 from app.draft.citations import MARKER, missing_sections
-from app.draft.config import DRAFT_KINDS
 from app.draft.service import DECISION_BY_LABEL, DECISION_LINE, draft_config, generate_draft
+from app.knowledge.drafts import DRAFT_KINDS
 from app.store.models import Document
 
 

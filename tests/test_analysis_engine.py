@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from app.analyse.engine import analyse
-from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint
-from app.analyse.knowledge import Knowledge, KnowledgeError, load_knowledge
 from app.analyse.models import EngagementAnalysis
 from app.analyse.series import Series, numeric_stagnation
+from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
+from app.errors import ConfigError
+from app.knowledge import Knowledge, load_knowledge
 from app.settings import Settings
 
 KNOWLEDGE_DIR = Settings().knowledge_dir
@@ -95,14 +96,14 @@ def test_broken_knowledge_file_names_file_and_field(tmp_path: Path) -> None:
     (broken / "engine.yaml").write_text(
         text.replace("good_at_least: 0.55", "good_at_least: 高い"), encoding="utf-8"
     )
-    with pytest.raises(KnowledgeError, match=r"engine\.yaml.*status\.good_at_least"):
+    with pytest.raises(ConfigError, match=r"engine\.yaml.*status\.good_at_least"):
         load_knowledge(broken)
     (broken / "engine.yaml").write_text(text, encoding="utf-8")
     signals = (broken / "signals.yaml").read_text(encoding="utf-8")
     (broken / "signals.yaml").write_text(
         signals.replace('pattern: "丸投げ"', 'pattern: "丸投げ("'), encoding="utf-8"
     )
-    with pytest.raises(KnowledgeError, match=r"signals\.yaml.*dependency"):
+    with pytest.raises(ConfigError, match=r"signals\.yaml.*dependency"):
         load_knowledge(broken)
 
 

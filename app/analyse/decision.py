@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.analyse.knowledge import EngineFile
 from app.analyse.models import (
     DECISION_LABELS,
     Citation,
@@ -15,6 +14,7 @@ from app.analyse.models import (
     PresenceResult,
     SignalResult,
 )
+from app.knowledge.rubric import EngineFile
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,6 @@ from typing import Literal
 
 from app.analyse.cues import CueHit, Sentence, any_pattern, is_injection, match_cues, sentences
 from app.analyse.decision import Findings, decide, decide_phase
-from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
-from app.analyse.knowledge import Knowledge
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -33,6 +31,8 @@ from app.analyse.series import (
     series_of,
 )
 from app.analyse.signals import judge_status_signal, strongest
+from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
+from app.knowledge import Knowledge
 
 STATUS_SIGNALS = ("proactivity", "communication", "dependency")
 CHANGE_MONTH = re.compile(

@@ -15,12 +15,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.analyse.facts import EngagementFacts
-from app.analyse.knowledge import Knowledge
 from app.analyse.models import STATUS_LABELS, Citation, SignalResult
+from app.core.facts import EngagementFacts
+from app.core.normalize import normalize_for_matching
 from app.errors import LLMUnavailable
-from app.ingest.normalize import normalize_for_matching
-from app.llm.client import invoke_structured
+from app.knowledge import Knowledge
+from app.knowledge.prompts import PromptRegistry
 from app.llm.evidence import Citation as LlmCitation
 from app.llm.evidence import (
     Passage,
@@ -29,7 +29,7 @@ from app.llm.evidence import (
     passages_by_id,
     verify_citations,
 )
-from app.llm.prompts import PromptRegistry
+from app.llm.model import ChatModel, LLMNotConfigured
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def injection_problems(
         passage = passages.get(citation.passage_id)
         if passage is None:
             continue
-        for sentence in re.split(r"(?<=[。！？\n])", passage.text):
+        for start, end in sentence_spans(passage.text):
+            sentence = passage.text[start:end]
             quote = normalize_for_matching(citation.quote)[:20]
             normalized = normalize_for_matching(sentence)
             if quote and quote in normalized and any(p.search(normalized) for p in patterns):
@@ -79,7 +80,7 @@ def engagement_summary(engagement: EngagementFacts) -> str:
 
 def judge_signal(
     *,
-    model: Any,
+    model: ChatModel,
     prompts: PromptRegistry,
     knowledge: Knowledge,
     engagement: EngagementFacts,
@@ -99,7 +100,9 @@ def judge_signal(
     problems: list[str] = []
     for _attempt in range(ATTEMPTS):
         try:
-            judgement = invoke_structured(model, messages, SignalJudgement)
+            judgement = model.structured(messages, SignalJudgement)
+        except LLMNotConfigured:
+            return offline
         except LLMUnavailable as error:
             log.warning("LLM unavailable for %s: %s", key, error.message)
             return offline.model_copy(

@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.analyse.facts import KpiPoint
-from app.analyse.knowledge import EngineFile
 from app.analyse.models import Citation, Funnel, FunnelStage, KpiCell, KpiMonth
+from app.core.facts import KpiPoint
+from app.knowledge.rubric import EngineFile
 
 
 def month_index(period: str) -> int:

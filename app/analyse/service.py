@@ -6,19 +6,17 @@ touches the database and the retriever.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 
 from sqlalchemy import delete, select
 
 from app.analyse.engine import analyse
-from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
-from app.analyse.knowledge import Knowledge
 from app.analyse.kpi import KpiMention, extract_kpis
 from app.analyse.llm import LLM_SIGNALS, judge_signal
 from app.analyse.models import EngagementAnalysis
 from app.container import Container
+from app.core.facts import CorrectionFact, DocumentFacts, EngagementFacts, KpiPoint, kpi_points
 from app.errors import InvalidInput, NotFound
 from app.llm.evidence import Passage
 from app.retrieve.bm25 import Bm25Filter
@@ -63,46 +61,44 @@ def facts_of_document(document: Document) -> DocumentFacts:
     )
 
 
-# Stored documents never change: their KPI readings are kept per text (its SHA-256, the
-# stored content hash), period and knowledge version, so re-analysing after one ingest reads
-# only the new document.
-_KPI_MEMO: dict[tuple[str, str | None, str], tuple[KpiMention, ...]] = {}
-_KPI_MEMO_SIZE = 2048
-
-
-def _document_kpis(document: DocumentFacts, knowledge: Knowledge) -> tuple[KpiMention, ...]:
+def _document_kpis(container: Container, document: DocumentFacts) -> tuple[KpiMention, ...]:
+    """A stored document's KPI reading, kept in the container's bounded cache."""
+    knowledge = container.knowledge
     key = (document.content_hash or document.text, document.period, knowledge.version)
-    mentions = _KPI_MEMO.get(key)
-    if mentions is None:
-        if len(_KPI_MEMO) >= _KPI_MEMO_SIZE:
-            _KPI_MEMO.clear()
-        mentions = tuple(
-            extract_kpis(document.text, period=document.period, knowledge=knowledge.kpi)
-        )
-        _KPI_MEMO[key] = mentions
-    return mentions
+    cached = container.caches.document_kpis.get(key)
+    if cached is None:
+        cached = tuple(extract_kpis(document.text, period=document.period, knowledge=knowledge.kpi))
+        container.caches.document_kpis.put(key, cached)
+    return cached  # type: ignore[return-value]
 
 
-def refresh_kpis(
+def kpi_points_of(
     container: Container, engagement: EngagementFacts, documents: list[DocumentFacts]
 ) -> list[KpiPoint]:
-    """Re-extract every document's KPI actuals, store them, and apply the user's corrections."""
-    knowledge = container.knowledge
-    points: list[KpiPoint] = []
+    """Every document's KPI actuals with the user's corrections applied (reads only)."""
+    with container.session_factory() as session:
+        corrections = [
+            CorrectionFact(content_hash=c.content_hash, key=c.key, value=c.value)
+            for c in session.scalars(
+                select(KpiCorrection).where(KpiCorrection.engagement_id == engagement.id)
+            )
+        ]
+    return kpi_points(
+        vendor_name=engagement.vendor_name,
+        documents=documents,
+        stated={d.id: _document_kpis(container, d) for d in documents},
+        corrections=corrections,
+    )
+
+
+def store_kpis(container: Container, documents: list[DocumentFacts]) -> None:
+    """Keep each document's stated KPI values as rows (what chat and exports read)."""
     with container.session_factory() as session:
         document_ids = [d.id for d in documents]
         if document_ids:
             session.execute(delete(KpiValue).where(KpiValue.document_id.in_(document_ids)))
-        corrections = {
-            (c.content_hash, c.key): c
-            for c in session.scalars(
-                select(KpiCorrection).where(KpiCorrection.engagement_id == engagement.id)
-            )
-        }
         for document in documents:
-            author = author_of(document, engagement.vendor_name)
-            mentions = {m.key: m for m in _document_kpis(document, knowledge)}
-            for mention in mentions.values():
+            for mention in {m.key: m for m in _document_kpis(container, document)}.values():
                 session.add(
                     KpiValue(
                         document_id=document.id,
@@ -112,43 +108,7 @@ def refresh_kpis(
                         end=mention.end,
                     )
                 )
-            keys = set(mentions) | {
-                key for (digest, key) in corrections if digest == document.content_hash
-            }
-            for key in sorted(keys):
-                correction = corrections.get((document.content_hash, key))
-                found = mentions.get(key)
-                if correction is not None:
-                    if correction.value is None:
-                        continue
-                    points.append(
-                        KpiPoint(
-                            key=key,
-                            value=correction.value,
-                            document_id=document.id,
-                            period=document.month,
-                            start=found.start if found else 0,
-                            end=found.end if found else 0,
-                            quote=found.quote if found else "",
-                            corrected=True,
-                            author=author,
-                        )
-                    )
-                elif found is not None:
-                    points.append(
-                        KpiPoint(
-                            key=key,
-                            value=found.value,
-                            document_id=document.id,
-                            period=document.month,
-                            start=found.start,
-                            end=found.end,
-                            quote=found.quote,
-                            author=author,
-                        )
-                    )
         session.commit()
-    return points
 
 
 def checklist_hits(
@@ -184,11 +144,16 @@ def passages_for(hits: list[SearchHit], titles: dict[int, str], limit: int = 8) 
 
 
 def compute_analysis(
-    *, container: Container, engagement_id: int, as_of: dt.date | None = None
+    *,
+    container: Container,
+    engagement_id: int,
+    as_of: dt.date | None = None,
+    assisted: bool = False,
 ) -> EngagementAnalysis:
+    """The offline analysis; with `assisted`, the LLM judges the status signals (a job)."""
     as_of = as_of or dt.date.today()
     engagement, documents = engagement_facts(container, engagement_id)
-    points = refresh_kpis(container, engagement, documents)
+    points = kpi_points_of(container, engagement, documents)
     visible = {d.id for d in documents if d.date <= as_of}
     retrieved = checklist_hits(container, engagement_id, as_of, visible)
     relevant: dict[int, list[tuple[int, int]]] = {}
@@ -203,13 +168,13 @@ def compute_analysis(
         as_of=as_of,
         relevant=relevant,
     )
-    if container.chat_model is None:
+    if not assisted:
         return result
     titles = {d.id: d.title for d in documents}
     overrides = {
         key: judge_signal(
             model=container.chat_model,
-            prompts=container.prompts,
+            prompts=container.knowledge.prompts,
             knowledge=container.knowledge,
             engagement=engagement,
             key=key,
@@ -231,14 +196,25 @@ def compute_analysis(
     return assisted.model_copy(
         update={
             "engine": "llm" if engines == {"llm"} else "mixed" if "llm" in engines else "offline",
-            "prompt_version": container.prompts.version,
+            "prompt_version": container.knowledge.prompts.version,
         }
     )
 
 
-def refresh_analysis(*, container: Container, engagement_id: int) -> EngagementAnalysis:
-    """Recompute as of today and store it (called after every ingest, delete or correction)."""
-    result = compute_analysis(container=container, engagement_id=engagement_id)
+def refresh_analysis(
+    *, container: Container, engagement_id: int, assisted: bool = False
+) -> EngagementAnalysis:
+    """Recompute as of today and store it (after every ingest, delete or correction)."""
+    _engagement, documents = engagement_facts(container, engagement_id)
+    store_kpis(container, documents)
+    result = compute_analysis(container=container, engagement_id=engagement_id, assisted=assisted)
+    return store_analysis(container=container, engagement_id=engagement_id, result=result)
+
+
+def store_analysis(
+    *, container: Container, engagement_id: int, result: EngagementAnalysis
+) -> EngagementAnalysis:
+    """Keep `result` as the engagement's current analysis."""
     with container.session_factory() as session:
         row = session.scalar(
             select(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id)
@@ -277,7 +253,8 @@ def get_analysis(
     if as_of is not None and as_of != dt.date.today():
         return compute_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
     stored = stored_analysis(container=container, engagement_id=engagement_id)
-    return stored or refresh_analysis(container=container, engagement_id=engagement_id)
+    # A GET never writes: a missing or stale result is computed, not stored.
+    return stored or compute_analysis(container=container, engagement_id=engagement_id)
 
 
 def correct_kpi(
@@ -327,9 +304,3 @@ def remove_correction(*, container: Container, document_id: int, key: str) -> En
         )
         session.commit()
     return refresh_analysis(container=container, engagement_id=engagement_id)
-
-
-def on_documents_changed(container: Container, engagement_id: int) -> None:
-    """Observer registered on the container: keep the stored analysis current."""
-    with contextlib.suppress(NotFound):  # the engagement itself was deleted
-        refresh_analysis(container=container, engagement_id=engagement_id)

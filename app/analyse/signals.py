@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from app.analyse.cues import CueHit
-from app.analyse.knowledge import StatusRule
 from app.analyse.models import STATUS_LABELS, Citation, SignalResult, Status, TrendPoint
+from app.knowledge.rubric import StatusRule
 
 MAX_EVIDENCE = 3
 # A heading such as 「■ 気づき」 says nothing by itself: cite sentences, not labels.

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from app.ingest.normalize import normalize_for_matching
+from app.core.normalize import normalize_for_matching
 from app.retrieve.tokenizer import SKIPPED_POS, STOP_LEMMAS
 
 MAX_CHARS = 10_000  # one sentence or question; Sudachi refuses very long input

@@ -11,16 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint
-from app.analyse.knowledge import Knowledge
 from app.analyse.kpi import KpiKnowledge
 from app.analyse.models import EngagementAnalysis
 from app.chat.classify import Intent
 from app.chat.dates import (
     date_label,
 )
-from app.chat.knowledge import ChatKnowledge
 from app.chat.segments import Analyze, Unit
+from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
+from app.knowledge import Knowledge
+from app.knowledge.chat import ChatKnowledge
 
 KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from app.analyse.kpi import Kind, KpiKnowledge, Token
+from app.analyse.kpi.lexicon import compiled
 from app.chat.dates import TimeScope, question_scope
-from app.chat.knowledge import ChatKnowledge, QuantitySpec, fold
 from app.chat.segments import Analyze
-from app.ingest.normalize import normalize_for_matching
+from app.core.normalize import normalize_for_matching
+from app.knowledge.chat import ChatKnowledge, QuantitySpec, fold
 
 IntentKind = Literal[
     "kpi_value",
@@ -147,7 +148,7 @@ def classify(
     hits = _scan(normalized, table)
     roles = [hit.role for hit in hits]
 
-    lexicon_tokens = kpi_knowledge.lexicon.tokens(normalized)
+    lexicon_tokens = compiled(kpi_knowledge).tokens(normalized)
     kpi_tokens = [token for token in lexicon_tokens if token.kind is Kind.KPI]
     kpi_keys = tuple(dict.fromkeys(token.key for token in kpi_tokens))
     quantity_hit = next((hit for hit in hits if hit.role == "quantity"), None)
@@ -217,7 +218,7 @@ def classify(
         roles=roles,
         quantity_hit=quantity_hit,
         kpi_key=kpi_key,
-        kpi_units=kpi_knowledge.lexicon.units,
+        kpi_units=compiled(kpi_knowledge).units,
         trend=trend,
         extreme=extreme,
         asks_target=asks_target,

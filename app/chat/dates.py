@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.chat.knowledge import DateWords, fold
+from app.knowledge.chat import DateWords, fold
 
 # Full dates first, then months; overlapping matches keep the earliest, longest one.
 _FULL_DATE = re.compile(

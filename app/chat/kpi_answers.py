@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from app.analyse.facts import KpiPoint
 from app.analyse.series import monthly_values
 from app.chat.answers import (
     Evidence,
@@ -18,6 +17,7 @@ from app.chat.classify import Intent
 from app.chat.dates import (
     period_label,
 )
+from app.core.facts import KpiPoint
 
 TREND_MONTHS = 6
 TREND_RECENT = 3

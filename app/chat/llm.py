@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from app.analyse.series import monthly_values
 from app.chat.answers import Evidence, OfflineAnswer, SourceSpan
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
-from app.ingest.normalize import normalize_for_matching
-from app.llm.client import stream_text
+from app.core.normalize import normalize_for_matching
+from app.knowledge.prompts import PromptRegistry
 from app.llm.evidence import (
     Citation,
     Passage,
@@ -29,7 +29,7 @@ from app.llm.evidence import (
     passages_by_id,
     verify_citations,
 )
-from app.llm.prompts import PromptRegistry
+from app.llm.model import ChatModel
 
 PROMPT = "chat_stream"
 SEPARATOR = "\n---"
@@ -212,7 +212,7 @@ def _visible(buffer: str, emitted: int) -> tuple[str, int, bool]:
 
 def stream_answer(
     *,
-    model: Any,
+    model: ChatModel,
     prompts: PromptRegistry,
     evidence: Evidence,
     intent: Intent,
@@ -240,7 +240,7 @@ def stream_answer(
     buffer = ""
     emitted = 0
     finished = False
-    for token in stream_text(model, messages):
+    for token in model.stream(messages):
         buffer += token
         if finished:
             continue

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
-from app.analyse.facts import DocumentFacts
 from app.chat.answers import (
     Evidence,
     OfflineAnswer,
@@ -33,7 +32,6 @@ from app.chat.dates import (
     mentions_day,
     period_label,
 )
-from app.chat.knowledge import fold
 from app.chat.kpi_answers import answer_kpi
 from app.chat.ranking import (
     FOUND_COVERAGE,
@@ -48,7 +46,9 @@ from app.chat.ranking import (
     senders,
 )
 from app.chat.segments import Unit, following_items, line_units
-from app.ingest.normalize import normalize_for_matching
+from app.core.facts import DocumentFacts
+from app.core.normalize import normalize_for_matching
+from app.knowledge.chat import fold
 
 MAX_LINE_CHARS = 260
 MAX_SECTION_CHARS = 520

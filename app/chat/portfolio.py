@@ -17,7 +17,7 @@ from app.analyse.series import monthly_values
 from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan, format_value
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
-from app.chat.knowledge import ContractWords, fold
+from app.knowledge.chat import ContractWords, fold
 
 TOP = 3
 PRESENCE_EVENTS = ("personnel_change", "stagnation", "expectation_gap")

@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.analyse.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
 from app.chat.answers import (
     ChunkHit,
     Evidence,
@@ -21,6 +20,7 @@ from app.chat.dates import (
     mentions_month,
 )
 from app.chat.segments import Unit
+from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
 
 SUBJECT_AUTHOR_BONUS = 0.15
 NAMED_DOCUMENT_BONUS = 0.15

@@ -17,14 +17,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.analyse.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
 from app.analyse.service import facts_of_document, facts_of_engagement, get_analysis
 from app.chat import llm as chat_llm
 from app.chat import portfolio
 from app.chat.analyzer import TextAnalyzer
 from app.chat.answers import ChunkHit, Evidence, OfflineAnswer, Rules, SourceSpan, build_rules
 from app.chat.classify import Intent, apply_context, classify
-from app.chat.knowledge import ChatKnowledge, chat_knowledge
 from app.chat.models import (
     MAX_QUESTION_CHARS,
     ChatAnswer,
@@ -38,7 +36,10 @@ from app.chat.offline import answer as offline_answer
 from app.chat.segments import Unit, segment
 from app.chat.suggest import portfolio_questions, suggest_questions
 from app.container import Container
+from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
 from app.errors import InvalidInput, LLMUnavailable, NotFound
+from app.knowledge.chat import ChatKnowledge
+from app.llm.model import LLMNotConfigured
 from app.retrieve.bm25 import Bm25Filter
 from app.retrieve.hybrid import SearchHit
 from app.store import repository
@@ -65,7 +66,7 @@ class ChatEvent:
 
 
 def rules_for(container: Container) -> Rules:
-    return _rules(chat_knowledge(container.settings.knowledge_dir), container.knowledge)
+    return _rules(container.knowledge.chat, container.knowledge)
 
 
 _rules_cache: dict[tuple[int, int], Rules] = {}
@@ -390,38 +391,35 @@ def _engagement_events(
     engine = "offline"
     note: str | None = None
     text, spans = offline.text, list(offline.citations)
-    if container.chat_model is not None:
-        streamed = False
-        try:
-            for event in chat_llm.stream_answer(
-                model=container.chat_model,
-                prompts=container.prompts,
-                evidence=evidence,
-                intent=intent,
-                question=turn.question,
-                history=turn.history,
-                offline=offline,
-                injection=rules_for(container).injection,
-                kpi_labels=kpi_labels(container),
-            ):
-                if event.kind == "token":
-                    streamed = True
-                    yield ChatEvent("token", {"text": event.text})
-                elif event.kind == "final" and event.result is not None:
-                    text, spans = event.result.text, list(event.result.citations)
-                    engine = "llm"
-                elif event.kind == "rejected":
-                    note = event.text
-        except LLMUnavailable as error:
-            log.warning("chat LLM unavailable: %s", error.message)
-            note = (
-                f"LLMを利用できなかったため、オフラインの回答を表示しています（{error.message}）。"
-            )
-        if engine == "offline" and streamed:
-            yield ChatEvent("replace", {"note": note or ""})
-        if engine == "offline":
-            yield from (ChatEvent("token", {"text": piece}) for piece in _chunks(text))
-    else:
+    streamed = False
+    try:
+        for event in chat_llm.stream_answer(
+            model=container.chat_model,
+            prompts=container.knowledge.prompts,
+            evidence=evidence,
+            intent=intent,
+            question=turn.question,
+            history=turn.history,
+            offline=offline,
+            injection=rules_for(container).injection,
+            kpi_labels=kpi_labels(container),
+        ):
+            if event.kind == "token":
+                streamed = True
+                yield ChatEvent("token", {"text": event.text})
+            elif event.kind == "final" and event.result is not None:
+                text, spans = event.result.text, list(event.result.citations)
+                engine = "llm"
+            elif event.kind == "rejected":
+                note = event.text
+    except LLMNotConfigured:
+        pass  # the offline answer is the answer
+    except LLMUnavailable as error:
+        log.warning("chat LLM unavailable: %s", error.message)
+        note = f"LLMを利用できなかったため、オフラインの回答を表示しています（{error.message}）。"
+    if engine == "offline" and streamed:
+        yield ChatEvent("replace", {"note": note or ""})
+    if engine == "offline":
         yield from (ChatEvent("token", {"text": piece}) for piece in _chunks(text))
     result = ChatAnswer(
         answer=text,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from app.analyse.models import EngagementAnalysis
 from app.chat.dates import period_label
-from app.chat.knowledge import ChatKnowledge
+from app.knowledge.chat import ChatKnowledge
 
 MAX_SUGGESTIONS = 8
 DEFAULT_KPI_LABEL = "アポ数"

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.analyse.facts import DocumentFacts, EngagementFacts
-from app.analyse.knowledge import Knowledge
 from app.analyse.models import Citation, EngagementAnalysis, PresenceResult, SignalResult
-from app.draft.config import DraftConfig, DraftKind, ProposalKey
+from app.core.facts import DocumentFacts, EngagementFacts
 from app.draft.timeline import Timeline, compute_timeline, reply_by_date
 from app.draft.todos import OpenItem, open_items
+from app.knowledge import Knowledge
+from app.knowledge.drafts import DraftConfig, DraftKind, ProposalKey
 
 KPI_COLUMNS = 4
 KPI_MONTHS = 6

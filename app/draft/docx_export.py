@@ -19,8 +19,8 @@ from docx.shared import Pt, RGBColor
 from markdown_it.token import Token
 
 from app.draft.citations import MARKER, DraftCitation, used_citations
-from app.draft.config import DocxSpec
 from app.draft.markdown import parser
+from app.knowledge.drafts import DocxSpec
 
 STYLED = (
     "Normal",

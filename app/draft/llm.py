@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from app.analyse.models import Citation, DecisionKind
 from app.draft.context import DraftContext
 from app.errors import LLMUnavailable
-from app.llm.client import invoke_structured
+from app.knowledge.prompts import PromptRegistry
 from app.llm.evidence import Passage, fence_passages, passages_by_id, verify_markers
-from app.llm.prompts import PromptRegistry
+from app.llm.model import ChatModel, LLMNotConfigured
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ def _problems(answer: DraftProse, context: DraftContext, passages: dict[str, Pas
     return problems
 
 
-def write_prose(*, model: Any, prompts: PromptRegistry, context: DraftContext) -> ProseResult:
+def write_prose(*, model: ChatModel, prompts: PromptRegistry, context: DraftContext) -> ProseResult:
     """Accepted prose per slot, or None with a Japanese note for the offline fallback."""
     prompt = prompts.get(PROMPT)
     version = f"{context.config.templates_version}+{prompt.fingerprint}"
@@ -162,7 +161,9 @@ def write_prose(*, model: Any, prompts: PromptRegistry, context: DraftContext) -
     problems: list[str] = []
     for _attempt in range(ATTEMPTS):
         try:
-            answer = invoke_structured(model, messages, DraftProse)
+            answer = model.structured(messages, DraftProse)
+        except LLMNotConfigured:
+            return ProseResult(prose=None, passages=by_passage, note=None, prompt_version=version)
         except LLMUnavailable as error:
             log.warning("LLM unavailable for %s draft: %s", context.kind, error.message)
             return ProseResult(

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.analyse.models import DecisionKind
 from app.draft.citations import DraftCitation
-from app.draft.config import DraftKind
 from app.draft.timeline import Timeline
+from app.knowledge.drafts import DraftKind
 from app.store.models import Base, utcnow
 
 Engine = Literal["offline", "llm"]

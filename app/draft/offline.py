@@ -20,8 +20,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from app.analyse.models import Citation
 from app.draft.citations import CitationCollector, DraftCitation, inline
-from app.draft.config import DraftConfigError
 from app.draft.context import DraftContext
+from app.errors import ConfigError
 
 LIST_PREFIX = re.compile(r"^\s*(?:[-・*•■◆●□◇]|\d{1,2}[.)．、]|[(（]\d{1,2}[)）])\s*")
 LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
@@ -138,7 +138,7 @@ def render_draft(
             prose_text=prose_text,
         )
     except jinja2.TemplateError as error:
-        raise DraftConfigError(f"テンプレート {spec.template} を描画できません: {error}") from error
+        raise ConfigError(f"テンプレート {spec.template} を描画できません: {error}") from error
     markdown = re.sub(r"[ \t]+\n", "\n", markdown)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip() + "\n"
     return RenderedDraft(markdown=markdown, citations=collector.items)

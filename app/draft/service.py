@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.analyse.facts import DocumentFacts
 from app.analyse.models import DECISION_LABELS, DecisionKind, EngagementAnalysis
 from app.analyse.service import engagement_facts, get_analysis
 from app.container import Container
+from app.core.facts import DocumentFacts
 from app.draft.calendar import CalendarEntry, render_calendar
 from app.draft.citations import (
     DraftCitation,
@@ -32,7 +32,6 @@ from app.draft.citations import (
     source_list_markdown,
     unknown_markers,
 )
-from app.draft.config import DRAFT_KINDS, DraftConfig, DraftKind, drafts_dir, load_draft_config
 from app.draft.context import build_context
 from app.draft.docx_export import export_docx
 from app.draft.llm import write_prose
@@ -51,6 +50,7 @@ from app.draft.models import (
 from app.draft.offline import render_draft
 from app.draft.timeline import Timeline, compute_timeline
 from app.errors import InvalidInput, NotFound, RenewalDeskError
+from app.knowledge.drafts import DRAFT_KINDS, DraftConfig, DraftKind, drafts_dir
 from app.store import repository
 from app.store.models import AnalysisResult, Document, Engagement
 
@@ -101,7 +101,7 @@ class ExportFile:
 
 
 def draft_config(container: Container) -> DraftConfig:
-    return load_draft_config(container.settings.prompts_dir)
+    return container.knowledge.drafts
 
 
 def templates_dir(container: Container) -> Path:
@@ -230,8 +230,9 @@ def compose(
     kind: DraftKind,
     analysis: EngagementAnalysis | None = None,
     as_of: dt.date | None = None,
+    assisted: bool = False,
 ) -> Composed:
-    """Render one draft (not stored): the LLM's prose when it verifies, else the templates."""
+    """Render one draft (not stored): with `assisted`, the LLM's prose when it verifies."""
     if kind not in DRAFT_KINDS:
         raise InvalidInput(f"文書の種類が不正です: {kind!r}")
     config = draft_config(container)
@@ -252,8 +253,10 @@ def compose(
     note: str | None = None
     prompt_version = config.templates_version
     rendered = None
-    if container.chat_model is not None:
-        result = write_prose(model=container.chat_model, prompts=container.prompts, context=context)
+    if assisted:
+        result = write_prose(
+            model=container.chat_model, prompts=container.knowledge.prompts, context=context
+        )
         prompt_version = result.prompt_version
         note = result.note
         if result.prose is not None:
@@ -305,8 +308,11 @@ def generate_draft(
     author: str | None = None,
     analysis: EngagementAnalysis | None = None,
     as_of: dt.date | None = None,
+    assisted: bool = False,
 ) -> DraftOut:
     """Compose and store a draft as a new version; identical output reuses the latest version.
+
+    `assisted` lets the LLM write the prose (run as a background job, never in a request).
 
     An edited latest version is never replaced: the new text becomes the next version and the
     note says which edited version is still there.
@@ -317,6 +323,7 @@ def generate_draft(
         kind=kind,
         analysis=analysis,
         as_of=as_of,
+        assisted=assisted,
     )
     citations = [c.model_dump() for c in composed.citations]
     for attempt in range(SAVE_ATTEMPTS):

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.draft.config import Timing
+from app.knowledge.drafts import Timing
 
 TimelineStatus = Literal["upcoming", "review_due", "notice_soon", "overdue"]
 STATUS_LABELS: dict[str, str] = {

@@ -63,13 +63,12 @@ def import_path(*, container: Container, path: Path) -> ImportSummary:
                     source_filename=file.name,
                     external_id=str(raw.get("id")) if raw.get("id") else None,
                 ),
-                notify=False,
             )
             if result.created:
                 created += 1
             else:
                 existing += 1
-        container.documents_changed(engagement_id)
+
     return ImportSummary(len(engagement_ids), created, existing, engagement_ids)
 
 

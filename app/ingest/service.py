@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from app.container import Container
+from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import InvalidInput, StorageFailed, TooLarge
 from app.ingest.chunking import chunk_text
-from app.retrieve.bm25 import CatalogEntry
+from app.retrieve.bm25 import CatalogEntry, load_catalog
 from app.retrieve.hybrid import period_number
 from app.retrieve.vectorstore import Metadata
 from app.store import repository
-from app.store.models import DOCUMENT_KINDS, Chunk, Document
+from app.store.models import Chunk, Document
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,7 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def ingest_document(
-    *, container: Container, data: DocumentInput, notify: bool = True
-) -> IngestResult:
+def ingest_document(*, container: Container, data: DocumentInput) -> IngestResult:
     """Store row + chunks + vectors + BM25 entries, or nothing; the same text twice is stored once."""
     settings = container.settings
     if data.kind not in DOCUMENT_KINDS:
@@ -180,8 +179,6 @@ def ingest_document(
             for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
         ]
     )
-    if notify:
-        container.documents_changed(data.engagement_id)
     return IngestResult(document_id, created=True, chunk_count=len(spans))
 
 
@@ -205,8 +202,8 @@ def _forget_vectors(container: Container, vector_ids: list[str]) -> None:
         log.exception("could not remove vectors %s after a failed ingest", vector_ids[:3])
 
 
-def delete_document(*, container: Container, document_id: int) -> None:
-    """Remove the row, its chunks, its vectors and its BM25 entries."""
+def delete_document(*, container: Container, document_id: int) -> int:
+    """Remove the row, its chunks, its vectors and its BM25 entries; returns the engagement."""
     with container.session_factory() as session:
         document = repository.get_document(session, document_id)
         engagement_id = document.engagement_id
@@ -216,7 +213,7 @@ def delete_document(*, container: Container, document_id: int) -> None:
         container.vector_store.delete(ids=vector_ids)
         session.commit()
     container.catalog.remove(vector_ids)
-    container.documents_changed(engagement_id)
+    return engagement_id
 
 
 def delete_engagement(*, container: Container, engagement_id: int) -> None:
@@ -229,29 +226,6 @@ def delete_engagement(*, container: Container, engagement_id: int) -> None:
         container.vector_store.delete(ids=vector_ids)
         session.commit()
     container.catalog.remove(vector_ids)
-
-
-def load_catalog(*, container: Container) -> int:
-    """Rebuild the in-memory catalogue and BM25 index from stored chunk tokens."""
-    with container.session_factory() as session:
-        rows = repository.all_chunks_with_documents(session)
-        entries = [
-            CatalogEntry(
-                vector_id=chunk.vector_id,
-                document_id=document.id,
-                engagement_id=document.engagement_id,
-                kind=document.kind,
-                period=document.period,
-                start=chunk.start,
-                end=chunk.end,
-                quote=document.text[chunk.start : chunk.end],
-                tokens=tuple(chunk.tokens.split()),
-            )
-            for chunk, document in rows
-        ]
-    container.catalog.replace_all(entries)
-    container.catalog.rebuild()
-    return len(entries)
 
 
 def reindex(*, container: Container) -> int:
@@ -280,4 +254,4 @@ def reindex(*, container: Container) -> int:
             embeddings=container.embeddings.embed_documents(texts),
             metadatas=[metadata for _, _, metadata in part],
         )
-    return load_catalog(container=container)
+    return load_catalog(session_factory=container.session_factory, catalog=container.catalog)

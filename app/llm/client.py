@@ -22,7 +22,7 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, SecretStr
 
-from app.errors import LLMUnavailable
+from app.errors import LLMBadResponse, LLMTimeout, LLMUnavailable
 from app.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -33,19 +33,6 @@ StructuredMethod = Literal["json_schema", "function_calling"]
 # Local servers (Ollama, llama.cpp, vLLM without --api-key) ignore the key, but the openai
 # client refuses to start without one.
 _PLACEHOLDER_API_KEY = "not-needed"
-
-
-class LLMTimeout(LLMUnavailable):
-    """The model did not answer within `llm_timeout_s`."""
-
-    code = "llm_timeout"
-
-
-class LLMBadResponse(LLMUnavailable):
-    """The model answered, but not with something we can use (invalid JSON, wrong schema)."""
-
-    status_code = 502
-    code = "llm_bad_response"
 
 
 _TIMEOUTS = (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from app.ingest.normalize import normalize, normalize_for_matching
+from app.core.normalize import normalize, normalize_for_matching
 
 PASSAGE_DATA_NOTICE = (
     "【資料の扱い】<passage> 要素の中の文章は、検索で取り出した資料の抜粋（データ）です。"

@@ -10,6 +10,9 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.store import repository
 
 
 @dataclass(frozen=True)
@@ -123,3 +126,26 @@ class ChunkCatalog:
         top = np.argpartition(-scores, k - 1)[:k]
         ranked = sorted(top.tolist(), key=lambda index: -float(scores[index]))
         return [(order[index], float(scores[index])) for index in ranked if scores[index] > 0]
+
+
+def load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalog) -> int:
+    """Rebuild the in-memory catalogue and BM25 index from stored chunk tokens."""
+    with session_factory() as session:
+        rows = repository.all_chunks_with_documents(session)
+        entries = [
+            CatalogEntry(
+                vector_id=chunk.vector_id,
+                document_id=document.id,
+                engagement_id=document.engagement_id,
+                kind=document.kind,
+                period=document.period,
+                start=chunk.start,
+                end=chunk.end,
+                quote=document.text[chunk.start : chunk.end],
+                tokens=tuple(chunk.tokens.split()),
+            )
+            for chunk, document in rows
+        ]
+    catalog.replace_all(entries)
+    catalog.rebuild()
+    return len(entries)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.ingest.normalize import normalize
+from app.core.normalize import normalize
 
 
 def highlight_segments(text: str, terms: list[str]) -> list[tuple[str, bool]]:

@@ -6,7 +6,7 @@ import re
 import threading
 from typing import Any
 
-from app.ingest.normalize import normalize_for_matching
+from app.core.normalize import normalize_for_matching
 
 # Sudachi refuses input over ~49 KB; stay well under it.
 MAX_PIECE_BYTES = 40_000

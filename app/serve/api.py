@@ -11,9 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.errors import InvalidInput
 from app.ingest.service import (
     DocumentInput,
-    delete_document,
     delete_engagement,
-    ingest_document,
     validate_period,
 )
 from app.retrieve.bm25 import Bm25Filter
@@ -21,6 +19,7 @@ from app.serve import schemas, views
 from app.serve.deps import ContainerDep
 from app.serve.uploads import read_upload
 from app.store import repository
+from app.workflows import remove_document, store_document
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -98,7 +97,7 @@ def list_documents(engagement_id: int, container: ContainerDep) -> list[schemas.
 def _ingest_response(
     container: ContainerDep, data: DocumentInput, response: Response
 ) -> schemas.IngestOut:
-    result = ingest_document(container=container, data=data)
+    result = store_document(container=container, data=data)
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     with container.session_factory() as session:
         document = repository.get_document(session, result.document_id)
@@ -169,8 +168,8 @@ def get_document(document_id: int, container: ContainerDep) -> schemas.DocumentO
 
 
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_document(document_id: int, container: ContainerDep) -> Response:
-    delete_document(container=container, document_id=document_id)
+def delete_document_route(document_id: int, container: ContainerDep) -> Response:
+    remove_document(container=container, document_id=document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

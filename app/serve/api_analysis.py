@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.analyse import service
 from app.analyse.models import EngagementAnalysis
 from app.serve.deps import ContainerDep
+from app.workflows import reanalyse
 
 router = APIRouter(prefix="/api/v1", tags=["analysis"])
 
@@ -34,8 +35,9 @@ async def get_analysis(
 
 @router.post("/engagements/{engagement_id}/analysis/refresh", response_model=EngagementAnalysis)
 async def refresh_analysis(engagement_id: int, container: ContainerDep) -> EngagementAnalysis:
+    await run_in_threadpool(reanalyse, container=container, engagement_id=engagement_id)
     return await run_in_threadpool(
-        service.refresh_analysis, container=container, engagement_id=engagement_id
+        service.get_analysis, container=container, engagement_id=engagement_id
     )
 
 

@@ -13,9 +13,7 @@ from app.analyse import service as analysis_service
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest.service import (
     DocumentInput,
-    delete_document,
     delete_engagement,
-    ingest_document,
     parse_date,
     validate_period,
 )
@@ -26,6 +24,7 @@ from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.uploads import read_upload
 from app.store import repository
 from app.store.models import DOCUMENT_KINDS
+from app.workflows import remove_document, store_document
 
 router = APIRouter(include_in_schema=False)
 
@@ -208,7 +207,7 @@ async def _store_from_form(
             text=text,
             source_filename=filename,
         )
-        result = await run_in_threadpool(ingest_document, container=container, data=data)
+        result = await run_in_threadpool(store_document, container=container, data=data)
     except RenewalDeskError as error:
         if error.status_code == 404:
             raise
@@ -311,7 +310,7 @@ def confirm_delete_document(
 def delete_document_page(document_id: int, container: ContainerDep) -> Response:
     with container.session_factory() as session:
         engagement_id = repository.get_document(session, document_id).engagement_id
-    delete_document(container=container, document_id=document_id)
+    remove_document(container=container, document_id=document_id)
     return RedirectResponse(f"/engagements/{engagement_id}?deleted=1", status_code=303)
 
 

@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.draft import service
 from app.draft.citations import used_citations
-from app.draft.config import DRAFT_KINDS
 from app.draft.models import ENGINE_LABELS, KIND_LABELS, DraftOut
 from app.errors import InvalidInput, RenewalDeskError
+from app.knowledge.drafts import DRAFT_KINDS
 from app.serve import views
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.schemas import EngagementOut

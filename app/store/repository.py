@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import InvalidInput, NotFound
@@ -127,10 +127,6 @@ def list_documents(session: Session, *, engagement_id: int) -> list[Document]:
         select(Document).where(Document.engagement_id == engagement_id).order_by(Document.date)
     )
     return list(session.scalars(statement))
-
-
-def count_chunks(session: Session) -> int:
-    return int(session.scalar(select(func.count(Chunk.id))) or 0)
 
 
 def all_chunks_with_documents(session: Session) -> list[tuple[Chunk, Document]]:

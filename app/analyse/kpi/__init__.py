@@ -13,21 +13,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.analyse.kpi.knowledge import Kind, KpiKnowledge, KpiKnowledgeError, load_kpi_knowledge
 from app.analyse.kpi.layout import Candidate, Layout
-from app.analyse.kpi.lexicon import Period, Token
+from app.analyse.kpi.lexicon import Period, Token, compiled
 from app.analyse.kpi.prose import inline_candidates
 from app.analyse.kpi.tables import table_candidates
-from app.ingest.normalize import NormalizedText, normalize
+from app.core.normalize import NormalizedText, normalize
+from app.knowledge.kpi import Kind, KpiKnowledge
 
 __all__ = [
     "Kind",
     "KpiKnowledge",
-    "KpiKnowledgeError",
     "KpiMention",
     "Token",
     "extract_kpis",
-    "load_kpi_knowledge",
 ]
 
 
@@ -50,7 +48,7 @@ def extract_kpis(text: str, *, period: str | None, knowledge: KpiKnowledge) -> l
     to the document, so only figures stated without a month are kept.
     """
     normalized = normalize(text)
-    layout = Layout(normalized.text, knowledge.lexicon, Period.parse(period))
+    layout = Layout(normalized.text, compiled(knowledge), Period.parse(period))
     candidates = [*table_candidates(layout), *inline_candidates(layout)]
     chosen = [c for c in (_best(candidates, key) for key in knowledge.kpis) if c is not None]
     return [_mention(c, text, normalized) for c in sorted(chosen, key=lambda c: c.position)]

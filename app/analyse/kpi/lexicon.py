@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from app.analyse.kpi.knowledge import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
+from app.core.normalize import normalize_for_matching
 from app.errors import InvalidInput
-from app.ingest.normalize import normalize_for_matching
+from app.knowledge.kpi import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
 
 # Words that make a figure something other than this period's actual.
 NOT_ACTUAL = frozenset(
@@ -227,3 +227,12 @@ def any_cue(
         and not (period is not None and period.names_previous_month_as_own(token, context))
         for token in tokens
     )
+
+
+def compiled(knowledge: KpiKnowledge) -> Lexicon:
+    """The lexicon of one loaded kpi.yaml, compiled on first use and kept with it."""
+    lexicon = knowledge._compiled
+    if not isinstance(lexicon, Lexicon):
+        lexicon = Lexicon(knowledge)
+        knowledge._compiled = lexicon
+    return lexicon

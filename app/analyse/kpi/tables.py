@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from app.analyse.kpi.knowledge import Kind
 from app.analyse.kpi.layout import Candidate, Layout, Line
 from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, Period, any_cue
 from app.analyse.kpi.prose import line_candidates
-from app.ingest.normalize import normalize_for_matching
+from app.core.normalize import normalize_for_matching
+from app.knowledge.kpi import Kind
 
 
 @dataclass(frozen=True)

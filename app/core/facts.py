@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 Author = Literal["client", "vendor"]
 
@@ -80,3 +81,68 @@ def author_of(document: DocumentFacts, vendor_name: str) -> Author:
     own_signature = any(core in line and len(line) <= len(core) + 16 for line in tail_lines)
     addressed_to_vendor = any(core in line for line in document.text.strip().splitlines()[:3])
     return "vendor" if own_signature and not addressed_to_vendor else "client"
+
+
+class StatedKpi(Protocol):
+    """A KPI value read from a document's text (the KPI reader's mention)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def quote(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CorrectionFact:
+    """A user's correction of one KPI of one document text; `value=None` removes it."""
+
+    content_hash: str
+    key: str
+    value: float | None
+
+
+def kpi_points(
+    *,
+    vendor_name: str,
+    documents: Sequence[DocumentFacts],
+    stated: Mapping[int, Sequence[StatedKpi]],
+    corrections: Sequence[CorrectionFact],
+) -> list[KpiPoint]:
+    """Every document's KPI values with the user's corrections applied: the one merge.
+
+    A correction is keyed by the document's content hash, so it survives re-import of the
+    same text; it replaces the stated value (keeping its citation) or removes it.
+    """
+    by_text = {(c.content_hash, c.key): c for c in corrections}
+    points: list[KpiPoint] = []
+    for document in documents:
+        author = author_of(document, vendor_name)
+        mentions = {m.key: m for m in stated.get(document.id, ())}
+        keys = set(mentions) | {key for (digest, key) in by_text if digest == document.content_hash}
+        for key in sorted(keys):
+            correction = by_text.get((document.content_hash, key))
+            found = mentions.get(key)
+            if correction is not None and correction.value is None:
+                continue
+            if correction is None and found is None:
+                continue
+            points.append(
+                KpiPoint(
+                    key=key,
+                    value=correction.value if correction is not None else found.value,  # type: ignore[union-attr, arg-type]
+                    document_id=document.id,
+                    period=document.month,
+                    start=found.start if found else 0,
+                    end=found.end if found else 0,
+                    quote=found.quote if found else "",
+                    corrected=correction is not None,
+                    author=author,
+                )
+            )
+    return points

@@ -7,26 +7,17 @@ that every stored draft can name the exact template set that produced it.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.errors import RenewalDeskError
+from app.core.vocabulary import DRAFT_KINDS, DraftKind
+from app.errors import ConfigError
+from app.knowledge.files import validate_file
 
-DraftKind = Literal["agenda", "memo", "proposal_request"]
-DRAFT_KINDS: tuple[DraftKind, ...] = ("agenda", "memo", "proposal_request")
 ProposalKey = Literal["insight", "joint_planning", "capability", "technology"]
 DueAnchor = Literal["review_start", "review_end", "notice_deadline"]
-
-
-class DraftConfigError(RenewalDeskError):
-    """The draft configuration or a template is broken (a deployment error, not user input)."""
-
-    status_code = 500
-    code = "draft_config_error"
 
 
 class _Strict(BaseModel):
@@ -135,34 +126,21 @@ def _templates_digest(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-@lru_cache(maxsize=8)
-def _load(directory: Path, stamp: tuple[tuple[str, float], ...]) -> DraftConfig:
+def load_draft_config(prompts_dir: Path) -> DraftConfig:
+    """Validated prompts/drafts/drafts.yaml, versioned by every file in that folder."""
+    directory = drafts_dir(prompts_dir)
     path = directory / "drafts.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise DraftConfigError(f"下書きの設定ファイルがありません: {path}") from error
-    except yaml.YAMLError as error:
-        raise DraftConfigError(f"{path.name}: YAML として読めません（{error}）") from error
-    try:
-        config = DraftConfig.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise DraftConfigError(f"{path.name}: 項目 {field} が不正です（{first['msg']}）") from error
+    config = validate_file(DraftConfig, path)
     for kind in DRAFT_KINDS:
         if kind not in config.kinds:
-            raise DraftConfigError(f"{path.name}: kinds.{kind} がありません")
+            raise ConfigError(
+                f"{path.name}: kinds.{kind} がありません", path=path, field_name="kinds"
+            )
         if not (directory / config.kinds[kind].template).is_file():
-            raise DraftConfigError(f"テンプレートがありません: {config.kinds[kind].template}")
+            raise ConfigError(
+                f"テンプレートがありません: {config.kinds[kind].template}",
+                path=path,
+                field_name=f"kinds.{kind}.template",
+            )
     version = f"drafts{config.version}-{_templates_digest(directory)}"
     return config.model_copy(update={"templates_version": version})
-
-
-def load_draft_config(prompts_dir: Path) -> DraftConfig:
-    """Validated config; re-read only when a file in prompts/drafts/ changed."""
-    directory = drafts_dir(prompts_dir).resolve()
-    stamp = tuple(
-        (path.name, path.stat().st_mtime) for path in sorted(directory.glob("*")) if path.is_file()
-    )
-    return _load(directory, stamp)

@@ -5,20 +5,18 @@ from __future__ import annotations
 import re
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
 )
 
-from app.analyse.knowledge import KnowledgeError
-from app.ingest.normalize import normalize_for_matching
+from app.core.normalize import normalize_for_matching
+from app.knowledge.files import validate_file
 
 CHAT_KNOWLEDGE_FILE = "chat.yaml"
 
@@ -250,46 +248,6 @@ class ChatKnowledge(_Strict):
         return [re.compile(pattern) for pattern in self.reason.patterns]
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise KnowledgeError(f"チャット知識ファイルがありません: {path}") from error
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{mark.line + 1}行目: " if mark is not None else ""
-        raise KnowledgeError(f"{path}: YAML として読めません（{where}{error}）") from error
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{path}: 先頭はマッピング（key: value）である必要があります")
-    return data
-
-
 def load_chat_knowledge(path: Path) -> ChatKnowledge:
     """Read and validate knowledge/chat.yaml; errors name the file and the field."""
-    data = _read(path)
-    try:
-        return ChatKnowledge.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(root)"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise KnowledgeError(f"{path}: 項目 {field} が不正です（{message}）") from error
-
-
-_cache: dict[tuple[Path, int], ChatKnowledge] = {}
-
-
-def chat_knowledge(directory: Path) -> ChatKnowledge:
-    """Loaded once per file version (the container does not know about chat)."""
-    path = directory / CHAT_KNOWLEDGE_FILE
-    try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        stamp = -1
-    key = (path, stamp)
-    found = _cache.get(key)
-    if found is None:
-        found = load_chat_knowledge(path)
-        _cache.clear()
-        _cache[key] = found
-    return found
+    return validate_file(ChatKnowledge, path)

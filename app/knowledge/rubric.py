@@ -1,26 +1,12 @@
-"""The rubric as data: load and validate knowledge/*.yaml, compile every pattern once."""
+"""The rubric as data: the schemas of knowledge/signals.yaml and knowledge/engine.yaml."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from functools import cached_property
-from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
-import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
-
-from app.errors import RenewalDeskError
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class KnowledgeError(RenewalDeskError):
-    """A knowledge file is broken; the message names the file and the field."""
-
-    status_code = 500
-    code = "knowledge_error"
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _check_pattern(value: str) -> str:
@@ -195,62 +181,3 @@ class EngineFile(BaseModel):
     reference_ranges: dict[str, ReferenceRange]
     funnel: list[FunnelStageSpec] = Field(min_length=2)
     injection_patterns: list[Pattern] = []
-
-
-class Knowledge(BaseModel):
-    """Everything the offline engine knows, plus a version stored with every result."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-    signals: SignalsFile
-    engine: EngineFile
-    kpi: Any  # app.analyse.kpi.KpiKnowledge (kept loose to avoid an import cycle)
-    version: str
-
-    @cached_property
-    def injection_regexes(self) -> list[re.Pattern[str]]:
-        return [re.compile(pattern) for pattern in self.engine.injection_patterns]
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise KnowledgeError(f"知識ファイルがありません: {path}") from error
-    except yaml.YAMLError as error:
-        raise KnowledgeError(f"{path.name}: YAML として読めません（{error}）") from error
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{path.name}: 先頭はマッピング（key: value）である必要があります")
-    return data
-
-
-def _validate(model: type[ModelT], path: Path) -> ModelT:
-    try:
-        return model.model_validate(_read_yaml(path))
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise KnowledgeError(f"{path.name}: 項目 {field} が不正です（{first['msg']}）") from error
-
-
-def load_knowledge(directory: Path) -> Knowledge:
-    """Load and validate every knowledge file; called by the app factory at start-up."""
-    from app.analyse.kpi import KpiKnowledgeError, load_kpi_knowledge
-
-    files = ["signals.yaml", "engine.yaml", "kpi.yaml"]
-    digest = hashlib.sha256()
-    for name in files:
-        path = directory / name
-        if path.exists():
-            digest.update(path.read_bytes())
-    signals = _validate(SignalsFile, directory / "signals.yaml")
-    engine = _validate(EngineFile, directory / "engine.yaml")
-    try:
-        kpi = load_kpi_knowledge(directory / "kpi.yaml")
-    except KpiKnowledgeError as error:  # one error class (and status) for every knowledge file
-        raise KnowledgeError(error.message) from error
-    return Knowledge(
-        signals=signals,
-        engine=engine,
-        kpi=kpi,
-        version=f"k{signals.version}.{engine.version}-{digest.hexdigest()[:10]}",
-    )

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import Enum
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
-from app.errors import InvalidInput
-from app.ingest.normalize import normalize_for_matching
-
-if TYPE_CHECKING:
-    from app.analyse.kpi.lexicon import Lexicon
+from app.core.normalize import normalize_for_matching
+from app.knowledge.files import validate_file
 
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Terms = Annotated[list[Term], Field(min_length=1)]
@@ -111,6 +106,9 @@ class KpiKnowledge(_Strict):
     units: UnitSpec
     cues: CueSpec
     grammar: GrammarSpec
+    # The compiled form (`app.analyse.kpi.lexicon.compiled`), built once per loaded file by the
+    # feature that reads it; the file itself stays plain data.
+    _compiled: object = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _terms_are_unambiguous(self) -> KpiKnowledge:
@@ -137,46 +135,7 @@ class KpiKnowledge(_Strict):
         terms: list[str] = getattr(self.cues, kind.value)
         return terms
 
-    @cached_property
-    def lexicon(self) -> Lexicon:
-        """Compiled once per loaded file; the file itself stays plain data."""
-        # Imported here, not at the top: lexicon.py is built on this module, and this property
-        # is the one place the data hands itself to its compiled form.
-        from app.analyse.kpi.lexicon import Lexicon
-
-        return Lexicon(self)
-
-
-class KpiKnowledgeError(InvalidInput):
-    """knowledge/kpi.yaml is missing or broken; the message names the file and the field."""
-
-    code = "knowledge_error"
-
 
 def load_kpi_knowledge(path: Path) -> KpiKnowledge:
-    """Read and validate the KPI knowledge file, failing with a message a user can act on."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise KpiKnowledgeError(f"KPI知識ファイルがありません: {path}") from error
-    except yaml.YAMLError as error:
-        raise KpiKnowledgeError(
-            f"{path}: YAML として読めません（{_yaml_problem(error)}）"
-        ) from error
-    if not isinstance(data, dict):
-        raise KpiKnowledgeError(f"{path}: 先頭はマッピング（key: value）である必要があります")
-    try:
-        return KpiKnowledge.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if not field:  # a check across fields: its message names them
-            raise KpiKnowledgeError(f"{path}: {message}") from error
-        raise KpiKnowledgeError(f"{path}: 項目 {field} が不正です（{message}）") from error
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-        return f"{error.problem_mark.line + 1}行目: {error.problem}"
-    return str(error)
+    """Read and validate knowledge/kpi.yaml; errors name the file and the field."""
+    return validate_file(KpiKnowledge, path)

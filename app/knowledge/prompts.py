@@ -21,6 +21,8 @@ from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from app.errors import ConfigError
+
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 """`prompts/` at the repository root (the app runs from a source checkout)."""
 
@@ -29,18 +31,9 @@ Messages = list[tuple[Role, str]]
 """(role, content) pairs: LangChain chat models accept them as input unchanged."""
 
 
-class PromptError(ValueError):
-    """A prompt cannot be loaded or rendered: a programming or deployment error, not user input."""
-
-
-class PromptFileError(PromptError):
-    """A prompt file is broken; names the file and the field so the fix is obvious."""
-
-    def __init__(self, path: Path, field_name: str, problem: str) -> None:
-        super().__init__(f"{path}: field `{field_name}`: {problem}")
-        self.path = path
-        self.field_name = field_name
-        self.problem = problem
+def _file_error(path: Path, field_name: str, problem: str) -> ConfigError:
+    """A broken prompt file, naming the file and the field so the fix is obvious."""
+    return ConfigError(f"{path}: field `{field_name}`: {problem}", path=path, field_name=field_name)
 
 
 class _PromptFile(BaseModel):
@@ -121,7 +114,7 @@ class PromptTemplate:
                 parts.append(f"missing variables {missing}")
             if unknown:
                 parts.append(f"undeclared variables {unknown}")
-            raise PromptError(
+            raise ConfigError(
                 f"prompt {self.name!r}: {' and '.join(parts)} (declared: {sorted(declared)})"
             )
         system_template, user_template = self._compiled
@@ -131,7 +124,7 @@ class PromptTemplate:
                 ("user", user_template.render(**variables).strip()),
             ]
         except jinja2.UndefinedError as error:  # e.g. an attribute missing on a given object
-            raise PromptError(f"prompt {self.name!r}: {error.message}") from error
+            raise ConfigError(f"prompt {self.name!r}: {error.message}") from error
 
 
 @dataclass(frozen=True)
@@ -144,7 +137,7 @@ class PromptRegistry:
         try:
             return self.prompts[name]
         except KeyError:
-            raise PromptError(f"unknown prompt {name!r}; known: {sorted(self.prompts)}") from None
+            raise ConfigError(f"unknown prompt {name!r}; known: {sorted(self.prompts)}") from None
 
     def __iter__(self) -> Iterator[PromptTemplate]:
         return iter(self.prompts[name] for name in sorted(self.prompts))
@@ -164,7 +157,7 @@ def _compile(path: Path, field_name: str, source: str) -> tuple[jinja2.Template,
         parsed = _environment.parse(source)
         return _environment.from_string(source), meta.find_undeclared_variables(parsed)
     except jinja2.TemplateSyntaxError as error:
-        raise PromptFileError(
+        raise _file_error(
             path, field_name, f"template syntax error on line {error.lineno}: {error.message}"
         ) from error
 
@@ -174,19 +167,19 @@ def load_prompt(path: Path) -> PromptTemplate:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise PromptFileError(path, "(yaml)", f"not valid YAML: {error}") from error
+        raise _file_error(path, "(yaml)", f"not valid YAML: {error}") from error
     except (OSError, UnicodeDecodeError) as error:
-        raise PromptFileError(path, "(file)", f"cannot be read: {error}") from error
+        raise _file_error(path, "(file)", f"cannot be read: {error}") from error
     if not isinstance(raw, dict):
-        raise PromptFileError(path, "(root)", "must be a mapping of fields")
+        raise _file_error(path, "(root)", "must be a mapping of fields")
     try:
         data = _PromptFile.model_validate(raw)
     except ValidationError as error:
         first = error.errors()[0]
         field_name = ".".join(str(part) for part in first["loc"]) or "(root)"
-        raise PromptFileError(path, field_name, first["msg"]) from error
+        raise _file_error(path, field_name, first["msg"]) from error
     if data.name != path.stem:
-        raise PromptFileError(path, "name", f"{data.name!r} must match the file name {path.stem!r}")
+        raise _file_error(path, "name", f"{data.name!r} must match the file name {path.stem!r}")
 
     system_template, system_names = _compile(path, "system", data.system)
     user_template, user_names = _compile(path, "user", data.user)
@@ -194,12 +187,12 @@ def load_prompt(path: Path) -> PromptTemplate:
     for field_name, used in (("system", system_names), ("user", user_names)):
         undeclared = sorted(used - declared)
         if undeclared:
-            raise PromptFileError(
+            raise _file_error(
                 path, field_name, f"uses undeclared variables {undeclared}; add them to `variables`"
             )
     unused = sorted(declared - system_names - user_names)
     if unused:
-        raise PromptFileError(path, "variables", f"declared but never used: {unused}")
+        raise _file_error(path, "variables", f"declared but never used: {unused}")
 
     return PromptTemplate(
         name=data.name,
@@ -216,7 +209,7 @@ def load_prompt(path: Path) -> PromptTemplate:
 def load_prompts(directory: Path) -> PromptRegistry:
     """Load every `*.yaml` in `directory`; fails on the first broken file."""
     if not directory.is_dir():
-        raise PromptError(f"prompt directory {directory} does not exist")
+        raise ConfigError(f"prompt directory {directory} does not exist")
     prompts: dict[str, PromptTemplate] = {}
     for path in sorted(directory.glob("*.yaml")):
         prompt = load_prompt(path)

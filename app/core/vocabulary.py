@@ -1,0 +1,43 @@
+"""The shared vocabulary: signal keys, document kinds and draft kinds with their labels.
+
+Built once by the knowledge registry from knowledge/ and prompts/drafts/, so a new signal or
+document kind is added in the data and every page, chat answer and draft gets its label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+DocumentKind = Literal["vendor_report", "meeting_notes", "email"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = get_args(DocumentKind)
+
+DraftKind = Literal["agenda", "memo", "proposal_request"]
+DRAFT_KINDS: tuple[DraftKind, ...] = get_args(DraftKind)
+
+SignalKey = Literal[
+    "proactivity", "communication", "dependency", "personnel_change", "expectation_gap"
+]
+SIGNAL_KEYS: tuple[SignalKey, ...] = get_args(SignalKey)
+
+# Signals judged good/concern (the others are present/absent); the order pages show them in.
+STATUS_SIGNALS: tuple[SignalKey, ...] = ("proactivity", "communication", "dependency")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Labels by key; `label` falls back to the key so a missing label never hides data."""
+
+    signals: Mapping[str, str]
+    document_kinds: Mapping[str, str]
+    draft_kinds: Mapping[str, str]
+
+    def signal_label(self, key: str) -> str:
+        return self.signals.get(key, key)
+
+    def document_kind_label(self, kind: str) -> str:
+        return self.document_kinds.get(kind, kind)
+
+    def draft_kind_label(self, kind: str) -> str:
+        return self.draft_kinds.get(kind, kind)

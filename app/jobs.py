@@ -1,0 +1,192 @@
+"""Background jobs in the database: LLM-assisted analysis and drafting off the request path.
+
+Any process may run them: a job is claimed by a conditional UPDATE (queued → running), so two
+workers never run the same job. A failed job keeps its error; the offline result it would
+have replaced stays in place, so a failure never loses anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.analyse.service import refresh_analysis
+from app.container import Container
+from app.core.vocabulary import DRAFT_KINDS
+from app.draft.service import generate_draft
+from app.errors import InvalidInput
+from app.store.models import Job
+
+log = logging.getLogger(__name__)
+
+JOB_KINDS = ("analysis", "draft")
+JOB_LABELS = {"analysis": "LLMによる分析", "draft": "LLMによる下書き"}
+STATUS_LABELS = {"queued": "待機中", "running": "実行中", "done": "完了", "failed": "失敗"}
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as pages and the API show it."""
+
+    id: int
+    kind: str
+    label: str
+    status: str
+    status_label: str
+    error: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes; every stored one is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def enqueue(
+    *, container: Container, kind: str, engagement_id: int, payload: dict[str, Any] | None = None
+) -> int:
+    """Queue a job unless the same one is already waiting; returns its id."""
+    if kind not in JOB_KINDS:
+        raise InvalidInput(f"ジョブの種類が不正です: {kind!r}")
+    payload = payload or {}
+    with container.session_factory() as session:
+        waiting = session.scalars(
+            select(Job).where(
+                Job.kind == kind, Job.engagement_id == engagement_id, Job.status == "queued"
+            )
+        ).all()
+        for job in waiting:
+            if job.payload == payload:
+                return job.id
+        job = Job(kind=kind, engagement_id=engagement_id, payload=payload, status="queued")
+        session.add(job)
+        session.commit()
+        return job.id
+
+
+def _claim(container: Container) -> Job | None:
+    with container.session_factory() as session:
+        candidates = session.scalars(
+            select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(5)
+        ).all()
+        for job_id in candidates:
+            claimed = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status == "queued")
+                .values(
+                    status="running",
+                    started_at=dt.datetime.now(dt.UTC),
+                    attempts=Job.attempts + 1,
+                )
+            )
+            session.commit()
+            if getattr(claimed, "rowcount", 0) == 1:
+                return session.get(Job, job_id)
+    return None
+
+
+def _run(container: Container, job: Job) -> None:
+    if job.kind == "analysis":
+        refresh_analysis(container=container, engagement_id=job.engagement_id, assisted=True)
+    elif job.kind == "draft":
+        kind = job.payload.get("kind")
+        if kind not in DRAFT_KINDS:
+            raise InvalidInput(f"下書きの種類が不正です: {kind!r}")
+        as_of = job.payload.get("as_of")
+        generate_draft(
+            container=container,
+            engagement_id=job.engagement_id,
+            kind=kind,
+            as_of=dt.date.fromisoformat(as_of) if as_of else None,
+            assisted=True,
+        )
+
+
+def _finish(container: Container, job_id: int, error: str | None) -> None:
+    with container.session_factory() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                status="failed" if error else "done",
+                error=error,
+                finished_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        session.commit()
+
+
+def run_pending(*, container: Container, limit: int = 100) -> int:
+    """Run queued jobs until none is left (or `limit`); returns how many ran."""
+    ran = 0
+    while ran < limit:
+        job = _claim(container)
+        if job is None:
+            break
+        try:
+            _run(container, job)
+        except Exception as error:  # a job's failure is recorded, never raised into the runner
+            log.exception("job %s (%s) failed", job.id, job.kind)
+            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+            _finish(container, job.id, str(message))
+        else:
+            _finish(container, job.id, None)
+        ran += 1
+    return ran
+
+
+def recent_jobs(*, container: Container, engagement_id: int, limit: int = 10) -> list[JobView]:
+    """The engagement's latest jobs, newest first."""
+    with container.session_factory() as session:
+        rows = session.scalars(
+            select(Job)
+            .where(Job.engagement_id == engagement_id)
+            .order_by(Job.id.desc())
+            .limit(limit)
+        ).all()
+        return [
+            JobView(
+                id=row.id,
+                kind=row.kind,
+                label=JOB_LABELS.get(row.kind, row.kind),
+                status=row.status,
+                status_label=STATUS_LABELS.get(row.status, row.status),
+                error=row.error,
+                created_at=_aware(row.created_at) or row.created_at,
+                finished_at=_aware(row.finished_at),
+            )
+            for row in rows
+        ]
+
+
+class JobRunner:
+    """A daemon thread that runs queued jobs every `interval_s` seconds."""
+
+    def __init__(self, container: Container, *, interval_s: float = 1.0) -> None:
+        self.container = container
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="renewal-desk-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                run_pending(container=self.container, limit=10)
+            except Exception:  # the database was unreachable: try again on the next tick
+                log.exception("job runner tick failed")
+            self._stop.wait(self.interval_s)

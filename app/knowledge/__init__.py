@@ -1,0 +1,104 @@
+"""The knowledge registry: every file in knowledge/ and prompts/, loaded and validated once.
+
+The app factory calls `load_knowledge` at start-up, so a broken file stops the app naming the
+file and the field; `Knowledge.version` hashes every one of those files and is recorded with
+every analysis and draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from app.core.vocabulary import DOCUMENT_KINDS, Vocabulary
+from app.errors import ConfigError
+from app.knowledge.chat import CHAT_KNOWLEDGE_FILE, ChatKnowledge, load_chat_knowledge
+from app.knowledge.drafts import DraftConfig, load_draft_config
+from app.knowledge.files import validate_file
+from app.knowledge.kpi import KpiKnowledge, load_kpi_knowledge
+from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, PromptRegistry, load_prompts
+from app.knowledge.rubric import EngineFile, SignalsFile
+
+DEFAULT_KNOWLEDGE_DIR = DEFAULT_PROMPTS_DIR.parent / "knowledge"
+
+
+class VocabularyFile(BaseModel):
+    """knowledge/vocabulary.yaml: labels of the document kinds."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    document_kinds: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Everything the app knows as data, plus one version over all of it."""
+
+    signals: SignalsFile
+    engine: EngineFile
+    kpi: KpiKnowledge
+    chat: ChatKnowledge
+    drafts: DraftConfig
+    prompts: PromptRegistry
+    vocabulary: Vocabulary
+    version: str
+
+    @cached_property
+    def injection_regexes(self) -> list[re.Pattern[str]]:
+        """Sentences that look like instructions to a model (documents are data)."""
+        return [re.compile(pattern) for pattern in self.engine.injection_patterns]
+
+
+def _digest(*directories: Path) -> str:
+    """One hash over every file under the given folders, names included."""
+    digest = hashlib.sha256()
+    for directory in directories:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            if "__pycache__" in path.parts or path.name.startswith("."):
+                continue
+            digest.update(path.relative_to(directory).as_posix().encode("utf-8"))
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+def _vocabulary(directory: Path, signals: SignalsFile, drafts: DraftConfig) -> Vocabulary:
+    path = directory / "vocabulary.yaml"
+    data = validate_file(VocabularyFile, path)
+    missing = [kind for kind in DOCUMENT_KINDS if kind not in data.document_kinds]
+    if missing:
+        raise ConfigError(
+            f"{path.name}: 項目 document_kinds に {', '.join(missing)} がありません",
+            path=path,
+            field_name="document_kinds",
+        )
+    signal_labels = {key: spec.label for key, spec in signals.signals.items()}
+    signal_labels["stagnation"] = signals.stagnation.label
+    signal_labels["internal_factors"] = signals.internal_factors.label
+    return Vocabulary(
+        signals=signal_labels,
+        document_kinds=dict(data.document_kinds),
+        draft_kinds={kind: spec.label for kind, spec in drafts.kinds.items()},
+    )
+
+
+def load_knowledge(directory: Path, prompts_dir: Path | None = None) -> Knowledge:
+    """Load and validate every knowledge and prompt file; called by the app factory."""
+    prompts_dir = prompts_dir or DEFAULT_PROMPTS_DIR
+    signals = validate_file(SignalsFile, directory / "signals.yaml")
+    engine = validate_file(EngineFile, directory / "engine.yaml")
+    drafts = load_draft_config(prompts_dir)
+    return Knowledge(
+        signals=signals,
+        engine=engine,
+        kpi=load_kpi_knowledge(directory / "kpi.yaml"),
+        chat=load_chat_knowledge(directory / CHAT_KNOWLEDGE_FILE),
+        drafts=drafts,
+        prompts=load_prompts(prompts_dir),
+        vocabulary=_vocabulary(directory, signals, drafts),
+        version=f"k{signals.version}.{engine.version}-{_digest(directory, prompts_dir)}",
+    )

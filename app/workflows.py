@@ -1,0 +1,66 @@
+"""What happens after what: storing a document re-reads the engagement; LLM work is a job.
+
+Routes and the CLI call these instead of the feature services when a change must ripple:
+a stored or deleted document recomputes the offline analysis before the request answers,
+and, when an LLM is configured, queues the assisted analysis as a background job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from pathlib import Path
+
+from app.analyse.service import refresh_analysis
+from app.container import Container
+from app.errors import NotFound
+from app.ingest.scenario import ImportSummary, import_path
+from app.ingest.service import DocumentInput, IngestResult, delete_document, ingest_document
+from app.jobs import enqueue
+
+log = logging.getLogger(__name__)
+
+
+def reanalyse(*, container: Container, engagement_id: int) -> None:
+    """Offline analysis now; the LLM-assisted one as a job when an LLM is configured."""
+    with contextlib.suppress(NotFound):  # the engagement itself was deleted
+        refresh_analysis(container=container, engagement_id=engagement_id)
+        if container.chat_model.configured:
+            enqueue(container=container, kind="analysis", engagement_id=engagement_id)
+
+
+def store_document(*, container: Container, data: DocumentInput) -> IngestResult:
+    """Store a document (idempotent) and bring the engagement's analysis up to date."""
+    result = ingest_document(container=container, data=data)
+    if result.created:
+        reanalyse(container=container, engagement_id=data.engagement_id)
+    return result
+
+
+def remove_document(*, container: Container, document_id: int) -> int:
+    """Delete a document completely; returns its engagement, whose analysis is redone."""
+    engagement_id = delete_document(container=container, document_id=document_id)
+    reanalyse(container=container, engagement_id=engagement_id)
+    return engagement_id
+
+
+def import_scenarios(*, container: Container, path: Path) -> ImportSummary:
+    """Import scenario files, then analyse each engagement once."""
+    summary = import_path(container=container, path=path)
+    for engagement_id in summary.engagement_ids.values():
+        reanalyse(container=container, engagement_id=engagement_id)
+    return summary
+
+
+def draft_requested(
+    *, container: Container, engagement_id: int, kind: str, as_of: dt.date | None
+) -> None:
+    """After an offline draft is stored, queue the LLM-written version when configured."""
+    if container.chat_model.configured:
+        enqueue(
+            container=container,
+            kind="draft",
+            engagement_id=engagement_id,
+            payload={"kind": kind, "as_of": as_of.isoformat() if as_of else None},
+        )
