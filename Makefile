@@ -30,6 +30,7 @@ system-deps:
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
@@ -42,6 +43,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench_retrieval.py --jsts-paraphrase ../shared/bench/jsts-v1.3-valid.jsonl --json
 	$(BIN)/python scripts/bench_embeddings.py --jsts ../shared/bench/jsts-v1.3-valid.jsonl --json
 	$(BIN)/python scripts/bench_ingest.py --docs 20 --json
+
+evaluate: $(VENV)/.installed
+	$(BIN)/python scripts/evaluate.py --dataset ../shared/eval/dev
 
 lock: $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable | grep -v '^renewal-desk' > requirements.lock

@@ -1,4 +1,4 @@
-"""`renewal-desk` command line: serve, migrate, import, search, reindex."""
+"""`renewal-desk` command line: serve, migrate, import, search, reindex, jobs."""
 
 from __future__ import annotations
 
@@ -78,6 +78,17 @@ def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_jobs(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.jobs import run_pending
+
+    container = _container(settings)
+    started = time.perf_counter()
+    ran = run_pending(container=container, limit=10_000)
+    print(json.dumps({"jobs": ran, "seconds": round(time.perf_counter() - started, 2)}))
+    container.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renewal-desk", description="更新デスク (Renewal Desk)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("reindex", help="re-embed all chunks and rebuild BM25").set_defaults(
         handler=cmd_reindex
     )
+    commands.add_parser(
+        "jobs", help="run queued background jobs (LLM-assisted analysis and drafts) and exit"
+    ).set_defaults(handler=cmd_jobs)
     return parser
 
 

