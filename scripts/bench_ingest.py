@@ -13,7 +13,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.ingest.chunking import chunk_text
-from app.ingest.service import DocumentInput, ingest_document
+from app.ingest.service import DocumentInput
+from app.workflows import store_document
 from scripts.bench_common import (
     bench_engagement,
     emit,
@@ -82,7 +83,7 @@ def main() -> int:
     started = time.perf_counter()
     for index, report in enumerate(reports):
         begin = time.perf_counter()
-        result = ingest_document(
+        result = store_document(  # what a paste does: store, index, re-analyse
             container=container,
             data=DocumentInput(
                 engagement_id=engagement_id,
