@@ -260,13 +260,13 @@ def test_every_span_is_exact_and_ordered() -> None:
 def test_a_very_long_single_line_segments_in_linear_time() -> None:
     sentence = "あ" * 60 + "「" + "い" * 30 + "。"  # an unclosed opener in every sentence
     text = sentence * (150_000 // len(sentence))
-    started = time.perf_counter()
+    started = time.process_time()
     units = segment(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert len(units) == 150_000 // len(sentence)
-    assert elapsed < 0.5
-    started = time.perf_counter()
+    assert elapsed < 1.0
+    started = time.process_time()
     segment("「" * 150_000)
     segment("（あ。）" * 40_000)
     segment("あ" * 150_000)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0

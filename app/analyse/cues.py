@@ -6,10 +6,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from app.analyse.facts import Author, DocumentFacts
-from app.analyse.knowledge import Cue
-from app.ingest.chunking import SENTENCE
-from app.ingest.normalize import normalize_for_matching
+from app.core.facts import Author, DocumentFacts
+from app.core.normalize import normalize_for_matching
+from app.core.text import segment
+from app.knowledge.rubric import Cue
 
 
 @dataclass(frozen=True)
@@ -37,23 +37,17 @@ class CueHit:
 def sentences(
     document: DocumentFacts, author: Author, relevant: Sequence[tuple[int, int]] = ()
 ) -> list[Sentence]:
-    """Split on 。！？ and line breaks; spans are exact offsets into the original text."""
+    """The document's sentences, list items, headings and table rows (core.text segments)."""
     found: list[Sentence] = []
-    position = 0
-    for line in document.text.splitlines(keepends=True):
-        for match in SENTENCE.finditer(line.rstrip("\r\n")):
-            start, end = position + match.start(), position + match.end()
-            while start < end and document.text[start].isspace():
-                start += 1
-            while end > start and document.text[end - 1].isspace():
-                end -= 1
-            if end - start >= 2:
-                text = document.text[start:end]
-                inside = any(s < end and start < e for s, e in relevant)
-                found.append(
-                    Sentence(document, author, start, end, normalize_for_matching(text), inside)
-                )
-        position += len(line)
+    text = document.text
+    for unit in segment(text):
+        if unit.kind == "separator" or unit.end - unit.start < 2:
+            continue
+        start, end = unit.start, unit.end
+        inside = any(s < end and start < e for s, e in relevant)
+        found.append(
+            Sentence(document, author, start, end, normalize_for_matching(text[start:end]), inside)
+        )
     return found
 
 

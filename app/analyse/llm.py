@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from app.analyse.models import STATUS_LABELS, Citation, SignalResult
 from app.core.facts import EngagementFacts
 from app.core.normalize import normalize_for_matching
+from app.core.text import sentence_spans
 from app.errors import LLMUnavailable
 from app.knowledge import Knowledge
 from app.knowledge.prompts import PromptRegistry

@@ -24,6 +24,8 @@ BRACKETS = {
     "“": "”",
 }
 _CLOSERS = frozenset(BRACKETS.values())
+_BRACKET = re.compile("[" + re.escape("".join(BRACKETS) + "".join(_CLOSERS)) + "]")
+_ENDER = re.compile(f"[{SENTENCE_ENDERS}]")
 # A bracket pair longer than this is more likely a stray mark than a quotation.
 _MAX_BRACKET_CHARS = 400
 _MAX_HEADING_CHARS = 40
@@ -31,10 +33,9 @@ _MAX_PLAIN_HEADING_CHARS = 12
 
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # as str.splitlines
 # List markers: bullets, circled and bracketed numbers, 「1.」「1)」「1、」 (not the 1. of 1.5).
-_MARKER = re.compile(
-    r"(?:[-*+](?=\s)|-(?=[^\d\s-])|[・･•◦●○◆◇■□▪▶►▼▽]|[①-⑳⑴-⒇]|[(（][0-9０-９]{1,2}[)）]"
-    r"|[0-9０-９]{1,2}[.)．）、](?![0-9０-９]))[ \t\u3000]*"
-)
+_NUMBER = r"[①-⑳⑴-⒇]|[(（][0-9０-９]{1,2}[)）]|[0-9０-９]{1,2}[.)．）、](?![0-9０-９])"
+NUMBER_MARKER = re.compile(rf"(?:{_NUMBER})[ \t\u3000]*")
+_MARKER = re.compile(rf"(?:[-*+](?=\s)|-(?=[^\d\s-])|[・･•◦●○◆◇■□▪▶►▼▽]|{_NUMBER})[ \t\u3000]*")
 # Markers that make a short unterminated line a heading rather than a list item.
 _HEADING_MARKERS = re.compile(
     r"#{1,6}\s|[■□◆◇●▼【]|[①-⑳]|[(（]?[0-9０-９]{1,2}[.)．）](?![0-9０-９])"
@@ -142,13 +143,13 @@ def _protected(text: str, start: int, end: int) -> list[tuple[int, int]]:
     stack: list[tuple[str, int]] = []
     waiting: dict[str, int] = {}  # closer → how many openers on the stack expect it
     pairs: list[tuple[int, int]] = []
-    for index in range(start, end):
-        char = text[index]
+    for match in _BRACKET.finditer(text, start, end):
+        char, index = match.group(), match.start()
         closer = BRACKETS.get(char)
         if closer is not None:
             stack.append((closer, index))
             waiting[closer] = waiting.get(closer, 0) + 1
-        elif char in _CLOSERS and waiting.get(char):
+        elif waiting.get(char):
             while True:  # openers left unclosed inside this pair are not brackets
                 expected, opened = stack.pop()
                 waiting[expected] -= 1
@@ -174,21 +175,20 @@ def _line_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pairs = _protected(text, start, end)
     pair = 0
-    begin = index = start
-    while index < end:
+    begin = start
+    for match in _ENDER.finditer(text, start, end):
+        index = match.start()
+        if index < begin:
+            continue  # already attached to the sentence before
         while pair < len(pairs) and pairs[pair][1] <= index:
             pair += 1
         if pair < len(pairs) and pairs[pair][0] <= index:
-            index = pairs[pair][1]  # skip the bracketed note in one step
-            continue
-        if text[index] in SENTENCE_ENDERS:
-            index += 1
-            while index < end and (text[index] in SENTENCE_ENDERS or text[index] in _CLOSERS):
-                index += 1  # 「！？」 and a closer left open from an earlier line stay attached
-            spans.append(trim(text, begin, index))
-            begin = index
-            continue
+            continue  # inside a bracketed note or quotation
         index += 1
+        while index < end and (text[index] in SENTENCE_ENDERS or text[index] in _CLOSERS):
+            index += 1  # 「！？」 and a closer left open from an earlier line stay attached
+        spans.append(trim(text, begin, index))
+        begin = index
     spans.append(trim(text, begin, end))
     return [(s, e) for s, e in spans if e > s]
 
@@ -197,7 +197,7 @@ def _is_heading(content: str, marked: bool) -> bool:
     """「## 9月実績」「■今後の課題」「【決定事項】」, or a short label line such as 「決定事項」."""
     if len(content) > _MAX_HEADING_CHARS or content[-1] in "、,":
         return False
-    if any(char in SENTENCE_ENDERS for char in content):
+    if _ENDER.search(content):
         return False
     if _HEADING_MARKERS.match(content):
         return True

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+[」』）)\]]*|[^。！？!?]+")
-TABLE_ROW = re.compile(r"^\s*\|")
-TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-BLOCK_START = re.compile(r"^\s*(#{1,6}\s|[■◆●◇□【]|\d+[.)．]\s|[-*・]\s)")
+from app.core.text import lines, segment, trim
+
 SOFT_SPLIT = re.compile(r"[、，,\s]")
 
 
@@ -33,59 +31,42 @@ class _Unit:
     table_header: tuple[int, int] | None = None
 
 
-def _lines(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    position = 0
-    for line in text.splitlines(keepends=True):
-        content = line.rstrip("\r\n")
-        spans.append((position, position + len(content)))
-        position += len(line)
-    return spans
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return (start, end) if end > start else None
-
-
 def _units(text: str) -> list[_Unit]:
     """Sentences, list items and table rows, each tagged with whether it opens a block."""
+    classified = lines(text)
     units: list[_Unit] = []
-    lines = _lines(text)
+    headers: dict[int, tuple[int, int]] = {}  # header row start → its unit's span (with rule)
     previous_blank = True
-    index = 0
-    while index < len(lines):
-        start, end = lines[index]
-        line = text[start:end]
-        if not line.strip():
+    last_line = -1
+    for unit in segment(text):
+        line = classified[unit.line]
+        first_on_line = unit.line != last_line
+        if first_on_line:
+            gap = any(classified[i].kind == "blank" for i in range(last_line + 1, unit.line))
+            previous_blank = previous_blank or gap
+        last_line = unit.line
+        if unit.kind == "separator":
+            header = headers.get(unit.header[0]) if unit.header else None
+            if header is not None and units and units[-1].start == header[0]:
+                headers[header[0]] = (header[0], unit.end)  # the rule belongs to the header
+                units[-1] = _Unit(header[0], unit.end, new_block=True)
             previous_blank = True
-            index += 1
             continue
-        if TABLE_ROW.match(line):
-            header_end = end
-            if index + 1 < len(lines) and TABLE_SEPARATOR.match(text[slice(*lines[index + 1])]):
-                header_end = lines[index + 1][1]
-                index += 1
-            header = (start, header_end)
-            units.append(_Unit(start, header_end, new_block=True, table_header=None))
-            index += 1
-            while index < len(lines) and TABLE_ROW.match(text[slice(*lines[index])]):
-                row_start, row_end = lines[index]
-                units.append(_Unit(row_start, row_end, new_block=False, table_header=header))
-                index += 1
+        if unit.kind == "table_header":
+            headers[unit.start] = (unit.start, unit.end)
+            units.append(_Unit(unit.start, unit.end, new_block=True))
             previous_blank = True  # whatever follows a table opens a new block
             continue
-        new_block = previous_blank or bool(BLOCK_START.match(line))
-        for match in SENTENCE.finditer(line):
-            span = _trimmed(text, start + match.start(), start + match.end())
-            if span:
-                units.append(_Unit(span[0], span[1], new_block=new_block))
-                new_block = False
+        if unit.kind == "table_row" and unit.header is not None:
+            header = headers[unit.header[0]]
+            units.append(_Unit(unit.start, unit.end, new_block=False, table_header=header))
+            previous_blank = True
+            continue
+        new_block = first_on_line and (previous_blank or line.kind in ("heading", "item"))
+        # A list item's unit starts at its marker, so a chunk reads as the list it is.
+        start = line.start if first_on_line else unit.start
+        units.append(_Unit(start, unit.end, new_block=new_block))
         previous_blank = False
-        index += 1
     return units
 
 
@@ -98,12 +79,12 @@ def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
         soft = [m.end() for m in SOFT_SPLIT.finditer(window)]
         if soft:
             cut = start + max_chars // 2 + soft[-1]
-        span = _trimmed(text, start, cut)
-        if span:
+        span = trim(text, start, cut)
+        if span[1] > span[0]:
             pieces.append(span)
         start = cut
-    span = _trimmed(text, start, end)
-    if span:
+    span = trim(text, start, end)
+    if span[1] > span[0]:
         pieces.append(span)
     return pieces
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-from app.analyse.kpi.knowledge import Kind
 from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon, Period, any_cue
+from app.core.text import NUMBER_MARKER, line_spans
+from app.knowledge.kpi import Kind
 
 LineKind = Literal["blank", "table", "heading", "subheading", "lead", "bullet", "prose"]
-_NUMBERED = re.compile(r"^(?:\d{1,2}[.)](?!\d)|\(\d{1,2}\)|[①-⑳])\s*")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class Layout:
         self.text = text
         self.lexicon = lexicon
         self.period = period
-        lines = [self._classify(start, end) for start, end in _line_spans(text)]
+        lines = [self._classify(start, end) for start, end in line_spans(text)]
         self.lines = self._with_sections(self._promote_leads(lines))
 
     def _classify(self, line_start: int, end: int) -> Line:
@@ -54,7 +53,7 @@ class Layout:
         if content.startswith("|"):
             return Line(start, end, "table", start, indent)
         has_figure = self._has_figure(start, end)
-        numbered = _NUMBERED.match(content)
+        numbered = NUMBER_MARKER.match(content)
         if numbered:
             # 「1. 9月度実績」 heads what follows; 「1. 架電数：1,200件」 is a list item.
             rest = content[numbered.end() :]
@@ -133,15 +132,6 @@ class Layout:
             return True  # 「■ 10月の計画」 blocks, 「## 目標と実績」 does not
         months = [token for token in tokens if token.kind is Kind.MONTH]
         return bool(months) and all(Period.unknown_or_other(self.period, m) for m in months)
-
-
-def _line_spans(text: str) -> Iterator[tuple[int, int]]:
-    start = 0
-    for index, char in enumerate(text):
-        if char == "\n":
-            yield start, index
-            start = index + 1
-    yield start, len(text)
 
 
 # What the table and prose readers find in a layout; extract_kpis picks among them.

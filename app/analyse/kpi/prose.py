@@ -6,7 +6,6 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.analyse.kpi.knowledge import Kind
 from app.analyse.kpi.layout import Candidate, Layout, Line
 from app.analyse.kpi.lexicon import (
     NOT_ACTUAL,
@@ -17,9 +16,10 @@ from app.analyse.kpi.lexicon import (
     Value,
     any_cue,
 )
+from app.core.text import SENTENCE_ENDERS, sentence_spans
+from app.knowledge.kpi import Kind
 
 # Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
-_SENTENCE_END = "。!?"
 _CLAUSE_SEPARATORS = "、,;"
 
 
@@ -65,12 +65,12 @@ class Phrase:
 
 
 def _sentences(text: str, line: Line) -> Iterator[Sentence]:
-    start = line.content_start
-    for index in range(line.content_start, line.end + 1):
-        if index == line.end or text[index] in _SENTENCE_END:
-            if index > start:
-                yield _sentence(text, start, index)
-            start = index + 1
+    """The line's sentences (core.text), each without its closing 。!?."""
+    for start, end in sentence_spans(text, line.content_start, line.end):
+        while end > start and text[end - 1] in SENTENCE_ENDERS:
+            end -= 1
+        if end > start:
+            yield _sentence(text, start, end)
 
 
 def _sentence(text: str, start: int, end: int) -> Sentence:
