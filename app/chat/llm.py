@@ -19,6 +19,7 @@ from app.chat.answers import Evidence, OfflineAnswer, SourceSpan
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
 from app.core.normalize import normalize_for_matching
+from app.core.text import sentence_spans
 from app.knowledge.prompts import PromptRegistry
 from app.llm.evidence import (
     Citation,
@@ -160,8 +161,8 @@ def injected_quotes(
         if passage is None:
             continue
         quote = normalize_for_matching(citation.quote)[:20]
-        for sentence in re.split(r"(?<=[。！？\n])", passage.text):
-            folded = normalize_for_matching(sentence)
+        for start, end in sentence_spans(passage.text):
+            folded = normalize_for_matching(passage.text[start:end])
             if quote and quote in folded and any(p.search(folded) for p in patterns):
                 problems.append(f"引用（{citation.passage_id}）は文書内の指示文です。")
                 break
