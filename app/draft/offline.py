@@ -19,11 +19,11 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from app.analyse.models import Citation
+from app.core.text import SENTENCE_ENDERS, sentence_spans, strip_marker
 from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
 from app.errors import ConfigError
 
-LIST_PREFIX = re.compile(r"^\s*(?:[-・*•■◆●□◇]|\d{1,2}[.)．、]|[(（]\d{1,2}[)）])\s*")
 LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
 BARE_MARKER = re.compile(r"\[(\d{1,4})\]")
 
@@ -36,7 +36,7 @@ class RenderedDraft:
 
 def _quote_shown(text: str) -> str:
     """A quote as shown in prose: without the list bullet or number it started with."""
-    return inline(LIST_PREFIX.sub("", text, count=1))
+    return inline(strip_marker(text))
 
 
 def _jdate(value: dt.date | None) -> str:
@@ -119,8 +119,15 @@ def render_draft(
     def cited(text: str, citations: Sequence[Citation], limit: int = 2) -> str:
         """Every sentence of `text` ends with the markers, so none reads as unsupported."""
         markers = collector.markers(citations, limit)
-        sentences = [part for part in text.split("。") if part.strip()]
-        return "".join(f"{sentence}{markers}。" for sentence in sentences)
+        parts: list[str] = []
+        previous = 0
+        for start, end in sentence_spans(text):
+            body = text[start:end].rstrip(SENTENCE_ENDERS)  # the marker goes before 。
+            parts.append(
+                f"{text[previous:start]}{body}{markers}{text[start + len(body) : end] or '。'}"
+            )
+            previous = end
+        return "".join(parts)
 
     def prose_text(key: str) -> str:
         text = given_prose.get(key, "")

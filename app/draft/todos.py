@@ -14,8 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.analyse.facts import DocumentFacts
-from app.ingest.normalize import normalize_for_matching
+from app.core.facts import DocumentFacts
+from app.core.normalize import normalize_for_matching
+from app.core.text import lines, marker_length, sentence_spans
 
 HEADING = re.compile(
     r"^[\s#■◆●◇□・*【\[(（]*"
@@ -23,7 +24,6 @@ HEADING = re.compile(
     r"[\s】\])）:：]*$",
     re.IGNORECASE,
 )
-ITEM = re.compile(r"^\s*(?:[-・*•]|\d+[.)．、]|[(（]\d+[)）])\s*(?P<body>\S.*)$")
 OWNER = re.compile(r"^(?P<owner>[^:：、,（(]{1,20})[:：]\s*(?P<task>.+)$")
 DUE = re.compile(r"[（(](?P<due>[^（）()]*(まで|期限|〆)[^（）()]*)[)）]\s*$")
 DONE = re.compile(
@@ -88,12 +88,9 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
     items: list[OpenItem] = []
     in_list = False
     listed = 0  # items seen under the current heading
-    position = 0
-    for raw_line in document.text.splitlines(keepends=True):
-        line = raw_line.rstrip("\r\n")
-        line_start = position
-        position += len(raw_line)
-        stripped = line.strip()
+    text = document.text
+    for line in lines(text):
+        stripped = text[line.start : line.end]
         if HEADING.match(stripped):
             in_list, listed = True, 0
             continue
@@ -103,13 +100,11 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
             if listed:
                 in_list = False  # a blank line after items ends the list
             continue
-        match = ITEM.match(line)
-        if match is None:
-            in_list = False
+        if line.kind == "quote" or not marker_length(stripped) or line.body == line.end:
+            in_list = False  # only list items (・, -, 1., （1） …) continue the list
             continue
-        body = match.group("body").strip()
-        start = line_start + line.index(body)
-        end = start + len(body)
+        start, end = line.body, line.end
+        body = text[start:end]
         owner_match = OWNER.match(body)
         owner = owner_match.group("owner").strip() if owner_match else None
         task = owner_match.group("task").strip() if owner_match else body
@@ -143,7 +138,8 @@ def _reported_done(item: OpenItem, later: Sequence[DocumentFacts]) -> bool:
     needed = min(len(words), max(MIN_OVERLAP, math.ceil(len(words) * MIN_SHARE)))
     done = False
     for document in later:
-        for sentence in re.split(r"(?<=[。！？\n])", document.text):
+        for start, end in sentence_spans(document.text):
+            sentence = document.text[start:end]
             normalized = normalize_for_matching(sentence)
             overlap = len(words & _content_words(sentence))
             if overlap < needed:
