@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from app.core.normalize import normalize
 from app.ingest.chunking import chunk_text
-from app.ingest.normalize import normalize
 
 REPORT = (
     "株式会社サンプル 御中\n\n"
