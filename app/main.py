@@ -18,14 +18,17 @@ SERVE_DIR = Path(__file__).parent / "serve"
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Nothing happens at import; everything is wired here (tests pass their own container)."""
+    from app.jobs import JobRunner
     from app.serve import (
-        api,
-        api_analysis,
-        api_chat,
-        api_drafts,
-        pages,
-        pages_chat,
-        pages_drafts,
+        analysis,
+        chat,
+        documents,
+        drafts,
+        engagements,
+        jobs,
+        renewals,
+        search,
+        vendors,
     )
     from app.serve.errors import install_error_handlers
     from app.serve.templating import make_templates
@@ -35,9 +38,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_container:
-            container.close()
+        # LLM-assisted analysis and drafts run off the request path, only with an LLM.
+        runner = JobRunner(container) if container.chat_model.configured else None
+        if runner is not None:
+            runner.start()
+        try:
+            yield
+        finally:
+            if runner is not None:
+                runner.stop()
+            if owns_container:
+                container.close()
 
     app = FastAPI(
         title="Renewal Desk（更新デスク）",
@@ -46,15 +57,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         lifespan=lifespan,
     )
     app.state.container = container
-    templates: Jinja2Templates = make_templates(SERVE_DIR / "templates")
+    templates: Jinja2Templates = make_templates(
+        SERVE_DIR / "templates", vocabulary=container.knowledge.vocabulary
+    )
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
-    app.include_router(api.router)
-    app.include_router(api_analysis.router)
-    app.include_router(api_drafts.router)
-    app.include_router(api_chat.router)
-    app.include_router(pages_drafts.router)
-    app.include_router(pages_chat.router)
-    app.include_router(pages.router)
+    for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
+        app.include_router(module.api)
+    # Pages after the API; within engagements, /engagements/new precedes /engagements/{id}.
+    for module in (renewals, engagements, documents, analysis, search, drafts, chat):
+        app.include_router(module.pages)
     install_error_handlers(app)
     return app

@@ -1,89 +1,49 @@
-"""JSON API request and response models (the documented OpenAPI schema)."""
+"""JSON API request and response models (the documented OpenAPI schema).
+
+Vendor, engagement and document models belong to `app.ingest.models` (the services return
+them); they are re-exported here so the API's whole schema is readable in one place.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-DocumentKind = Literal["vendor_report", "meeting_notes", "email"]
+from app.core.vocabulary import DocumentKind
+from app.ingest.models import (
+    ChunkOut,
+    DocumentIn,
+    DocumentOut,
+    DocumentSummary,
+    EngagementDetail,
+    EngagementIn,
+    EngagementOut,
+    IngestOut,
+    VendorIn,
+    VendorOut,
+)
 
-
-class VendorIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["株式会社セールスパートナー"])
-
-
-class VendorOut(BaseModel):
-    id: int
-    name: str
-
-
-class EngagementIn(BaseModel):
-    vendor_id: int | None = None
-    vendor_name: str | None = Field(default=None, max_length=200)
-    service: str = Field(min_length=1, max_length=300, examples=["インサイドセールス代行"])
-    start_date: dt.date
-    renewal_date: dt.date
-    notice_days: int | None = Field(default=None, ge=0, le=3650)
-    monthly_fee_jpy: int | None = Field(default=None, ge=0)
-    kpi_targets: dict[str, float] = Field(default_factory=dict, examples=[{"appointments": 30}])
-
-
-class DocumentSummary(BaseModel):
-    id: int
-    kind: DocumentKind
-    date: dt.date
-    period: str | None
-    title: str
-    source_filename: str | None
-    created_at: dt.datetime
-
-
-class EngagementOut(BaseModel):
-    id: int
-    vendor: VendorOut
-    service: str
-    start_date: dt.date
-    renewal_date: dt.date
-    notice_days: int | None
-    monthly_fee_jpy: int | None
-    kpi_targets: dict[str, float]
-    days_left: int
-    document_count: int
-
-
-class EngagementDetail(EngagementOut):
-    documents: list[DocumentSummary]
-
-
-class DocumentIn(BaseModel):
-    kind: DocumentKind
-    date: dt.date
-    period: str | None = Field(default=None, examples=["2025-04"], description="YYYY-MM")
-    title: str = Field(default="", max_length=300)
-    text: str
-
-
-class ChunkOut(BaseModel):
-    ordinal: int
-    start: int
-    end: int
-    prefix: str
-    text: str
-
-
-class DocumentOut(DocumentSummary):
-    engagement_id: int
-    text: str
-    content_hash: str
-    chunks: list[ChunkOut]
-
-
-class IngestOut(BaseModel):
-    created: bool = Field(description="false when the same text was already stored")
-    message: str
-    document: DocumentOut
+__all__ = [
+    "ChunkOut",
+    "Cleared",
+    "DocumentIn",
+    "DocumentKind",
+    "DocumentOut",
+    "DocumentSummary",
+    "EngagementDetail",
+    "EngagementIn",
+    "EngagementOut",
+    "IngestOut",
+    "JobOut",
+    "KpiCorrectionIn",
+    "SearchHitOut",
+    "SearchOut",
+    "Suggestions",
+    "VendorIn",
+    "VendorOut",
+]
 
 
 class SearchHitOut(BaseModel):
@@ -104,3 +64,33 @@ class SearchOut(BaseModel):
     query: str
     mode: Literal["dense", "bm25", "hybrid"]
     hits: list[SearchHitOut]
+
+
+class KpiCorrectionIn(BaseModel):
+    value: float | None = Field(
+        description="the correct actual for this document's period; null = not an actual", ge=0
+    )
+    note: str = Field(default="", max_length=500)
+
+
+class Cleared(BaseModel):
+    deleted: int
+
+
+class Suggestions(BaseModel):
+    questions: list[str]
+
+
+class JobOut(BaseModel):
+    """A background job (LLM-assisted analysis or draft) and how it went."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: Literal["analysis", "draft"]
+    label: str
+    status: Literal["queued", "running", "done", "failed"]
+    status_label: str
+    error: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None

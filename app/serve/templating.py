@@ -1,4 +1,4 @@
-"""Jinja2 environment with the filters the Japanese pages need."""
+"""Jinja2 environment with the filters the Japanese pages need and the shared labels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
+from app.core.vocabulary import Vocabulary
 
 
 def _japanese_date(value: dt.date | None) -> str:
@@ -25,10 +25,12 @@ def _yen(value: float | None) -> str:
     return f"{value:,.0f}円" if value is not None else "―"
 
 
-def make_templates(directory: Path) -> Jinja2Templates:
+def make_templates(directory: Path, *, vocabulary: Vocabulary) -> Jinja2Templates:
+    """Labels come from the knowledge vocabulary, so a new document kind needs no code."""
     templates = Jinja2Templates(directory=str(directory))
     templates.env.filters["jdate"] = _japanese_date
     templates.env.filters["period"] = _period
     templates.env.filters["yen"] = _yen
-    templates.env.globals["kind_labels"] = KIND_LABELS
+    templates.env.globals["kind_labels"] = vocabulary.document_kinds
+    templates.env.globals["draft_labels"] = vocabulary.draft_kinds
     return templates

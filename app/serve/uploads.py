@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from app.errors import InvalidInput, TooLarge
 from app.ingest.extract import extract_text
@@ -16,4 +17,6 @@ async def read_upload(upload: UploadFile, *, max_bytes: int) -> tuple[str, str]:
     data = await upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise TooLarge(f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)} MB）。")
-    return filename, extract_text(filename=filename, data=data, max_bytes=max_bytes)
+    # PDF and .docx parsing is CPU work: keep it off the event loop.
+    text = await run_in_threadpool(extract_text, filename=filename, data=data, max_bytes=max_bytes)
+    return filename, text

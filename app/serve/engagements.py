@@ -1,0 +1,172 @@
+"""Engagements: registration form, the engagement page, deletion, and their /api/v1 twins.
+
+The page shows what `GET /api/v1/engagements/{id}` (plus its analysis and jobs) returns;
+`engagement_view` is that shared view-model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.analyse.service import get_analysis
+from app.container import Container
+from app.errors import RenewalDeskError
+from app.ingest import engagements
+from app.serve import schemas
+from app.serve.analysis import dashboard
+from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.jobs import engagement_jobs, status_lines
+
+api = APIRouter(prefix="/api/v1", tags=["api"])
+pages = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class PeriodGroup:
+    """Documents of one reporting month, for the engagement timeline."""
+
+    period: str | None
+    documents: list[schemas.DocumentSummary]
+
+
+def timeline(documents: list[schemas.DocumentSummary]) -> list[PeriodGroup]:
+    """Newest period first; documents without a period go by their date's month."""
+
+    def key(document: schemas.DocumentSummary) -> str:
+        return document.period or document.date.strftime("%Y-%m")
+
+    ordered = sorted(documents, key=lambda d: (key(d), d.date), reverse=True)
+    return [PeriodGroup(period, list(group)) for period, group in groupby(ordered, key=key)]
+
+
+def engagement_view(*, container: Container, engagement_id: int) -> dict[str, Any]:
+    """The engagement page: facts, analysis dashboard, job status, document timeline."""
+    detail = engagements.get_engagement(container=container, engagement_id=engagement_id)
+    analysis = get_analysis(container=container, engagement_id=engagement_id)
+    jobs = engagement_jobs(container=container, engagement_id=engagement_id)
+    return {
+        "engagement": detail,
+        "groups": timeline(detail.documents),
+        "kpi_keys_all": list(container.knowledge.kpi.kpis),
+        "job_lines": status_lines(jobs),
+        **dashboard(container=container, analysis=analysis),
+    }
+
+
+# --- /api/v1 -------------------------------------------------------------------------------
+
+
+@api.get("/engagements", response_model=list[schemas.EngagementOut])
+async def list_engagements(container: ContainerDep) -> list[schemas.EngagementOut]:
+    return await run_in_threadpool(engagements.list_engagements, container=container)
+
+
+@api.post(
+    "/engagements", response_model=schemas.EngagementDetail, status_code=status.HTTP_201_CREATED
+)
+async def create_engagement(
+    body: schemas.EngagementIn, container: ContainerDep
+) -> schemas.EngagementDetail:
+    return await run_in_threadpool(
+        engagements.create_engagement,
+        container=container,
+        vendor_id=body.vendor_id,
+        vendor_name=body.vendor_name,
+        service=body.service,
+        start_date=body.start_date,
+        renewal_date=body.renewal_date,
+        notice_days=body.notice_days,
+        monthly_fee_jpy=body.monthly_fee_jpy,
+        kpi_targets=body.kpi_targets,
+    )
+
+
+@api.get("/engagements/{engagement_id}", response_model=schemas.EngagementDetail)
+async def get_engagement(engagement_id: int, container: ContainerDep) -> schemas.EngagementDetail:
+    return await run_in_threadpool(
+        engagements.get_engagement, container=container, engagement_id=engagement_id
+    )
+
+
+@api.delete("/engagements/{engagement_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_engagement(engagement_id: int, container: ContainerDep) -> Response:
+    await run_in_threadpool(
+        engagements.delete_engagement, container=container, engagement_id=engagement_id
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# --- pages (/engagements/new before /engagements/{id}) ---------------------------------------
+
+
+@pages.get("/engagements/new", response_class=HTMLResponse)
+async def new_engagement(request: Request, templates: TemplatesDep) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "engagement_new.html",
+        {"values": {}, "error": None, "kpi_fields": engagements.KPI_FORM_FIELDS},
+    )
+
+
+@pages.post("/engagements", response_class=HTMLResponse)
+async def create_engagement_page(
+    request: Request, container: ContainerDep, templates: TemplatesDep
+) -> Response:
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items()}
+    try:
+        engagement_id = await run_in_threadpool(
+            engagements.create_engagement_from_form, container=container, values=values
+        )
+    except RenewalDeskError as error:
+        return templates.TemplateResponse(
+            request,
+            "engagement_new.html",
+            {"values": values, "error": error.message, "kpi_fields": engagements.KPI_FORM_FIELDS},
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/engagements/{engagement_id}", status_code=303)
+
+
+@pages.get("/engagements/{engagement_id}", response_class=HTMLResponse)
+async def engagement_page(
+    engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+) -> Response:
+    """The renewal dashboard: decision, signals, KPIs, client-side checks, document timeline."""
+    context = await run_in_threadpool(
+        engagement_view, container=container, engagement_id=engagement_id
+    )
+    return templates.TemplateResponse(request, "engagement.html", context)
+
+
+@pages.get("/engagements/{engagement_id}/delete", response_class=HTMLResponse)
+async def confirm_delete_engagement(
+    engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+) -> Response:
+    engagement = await run_in_threadpool(
+        engagements.engagement_summary, container=container, engagement_id=engagement_id
+    )
+    return templates.TemplateResponse(
+        request,
+        "confirm_delete.html",
+        {
+            "title": f"契約「{engagement.vendor.name} / {engagement.service}」を削除しますか？",
+            "detail": f"この契約の文書 {engagement.document_count} 件と検索インデックスもすべて削除されます。",
+            "action": f"/engagements/{engagement_id}/delete",
+            "back": f"/engagements/{engagement_id}",
+        },
+    )
+
+
+@pages.post("/engagements/{engagement_id}/delete")
+async def delete_engagement_page(engagement_id: int, container: ContainerDep) -> Response:
+    await run_in_threadpool(
+        engagements.delete_engagement, container=container, engagement_id=engagement_id
+    )
+    return RedirectResponse("/?deleted=1", status_code=303)

@@ -1,0 +1,74 @@
+"""Renewals: the `/` dashboard, each engagement's timeline and the .ics calendars.
+
+`/` renders the same `RenewalRow` list that `GET /api/v1/renewals` returns.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.draft import service
+from app.draft.models import RenewalRow
+from app.draft.timeline import Timeline
+from app.serve.deps import ContainerDep, TemplatesDep
+
+# The JSON twins keep the tag they were published under.
+api = APIRouter(prefix="/api/v1", tags=["drafts"])
+pages = APIRouter(include_in_schema=False)
+
+
+def _ics(text: str, filename: str) -> Response:
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@api.get("/engagements/{engagement_id}/timeline", response_model=Timeline)
+async def get_timeline(engagement_id: int, container: ContainerDep) -> Timeline:
+    """Notice deadline, review-meeting window, days left and status as of today."""
+    return await run_in_threadpool(
+        service.timeline_for, container=container, engagement_id=engagement_id
+    )
+
+
+@api.get("/renewals", response_model=list[RenewalRow])
+async def list_renewals(container: ContainerDep) -> list[RenewalRow]:
+    """Every engagement with its timeline, most urgent first."""
+    return await run_in_threadpool(service.renewal_overview, container=container)
+
+
+@pages.get("/", response_class=HTMLResponse)
+async def index(request: Request, container: ContainerDep, templates: TemplatesDep) -> Response:
+    """The renewal dashboard: every engagement by urgency, with deadlines and status badges."""
+    rows = await run_in_threadpool(service.renewal_overview, container=container)
+    return templates.TemplateResponse(request, "index.html", {"rows": rows})
+
+
+@pages.get("/engagements/{engagement_id}/calendar.ics")
+async def engagement_calendar(
+    engagement_id: int, request: Request, container: ContainerDep
+) -> Response:
+    """Review window, notice deadline and renewal date of one engagement."""
+    text, filename = await run_in_threadpool(
+        service.calendar_ics,
+        container=container,
+        engagement_id=engagement_id,
+        base_url=str(request.base_url),
+    )
+    return _ics(text, filename)
+
+
+@pages.get("/calendar.ics")
+async def all_calendar(request: Request, container: ContainerDep) -> Response:
+    """The deadlines of every engagement in one calendar."""
+    text, filename = await run_in_threadpool(
+        service.calendar_ics,
+        container=container,
+        engagement_id=None,
+        base_url=str(request.base_url),
+    )
+    return _ics(text, filename)
