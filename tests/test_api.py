@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import Iterator
+from typing import Any
 
+import httpx
+from sqlalchemy import event, update
+
+from app.container import Container
 from tests.conftest import LiveServer
 from tests.files import docx_bytes, pdf_bytes
 
@@ -161,3 +166,125 @@ def test_engagement_validation_and_delete(live_server: LiveServer) -> None:
         assert client.get(f"/api/v1/engagements/{engagement_id}").status_code == 404
         assert client.get("/api/v1/search", params={"q": "アポ獲得数"}).json()["hits"] == []
         assert client.get("/openapi.json").json()["info"]["title"].startswith("Renewal Desk")
+
+
+def _get_routes(app: object) -> set[str]:
+    """Every GET path template the app serves, except FastAPI's own docs and /static."""
+    from fastapi import FastAPI
+
+    assert isinstance(app, FastAPI)
+
+    def walk(routes: list[Any], prefix: str = "") -> Iterator[str]:
+        for route in routes:
+            if hasattr(route, "original_router"):  # FastAPI ≥ 0.16x: included routers
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+            elif "GET" in (getattr(route, "methods", None) or ()):
+                yield prefix + route.path
+
+    return {
+        path
+        for path in walk(app.router.routes)
+        if not path.startswith(("/docs", "/redoc", "/openapi"))
+    }
+
+
+def test_get_requests_never_write(container: Container) -> None:
+    """Every GET route, pages and API, issues no INSERT, UPDATE or DELETE."""
+    from app.main import create_app
+
+    app = create_app(container=container)
+    writes: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(statement.split("\n", 1)[0])
+
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=180) as client:
+        e = create_engagement(client)
+        d = client.post(f"/api/v1/engagements/{e}/documents", json=REPORT).json()["document"]["id"]
+        dr = client.post(f"/api/v1/engagements/{e}/drafts", json={"kind": "memo"}).json()["id"]
+        client.post(f"/api/v1/engagements/{e}/chat", json={"question": "アポ数は？"})
+        client.post("/api/v1/chat", json={"question": "商談化率が一番高い代行会社は？"})
+        urls = {
+            "/": "/",
+            "/api/v1/vendors": "/api/v1/vendors",
+            "/api/v1/engagements": "/api/v1/engagements",
+            "/api/v1/engagements/{engagement_id}": f"/api/v1/engagements/{e}",
+            "/api/v1/engagements/{engagement_id}/documents": f"/api/v1/engagements/{e}/documents",
+            "/api/v1/engagements/{engagement_id}/analysis": f"/api/v1/engagements/{e}/analysis",
+            "/api/v1/engagements/{engagement_id}/timeline": f"/api/v1/engagements/{e}/timeline",
+            "/api/v1/engagements/{engagement_id}/drafts": f"/api/v1/engagements/{e}/drafts",
+            "/api/v1/engagements/{engagement_id}/chat": f"/api/v1/engagements/{e}/chat",
+            "/api/v1/engagements/{engagement_id}/chat/suggestions": f"/api/v1/engagements/{e}/chat/suggestions",
+            "/api/v1/engagements/{engagement_id}/jobs": f"/api/v1/engagements/{e}/jobs",
+            "/api/v1/documents/{document_id}": f"/api/v1/documents/{d}",
+            "/api/v1/search": "/api/v1/search?q=アポ獲得数",
+            "/api/v1/renewals": "/api/v1/renewals",
+            "/api/v1/drafts/{draft_id}": f"/api/v1/drafts/{dr}",
+            "/api/v1/drafts/{draft_id}/export": f"/api/v1/drafts/{dr}/export?format=docx",
+            "/api/v1/chat": "/api/v1/chat",
+            "/api/v1/chat/suggestions": "/api/v1/chat/suggestions",
+            "/engagements/new": "/engagements/new",
+            "/engagements/{engagement_id}": f"/engagements/{e}",
+            "/engagements/{engagement_id}/delete": f"/engagements/{e}/delete",
+            "/engagements/{engagement_id}/documents/new": f"/engagements/{e}/documents/new",
+            "/engagements/{engagement_id}/drafts": f"/engagements/{e}/drafts",
+            "/engagements/{engagement_id}/chat": f"/engagements/{e}/chat",
+            "/engagements/{engagement_id}/calendar.ics": f"/engagements/{e}/calendar.ics",
+            "/documents/{document_id}": f"/documents/{d}?start=0&end=4",
+            "/documents/{document_id}/delete": f"/documents/{d}/delete",
+            "/drafts/{draft_id}": f"/drafts/{dr}",
+            "/drafts/{draft_id}/edit": f"/drafts/{dr}/edit",
+            "/search": f"/search?q=アポ獲得数&engagement_id={e}",
+            "/calendar.ics": "/calendar.ics",
+            "/chat": "/chat",
+        }
+        assert _get_routes(app) == set(urls), "a new GET route needs a case here"
+        event.listen(container.engine, "before_cursor_execute", record)
+        try:
+            for template, url in urls.items():
+                response = client.get(url)
+                assert response.status_code == 200, (template, response.text[:300])
+            as_of = client.get(f"/api/v1/engagements/{e}/analysis", params={"as_of": "2025-06-30"})
+            assert as_of.status_code == 200
+        finally:
+            event.remove(container.engine, "before_cursor_execute", record)
+    assert writes == []
+
+
+def test_jobs_are_listed_and_shown_on_the_engagement_page(
+    live_server: LiveServer, container: Container
+) -> None:
+    from app.jobs import enqueue, recent_jobs
+    from app.store.models import Job
+
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        engagement_id = create_engagement(client)
+        assert client.get(f"/api/v1/engagements/{engagement_id}/jobs").json() == []
+        page = client.get(f"/engagements/{engagement_id}").text
+        assert 'id="jobs"' not in page  # no jobs, no status line
+        assert client.get("/api/v1/engagements/9999/jobs").status_code == 404
+
+        job_id = enqueue(container=container, kind="analysis", engagement_id=engagement_id)
+        with container.session_factory() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(status="running"))
+            session.commit()
+        listed = client.get(f"/api/v1/engagements/{engagement_id}/jobs").json()
+        assert [(j["id"], j["kind"], j["status"]) for j in listed] == [
+            (job_id, "analysis", "running")
+        ]
+        assert "LLMによる分析: 実行中" in client.get(f"/engagements/{engagement_id}").text
+
+        with container.session_factory() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status="failed", error="LLMが応答しません")
+            )
+            session.commit()
+        assert recent_jobs(container=container, engagement_id=engagement_id)[0].status == "failed"
+        page = client.get(f"/engagements/{engagement_id}").text
+        assert "LLMによる分析: 失敗" in page and "LLMが応答しません" in page
+        assert "オフラインの分析結果を表示しています。" in page
+        failed = client.get(f"/api/v1/engagements/{engagement_id}/jobs").json()[0]
+        assert failed["status_label"] == "失敗" and failed["error"] == "LLMが応答しません"
