@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-Author = Literal["client", "vendor"]
+from app.core.text import introduces, strip_company_affixes
 
-COMPANY_AFFIXES = re.compile(r"(株式会社|有限会社|合同会社|\(株\)|（株）|㈱)")
+Author = Literal["client", "vendor"]
 
 
 @dataclass(frozen=True)
@@ -57,14 +56,14 @@ class KpiPoint:
 
 
 def vendor_core_name(vendor_name: str) -> str:
-    """「株式会社セールスブリッジ」→「セールスブリッジ」, as people write it in letters."""
-    return COMPANY_AFFIXES.sub("", vendor_name).strip()
+    """「株式会社ミナト営業」→「ミナト営業」, as people write it in letters."""
+    return strip_company_affixes(vendor_name)
 
 
 def author_of(document: DocumentFacts, vendor_name: str) -> Author:
     """Vendor reports come from the vendor, meeting notes from the client; emails either way.
 
-    An email is the vendor's when it introduces itself as the vendor (「<vendor>の石川です」)
+    An email is the vendor's when it introduces itself as the vendor (「<vendor>の佐藤です」)
     or is signed with the vendor's name in its last lines.
     """
     if document.kind == "vendor_report":
@@ -74,8 +73,7 @@ def author_of(document: DocumentFacts, vendor_name: str) -> Author:
     core = vendor_core_name(vendor_name)
     if not core:
         return "client"
-    head = document.text[:400]
-    if re.search(re.escape(core) + r"の\S{1,12}(です|でございます)", head):
+    if introduces(document.text[:400], vendor_name):
         return "vendor"
     tail_lines = [line.strip() for line in document.text.strip().splitlines()[-4:]]
     own_signature = any(core in line and len(line) <= len(core) + 16 for line in tail_lines)
