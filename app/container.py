@@ -8,6 +8,8 @@ What happens after what (ingest → re-analysis, background jobs) is `app.workfl
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -62,6 +64,10 @@ class Caches:
     document_kpis: BoundedCache[tuple[str, str | None, str], tuple[object, ...]] = field(
         default_factory=lambda: BoundedCache(2048)
     )
+    # Chat: each stored document cut into answerable units (keyed by its facts), and the
+    # compiled chat rules per knowledge version. Values are the chat's own types.
+    chat_units: BoundedCache[Hashable, object] = field(default_factory=lambda: BoundedCache(4096))
+    chat_rules: BoundedCache[str, object] = field(default_factory=lambda: BoundedCache(2))
 
 
 @dataclass
@@ -77,8 +83,14 @@ class Container:
     knowledge: Knowledge
     chat_model: ChatModel = field(default_factory=OfflineChatModel)
     caches: Caches = field(default_factory=Caches)
+    # One thread embeds chat questions against a time budget; it bounds the work left
+    # running behind when the budget runs out. Threads start on first use.
+    query_worker: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="query")
+    )
 
     def close(self) -> None:
+        self.query_worker.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
 

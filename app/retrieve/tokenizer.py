@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from app.core.normalize import normalize_for_matching
@@ -38,6 +39,15 @@ STOP_LEMMAS = {
 PARAGRAPH = re.compile(r"(?<=\n)")
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """A text's BM25 tokens, plus which of them are people's names and which are nouns."""
+
+    tokens: tuple[str, ...]
+    names: tuple[str, ...] = ()  # surnames and given names (人名)
+    nouns: tuple[str, ...] = ()  # common and proper nouns: the topic words
+
+
 class SudachiTokenizer:
     """Thread-safe wrapper: one Sudachi tokenizer per thread, created lazily."""
 
@@ -66,6 +76,27 @@ class SudachiTokenizer:
                 if token and token not in STOP_LEMMAS:
                     tokens.append(token)
         return tokens
+
+    def analyze(self, text: str) -> Analysis:
+        """`tokenize` with the part of speech kept: chat answers "who" and topic questions."""
+        tokenizer = self._tokenizer()
+        tokens: list[str] = []
+        names: list[str] = []
+        nouns: list[str] = []
+        for piece in _pieces(normalize_for_matching(text)):
+            for morpheme in tokenizer.tokenize(piece):
+                pos = morpheme.part_of_speech()
+                if pos[0] in SKIPPED_POS:
+                    continue
+                token = morpheme.normalized_form().lower().strip()
+                if not token or token in STOP_LEMMAS:
+                    continue
+                tokens.append(token)
+                if pos[1] == "固有名詞" and pos[2] == "人名":
+                    names.append(token)
+                if pos[0] == "名詞" and pos[1] in ("普通名詞", "固有名詞"):
+                    nouns.append(token)
+        return Analysis(tuple(tokens), tuple(names), tuple(nouns))
 
     def surfaces(self, text: str) -> list[str]:
         """Content-word surface forms (as typed), used to highlight query terms in passages."""
