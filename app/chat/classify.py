@@ -315,9 +315,6 @@ def _kind(
     return "what" if topic_only else "yesno"
 
 
-KPI_KINDS = ("kpi_value", "kpi_trend", "kpi_extreme", "kpi_target")
-
-
 def apply_context(intent: Intent, previous: dict[str, Any], *, knowledge: ChatKnowledge) -> Intent:
     """Fill in what a follow-up leaves out from the previous answer's context.
 

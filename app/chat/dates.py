@@ -83,7 +83,7 @@ def shift_period(period: str, months: int) -> str:
 
 
 def period_label(period: str) -> str:
-    """'2025-10' → '2025年10月'."""
+    """'2031-04' → '2031年4月'."""
     year, month = period.split("-")
     return f"{int(year)}年{int(month)}月"
 
@@ -214,7 +214,7 @@ def question_scope(
 
 
 def mentions_month(text: str, period: str) -> bool:
-    """Whether normalised text names the month of `period` (「6月」「2025年6月」「6/」)."""
+    """Whether normalised text names the month of `period` (「4月」「2031年4月」「4/」)."""
     month = int(period[5:7])
     return any(
         expression.month == month and (expression.year in (None, int(period[:4])))

@@ -144,7 +144,7 @@ def answer_kpi(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswe
 
     point = found_point
     if intent.qualifiers and not _qualifiers_in_source(intent, evidence, point):
-        return None  # 「試作加工案件の受注金額」: not necessarily the month's total
+        return None  # 「新規開拓分の受注金額」: not necessarily the month's total
     source = _unit_around(evidence, point)
     citations = [source] if source else []
     text = f"{relative_note}{period_label(asked)}度の{label}は{_kpi_format(rules, key, point.value)}です"
@@ -168,10 +168,10 @@ def answer_kpi(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswe
         citations.append(other_source)
         document = next(d for d in evidence.documents if d.id == other.document_id)
         if abs(other.value - point.value) < 1e-9:
-            text += f"\n{named(document)}にも同じ値があります[{len(citations)}]。"
+            text += f"\n{named(document, rules.vocabulary)}にも同じ値があります[{len(citations)}]。"
         else:
             text += (
-                f"\nなお、{named(document)}では{_kpi_format(rules, key, other.value)}"
+                f"\nなお、{named(document, rules.vocabulary)}では{_kpi_format(rules, key, other.value)}"
                 f"と記載されています[{len(citations)}]。"
             )
     return OfflineAnswer(text, tuple(citations), True, intent.kind, context)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.analyse.cues import Sentence, is_injection
 from app.chat.answers import (
     ChunkHit,
     Evidence,
@@ -150,8 +151,11 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     asked_names = set(intent.names)
     scored: list[Scored] = []
     for unit in units:
-        if any(pattern.search(unit.normalized) for pattern in rules.injection):
-            continue  # an instruction planted in a document is never an answer
+        sentence = Sentence(
+            unit.document, authors[unit.document.id], unit.start, unit.end, unit.normalized
+        )
+        if is_injection(sentence, rules.injection):
+            continue  # an instruction planted in a document is never an answer (as in analysis)
         events = [key for key in intent.events if rules.event_matches(key, unit.normalized)]
         synonyms: set[str] = set()
         for key in events:
@@ -240,7 +244,7 @@ def _named_documents(
 
 
 def senders(units: Sequence[Unit]) -> set[str]:
-    """Names of who wrote a document: its self-introduction (「三和パッケージの藤井です」) and
+    """Names of who wrote a document: its self-introduction (「架空商事の山田です」) and
     its last lines (the signature)."""
     names: set[str] = set()
     for unit in units[:8]:
@@ -253,7 +257,7 @@ def senders(units: Sequence[Unit]) -> set[str]:
 
 
 def _subject_author(intent: Intent, engagement: EngagementFacts) -> str | None:
-    """「グロースアークは…断りましたか」「代行会社からの提案」: what one side itself did."""
+    """「代行会社は…断りましたか」「代行会社からの提案」: what one side itself did."""
     if intent.party is not None:
         return intent.party
     core = vendor_core_name(engagement.vendor_name)

@@ -1,0 +1,118 @@
+"""The offline engine over stored evidence: one engagement's question, or the portfolio's.
+
+What the evaluation, the LLM fallback and the portfolio chat call; reads only (the analysis
+a summary needs comes from `get_analysis`, which never writes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from app.analyse.service import get_analysis
+from app.chat import portfolio
+from app.chat.answers import Evidence, OfflineAnswer
+from app.chat.classify import Intent, apply_context, classify
+from app.chat.evidence import load_evidence, retrieve, rules_for
+from app.chat.offline import answer as offline_answer
+from app.container import Container
+from app.store import repository
+
+
+def understand(
+    *,
+    container: Container,
+    evidence: Evidence,
+    question: str,
+    previous: dict[str, Any] | None = None,
+) -> Intent:
+    """The question's class and subject; a follow-up inherits what it leaves out."""
+    rules = rules_for(container)
+    intent = classify(
+        question,
+        knowledge=rules.chat,
+        kpi_knowledge=rules.kpi,
+        analyze=container.tokenizer.analyze,
+        as_of=evidence.as_of,
+        known_periods=evidence.known_periods,
+    )
+    return apply_context(intent, previous or {}, knowledge=rules.chat)
+
+
+def answer_offline(
+    *,
+    container: Container,
+    engagement_id: int,
+    question: str,
+    as_of: dt.date | None = None,
+    previous: dict[str, Any] | None = None,
+) -> tuple[OfflineAnswer, Intent, Evidence]:
+    """The offline engine end to end (what the evaluation and the LLM fallback use)."""
+    as_of = as_of or dt.date.today()
+    evidence = load_evidence(
+        container=container, engagement_id=engagement_id, as_of=as_of, question=question
+    )
+    intent = understand(
+        container=container, evidence=evidence, question=question, previous=previous
+    )
+    if intent.kind == "summary":
+        analysis = get_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
+        evidence = replace(evidence, analysis=analysis)
+    result = offline_answer(intent, evidence, rules_for(container))
+    return result, intent, evidence
+
+
+def answer_portfolio(
+    *, container: Container, question: str, as_of: dt.date
+) -> portfolio.PortfolioAnswer:
+    """Route a cross-engagement question to a ranking, the renewal calendar, the stored
+    analyses, or a search over all engagements."""
+    rules = rules_for(container)
+    with container.session_factory() as session:
+        engagement_ids = [e.id for e in repository.list_engagements(session)]
+    if not engagement_ids:
+        return portfolio.PortfolioAnswer("契約がまだ登録されていません。", (), False, "none")
+    probe = load_evidence(
+        container=container, engagement_id=engagement_ids[0], as_of=as_of, question=None
+    )
+    intent = classify(
+        question,
+        knowledge=rules.chat,
+        kpi_knowledge=rules.kpi,
+        analyze=container.tokenizer.analyze,
+        as_of=as_of,
+        known_periods=probe.known_periods,
+    )
+    kind = portfolio.route(intent, rules.chat.contract)
+    if kind == "search":
+        hits = retrieve(container=container, question=question, engagement_id=None)
+        ranked = list(dict.fromkeys(hit.engagement_id for hit in hits))[: portfolio.TOP - 1]
+        answers = []
+        for engagement_id in ranked:
+            result, _, evidence = answer_offline(
+                container=container, engagement_id=engagement_id, question=question, as_of=as_of
+            )
+            answers.append((portfolio.EngagementView(evidence), result))
+        return portfolio.combine(answers)
+    views: list[portfolio.EngagementView] = []
+    for engagement_id in engagement_ids:
+        evidence = load_evidence(
+            container=container, engagement_id=engagement_id, as_of=as_of, question=None
+        )
+        analysis = (
+            get_analysis(
+                container=container,
+                engagement_id=engagement_id,
+                as_of=None if as_of == dt.date.today() else as_of,
+            )
+            if kind in portfolio.PRESENCE_EVENTS
+            else None
+        )
+        views.append(portfolio.EngagementView(evidence, analysis))
+    if kind == "kpi":
+        key = intent.kpi_key or intent.kpi_keys[0]
+        return portfolio.rank_kpi(replace(intent, kpi_key=key), views, rules)
+    if kind == "renewal":
+        return portfolio.renewal_order(views, as_of)
+    return portfolio.presence_listing(kind, views, rules)

@@ -1,0 +1,98 @@
+"""Questions about a document itself: when it was sent or held, and who wrote it.
+
+Pure, like `app.chat.offline`, which routes 「…のメールはいつ送られましたか」 here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from app.chat.answers import Evidence, OfflineAnswer, Rules, named, not_found, source_span
+from app.chat.classify import Intent
+from app.chat.dates import date_label, find_dates
+from app.chat.ranking import (
+    FOUND_COVERAGE,
+    SELF_INTRODUCTION,
+    Scored,
+    document_coverage,
+    senders,
+)
+from app.core.facts import DocumentFacts
+
+FOUND_BY_SENDER = 0.1
+
+
+def document_answer(
+    intent: Intent, ranked: Sequence[Scored], evidence: Evidence, rules: Rules
+) -> OfflineAnswer:
+    """「…のメールはいつ送られましたか」: find the document, answer with its date."""
+    by_document: dict[int, list[Scored]] = defaultdict(list)
+    for item in ranked:
+        by_document[item.unit.document.id].append(item)
+
+    def document_score(items: list[Scored]) -> float:
+        top = sorted((i.score for i in items), reverse=True)[:3]
+        return sum(top) / len(top)
+
+    best_id = max(by_document, key=lambda d: document_score(by_document[d]))
+    items = by_document[best_id]
+    document = items[0].unit.document
+    coverage = document_coverage(intent, evidence, rules).get(best_id, 0.0)
+    written_by_asked = bool(set(intent.names) & senders(evidence.units.get(best_id, ())))
+    in_month = any(document.date.strftime("%Y-%m") == p for p in intent.time.periods)
+    topical = [t for t in intent.terms if t not in rules.chat.frame_set]
+    if not topical:
+        # Nothing but the kind and the month (「9月の定例はいつ開かれた？」): the month decides.
+        if not in_month:
+            return not_found(evidence, intent)
+    elif coverage < (FOUND_BY_SENDER if written_by_asked else FOUND_COVERAGE):
+        return not_found(evidence, intent)
+    if intent.asks_document_sender:
+        return _sender_answer(intent, document, evidence, rules)
+    # Cite the line that states the date (「送信日時：2031年4月9日」) when there is one.
+    dated = [
+        i.unit
+        for i in items
+        if any(
+            d.day == document.date.day and d.month == document.date.month
+            for d in find_dates(i.unit.normalized)
+        )
+    ]
+    unit = dated[0] if dated else items[0].unit
+    citations = (
+        source_span(document, unit.start, unit.end),
+        source_span(document, items[0].unit.start, items[0].unit.end),
+    )
+    unique = tuple(dict.fromkeys(citations))
+    text = f"{date_label(document.date)}です[1]。{named(document, rules.vocabulary)}の日付です。"
+    if len(unique) > 1:
+        text += f"\n「{unique[1].quote.strip()}」[2]"
+    return OfflineAnswer(text, unique, True, intent.kind, {"document_id": str(document.id)})
+
+
+def _sender_answer(
+    intent: Intent, document: DocumentFacts, evidence: Evidence, rules: Rules
+) -> OfflineAnswer:
+    """Who wrote the document: its self-introduction, else its signature."""
+    units = list(evidence.units.get(document.id, ()))
+    introduction = [
+        u for u in units[:8] if len(u.normalized) <= 40 and SELF_INTRODUCTION.search(u.normalized)
+    ]
+    signature = [u for u in units[-3:] if u.names]
+    chosen = introduction[:1] or signature[-1:]
+    if not chosen:
+        return not_found(
+            evidence,
+            intent,
+            f"{named(document, rules.vocabulary)}の差出人は、本文から読み取れません。",
+        )
+    unit = chosen[0]
+    text = f"差出人は「{unit.quote.strip()}」です[1]。{named(document, rules.vocabulary)}より。"
+    return OfflineAnswer(
+        text,
+        (source_span(document, unit.start, unit.end),),
+        True,
+        intent.kind,
+        {"document_id": str(document.id)},
+    )
