@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # LLM-assisted analysis and drafts run off the request path, only with an LLM.
+        # It polls every `settings.job_poll_s`; the database row is the queue.
         runner = JobRunner(container) if container.chat_model.configured else None
         if runner is not None:
             runner.start()
