@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from app.analyse.service import compute_analysis
 from app.container import Container
+from app.core.vocabulary import DRAFT_KINDS
+from app.draft.checks import memo_decision
 from app.draft.citations import MARKER, missing_sections
-from app.draft.service import DECISION_BY_LABEL, DECISION_LINE, draft_config, generate_draft
-from app.knowledge.drafts import DRAFT_KINDS
+from app.draft.service import generate_draft
 from app.store.models import Document
 
 
@@ -34,7 +35,7 @@ def evaluate_drafts(
     if not isinstance(as_of, dt.date):
         as_of = dt.date.fromisoformat(str(as_of)) if as_of else dt.date.today()
     analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
-    config = draft_config(container)
+    config = container.knowledge.drafts
     with container.session_factory() as session:
         texts = dict(
             session.execute(
@@ -81,8 +82,7 @@ def evaluate_drafts(
                 outcome["problems"].append(f"{kind}: [{number}] 引用が文書と一致しない")
         if kind == "memo":
             outcome["memos"] += 1
-            line = DECISION_LINE.search(draft.markdown)
-            stated = DECISION_BY_LABEL.get(line.group(1)) if line else None
+            stated = memo_decision(draft.markdown)
             expected = analysis.decision.decision
             consistent = draft.decision == expected and stated == expected
             outcome["consistent_memos"] += consistent

@@ -13,7 +13,6 @@ from tests.test_draft_llm import add_engagement
 
 
 def test_draft_api_cycle(live_server: LiveServer, container: Container) -> None:
-    container.observers.clear()  # analysed once, on the first draft request
     engagement_id = add_engagement(container, vendor="株式会社APIドラフト")
     with httpx.Client(base_url=live_server.url, timeout=60) as client:
         timeline = client.get(f"/api/v1/engagements/{engagement_id}/timeline")
@@ -56,7 +55,7 @@ def test_draft_api_cycle(live_server: LiveServer, container: Container) -> None:
             f"/api/v1/drafts/{draft_id}", json={"markdown": "古い版からの編集", "base_version": 1}
         )
         assert stale_edit.status_code == 409
-        assert stale_edit.json()["error"]["code"] == "draft_conflict"
+        assert stale_edit.json()["error"]["code"] == "conflict"
         first = client.get(f"/api/v1/drafts/{draft_id}", params={"version": 1}).json()
         assert first["markdown"] == memo["markdown"] and first["latest_version"] == 2
         latest = client.get(f"/api/v1/drafts/{draft_id}").json()

@@ -21,7 +21,6 @@ ADDED = "- 部長確認：ノウハウ移管の費用は次期予算で確保す
 def test_generate_memo_edit_a_line_save_and_download_docx(
     live_server: LiveServer, container: Container, tmp_path: Path
 ) -> None:
-    container.observers.clear()  # analysed once, when the memo is generated
     engagement_id = add_engagement(container, vendor="株式会社ブラウザドラフト")
     with chromium() as browser:
         page = open_page(browser, accept_downloads=True)

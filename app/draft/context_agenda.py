@@ -1,0 +1,145 @@
+"""The review-meeting agenda's sections: questions to the vendor, carried-over items, blocks.
+
+Pure code: every question and carried-over item points at the passage that prompted it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.analyse.models import Citation, EngagementAnalysis
+from app.draft.findings import Finding, citable, percent, presence_evidence, signal_result
+from app.draft.todos import OpenItem
+from app.knowledge import Knowledge
+from app.knowledge.drafts import DraftConfig
+
+MAX_QUESTIONS = 8
+MAX_OPEN_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class AgendaBlockView:
+    key: str
+    title: str
+    minutes: int
+    checklist: list[str]
+    findings: list[Finding]
+
+
+def question_findings(
+    analysis: EngagementAnalysis,
+    config: DraftConfig,
+    knowledge: Knowledge,
+    kpi_summary: Finding | None,
+    funnel_leak: Finding | None,
+    main_label: str | None,
+) -> list[Finding]:
+    q = config.questions
+    found: list[Finding] = []
+
+    def ask(text: str, evidence: Sequence[Citation]) -> None:
+        cited = citable(list(evidence))
+        if cited:  # every question to the vendor points at what prompted it
+            found.append(Finding(text, cited[:2]))
+
+    achievement = analysis.recent_achievement
+    if kpi_summary is not None and achievement is not None and main_label:
+        below = achievement < knowledge.engine.decision.renew_min_achievement
+        template = q.kpi_below_target if below else q.kpi_on_target
+        ask(template.format(kpi=main_label, achievement=percent(achievement)), kpi_summary.evidence)
+    proactivity = signal_result(analysis, "proactivity")
+    if proactivity.status == "concern":
+        ask(q.proactivity_concern, proactivity.evidence)
+    elif proactivity.status == "good":
+        ask(q.proactivity_good, proactivity.evidence)
+    if analysis.stagnation.present:
+        ask(q.stagnation, analysis.stagnation.evidence)
+    if analysis.expectation_gap.present:
+        ask(q.expectation_gap, analysis.expectation_gap.evidence)
+    if signal_result(analysis, "dependency").status in ("concern", "watch"):
+        ask(q.dependency_concern, signal_result(analysis, "dependency").evidence)
+    if signal_result(analysis, "communication").status in ("concern", "watch"):
+        ask(q.communication_concern, signal_result(analysis, "communication").evidence)
+    if analysis.personnel_change.present:
+        ask(q.personnel_change, analysis.personnel_change.evidence)
+    for factor in analysis.internal_factors:
+        ask(q.internal_factor.format(label=factor.label), factor.evidence)
+    if funnel_leak is not None and analysis.funnel and analysis.funnel.leak:
+        ask(q.funnel_leak.format(leak=analysis.funnel.leak.rstrip("。")), funnel_leak.evidence)
+    return found[:MAX_QUESTIONS]
+
+
+def open_item_findings(items: Sequence[OpenItem]) -> list[Finding]:
+    findings: list[Finding] = []
+    for item in items[-MAX_OPEN_ITEMS:]:
+        owner = f"{item.owner}：" if item.owner else ""
+        due = f"（期限：{item.due}）" if item.due else ""
+        source = Citation(
+            document_id=item.document_id,
+            start=item.start,
+            end=item.end,
+            quote=item.quote,
+            period=item.period,
+            title=item.document_title,
+        )
+        findings.append(Finding(f"{owner}{item.task}{due}", [source]))
+    return findings
+
+
+def agenda_blocks(
+    analysis: EngagementAnalysis,
+    config: DraftConfig,
+    kpi_summary: Finding | None,
+    funnel_leak: Finding | None,
+    contributions: list[Citation],
+) -> list[AgendaBlockView]:
+    signals = analysis.signals
+    goals: list[Finding] = []
+    if kpi_summary is not None:
+        goals.append(kpi_summary)
+    if funnel_leak is not None:
+        goals.append(funnel_leak)
+    if analysis.stagnation.present:
+        goals.append(
+            Finding(analysis.stagnation.summary, presence_evidence(analysis.stagnation)[:2])
+        )
+    for factor in analysis.internal_factors:
+        goals.append(Finding(f"自社要因の可能性：{factor.label}", citable(factor.evidence)[:2]))
+    if contributions:
+        goals.append(Finding("KPI以外の貢献（提案・市場の気づき）", contributions[:2]))
+
+    issues: list[Finding] = [
+        Finding(signals["proactivity"].summary, citable(signals["proactivity"].evidence)[:2])
+    ]
+    if analysis.expectation_gap.present:
+        issues.append(
+            Finding(
+                analysis.expectation_gap.summary, presence_evidence(analysis.expectation_gap)[:2]
+            )
+        )
+    if signals["dependency"].status != "insufficient_evidence":
+        issues.append(
+            Finding(signals["dependency"].summary, citable(signals["dependency"].evidence)[:2])
+        )
+
+    communication: list[Finding] = [
+        Finding(signals["communication"].summary, citable(signals["communication"].evidence)[:2])
+    ]
+    if analysis.personnel_change.present:
+        communication.append(
+            Finding(
+                analysis.personnel_change.summary, presence_evidence(analysis.personnel_change)[:2]
+            )
+        )
+    by_key = {"goals": goals, "issues": issues, "communication": communication}
+    return [
+        AgendaBlockView(
+            key=block.key,
+            title=block.title,
+            minutes=block.minutes,
+            checklist=block.checklist,
+            findings=by_key[block.key],
+        )
+        for block in config.agenda.blocks
+    ]

@@ -1,0 +1,258 @@
+"""The memo's sections: KPI table, risks, conditions for renewal, non-renewal checks.
+
+Pure code over the analysis and the timeline. Conditions and risks also feed the agenda and
+the LLM's passages, which is why they are built for every kind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from app.analyse.models import Citation, EngagementAnalysis
+from app.core.vocabulary import SignalKey
+from app.draft.findings import (
+    Finding,
+    citable,
+    factor_evidence,
+    main_sources,
+    number,
+    percent,
+    presence_evidence,
+    signal_result,
+    unique,
+)
+from app.knowledge import Knowledge
+from app.knowledge.drafts import DraftConfig
+from app.renewals.timeline import Timeline
+
+KPI_COLUMNS = 4
+KPI_MONTHS = 6
+
+
+@dataclass(frozen=True)
+class KpiColumn:
+    key: str
+    label: str
+    unit: str
+    target: float | None
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    period: str
+    cells: list[str]
+    cost_per_appointment: float | None
+    cost_per_opportunity: float | None
+    sources: list[Citation]
+
+
+@dataclass(frozen=True)
+class ConditionView:
+    text: str
+    owner: str
+    due: dt.date
+    reason: str
+    evidence: list[Citation]
+
+
+@dataclass(frozen=True)
+class CheckView:
+    label: str
+    holds: bool
+    detail: str
+    evidence: list[Citation]
+
+
+def kpi_columns(analysis: EngagementAnalysis, knowledge: Knowledge) -> list[KpiColumn]:
+    present = {key for month in analysis.kpi_table for key in month.values}
+    targets = {
+        key: cell.target
+        for month in analysis.kpi_table
+        for key, cell in month.values.items()
+        if cell.target is not None
+    }
+    order = [key for key in knowledge.kpi.kpis if key in present]
+    preferred = [analysis.main_kpi] if analysis.main_kpi in present else []
+    preferred += [key for key in order if key in targets and key not in preferred]
+    preferred += [
+        key for key in ("opportunities", "deals") if key in present and key not in preferred
+    ]
+    preferred += [key for key in order if key not in preferred]
+    columns: list[KpiColumn] = []
+    for key in [k for k in preferred if k is not None][:KPI_COLUMNS]:
+        spec = knowledge.kpi.kpis[key]
+        columns.append(
+            KpiColumn(key=key, label=str(spec.label), unit=str(spec.unit), target=targets.get(key))
+        )
+    return columns
+
+
+def kpi_rows(analysis: EngagementAnalysis, columns: list[KpiColumn]) -> list[KpiRow]:
+    rows: list[KpiRow] = []
+    for month in analysis.kpi_table[-KPI_MONTHS:]:
+        cells: list[str] = []
+        sources: list[Citation] = []
+        for column in columns:
+            cell = month.values.get(column.key)
+            if cell is None:
+                cells.append("―")
+                continue
+            text = number(cell.value, column.unit)
+            if cell.target is not None:
+                text += f" / {number(cell.target, column.unit)}"
+            if cell.achievement is not None:
+                text += f"（{percent(cell.achievement)}）"
+            if cell.corrected:
+                text += "※修正"
+            cells.append(text)
+            sources += citable([cell.source])
+        rows.append(
+            KpiRow(
+                period=month.period,
+                cells=cells,
+                cost_per_appointment=month.cost_per_appointment,
+                cost_per_opportunity=month.cost_per_opportunity,
+                sources=unique(sources)[:3],
+            )
+        )
+    return rows
+
+
+def risk_findings(
+    analysis: EngagementAnalysis,
+    kpi_summary: Finding | None,
+    funnel_leak: Finding | None,
+    knowledge: Knowledge,
+) -> list[Finding]:
+    risks: list[Finding] = []
+    rules = knowledge.engine.decision
+    if (
+        kpi_summary is not None
+        and analysis.recent_achievement is not None
+        and analysis.recent_achievement < rules.renew_min_achievement
+    ):
+        risks.append(Finding(f"成果：{kpi_summary.text}", kpi_summary.evidence))
+    for signal in analysis.signals.values():
+        if signal.status in ("concern", "watch") and citable(signal.evidence):
+            risks.append(Finding(f"{signal.label}：{signal.summary}", citable(signal.evidence)))
+    for presence in (analysis.expectation_gap, analysis.stagnation):
+        if presence.present and presence_evidence(presence):
+            risks.append(
+                Finding(f"{presence.label}：{presence.summary}", presence_evidence(presence))
+            )
+    change = analysis.personnel_change
+    if change.present and change.handover != "smooth" and presence_evidence(change):
+        risks.append(Finding(f"{change.label}：{change.summary}", presence_evidence(change)))
+    for factor in analysis.internal_factors:
+        if citable(factor.evidence):
+            risks.append(
+                Finding(
+                    f"自社要因（{factor.label}）：成果に自社側の要因が影響しています。",
+                    citable(factor.evidence),
+                )
+            )
+    if funnel_leak is not None:
+        risks.append(Finding(f"ファネル：{funnel_leak.text}", funnel_leak.evidence))
+    return risks
+
+
+def condition_evidence(key: str | None, analysis: EngagementAnalysis) -> list[Citation]:
+    signals = analysis.signals
+    by_key: dict[str, list[Citation]] = {
+        "dependency": citable(signals["dependency"].evidence),
+        "expectation_gap": presence_evidence(analysis.expectation_gap),
+        "stagnation_internal": presence_evidence(analysis.stagnation)
+        + factor_evidence(analysis, [f.type for f in analysis.internal_factors]),
+        "stagnation": presence_evidence(analysis.stagnation),
+        "personnel_change": presence_evidence(analysis.personnel_change),
+        "communication": citable(signals["communication"].evidence),
+        "proactivity": citable(signals["proactivity"].evidence),
+    }
+    if key in by_key:
+        return unique(by_key[key])[:2]
+    return main_sources(analysis, 3)[:2]
+
+
+def condition_views(
+    analysis: EngagementAnalysis, knowledge: Knowledge, config: DraftConfig, timeline: Timeline
+) -> list[ConditionView]:
+    keys = {spec.text: key for key, spec in knowledge.engine.conditions.items()}
+    anchors = {
+        "review_start": timeline.review_start,
+        "review_end": timeline.review_end,
+        "notice_deadline": timeline.notice_deadline,
+    }
+    soonest = timeline.today + dt.timedelta(days=config.timing.reply_min_days)
+    views: list[ConditionView] = []
+    for condition in analysis.decision.conditions:
+        anchor = config.condition_due.get(condition.owner, "notice_deadline")
+        due = anchors[anchor]
+        if due < timeline.today:  # the ideal date has passed: ask for the soonest fair one
+            due = soonest
+        views.append(
+            ConditionView(
+                text=condition.text,
+                owner=condition.owner,
+                due=due,
+                reason=condition.reason,
+                evidence=condition_evidence(keys.get(condition.text), analysis),
+            )
+        )
+    return views
+
+
+def check_views(
+    analysis: EngagementAnalysis,
+    knowledge: Knowledge,
+    config: DraftConfig,
+    kpi_summary: Finding | None,
+) -> list[CheckView]:
+    labels = config.non_renewal_checks
+    rules = knowledge.engine.decision
+    achievement = analysis.recent_achievement
+    kpi_evidence = kpi_summary.evidence if kpi_summary else []
+    shortfall = analysis.stagnation.present or (
+        achievement is not None and achievement < rules.renew_min_achievement
+    )
+    changes = len(analysis.personnel_change.periods) if analysis.personnel_change.present else 0
+
+    def status_check(label: str, key: SignalKey) -> CheckView:
+        signal = signal_result(analysis, key)
+        return CheckView(
+            label=label,
+            holds=signal.status == "concern",
+            detail=f"{signal.label}は「{signal.status_label}」",
+            evidence=citable(signal.evidence)[:2],
+        )
+
+    factors = [f.label for f in analysis.internal_factors]
+    return [
+        CheckView(
+            label=labels.low_achievement,
+            holds=achievement is not None and achievement <= rules.do_not_renew_max_achievement,
+            detail=f"直近の主要KPI達成率は{percent(achievement)}",
+            evidence=kpi_evidence[:2],
+        ),
+        status_check(labels.proactivity_concern, "proactivity"),
+        CheckView(
+            label=labels.unexplained_by_internal,
+            holds=shortfall and not factors,
+            detail=(
+                "未達・停滞はなく、対象外"
+                if not shortfall
+                else "自社要因あり（" + "・".join(factors) + "）"
+                if factors
+                else "自社要因は見つかっていない"
+            ),
+            evidence=factor_evidence(analysis, [f.type for f in analysis.internal_factors])[:2],
+        ),
+        status_check(labels.communication_concern, "communication"),
+        status_check(labels.high_dependency, "dependency"),
+        CheckView(
+            label=labels.repeated_personnel_changes,
+            holds=changes >= rules.repeated_personnel_changes,
+            detail=f"担当者交代は{changes}回" if changes else "担当者交代の記録なし",
+            evidence=presence_evidence(analysis.personnel_change)[:2],
+        ),
+    ]

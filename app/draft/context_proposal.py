@@ -1,0 +1,75 @@
+"""The proposal request's section: which kinds of new value to ask the vendor for, and why.
+
+Pure code over the analysis (rubric, "New value").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.analyse.models import Citation, EngagementAnalysis
+from app.draft.findings import Finding, citable, factor_evidence
+from app.knowledge import Knowledge
+from app.knowledge.drafts import DraftConfig, ProposalKey
+
+
+@dataclass(frozen=True)
+class ProposalView:
+    key: ProposalKey
+    title: str
+    description: str
+    reasons: list[tuple[str, list[Citation]]]
+    asks: list[str]
+
+
+def proposal_views(
+    analysis: EngagementAnalysis, config: DraftConfig, knowledge: Knowledge, kpi: Finding | None
+) -> list[ProposalView]:
+    """Chosen by the gaps found (rubric, "New value"); capability whenever dependency worries."""
+    signals = analysis.signals
+    reasons: dict[ProposalKey, list[tuple[str, list[Citation]]]] = {}
+
+    def add(key: ProposalKey, reason: str, evidence: Sequence[Citation]) -> None:
+        reasons.setdefault(key, []).append((reason, citable(list(evidence))[:2]))
+
+    achievement = analysis.recent_achievement
+    below = (
+        achievement is not None and achievement < knowledge.engine.decision.renew_min_achievement
+    )
+    factor_types = {f.type for f in analysis.internal_factors}
+    if signals["dependency"].status in ("concern", "watch"):
+        add("capability", "dependency", signals["dependency"].evidence)
+    if signals["proactivity"].status != "good":
+        add("insight", "proactivity", signals["proactivity"].evidence)
+    if factor_types & {"market_change", "competitor"}:
+        add("insight", "market", factor_evidence(analysis, ["market_change", "competitor"]))
+    if analysis.stagnation.present:
+        add("joint_planning", "stagnation", analysis.stagnation.evidence)
+    if analysis.expectation_gap.present:
+        add("joint_planning", "expectation_gap", analysis.expectation_gap.evidence)
+    if below and kpi is not None:
+        add("joint_planning", "below_target", kpi.evidence)
+    if "kpi_misaligned" in factor_types:
+        add("joint_planning", "kpi_misaligned", factor_evidence(analysis, ["kpi_misaligned"]))
+    if signals["communication"].status in ("concern", "watch"):
+        add("technology", "communication", signals["communication"].evidence)
+    if "client_resources" in factor_types:
+        add("technology", "client_resources", factor_evidence(analysis, ["client_resources"]))
+    if analysis.funnel is not None and analysis.funnel.leak and kpi is not None:
+        add("technology", "funnel", kpi.evidence)
+    if not reasons:  # results hold: still ask for value beyond execution
+        add("insight", "growth", signals["proactivity"].evidence)
+        add("joint_planning", "growth", kpi.evidence if kpi else [])
+    order: list[ProposalKey] = ["insight", "joint_planning", "capability", "technology"]
+    return [
+        ProposalView(
+            key=key,
+            title=config.proposals[key].title,
+            description=config.proposals[key].description,
+            reasons=reasons[key],
+            asks=config.proposals[key].asks,
+        )
+        for key in order
+        if key in reasons
+    ]

@@ -1,0 +1,111 @@
+"""Pieces every draft kind is built from: cited findings, signal views and evidence helpers.
+
+Pure code over the analysis; the per-kind sections (`context_memo`, `context_agenda`,
+`context_proposal`) and `context.build_context` are made of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.analyse.models import Citation, EngagementAnalysis, PresenceResult, SignalResult
+from app.core.vocabulary import SignalKey
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A statement and the passages that back it (empty only for absence statements)."""
+
+    text: str
+    evidence: list[Citation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SignalView:
+    key: str
+    label: str
+    state: str
+    summary: str
+    evidence: list[Citation]
+    concern: bool
+
+
+def citable(citations: Sequence[Citation | None]) -> list[Citation]:
+    """Only spans that exist (a corrected KPI may have no source span)."""
+    return [c for c in citations if c is not None and c.quote and c.end > c.start]
+
+
+def percent(value: float | None) -> str:
+    return f"{value * 100:.0f}%" if value is not None else "不明"
+
+
+def number(value: float, unit: str) -> str:
+    if unit == "percent":
+        return f"{value:g}%"
+    if unit == "jpy":
+        return f"{value:,.0f}円"
+    return f"{value:,g}"
+
+
+def main_sources(analysis: EngagementAnalysis, months: int) -> list[Citation]:
+    """Source spans of the main KPI over the last `months`, newest first."""
+    if analysis.main_kpi is None:
+        return []
+    cells = [m.values.get(analysis.main_kpi) for m in reversed(analysis.kpi_table[-months:])]
+    return unique(citable([c.source if c else None for c in cells]))  # newest first
+
+
+def unique(citations: Sequence[Citation]) -> list[Citation]:
+    """First occurrence of each span, in order."""
+    seen: set[tuple[int, int, int]] = set()
+    result: list[Citation] = []
+    for citation in citations:
+        key = (citation.document_id, citation.start, citation.end)
+        if key not in seen:
+            seen.add(key)
+            result.append(citation)
+    return result
+
+
+def signal_views(analysis: EngagementAnalysis) -> list[SignalView]:
+    """Status signals, then the present/absent ones, as the memo's signal table shows them."""
+    views = [
+        SignalView(
+            key=s.key,
+            label=s.label,
+            state=s.status_label,
+            summary=s.summary,
+            evidence=citable(s.evidence),
+            concern=s.status in ("concern", "watch"),
+        )
+        for s in analysis.signals.values()
+    ]
+    for p in (analysis.personnel_change, analysis.expectation_gap, analysis.stagnation):
+        rough = p.key == "personnel_change" and p.handover == "rough"
+        views.append(
+            SignalView(
+                key=p.key,
+                label=p.label,
+                state="あり" if p.present else "なし",
+                summary=p.summary,
+                evidence=citable(p.evidence),
+                concern=p.present and (p.key != "personnel_change" or rough),
+            )
+        )
+    return views
+
+
+def signal_result(analysis: EngagementAnalysis, key: SignalKey) -> SignalResult:
+    """A good/concern signal (`STATUS_SIGNALS`); the analysis always carries all of them."""
+    return analysis.signals[key]
+
+
+def factor_evidence(analysis: EngagementAnalysis, types: Sequence[str]) -> list[Citation]:
+    return unique(
+        [c for f in analysis.internal_factors if f.type in types for c in citable(f.evidence)]
+    )
+
+
+def presence_evidence(p: PresenceResult) -> list[Citation]:
+    return citable(p.evidence)

@@ -1,0 +1,1 @@
+"""Renewals: each engagement's deadlines (timeline), the dashboard of them and .ics calendars."""
