@@ -83,7 +83,7 @@ def kind_of(
         ("アポ数の目標は？", "kpi_target"),
         ("担当者が変わったのはいつ？", "when"),
         ("リスト改善の提案はいつ、何が出た？", "when"),
-        ("中村さんの後任は誰ですか？", "who"),
+        ("森田さんの後任は誰ですか？", "who"),
         ("苦情を寄せた会社はどこですか？", "who"),
         ("アポ獲得から訪問までは平均何営業日でしたか？", "quantity"),
         ("リストの区分はどのようなものですか？", "what"),
@@ -228,7 +228,7 @@ def test_offline_answers_cite_exact_passages(chat_container: Container, seeded: 
     assert change.text.startswith("2025年7月1日")
     assert change.citations[0].document_id == seeded.handover
 
-    successor = ask(container, seeded, "佐藤さんの後任は誰ですか？")
+    successor = ask(container, seeded, "杉山さんの後任は誰ですか？")
     assert "鈴木" in successor.text
 
     decided = ask(container, seeded, "前回の定例の宿題は何ですか？")

@@ -82,7 +82,7 @@ class Rules:
     vocabulary: Vocabulary
     event_patterns: Mapping[str, Sequence[re.Pattern[str]]]
     # Tokens of each event's question words: a sentence about the event counts as using them
-    # (「交代」 is answered by 「後任の小林に引き継ぎます」).
+    # (「交代」 is answered by 「後任の森田に引き継ぎます」).
     event_tokens: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # The signal's own exceptions (「担当者が代わっても」 is no change).
     event_unless: Mapping[str, Sequence[re.Pattern[str]]] = field(default_factory=dict)
