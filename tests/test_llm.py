@@ -13,15 +13,9 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from app.errors import LLMUnavailable
-from app.knowledge.prompts import (
-    DEFAULT_PROMPTS_DIR,
-    ConfigError,
-    load_prompts,
-)
+from app.errors import ConfigError, LLMBadResponse, LLMTimeout, LLMUnavailable
+from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, load_prompts
 from app.llm.client import (
-    LLMBadResponse,
-    LLMTimeout,
     build_chat_model,
     complete_text,
     invoke_structured,

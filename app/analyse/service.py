@@ -183,7 +183,7 @@ def compute_analysis(
         )
         for key in LLM_SIGNALS
     }
-    assisted = analyse(
+    judged = analyse(
         engagement=engagement,
         documents=documents,
         kpis=points,
@@ -193,7 +193,7 @@ def compute_analysis(
         signal_overrides=overrides,
     )
     engines = {signal.engine for signal in overrides.values()}
-    return assisted.model_copy(
+    return judged.model_copy(
         update={
             "engine": "llm" if engines == {"llm"} else "mixed" if "llm" in engines else "offline",
             "prompt_version": container.knowledge.prompts.version,

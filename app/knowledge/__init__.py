@@ -76,7 +76,7 @@ def _vocabulary(directory: Path, signals: SignalsFile, drafts: DraftConfig) -> V
             path=path,
             field_name="document_kinds",
         )
-    signal_labels = {key: spec.label for key, spec in signals.signals.items()}
+    signal_labels: dict[str, str] = {key: spec.label for key, spec in signals.signals.items()}
     signal_labels["stagnation"] = signals.stagnation.label
     signal_labels["internal_factors"] = signals.internal_factors.label
     return Vocabulary(
