@@ -18,7 +18,6 @@ from app.draft.citations import (
     unknown_markers,
 )
 from app.draft.markdown import render_html
-from app.draft.models import KIND_LABELS
 from app.draft.offline import inline_prose, prose_markers
 from app.draft.todos import open_items, parse_items
 from app.knowledge.drafts import load_draft_config
@@ -287,8 +286,3 @@ def test_memo_decision_line_reads_every_label() -> None:
     assert memo_decision("判断： 条件付き更新") == "renew_with_conditions"
     assert memo_decision("判断：**更新**") == "renew"
     assert memo_decision("判断はまだです") is None
-
-
-def test_kind_labels_kept_for_pages_equal_drafts_yaml() -> None:
-    config = load_draft_config(Settings().prompts_dir)
-    assert {kind: spec.label for kind, spec in config.kinds.items()} == KIND_LABELS

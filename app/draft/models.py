@@ -14,20 +14,11 @@ from pydantic import BaseModel, Field
 from app.analyse.models import DecisionKind
 from app.core.vocabulary import DraftKind
 from app.draft.citations import DraftCitation
-from app.renewals.models import RenewalRow
 
 Engine = Literal["offline", "llm"]
 Origin = Literal["generated", "edited"]
 ENGINE_LABELS: dict[str, str] = {"offline": "オフライン（テンプレート）", "llm": "LLM"}
 ORIGIN_LABELS: dict[str, str] = {"generated": "生成", "edited": "編集"}
-
-# Kept only for app/serve/pages_drafts.py until it reads
-# `container.knowledge.vocabulary.draft_kind_label`; a test keeps it equal to drafts.yaml.
-KIND_LABELS: dict[str, str] = {
-    "agenda": "振り返りミーティング アジェンダ",
-    "memo": "更新判断メモ",
-    "proposal_request": "新たな価値のご提案のお願い",
-}
 
 
 class DraftRequest(BaseModel):
@@ -103,7 +94,6 @@ class DraftSummary(BaseModel):
 
 __all__ = [
     "ENGINE_LABELS",
-    "KIND_LABELS",
     "ORIGIN_LABELS",
     "DraftEdit",
     "DraftOut",
@@ -113,6 +103,5 @@ __all__ = [
     "Origin",
     "PreviewIn",
     "PreviewOut",
-    "RenewalRow",
     "VersionSummary",
 ]

@@ -30,16 +30,11 @@ from app.draft.models import DraftOut, DraftSummary, PreviewOut
 from app.draft.offline import render_draft
 from app.errors import Conflict, InvalidInput
 from app.knowledge.drafts import drafts_dir
-from app.renewals.service import calendar_ics, renewal_overview, timeline_for
 from app.store import repository
 from app.store.draft_tables import Draft, DraftVersion
 
-# Re-exported for app.serve until it imports them from their new homes.
 __all__ = [
     "Composed",
-    "ExportFile",
-    "ExportFormat",
-    "calendar_ics",
     "compose",
     "export_draft",
     "generate_draft",
@@ -47,9 +42,7 @@ __all__ = [
     "list_drafts",
     "preview",
     "render_version_html",
-    "renewal_overview",
     "save_edit",
-    "timeline_for",
 ]
 
 log = logging.getLogger(__name__)

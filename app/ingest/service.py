@@ -23,7 +23,6 @@ from app.store.models import Chunk, Document
 log = logging.getLogger(__name__)
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-KIND_LABELS = {"vendor_report": "月次報告", "meeting_notes": "議事録", "email": "メール"}
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,10 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
         raise InvalidInput(f"文書の種類が不正です: {data.kind!r}（{', '.join(DOCUMENT_KINDS)}）")
     period = validate_period(data.period)
     text = clean_text(data.text, max_chars=settings.max_text_chars)
-    title = data.title.strip() or f"{period or data.date.isoformat()} {KIND_LABELS[data.kind]}"
+    title = (
+        data.title.strip()
+        or f"{period or data.date.isoformat()} {container.knowledge.vocabulary.document_kind_label(data.kind)}"
+    )
     digest = content_hash(text)
 
     with container.session_factory() as session:

@@ -18,6 +18,7 @@ from app.container import Container
 from app.core.vocabulary import DRAFT_KINDS, DraftKind
 from app.draft import service
 from app.draft.citations import used_citations
+from app.draft.export import ExportFile, ExportFormat
 from app.draft.models import (
     ENGINE_LABELS,
     DraftEdit,
@@ -29,6 +30,7 @@ from app.draft.models import (
 )
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
+from app.renewals import service as renewals
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.workflows import draft_requested
 
@@ -59,7 +61,7 @@ def hub_view(*, container: Container, engagement_id: int) -> dict[str, Any]:
     drafts = service.list_drafts(container=container, engagement_id=engagement_id)
     return {
         "engagement": engagement,
-        "timeline": service.timeline_for(container=container, engagement_id=engagement_id),
+        "timeline": renewals.timeline_for(container=container, engagement_id=engagement_id),
         "drafts": {draft.kind: draft for draft in drafts},
         "kinds": DRAFT_KINDS,
         "kind_descriptions": KIND_DESCRIPTIONS,
@@ -97,7 +99,7 @@ def editor_view(
     }
 
 
-def download(file: service.ExportFile) -> Response:
+def download(file: ExportFile) -> Response:
     """Attachment with an ASCII fallback name and the Japanese name (RFC 6266 / 5987)."""
     disposition = (
         f'attachment; filename="{file.ascii_filename}"; '
@@ -167,7 +169,7 @@ async def preview_draft(draft_id: int, body: PreviewIn, container: ContainerDep)
 async def export_draft(
     draft_id: int,
     container: ContainerDep,
-    export_format: Annotated[service.ExportFormat, Query(alias="format")] = "md",
+    export_format: Annotated[ExportFormat, Query(alias="format")] = "md",
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """`?format=md|docx`: the draft with a source list for every marker still in the text."""

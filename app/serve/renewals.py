@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.draft import service
-from app.draft.models import RenewalRow
-from app.draft.timeline import Timeline
+from app.renewals import service
+from app.renewals.models import RenewalRow
+from app.renewals.timeline import Timeline
 from app.serve.deps import ContainerDep, TemplatesDep
 
 # The JSON twins keep the tag they were published under.
