@@ -7,16 +7,15 @@ What happens after what (ingest → re-analysis, background jobs) is `app.workfl
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
 
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.core.cache import BoundedCache
 from app.knowledge import Knowledge, load_knowledge
 from app.llm.client import build_chat_model
 from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
@@ -27,32 +26,6 @@ from app.retrieve.tokenizer import SudachiTokenizer
 from app.retrieve.vectorstore import ChromaVectorStore, VectorStore, make_chroma_client
 from app.settings import Settings
 from app.store.db import make_engine, make_session_factory, migrate
-
-KeyT = TypeVar("KeyT")
-ValueT = TypeVar("ValueT")
-
-
-class BoundedCache(Generic[KeyT, ValueT]):
-    """A least-recently-used map with a size limit: the container's caches, never globals."""
-
-    def __init__(self, max_size: int) -> None:
-        self.max_size = max_size
-        self._items: OrderedDict[KeyT, ValueT] = OrderedDict()
-
-    def get(self, key: KeyT) -> ValueT | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: KeyT, value: ValueT) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_size:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @dataclass
@@ -68,6 +41,11 @@ class Caches:
     # compiled chat rules per knowledge version. Values are the chat's own types.
     chat_units: BoundedCache[Hashable, object] = field(default_factory=lambda: BoundedCache(4096))
     chat_rules: BoundedCache[str, object] = field(default_factory=lambda: BoundedCache(2))
+    # Which cues of each cue list match each stored sentence: every ingest re-analyses the
+    # whole engagement, and its stored sentences have not changed.
+    cue_matches: BoundedCache[tuple[str, str], tuple[int, ...]] = field(
+        default_factory=lambda: BoundedCache(100_000)
+    )
 
 
 @dataclass

@@ -24,6 +24,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.analyse.cues import Sentence, is_injection, match_cues, sentences
+from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts, author_of
 from app.knowledge import Knowledge, load_knowledge
 from app.knowledge.rubric import Cue
@@ -136,7 +137,7 @@ def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
         found: dict[str, set[str]] = {}
         for index, (cues, unless) in enumerate(groups):
             name = factor_keys[index] if signal == "internal_factors" else signal
-            for hit in match_cues(corpus, cues=cues, unless=unless):
+            for hit in match_cues(corpus, cues=cues, unless=unless, memo=BoundedCache(4096)):
                 found.setdefault(hit.polarity, set()).add(name)
         result[signal] = found
     return result

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from app.analyse.models import Citation, EngagementAnalysis
 from app.analyse.service import compute_analysis
 from app.container import Container, build_container
+from app.core.vocabulary import STATUS_SIGNALS
 from app.retrieve.embeddings import build_embeddings
 from app.settings import Settings
 from app.store.models import Document, KpiValue
@@ -33,7 +34,6 @@ from scripts.bench_common import emit
 from scripts.eval_chat import evaluate_questions, summarize_questions
 from scripts.eval_drafts import evaluate_drafts, summarize_drafts
 
-STATUS_SIGNALS = ("proactivity", "communication", "dependency")
 PRESENCE_SIGNALS = ("personnel_change", "expectation_gap", "stagnation")
 
 
@@ -97,9 +97,12 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
     for key in STATUS_SIGNALS:
         if key in signals:
             checks[key] = (result.signals[key].status, signals[key]["status"])
-    for key in PRESENCE_SIGNALS:
-        if key in signals:
-            checks[key] = (getattr(result, key).present, bool(signals[key]["present"]))
+    for presence in PRESENCE_SIGNALS:
+        if presence in signals:
+            checks[presence] = (
+                getattr(result, presence).present,
+                bool(signals[presence]["present"]),
+            )
     if "internal_factors" in signals:
         got = sorted(f.type for f in result.internal_factors)
         want = sorted(signals["internal_factors"].get("present") or [])

@@ -138,7 +138,7 @@ def test_headings(line: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["早川様", "株式会社コネクトワン", "以上です。", "担当：山田", "- 決定事項", "了解、"]
+    "line", ["高木様", "株式会社カエデ通信", "以上です。", "担当：山田", "- 決定事項", "了解、"]
 )
 def test_not_headings(line: str) -> None:
     assert all(unit.kind != "heading" for unit in segment(line))
@@ -185,17 +185,17 @@ def test_quoted_reply_lines() -> None:
 
 def test_greetings_and_signature() -> None:
     text = (
-        "早川様\n\nいつもお世話になっております。セールスブリッジの石川です。\n"
-        "本日の報告です。\nよろしくお願いいたします。\n--\n株式会社セールスブリッジ\n石川 太郎"
+        "高木様\n\nいつもお世話になっております。ミナトセールスの佐藤です。\n"
+        "本日の報告です。\nよろしくお願いいたします。\n--\n株式会社ミナトセールス\n佐藤 太郎"
     )
     kinds = texts(text, segment(text))
     assert ("greeting", "いつもお世話になっております。") in kinds
-    assert ("sentence", "セールスブリッジの石川です。") in kinds
+    assert ("sentence", "ミナトセールスの佐藤です。") in kinds
     assert ("greeting", "よろしくお願いいたします。") in kinds
     assert kinds[-3:] == [
         ("separator", "--"),
-        ("signature", "株式会社セールスブリッジ"),
-        ("signature", "石川 太郎"),
+        ("signature", "株式会社ミナトセールス"),
+        ("signature", "佐藤 太郎"),
     ]
 
 
@@ -218,11 +218,11 @@ def test_sentences_drop_separators_only() -> None:
 @pytest.mark.parametrize(
     ("name", "core"),
     [
-        ("株式会社セールスブリッジ", "セールスブリッジ"),
-        ("セールスブリッジ株式会社", "セールスブリッジ"),
-        ("（株）セールスブリッジ", "セールスブリッジ"),
-        ("(株)セールスブリッジ", "セールスブリッジ"),
-        ("㈱セールスブリッジ", "セールスブリッジ"),
+        ("株式会社ミナトセールス", "ミナトセールス"),
+        ("ミナトセールス株式会社", "ミナトセールス"),
+        ("（株）ミナトセールス", "ミナトセールス"),
+        ("(株)ミナトセールス", "ミナトセールス"),
+        ("㈱ミナトセールス", "ミナトセールス"),
         ("有限会社アーク", "アーク"),
         ("合同会社ノース", "ノース"),
         ("Sales Bridge Co., Ltd.", "Sales Bridge"),
@@ -236,15 +236,15 @@ def test_company_affixes(name: str, core: str) -> None:
 
 
 def test_self_introduction() -> None:
-    assert self_introduction("お世話になっております。セールスブリッジの石川です。") == (
-        "セールスブリッジ",
-        "石川",
+    assert self_introduction("お世話になっております。ミナトセールスの佐藤です。") == (
+        "ミナトセールス",
+        "佐藤",
     )
     assert self_introduction("三和パッケージの藤井でございます") == ("三和パッケージ", "藤井")
     assert self_introduction("アポは12件です。") is None
-    assert introduces("㈱セールスブリッジの石川です。", "株式会社セールスブリッジ")
-    assert not introduces("グロースアークの石川です。", "株式会社セールスブリッジ")
-    assert not introduces("石川です。", "株式会社")
+    assert introduces("㈱ミナトセールスの佐藤です。", "株式会社ミナトセールス")
+    assert not introduces("ツバサ商会の佐藤です。", "株式会社ミナトセールス")
+    assert not introduces("佐藤です。", "株式会社")
 
 
 def test_every_span_is_exact_and_ordered() -> None:

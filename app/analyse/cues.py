@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts
 from app.core.normalize import normalize_for_matching
 from app.core.text import segment
@@ -60,13 +61,14 @@ def match_cues(
     *,
     cues: Sequence[Cue],
     unless: Sequence[str],
+    memo: CueMatches,
 ) -> list[CueHit]:
     """One hit per (sentence, polarity): the strongest cue of that polarity in the sentence.
 
     `corpus` pairs each sentence with its document weight (author × recency).
     """
     blockers = [re.compile(pattern) for pattern in unless]
-    matching = _matching_cues(cues)
+    matching = _matching_cues(cues, memo)
     hits: list[CueHit] = []
     for sentence, document_weight in corpus:
         if any(blocker.search(sentence.normalized) for blocker in blockers):
@@ -85,21 +87,19 @@ def match_cues(
     return hits
 
 
-# Which cues of a cue list match a sentence, by the list's patterns and then the sentence:
-# every ingest re-analyses the whole engagement, and its stored sentences have not changed.
-_MEMO: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, tuple[int, ...]]] = {}
-_MEMO_SENTENCES = 50_000
+CueMatches = BoundedCache[tuple[str, str], tuple[int, ...]]
+"""(cue list, sentence) → indexes of the cues that match; the container keeps one."""
 
 
-def _matching_cues(cues: Sequence[Cue]) -> Callable[[str], tuple[int, ...]]:
-    memo = _MEMO.setdefault(tuple((cue.pattern, tuple(cue.unless)) for cue in cues), {})
+def _matching_cues(cues: Sequence[Cue], memo: CueMatches) -> Callable[[str], tuple[int, ...]]:
+    # One string per cue list, so a lookup hashes two strings (str caches its hash).
+    list_key = "\x00".join(cue.pattern + "\x01" + "\x01".join(cue.unless) for cue in cues)
 
     def matching(text: str) -> tuple[int, ...]:
-        found = memo.get(text)
+        found = memo.get((list_key, text))
         if found is None:
-            if len(memo) >= _MEMO_SENTENCES:
-                memo.clear()
-            found = memo[text] = tuple(i for i, cue in enumerate(cues) if cue.matches(text))
+            found = tuple(i for i, cue in enumerate(cues) if cue.matches(text))
+            memo.put((list_key, text), found)
         return found
 
     return matching

@@ -11,7 +11,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from app.analyse.cues import CueHit, Sentence, any_pattern, is_injection, match_cues, sentences
+from app.analyse.cues import (
+    CueHit,
+    CueMatches,
+    Sentence,
+    any_pattern,
+    is_injection,
+    match_cues,
+    sentences,
+)
 from app.analyse.decision import Findings, decide, decide_phase
 from app.analyse.models import (
     PHASE_LABELS,
@@ -31,10 +39,11 @@ from app.analyse.series import (
     series_of,
 )
 from app.analyse.signals import judge_status_signal, strongest
+from app.core.cache import BoundedCache
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
+from app.core.vocabulary import STATUS_SIGNALS
 from app.knowledge import Knowledge
 
-STATUS_SIGNALS = ("proactivity", "communication", "dependency")
 CHANGE_MONTH = re.compile(
     r"(\d{1,2})月(\d{1,2}日)?(より|から|をもって|付け?で?|以降|中に|末で|末をもって|1日)"
 )
@@ -53,8 +62,15 @@ def analyse(
     as_of: dt.date,
     relevant: Mapping[int, Sequence[tuple[int, int]]] | None = None,
     signal_overrides: Mapping[str, SignalResult] | None = None,
+    memo: CueMatches | None = None,
 ) -> EngagementAnalysis:
-    """`signal_overrides` replaces offline status signals (the LLM path) before deciding."""
+    """`signal_overrides` replaces offline status signals (the LLM path) before deciding.
+
+    `memo` remembers cue matches between calls (the container's cache); without one, a
+    fresh cache serves this call only.
+    """
+    if memo is None:
+        memo = BoundedCache(100_000)
     rules = knowledge.engine
     spec = knowledge.signals
     docs = sorted((d for d in documents if d.date <= as_of), key=lambda d: (d.date, d.id))
@@ -81,16 +97,16 @@ def analyse(
 
     signals: dict[str, SignalResult] = {}
     for key in STATUS_SIGNALS:
-        signal = spec.signals[key]  # type: ignore[index]
-        hits = match_cues(corpus, cues=signal.cues, unless=signal.unless)
+        signal = spec.signals[key]
+        hits = match_cues(corpus, cues=signal.cues, unless=signal.unless, memo=memo)
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )
     signals.update(signal_overrides or {})
 
-    personnel, change_count = _personnel_change(corpus, knowledge)
+    personnel, change_count = _personnel_change(corpus, knowledge, memo)
     gap_spec = spec.signals["expectation_gap"]
-    gap_hits = match_cues(corpus, cues=gap_spec.cues, unless=gap_spec.unless)
+    gap_hits = match_cues(corpus, cues=gap_spec.cues, unless=gap_spec.unless, memo=memo)
     gap_weight = sum(h.weight for h in gap_hits)
     gap_present = gap_weight >= rules.presence.expectation_gap
     expectation_gap = PresenceResult(
@@ -109,12 +125,12 @@ def analyse(
     main = main_kpi(values, targets=engagement.kpi_targets, rules=rules)
     series = series_of(values, main, engagement.kpi_targets.get(main)) if main else None
     achievement = series.recent_achievement(rules.kpi.recent_months) if series else None
-    stagnation = _stagnation(corpus, values, series, achievement, knowledge, titles)
+    stagnation = _stagnation(corpus, values, series, achievement, knowledge, titles, memo)
 
     shortfall = stagnation.present or (
         achievement is not None and achievement < rules.decision.renew_min_achievement
     )
-    factors = _internal_factors(corpus, knowledge) if shortfall else []
+    factors = _internal_factors(corpus, knowledge, memo) if shortfall else []
     found_types = {factor.type for factor in factors}
     open_checks = [
         check
@@ -224,10 +240,10 @@ def _change_periods(hits: Sequence[CueHit]) -> list[str]:
 
 
 def _personnel_change(
-    corpus: list[tuple[Sentence, float]], knowledge: Knowledge
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, memo: CueMatches
 ) -> tuple[PresenceResult, int]:
     spec = knowledge.signals.signals["personnel_change"]
-    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless)
+    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=memo)
     weight = sum(h.weight for h in hits)
     present = weight >= knowledge.engine.presence.personnel_change
     if not present:
@@ -279,6 +295,7 @@ def _stagnation(
     achievement: float | None,
     knowledge: Knowledge,
     titles: dict[int, str],
+    memo: CueMatches,
 ) -> PresenceResult:
     from app.analyse.series import Series
 
@@ -308,7 +325,7 @@ def _stagnation(
                         title=titles.get(point.document_id, ""),
                     )
                 )
-    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless)
+    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=memo)
     text_weight = sum(h.weight for h in hits)
     below = achievement is not None and achievement < rules.stagnation.flat_below_achievement
     present = bool(window) or (text_weight >= rules.presence.stagnation_text and below)
@@ -334,13 +351,13 @@ def _stagnation(
 
 
 def _internal_factors(
-    corpus: list[tuple[Sentence, float]], knowledge: Knowledge
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, memo: CueMatches
 ) -> list[InternalFactor]:
     spec = knowledge.signals.internal_factors
     threshold = knowledge.engine.presence.internal_factor
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
-        hits = match_cues(corpus, cues=factor_type.cues, unless=spec.unless)
+        hits = match_cues(corpus, cues=factor_type.cues, unless=spec.unless, memo=memo)
         if sum(h.weight for h in hits) >= threshold:
             found.append(
                 InternalFactor(

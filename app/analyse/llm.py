@@ -9,16 +9,12 @@ model (prompt injection) — an answer built on such a sentence followed the inj
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.analyse.models import STATUS_LABELS, Citation, SignalResult
 from app.core.facts import EngagementFacts
-from app.core.normalize import normalize_for_matching
-from app.core.text import sentence_spans
 from app.errors import LLMUnavailable
 from app.knowledge import Knowledge
 from app.knowledge.prompts import PromptRegistry
@@ -26,6 +22,7 @@ from app.llm.evidence import Citation as LlmCitation
 from app.llm.evidence import (
     Passage,
     fence_passages,
+    injected_quotes,
     locate_citations,
     passages_by_id,
     verify_citations,
@@ -45,24 +42,6 @@ class SignalJudgement(BaseModel):
     score: int = Field(ge=0, le=100)
     rationale: str
     citations: list[LlmCitation]
-
-
-def injection_problems(
-    judgement: SignalJudgement, passages: dict[str, Passage], patterns: Sequence[re.Pattern[str]]
-) -> list[str]:
-    """Quotes taken from instruction-like sentences mean the model obeyed the document."""
-    problems: list[str] = []
-    for citation in judgement.citations:
-        passage = passages.get(citation.passage_id)
-        if passage is None:
-            continue
-        for start, end in sentence_spans(passage.text):
-            sentence = passage.text[start:end]
-            quote = normalize_for_matching(citation.quote)[:20]
-            normalized = normalize_for_matching(sentence)
-            if quote and quote in normalized and any(p.search(normalized) for p in patterns):
-                problems.append(f"引用（{citation.passage_id}）は文書内の指示文です。")
-    return problems
 
 
 def criteria_text(knowledge: Knowledge, key: str) -> str:
@@ -115,7 +94,7 @@ def judge_signal(
             judgement.citations,
             by_id,
             require_citation=judgement.status != "insufficient_evidence",
-        ) + injection_problems(judgement, by_id, knowledge.injection_regexes)
+        ) + injected_quotes(judgement.citations, by_id, knowledge.injection_regexes)
         if not problems:
             return SignalResult(
                 key=key,

@@ -92,7 +92,7 @@ def kpi_points_of(
 
 
 def store_kpis(container: Container, documents: list[DocumentFacts]) -> None:
-    """Keep each document's stated KPI values as rows (what chat and exports read)."""
+    """Keep each document's stated KPI values as rows (what exports and evaluation read)."""
     with container.session_factory() as session:
         document_ids = [d.id for d in documents]
         if document_ids:
@@ -167,6 +167,7 @@ def compute_analysis(
         knowledge=container.knowledge,
         as_of=as_of,
         relevant=relevant,
+        memo=container.caches.cue_matches,
     )
     if not assisted:
         return result
@@ -191,6 +192,7 @@ def compute_analysis(
         as_of=as_of,
         relevant=relevant,
         signal_overrides=overrides,
+        memo=container.caches.cue_matches,
     )
     engines = {signal.engine for signal in overrides.values()}
     return judged.model_copy(

@@ -13,12 +13,12 @@ from app.chat.classify import Intent
 from app.chat.dates import date_label, find_dates
 from app.chat.ranking import (
     FOUND_COVERAGE,
-    SELF_INTRODUCTION,
     Scored,
     document_coverage,
     senders,
 )
 from app.core.facts import DocumentFacts
+from app.core.text import SELF_INTRODUCTION
 
 FOUND_BY_SENDER = 0.1
 

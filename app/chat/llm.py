@@ -18,14 +18,13 @@ from app.analyse.series import monthly_values
 from app.chat.answers import Evidence, OfflineAnswer, SourceSpan
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
-from app.core.normalize import normalize_for_matching
-from app.core.text import sentence_spans
 from app.knowledge.prompts import PromptRegistry
 from app.llm.evidence import (
     Citation,
     Passage,
     citation_markers,
     fence_passages,
+    injected_quotes,
     locate_citations,
     passages_by_id,
     verify_citations,
@@ -149,24 +148,6 @@ def _unwrap(quote: str) -> str:
         if len(text) >= 2 and text.startswith(opening) and text.endswith(closing):
             return text[1:-1].strip()
     return text
-
-
-def injected_quotes(
-    citations: Sequence[Citation], passages: dict[str, Passage], patterns: Sequence[re.Pattern[str]]
-) -> list[str]:
-    """A quote taken from an instruction-like sentence means the model followed the document."""
-    problems: list[str] = []
-    for citation in citations:
-        passage = passages.get(citation.passage_id)
-        if passage is None:
-            continue
-        quote = normalize_for_matching(citation.quote)[:20]
-        for start, end in sentence_spans(passage.text):
-            folded = normalize_for_matching(passage.text[start:end])
-            if quote and quote in folded and any(p.search(folded) for p in patterns):
-                problems.append(f"引用（{citation.passage_id}）は文書内の指示文です。")
-                break
-    return problems
 
 
 def verify(

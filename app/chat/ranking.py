@@ -22,6 +22,7 @@ from app.chat.dates import (
 )
 from app.chat.segments import Unit
 from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
+from app.core.text import SELF_INTRODUCTION, has_company_affix
 
 SUBJECT_AUTHOR_BONUS = 0.15
 NAMED_DOCUMENT_BONUS = 0.15
@@ -220,8 +221,6 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     return scored
 
 
-SELF_INTRODUCTION = re.compile(r"の\s*(\S{1,8}?)(です|でございます)")
-_COMPANY = re.compile(r"(株式会社|有限会社|合同会社|\(株\))")
 _COMPANY_QUESTION = re.compile(r"(会社|企業|どこ|社名|取引先)")
 
 
@@ -250,7 +249,7 @@ def senders(units: Sequence[Unit]) -> set[str]:
     for unit in units[:8]:
         match = SELF_INTRODUCTION.search(unit.normalized)
         if match:
-            names |= unit.names | {match.group(1)}
+            names |= unit.names | {match.group("name")}
     for unit in units[-2:]:
         names |= unit.names
     return names
@@ -285,7 +284,7 @@ def _answer_type_bonus(intent: Intent, unit: Unit, rules: Rules, asked_names: se
             bonus += 0.1
     if intent.kind == "who":
         if _COMPANY_QUESTION.search(intent.normalized):
-            bonus += 0.15 if _COMPANY.search(unit.normalized) else 0.0
+            bonus += 0.15 if has_company_affix(unit.normalized) else 0.0
         elif unit.names - asked_names:
             bonus += 0.2
     if intent.kind == "quantity" and intent.quantity is not None:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from app.chat.analyzer import Analysis
 from app.core.facts import DocumentFacts
 from app.core.normalize import normalize_for_matching
 from app.core.text import segment as core_segment
+from app.retrieve.tokenizer import Analysis
 
-Tokenize = Callable[[str], list[str]]
 Analyze = Callable[[str], Analysis]
 
 

@@ -57,7 +57,7 @@ COMPANY_AFFIXES = re.compile(
     r"|,?\s*(?<![A-Za-z])(?:Co\.,?\s*Ltd\.?|Inc\.|Inc\b|Ltd\.|Ltd\b|Corp\.|Corp\b|LLC\b|K\.K\.)",
     re.IGNORECASE,
 )
-# 「セールスブリッジの石川です」: the organisation, then the person introducing themselves.
+# 「ミナトセールスの佐藤です」: the organisation, then the person introducing themselves.
 SELF_INTRODUCTION = re.compile(
     r"(?P<organisation>[^\s、。,]{0,30}?)の\s*(?P<name>\S{1,8}?)(?:です|でございます)"
 )
@@ -203,7 +203,7 @@ def _is_heading(content: str, marked: bool) -> bool:
         return True
     if marked or len(content) > _MAX_PLAIN_HEADING_CHARS or "：" in content[:-1]:
         return False
-    # Not an address or a signature line (「早川様」「株式会社コネクトワン」).
+    # Not an address or a signature line (「高木様」「株式会社カエデ通信」).
     return not (content.endswith(_ADDRESS_SUFFIXES) or company_affix_at_start(content))
 
 
@@ -316,18 +316,18 @@ def has_company_affix(text: str) -> bool:
 
 
 def strip_company_affixes(name: str) -> str:
-    """「株式会社セールスブリッジ」「(株)セールスブリッジ」→「セールスブリッジ」."""
+    """「株式会社ミナトセールス」「(株)ミナトセールス」→「ミナトセールス」."""
     return re.sub(r"\s{2,}", " ", COMPANY_AFFIXES.sub("", name)).strip(" \u3000,、")
 
 
 def self_introduction(text: str) -> tuple[str, str] | None:
-    """「セールスブリッジの石川です」→ ("セールスブリッジ", "石川"); None if none."""
+    """「ミナトセールスの佐藤です」→ ("ミナトセールス", "佐藤"); None if none."""
     match = SELF_INTRODUCTION.search(text)
     return (match.group("organisation"), match.group("name")) if match else None
 
 
 def introduces(text: str, organisation: str) -> bool:
-    """Whether the text introduces its writer as one of `organisation` (「<社名>の石川です」)."""
+    """Whether the text introduces its writer as one of `organisation` (「<社名>の佐藤です」)."""
     core = strip_company_affixes(organisation)
     if not core:
         return False
