@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from app.core.text import introduces, strip_company_affixes
+from app.core.text import introduces, line_spans, strip_company_affixes
 
 Author = Literal["client", "vendor"]
 
@@ -75,9 +75,10 @@ def author_of(document: DocumentFacts, vendor_name: str) -> Author:
         return "client"
     if introduces(document.text[:400], vendor_name):
         return "vendor"
-    tail_lines = [line.strip() for line in document.text.strip().splitlines()[-4:]]
-    own_signature = any(core in line and len(line) <= len(core) + 16 for line in tail_lines)
-    addressed_to_vendor = any(core in line for line in document.text.strip().splitlines()[:3])
+    text = document.text.strip()
+    text_lines = [text[start:end].strip() for start, end in line_spans(text)]
+    own_signature = any(core in line and len(line) <= len(core) + 16 for line in text_lines[-4:])
+    addressed_to_vendor = any(core in line for line in text_lines[:3])
     return "vendor" if own_signature and not addressed_to_vendor else "client"
 
 
