@@ -115,7 +115,8 @@ def test_bad_input_gets_clear_json_errors_and_stores_nothing(live_server: LiveSe
             (client.post(documents, json={**REPORT, "period": "2025/6月"}), 422),
             (client.post(documents, json={**REPORT, "kind": "memo"}), 422),
             (client.post("/api/v1/engagements/9999/documents", json=REPORT), 404),
-            (client.post(upload, data=form, files={"file": ("a.xlsx", b"PK")}), 415),
+            (client.post(upload, data=form, files={"file": ("a.xls", b"PK")}), 415),
+            (client.post(upload, data=form, files={"file": ("a.xlsx", b"PK")}), 422),
             (client.post(upload, data=form, files={"file": ("a.txt", bytes(range(256)) * 8)}), 422),
             (
                 client.post(

@@ -1,4 +1,5 @@
-"""Turn an uploaded file into text: .txt/.md (UTF-8 or Shift_JIS/CP932), .docx, .pdf."""
+"""Turn an uploaded file into text: .txt/.md (UTF-8 or Shift_JIS/CP932), .docx, .pdf, and
+spreadsheets (.xlsx/.csv, rendered as Markdown tables by `app.ingest.spreadsheet`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from charset_normalizer import from_bytes
 from app.errors import InvalidInput, TooLarge, UnsupportedMediaType
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".docx", ".pdf"}
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".csv", ".tsv"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | SPREADSHEET_SUFFIXES | {".docx", ".pdf"}
+ACCEPTED_LABEL = ".txt / .md / .docx / .pdf / .xlsx / .csv"
 JAPANESE_FALLBACKS = {"utf_16", "euc_jp", "iso2022_jp", "shift_jis_2004", "euc_jis_2004"}
 
 
@@ -21,7 +24,7 @@ def extract_text(*, filename: str, data: bytes, max_bytes: int) -> str:
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedMediaType(
             f"対応していないファイル形式です（{suffix or '拡張子なし'}）。"
-            ".txt / .md / .docx / .pdf をアップロードしてください。"
+            f"{ACCEPTED_LABEL} をアップロードしてください。"
         )
     if len(data) > max_bytes:
         raise TooLarge(f"ファイルが大きすぎます（上限 {max_bytes // (1024 * 1024)} MB）。")
@@ -29,6 +32,12 @@ def extract_text(*, filename: str, data: bytes, max_bytes: int) -> str:
         raise InvalidInput("ファイルが空です。")
     if suffix in TEXT_SUFFIXES:
         return decode_text(data)
+    if suffix in SPREADSHEET_SUFFIXES:
+        from app.ingest.spreadsheet import (
+            spreadsheet_text,
+        )  # spreadsheet reads text via decode_text
+
+        return spreadsheet_text(filename, data)
     if suffix == ".docx":
         return _docx_text(data)
     return _pdf_text(data)

@@ -101,7 +101,7 @@ async def upload_document(
     engagement_id: int,
     container: ContainerDep,
     response: Response,
-    file: Annotated[UploadFile, File(description=".txt / .md / .docx / .pdf")],
+    file: Annotated[UploadFile, File(description=".txt / .md / .docx / .pdf / .xlsx / .csv")],
     kind: Annotated[schemas.DocumentKind, Form()],
     date: Annotated[dt.date, Form()],
     period: Annotated[str | None, Form()] = None,
