@@ -1,27 +1,82 @@
-"""Chat metrics for scripts/evaluate.py: ask every `labels.questions` entry of a scenario.
+"""Chat metrics for scripts/evaluate.py: a scenario's `labels.questions`, or a question bank.
 
-Each question is asked in a new conversation, as of `labels.as_of`, through the same service
-the API uses (offline unless an LLM is configured). An answer hits when, after NFKC
-normalisation, it contains one of `answer_contains`; a citation hits when it points into
-one of the `evidence` documents.
+Each question is asked in a new conversation, as of the scenario's `labels.as_of`, through
+the same service the API uses (offline unless an LLM is configured). An answer hits when,
+after NFKC normalisation, it contains one of `answer_contains`; a citation hits when it
+points into one of the `evidence` documents.
+
+A question bank (`eval/qa/README.md`) names each item's scenario file, or `portfolio` for a
+question across every engagement; each scenario is imported once into one container, so the
+portfolio questions see all of them, and the figures are reported per `set`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import statistics
+import tempfile
 import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
+from langchain_core.embeddings import Embeddings
+from sqlalchemy import select
+
 from app.chat.service import ask
-from app.container import Container
+from app.container import Container, build_container
 from app.core.normalize import normalize_for_matching
+from app.settings import Settings
+from app.store.models import Document
+from app.workflows import import_scenarios
+
+PORTFOLIO = "portfolio"
 
 
 def _as_date(value: Any) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
+
+
+def ask_item(
+    *,
+    container: Container,
+    engagement_id: int | None,
+    item: dict[str, Any],
+    as_of: dt.date | None,
+    document_ids: dict[int, str],
+) -> dict[str, Any]:
+    """Ask one question and score it: answer hit, citation hit, milliseconds."""
+    started = time.perf_counter()
+    result = ask(
+        container=container, engagement_id=engagement_id, question=str(item["q"]), as_of=as_of
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    answer = normalize_for_matching(result.answer)
+    expected = [normalize_for_matching(str(text)) for text in item.get("answer_contains") or []]
+    evidence = {str(doc) for doc in item.get("evidence") or []}
+    answer_hit = any(text in answer for text in expected)
+    # A question the documents do not answer has no evidence: then citing nothing is right.
+    citation_hit = (
+        any(document_ids.get(c.document_id) in evidence for c in result.citations)
+        if evidence
+        else not result.citations
+    )
+    cited = sorted({document_ids.get(c.document_id, "?") for c in result.citations})
+    return {
+        "answer_hit": answer_hit,
+        "citation_hit": citation_hit,
+        "ms": elapsed,
+        "miss": None
+        if answer_hit and citation_hit
+        else (
+            f"{'' if answer_hit else '[answer] '}{'' if citation_hit else '[citation] '}"
+            f"{item['q']} → {result.answer[:80]!r} cites {cited}"
+        ),
+    }
 
 
 def evaluate_questions(
@@ -33,38 +88,26 @@ def evaluate_questions(
 ) -> dict[str, Any]:
     """Ask every `labels.questions` entry and return raw counts for `summarize_questions`."""
     as_of = _as_date(labels.get("as_of"))
-    asked = answer_hits = citation_hits = 0
-    timings: list[float] = []
-    misses: list[str] = []
-    for item in labels.get("questions") or []:
-        started = time.perf_counter()
-        result = ask(
+    scores = [
+        ask_item(
             container=container,
             engagement_id=engagement_id,
-            question=str(item["q"]),
+            item=item,
             as_of=as_of,
+            document_ids=document_ids,
         )
-        timings.append((time.perf_counter() - started) * 1000)
-        answer = normalize_for_matching(result.answer)
-        expected = [normalize_for_matching(str(text)) for text in item.get("answer_contains") or []]
-        evidence = {str(doc) for doc in item.get("evidence") or []}
-        answer_hit = any(text in answer for text in expected)
-        citation_hit = any(document_ids.get(c.document_id) in evidence for c in result.citations)
-        asked += 1
-        answer_hits += answer_hit
-        citation_hits += citation_hit
-        if not (answer_hit and citation_hit):
-            cited = sorted({document_ids.get(c.document_id, "?") for c in result.citations})
-            misses.append(
-                f"{'' if answer_hit else '[answer] '}{'' if citation_hit else '[citation] '}"
-                f"{item['q']} → {result.answer[:80]!r} cites {cited}"
-            )
+        for item in labels.get("questions") or []
+    ]
+    return _counts(scores)
+
+
+def _counts(scores: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "asked": asked,
-        "answer_hits": answer_hits,
-        "citation_hits": citation_hits,
-        "timings": timings,
-        "misses": misses,
+        "asked": len(scores),
+        "answer_hits": sum(s["answer_hit"] for s in scores),
+        "citation_hits": sum(s["citation_hit"] for s in scores),
+        "timings": [s["ms"] for s in scores],
+        "misses": [s["miss"] for s in scores if s["miss"]],
     }
 
 
@@ -79,3 +122,81 @@ def summarize_questions(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         "qa_citation_hit": round(sum(o.get("citation_hits", 0) for o in outcomes) / asked, 3),
         "qa_ms_p50": round(statistics.median(timings), 1) if timings else 0.0,
     }
+
+
+@dataclass(frozen=True)
+class Imported:
+    engagement_id: int
+    as_of: dt.date | None
+
+
+def load_bank(path: Path) -> list[dict[str, Any]]:
+    """The bank's items: a YAML list, or a mapping with `questions` (or `items`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict):
+        data = data.get("questions") or data.get("items") or []
+    return [item for item in data if isinstance(item, dict) and item.get("q")]
+
+
+def _scenario_path(name: str, bank: Path, root: Path) -> Path:
+    """A scenario path as written in the bank: from the repository root, else the bank's dir."""
+    for base in (root, bank.parent):
+        candidate = (base / name).resolve()
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"{bank}: scenario {name!r} not found")
+
+
+def evaluate_bank(
+    *, bank: Path, embeddings: Embeddings, root: Path, verbose: bool = False
+) -> dict[str, Any]:
+    """Every question of the bank, each scenario imported once; qa figures per set."""
+    items = load_bank(bank)
+    data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-qa-"))
+    container = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
+    imported: dict[Path, Imported] = {}
+    try:
+        for item in items:
+            name = str(item.get("scenario") or PORTFOLIO)
+            if name == PORTFOLIO:
+                continue
+            path = _scenario_path(name, bank, root)
+            if path in imported:
+                continue
+            scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+            summary = import_scenarios(container=container, path=path)
+            imported[path] = Imported(
+                next(iter(summary.engagement_ids.values())),
+                _as_date((scenario.get("labels") or {}).get("as_of")),
+            )
+        with container.session_factory() as session:
+            rows = session.execute(select(Document.id, Document.external_id)).all()
+        document_ids = {row[0]: str(row[1]) for row in rows}
+        dates = [i.as_of for i in imported.values() if i.as_of is not None]
+        latest = max(dates) if dates else None
+        by_set: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in items:
+            name = str(item.get("scenario") or PORTFOLIO)
+            target = None if name == PORTFOLIO else imported[_scenario_path(name, bank, root)]
+            as_of = _as_date(item.get("as_of")) or (target.as_of if target else latest)
+            score = ask_item(
+                container=container,
+                engagement_id=target.engagement_id if target else None,
+                item=item,
+                as_of=as_of,
+                document_ids=document_ids,
+            )
+            by_set[str(item.get("set") or (PORTFOLIO if target is None else "qa"))].append(score)
+    finally:
+        container.close()
+    sets = {name: summarize_questions([_counts(scores)]) for name, scores in sorted(by_set.items())}
+    result: dict[str, Any] = {
+        "bank": str(bank),
+        **summarize_questions([_counts(s) for s in by_set.values()]),
+        "sets": sets,
+    }
+    if verbose:
+        result["misses"] = {
+            name: [s["miss"] for s in scores if s["miss"]] for name, scores in by_set.items()
+        }
+    return result

@@ -1,8 +1,9 @@
 """Evaluate the offline analysis on a labelled dataset (format: ../shared/eval/SCHEMA.md).
 
 Each scenario is imported into a fresh temporary data dir through the app's own import,
-analysed as of `labels.as_of`, and compared with its labels. `--json` prints one JSON object
-as the last stdout line.
+analysed as of `labels.as_of`, and compared with its labels. `--questions BANK` instead asks
+a question bank (eval/qa/README.md) and reports the chat figures per set. `--json` prints
+one JSON object as the last stdout line.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from app.settings import Settings
 from app.store.models import Document, KpiValue
 from app.workflows import import_scenarios
 from scripts.bench_common import emit
-from scripts.eval_chat import evaluate_questions, summarize_questions
+from scripts.eval_chat import evaluate_bank, evaluate_questions, summarize_questions
 from scripts.eval_drafts import evaluate_drafts, summarize_drafts
 
 PRESENCE_SIGNALS = ("personnel_change", "expectation_gap", "stagnation")
@@ -164,13 +165,33 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", type=Path, required=True)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", type=Path)
+    source.add_argument("--questions", type=Path, help="a question bank: chat figures per set")
     parser.add_argument(
         "--repeats", type=int, default=3, help="analysis runs per scenario (timing)"
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
+    if args.questions is not None:
+        bank = evaluate_bank(
+            bank=args.questions,
+            embeddings=build_embeddings(Settings()),
+            root=Path(__file__).resolve().parents[1],
+            verbose=args.verbose,
+        )
+        for name, figures in bank["sets"].items():
+            print(
+                f"{name:<10} {figures['qa_questions']:>4} questions  answer "
+                f"{figures['qa_answer_hit']:.3f}  citation {figures['qa_citation_hit']:.3f}  "
+                f"p50 {figures['qa_ms_p50']} ms"
+            )
+        for name, misses in bank.pop("misses", {}).items():
+            for miss in misses:
+                print(f"    {name} {miss}")
+        emit(bank, as_json=args.json)
+        return 0
     files = sorted(p for p in args.dataset.iterdir() if p.suffix in {".yaml", ".yml"})
     embeddings = build_embeddings(Settings())
     outcomes = [evaluate_scenario(path, embeddings, args.repeats) for path in files]
