@@ -147,6 +147,14 @@ def _scenario_path(name: str, bank: Path, root: Path) -> Path:
     raise FileNotFoundError(f"{bank}: scenario {name!r} not found")
 
 
+def _set_of(name: str) -> str:
+    """An item without `set`: `portfolio`, else its scenario's folder (dev, demo, qa)."""
+    if name == PORTFOLIO:
+        return PORTFOLIO
+    folder = Path(name).parent
+    return folder.parent.name if folder.name == "scenarios" else folder.name
+
+
 def evaluate_bank(
     *, bank: Path, embeddings: Embeddings, root: Path, verbose: bool = False
 ) -> dict[str, Any]:
@@ -186,7 +194,7 @@ def evaluate_bank(
                 as_of=as_of,
                 document_ids=document_ids,
             )
-            by_set[str(item.get("set") or (PORTFOLIO if target is None else "qa"))].append(score)
+            by_set[str(item.get("set") or _set_of(name))].append(score)
     finally:
         container.close()
     sets = {name: summarize_questions([_counts(scores)]) for name, scores in sorted(by_set.items())}
