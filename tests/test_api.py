@@ -112,7 +112,19 @@ def test_bad_input_gets_clear_json_errors_and_stores_nothing(live_server: LiveSe
             (client.post(documents, json={**REPORT, "text": "  "}), 422),
             (client.post(documents, json={**REPORT, "text": "あ" * 200_001}), 413),
             (client.post(documents, json={**REPORT, "date": "2025-02-30"}), 422),
-            (client.post(documents, json={**REPORT, "period": "2025/6月"}), 422),
+            (client.post(documents, json={**REPORT, "period": "2025/6/1"}), 422),
+            (
+                client.post(
+                    documents,
+                    json={
+                        **REPORT,
+                        "period": None,
+                        "title": "活動報告",
+                        "text": "アポは12件でした。",
+                    },
+                ),
+                422,
+            ),
             (client.post(documents, json={**REPORT, "kind": "memo"}), 422),
             (client.post("/api/v1/engagements/9999/documents", json=REPORT), 404),
             (client.post(upload, data=form, files={"file": ("a.xls", b"PK")}), 415),
@@ -289,3 +301,53 @@ def test_jobs_are_listed_and_shown_on_the_engagement_page(
         assert "オフラインの分析結果を表示しています。" in page
         failed = client.get(f"/api/v1/engagements/{engagement_id}/jobs").json()[0]
         assert failed["status_label"] == "失敗" and failed["error"] == "LLMが応答しません"
+
+
+def test_periods_typed_inferred_and_warned(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        engagement_id = create_engagement(client)
+        documents = f"/api/v1/engagements/{engagement_id}/documents"
+        typed = client.post(documents, json={**REPORT, "period": "2025年6月"}).json()
+        assert typed["document"]["period"] == "2025-06" and typed["warnings"] == []
+        inferred = client.post(
+            documents,
+            json={**REPORT, "period": None, "title": "7月度 活動報告", "text": "7月度の報告です。"},
+        ).json()
+        assert inferred["document"]["period"] == "2025-07"
+        missing = client.post(
+            documents, json={**REPORT, "period": None, "title": "活動報告", "text": "アポ12件。"}
+        )
+        assert missing.status_code == 422
+        assert "対象期間を「2026年2月」のように入力" in missing.json()["error"]["message"]
+        early = client.post(
+            documents,
+            json={**REPORT, "date": "2025-03-10", "period": "2025-02", "text": "2月度の報告です。"},
+        )
+        assert early.status_code == 201
+        assert any("契約開始日" in warning for warning in early.json()["warnings"])
+        page = client.get(f"/documents/{early.json()['document']['id']}").text
+        assert 'id="period-warnings"' in page and "契約開始日（2025年4月1日）より前" in page
+
+        form = client.post(
+            f"/engagements/{engagement_id}/documents",
+            data={
+                "kind": "vendor_report",
+                "date": "2025-08-05",
+                "title": "活動報告",
+                "text": "アポは14件でした。",
+            },
+        )
+        assert form.status_code == 422
+        assert "何月分の報告か" in form.text and 'aria-invalid="true"' in form.text
+        assert "アポは14件でした。" in form.text  # the pasted text is kept
+        stored = client.post(
+            f"/engagements/{engagement_id}/documents",
+            data={
+                "kind": "vendor_report",
+                "date": "2025-08-05",
+                "period": "2025/7",
+                "title": "活動報告",
+                "text": "アポは14件でした。",
+            },
+        )
+        assert stored.status_code == 303

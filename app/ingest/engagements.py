@@ -21,6 +21,7 @@ from app.ingest.models import (
     EngagementOut,
     VendorOut,
 )
+from app.ingest.periods import term_warnings
 from app.ingest.service import delete_engagement, parse_date
 from app.store import repository
 from app.store.models import Document, Engagement
@@ -32,6 +33,7 @@ __all__ = [
     "create_vendor",
     "delete_engagement",
     "document_titles",
+    "document_warnings",
     "engagement_summary",
     "get_document",
     "get_engagement",
@@ -242,6 +244,23 @@ def get_document(*, container: Container, document_id: int) -> DocumentOut:
     """The stored text with its chunks (offsets into the text), or NotFound."""
     with container.session_factory() as session:
         return _document_out(repository.get_document(session, document_id))
+
+
+def document_warnings(
+    *, container: Container, document_id: int, today: dt.date | None = None
+) -> list[str]:
+    """Why the document's date or period looks mistyped against its engagement's term
+    (shown after storing; the document is kept either way)."""
+    with container.session_factory() as session:
+        document = repository.get_document(session, document_id)
+        engagement = document.engagement
+        return term_warnings(
+            period=document.period,
+            date=document.date,
+            start_date=engagement.start_date,
+            end_date=engagement.renewal_date,
+            today=today or dt.date.today(),
+        )
 
 
 def document_titles(*, container: Container, document_ids: Iterable[int]) -> dict[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +13,7 @@ from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import InvalidInput, StorageFailed, TooLarge
 from app.ingest.chunking import chunk_text
+from app.ingest.periods import infer_period, parse_period
 from app.retrieve.bm25 import CatalogEntry, load_catalog
 from app.retrieve.hybrid import period_number
 from app.retrieve.vectorstore import Metadata
@@ -22,7 +22,15 @@ from app.store.models import Chunk, Document
 
 log = logging.getLogger(__name__)
 
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Reports and minutes cover a month, so a month in their title or opening is their period;
+# an e-mail's months are what it talks about (「7月からの体制」), so it keeps only a given one.
+PERIOD_INFERRED_KINDS = frozenset({"vendor_report", "meeting_notes"})
+# A report's figures belong to a month: without a period they cannot be placed.
+PERIOD_REQUIRED_KINDS = frozenset({"vendor_report"})
+
+
+class PeriodMissing(InvalidInput):
+    """A report states no month and none was given: the form asks for it (never today's)."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +63,31 @@ def parse_date(value: str, *, label: str) -> dt.date:
 
 
 def validate_period(value: str | None) -> str | None:
+    """A typed month as YYYY-MM (「2026年2月」「2026/2」「2026-02」 all accepted); None if empty."""
     if value is None or not value.strip():
         return None
-    value = value.strip().replace("/", "-")
-    if not PERIOD.match(value):
-        raise InvalidInput(f"対象期間は YYYY-MM 形式で入力してください（入力値: {value!r}）。")
-    return value
+    period = parse_period(value)
+    if period is None:
+        raise InvalidInput(
+            f"対象期間は「2026年2月」「2026/2」「2026-02」のように年と月で入力してください（入力値: {value.strip()!r}）。"
+        )
+    return period
+
+
+def resolve_period(
+    *, kind: str, period: str | None, title: str, text: str, date: dt.date
+) -> str | None:
+    """The given period, else the one the title or opening lines state; a report with
+    neither is refused with PeriodMissing rather than filed under some month by guess."""
+    resolved = validate_period(period)
+    if resolved is None and kind in PERIOD_INFERRED_KINDS:
+        resolved = infer_period(title=title, text=text, date=date)
+    if resolved is None and kind in PERIOD_REQUIRED_KINDS:
+        raise PeriodMissing(
+            "何月分の報告かが、タイトルからも本文からも読み取れませんでした。"
+            "対象期間を「2026年2月」のように入力してください。"
+        )
+    return resolved
 
 
 def clean_text(text: str, *, max_chars: int) -> str:
@@ -82,8 +109,10 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
     settings = container.settings
     if data.kind not in DOCUMENT_KINDS:
         raise InvalidInput(f"文書の種類が不正です: {data.kind!r}（{', '.join(DOCUMENT_KINDS)}）")
-    period = validate_period(data.period)
     text = clean_text(data.text, max_chars=settings.max_text_chars)
+    period = resolve_period(
+        kind=data.kind, period=data.period, title=data.title, text=text, date=data.date
+    )
     title = (
         data.title.strip()
         or f"{period or data.date.isoformat()} {container.knowledge.vocabulary.document_kind_label(data.kind)}"

@@ -17,7 +17,7 @@ from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import RenewalDeskError
 from app.ingest import engagements
-from app.ingest.service import DocumentInput, parse_date, validate_period
+from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.uploads import read_upload
@@ -34,6 +34,7 @@ def ingest(*, container: Container, data: DocumentInput) -> schemas.IngestOut:
         created=result.created,
         message="保存しました。" if result.created else "同じ内容の文書が既に保存されています。",
         document=engagements.get_document(container=container, document_id=result.document_id),
+        warnings=engagements.document_warnings(container=container, document_id=result.document_id),
     )
 
 
@@ -49,7 +50,13 @@ def document_view(
     text = document.text
     if start is not None and end is not None and 0 <= start < end <= len(text):
         highlight = (text[:start], text[start:end], text[end:])
-    return {"document": document, "engagement": engagement, "highlight": highlight}
+    warnings = engagements.document_warnings(container=container, document_id=document_id)
+    return {
+        "document": document,
+        "engagement": engagement,
+        "highlight": highlight,
+        "warnings": warnings,
+    }
 
 
 # --- /api/v1 -------------------------------------------------------------------------------
@@ -149,6 +156,7 @@ async def _document_form(
     *,
     values: dict[str, str],
     error: str | None = None,
+    ask_period: bool = False,
     status_code: int = 200,
 ) -> Response:
     summary = await run_in_threadpool(
@@ -157,7 +165,13 @@ async def _document_form(
     return templates.TemplateResponse(
         request,
         "document_new.html",
-        {"engagement": summary, "values": values, "error": error, "kinds": DOCUMENT_KINDS},
+        {
+            "engagement": summary,
+            "values": values,
+            "error": error,
+            "ask_period": ask_period,
+            "kinds": DOCUMENT_KINDS,
+        },
         status_code=status_code,
     )
 
@@ -208,6 +222,7 @@ async def _store_from_form(
             engagement_id,
             values=values,
             error=error.message,
+            ask_period=isinstance(error, PeriodMissing),
             status_code=error.status_code,
         )
     flag = "created" if result.created else "existing"

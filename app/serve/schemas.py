@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.vocabulary import DocumentKind
+from app.ingest import models as ingest_models
 from app.ingest.models import (
     ChunkOut,
     DocumentIn,
@@ -20,7 +21,6 @@ from app.ingest.models import (
     EngagementDetail,
     EngagementIn,
     EngagementOut,
-    IngestOut,
     VendorIn,
     VendorOut,
 )
@@ -44,6 +44,13 @@ __all__ = [
     "VendorIn",
     "VendorOut",
 ]
+
+
+class IngestOut(ingest_models.IngestOut):
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="日付・対象期間が契約期間から外れているなどの注意（文書は保存済み）",
+    )
 
 
 class SearchHitOut(BaseModel):
