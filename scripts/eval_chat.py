@@ -59,11 +59,12 @@ def ask_item(
     expected = [normalize_for_matching(str(text)) for text in item.get("answer_contains") or []]
     evidence = {str(doc) for doc in item.get("evidence") or []}
     answer_hit = any(text in answer for text in expected)
-    # A question the documents do not answer has no evidence: then citing nothing is right.
+    # A question with no evidence (not in the documents, or the contract record) is not
+    # scored for citations.
     citation_hit = (
         any(document_ids.get(c.document_id) in evidence for c in result.citations)
         if evidence
-        else not result.citations
+        else None
     )
     cited = sorted({document_ids.get(c.document_id, "?") for c in result.citations})
     return {
@@ -71,9 +72,9 @@ def ask_item(
         "citation_hit": citation_hit,
         "ms": elapsed,
         "miss": None
-        if answer_hit and citation_hit
+        if answer_hit and citation_hit is not False
         else (
-            f"{'' if answer_hit else '[answer] '}{'' if citation_hit else '[citation] '}"
+            f"{'' if answer_hit else '[answer] '}{'[citation] ' if citation_hit is False else ''}"
             f"{item['q']} → {result.answer[:80]!r} cites {cited}"
         ),
     }
@@ -105,7 +106,8 @@ def _counts(scores: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "asked": len(scores),
         "answer_hits": sum(s["answer_hit"] for s in scores),
-        "citation_hits": sum(s["citation_hit"] for s in scores),
+        "citation_hits": sum(bool(s["citation_hit"]) for s in scores),
+        "citation_scored": sum(s["citation_hit"] is not None for s in scores),
         "timings": [s["ms"] for s in scores],
         "misses": [s["miss"] for s in scores if s["miss"]],
     }
@@ -119,7 +121,11 @@ def summarize_questions(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "qa_questions": asked,
         "qa_answer_hit": round(sum(o.get("answer_hits", 0) for o in outcomes) / asked, 3),
-        "qa_citation_hit": round(sum(o.get("citation_hits", 0) for o in outcomes) / asked, 3),
+        "qa_citation_hit": round(
+            sum(o.get("citation_hits", 0) for o in outcomes)
+            / max(1, sum(o.get("citation_scored", o.get("asked", 0)) for o in outcomes)),
+            3,
+        ),
         "qa_ms_p50": round(statistics.median(timings), 1) if timings else 0.0,
     }
 
@@ -138,71 +144,91 @@ def load_bank(path: Path) -> list[dict[str, Any]]:
     return [item for item in data if isinstance(item, dict) and item.get("q")]
 
 
-def _scenario_path(name: str, bank: Path, root: Path) -> Path:
-    """A scenario path as written in the bank: from the repository root, else the bank's dir."""
-    for base in (root, bank.parent):
-        candidate = (base / name).resolve()
-        if candidate.exists():
-            return candidate
-    raise FileNotFoundError(f"{bank}: scenario {name!r} not found")
-
-
-def _set_of(name: str) -> str:
-    """An item without `set`: `portfolio`, else its scenario's folder (dev, demo, qa)."""
-    if name == PORTFOLIO:
-        return PORTFOLIO
-    folder = Path(name).parent
+def _set_of(path: Path) -> str:
+    """A scenario's set is its folder: dev, demo, or qa (eval/qa/scenarios)."""
+    folder = path.parent
     return folder.parent.name if folder.name == "scenarios" else folder.name
+
+
+def _portfolio(
+    folder: Path, embeddings: Embeddings
+) -> tuple[Container, dict[Path, Imported], dict[int, str]]:
+    """One container holding every scenario of a set, each imported once."""
+    data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-qa-"))
+    container = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
+    imported: dict[Path, Imported] = {}
+    for path in sorted(p for p in folder.iterdir() if p.suffix in {".yaml", ".yml"}):
+        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(scenario, dict) or "documents" not in scenario:
+            continue
+        summary = import_scenarios(container=container, path=path)
+        imported[path.resolve()] = Imported(
+            next(iter(summary.engagement_ids.values())),
+            _as_date((scenario.get("labels") or {}).get("as_of")),
+        )
+    with container.session_factory() as session:
+        rows = session.execute(select(Document.id, Document.external_id)).all()
+    return container, imported, {row[0]: str(row[1]) for row in rows}
 
 
 def evaluate_bank(
     *, bank: Path, embeddings: Embeddings, root: Path, verbose: bool = False
 ) -> dict[str, Any]:
-    """Every question of the bank, each scenario imported once; qa figures per set."""
+    """Every question of the bank; qa figures per set (dev, demo, qa, portfolio).
+
+    A set is the folder of its scenarios; its portfolio (`scenario: portfolio`, `set: …`)
+    is every scenario of that folder. Each folder is imported once into its own container,
+    so portfolio questions see exactly their set. A question with no `evidence` (not in the
+    documents, or answered from the contract record) is not scored for citations.
+    """
     items = load_bank(bank)
-    data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-qa-"))
-    container = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
-    imported: dict[Path, Imported] = {}
-    try:
-        for item in items:
-            name = str(item.get("scenario") or PORTFOLIO)
-            if name == PORTFOLIO:
-                continue
-            path = _scenario_path(name, bank, root)
-            if path in imported:
-                continue
-            scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
-            summary = import_scenarios(container=container, path=path)
-            imported[path] = Imported(
-                next(iter(summary.engagement_ids.values())),
-                _as_date((scenario.get("labels") or {}).get("as_of")),
-            )
-        with container.session_factory() as session:
-            rows = session.execute(select(Document.id, Document.external_id)).all()
-        document_ids = {row[0]: str(row[1]) for row in rows}
+    folders: dict[str, Path] = {}
+    for item in items:
+        name = str(item.get("scenario") or PORTFOLIO)
+        if name != PORTFOLIO:
+            path = (root / name).resolve()
+            folders.setdefault(_set_of(path), path.parent)
+    by_set: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for set_name, folder in sorted(folders.items()):
+        container, imported, document_ids = _portfolio(folder, embeddings)
         dates = [i.as_of for i in imported.values() if i.as_of is not None]
-        latest = max(dates) if dates else None
-        by_set: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for item in items:
-            name = str(item.get("scenario") or PORTFOLIO)
-            target = None if name == PORTFOLIO else imported[_scenario_path(name, bank, root)]
-            as_of = _as_date(item.get("as_of")) or (target.as_of if target else latest)
-            score = ask_item(
-                container=container,
-                engagement_id=target.engagement_id if target else None,
-                item=item,
-                as_of=as_of,
-                document_ids=document_ids,
-            )
-            by_set[str(item.get("set") or _set_of(name))].append(score)
-    finally:
-        container.close()
-    sets = {name: summarize_questions([_counts(scores)]) for name, scores in sorted(by_set.items())}
+        try:
+            for item in items:
+                name = str(item.get("scenario") or PORTFOLIO)
+                if name == PORTFOLIO:
+                    if item.get("set") != set_name:
+                        continue
+                    target, report = None, PORTFOLIO
+                else:
+                    path = (root / name).resolve()
+                    if _set_of(path) != set_name:
+                        continue
+                    target, report = imported[path], set_name
+                as_of = _as_date(item.get("as_of")) or (
+                    target.as_of if target else max(dates, default=None)
+                )
+                by_set[report].append(
+                    ask_item(
+                        container=container,
+                        engagement_id=target.engagement_id if target else None,
+                        item=item,
+                        as_of=as_of,
+                        document_ids=document_ids,
+                    )
+                    | {"type": str(item.get("type") or "")}
+                )
+        finally:
+            container.close()
     result: dict[str, Any] = {
         "bank": str(bank),
         **summarize_questions([_counts(s) for s in by_set.values()]),
-        "sets": sets,
+        "sets": {name: summarize_questions([_counts(s)]) for name, s in sorted(by_set.items())},
     }
+    types: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for scores in by_set.values():
+        for score in scores:
+            types[score["type"]].append(score)
+    result["types"] = {name: summarize_questions([_counts(s)]) for name, s in sorted(types.items())}
     if verbose:
         result["misses"] = {
             name: [s["miss"] for s in scores if s["miss"]] for name, scores in by_set.items()
