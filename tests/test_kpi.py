@@ -24,7 +24,16 @@ def knowledge() -> KpiKnowledge:
 
 
 def figures(knowledge: KpiKnowledge, text: str, period: str | None = "2026-03") -> dict[str, float]:
-    return {m.key: m.value for m in extract_kpis(text, period=period, knowledge=knowledge)}
+    """The document's own period's figures (others are in `by_period`)."""
+    mentions = extract_kpis(text, period=period, knowledge=knowledge)
+    return {m.key: m.value for m in mentions if m.period == period}
+
+
+def by_period(
+    knowledge: KpiKnowledge, text: str, period: str | None = "2026-03"
+) -> dict[tuple[str, str | None], float]:
+    mentions = extract_kpis(text, period=period, knowledge=knowledge)
+    return {(m.key, m.period): m.value for m in mentions}
 
 
 # --- tables ------------------------------------------------------------------------------------
@@ -312,7 +321,7 @@ def test_evidence_is_the_row_the_bullet_or_the_clause(knowledge: KpiKnowledge) -
     text = "| 指標 | 実績 |\n|---|---|\n| 架電数 | 900件 |\n- 接続数：２１０件\n商談は8件で、受注は2件でした。"
     quotes = {m.key: m.quote for m in extract_kpis(text, period="2026-03", knowledge=knowledge)}
     assert quotes == {
-        "calls": "| 架電数 | 900件 |",
+        "calls": "900件",
         "connections": "接続数：２１０件",
         "opportunities": "商談は8件で",
         "deals": "受注は2件でした",

@@ -213,11 +213,57 @@ def _is_tab_row(content: str) -> bool:
     return tab > 0 and marker_length(content[:tab]) != tab
 
 
-def lines(text: str) -> list[Line]:
-    """Every line of the text, classified; table rows know the first row of their table."""
+# Cells of a plain-text table aligned with spaces: two or more spaces (or a full-width one).
+_ALIGNED_GAP = re.compile(r"[ \t]{2,}|\u3000+|\t")
+_CELL_GAP = {"|": re.compile(r"\|"), "\t": re.compile(r"\t"), " ": _ALIGNED_GAP}
+
+
+def _is_aligned_row(content: str) -> bool:
+    """「架電数    1,200件    1,100件」: cells separated by runs of spaces, no sentence in it."""
+    return len(_ALIGNED_GAP.split(content)) >= 2 and not _ENDER.search(content)
+
+
+def _is_bare_pipe_row(content: str) -> bool:
+    """「指標 | 実績 | 目標」: cells separated by pipes without the leading one."""
+    return content.count("|") >= 1 and not content.startswith("|")
+
+
+def cell_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The cells of the table row text[start:end] (pipes, tabs or aligned spaces), trimmed.
+
+    Outer pipes give no cells; a row without pipes or tabs is split at runs of spaces.
+    """
+    row = text[start:end]
+    gap = _CELL_GAP["|" if "|" in row else "\t" if "\t" in row else " "]
+    cells: list[tuple[int, int]] = []
+    position = start
+    for match in [*gap.finditer(text, start, end), None]:
+        cell_end = match.start() if match else end
+        cells.append(trim(text, position, cell_end))
+        position = match.end() if match else end
+    if "|" in row:
+        if row.lstrip().startswith("|"):
+            cells = cells[1:]
+        if row.rstrip().endswith("|"):
+            cells = cells[:-1]
+    return cells
+
+
+def lines(text: str, *, aligned: bool = False) -> list[Line]:
+    """Every line of the text, classified; table rows know the first row of their table.
+
+    With `aligned`, blocks of two or more lines whose cells are separated by runs of spaces,
+    or by pipes without a leading one, are table rows too (the KPI reader reads them; prose
+    readers keep them as text).
+    """
     spans = line_spans(text)
     contents = [trim(text, start, end) for start, end in spans]
     tab_rows = [_is_tab_row(text[s:e]) for s, e in contents]
+    if aligned:
+        tab_rows = [
+            tabbed or _is_aligned_row(text[s:e]) or _is_bare_pipe_row(text[s:e])
+            for tabbed, (s, e) in zip(tab_rows, contents, strict=True)
+        ]
     found: list[Line] = []
     header: tuple[int, int] | None = None
     for index, ((raw_start, _), (start, end)) in enumerate(zip(spans, contents, strict=True)):

@@ -35,11 +35,35 @@ class KpiSpec(_Strict):
     synonyms: Terms
 
 
+MeasureKind = Literal["count", "rate", "amount", "unit_cost"]
+
+
+class StageSpec(_Strict):
+    """A funnel stage: the words that name it, and the KPI each measure of it is."""
+
+    words: Terms
+    # measure → KPI key; a measure not listed (接続率, 受注単価) names a figure that is no KPI.
+    measures: dict[MeasureKind, KpiKey]
+    # The KPI the bare word names (「アポ22件」): the count, else the amount.
+    bare: KpiKey | None = None
+
+
+class LabelSpec(_Strict):
+    """Labels composed of a stage word and a measure suffix (架電 × 件数, アポ × 獲得率)."""
+
+    stages: Annotated[dict[str, StageSpec], Field(min_length=1)]
+    measures: dict[MeasureKind, Terms]
+    # Between an ASCII stage word and its suffix: 「call rate」「call_count」.
+    ascii_joiners: list[str] = [" ", "", "_", "-"]
+
+
 class UnitSpec(_Strict):
     count: Terms
     percent: Terms
     jpy: Annotated[dict[Term, Annotated[float, Field(gt=0)]], Field(min_length=1)]
     jpy_prefixes: Terms
+    # Before a count unit: 「1.2万件」 is 12,000.
+    count_multipliers: dict[Term, Annotated[float, Field(gt=0)]] = {}
 
 
 class CueSpec(_Strict):
@@ -66,6 +90,8 @@ class GrammarSpec(_Strict):
     change_words: Terms
     non_figure_suffixes: Terms
     approximators: Terms
+    # Before a figure: it is approximate (「約85万円」), still the figure.
+    approximate: Terms
     enumeration_joiners: Terms
     clause_links: Terms
     part_markers: Terms
@@ -106,6 +132,7 @@ class KpiKnowledge(_Strict):
     units: UnitSpec
     cues: CueSpec
     grammar: GrammarSpec
+    labels: LabelSpec | None = None
     # The compiled form (`app.analyse.kpi.lexicon.compiled`), built once per loaded file by the
     # feature that reads it; the file itself stays plain data.
     _compiled: object = PrivateAttr(default=None)
@@ -130,6 +157,34 @@ class KpiKnowledge(_Strict):
         for kind in CUE_KINDS:
             for term in self.cue_terms(kind):
                 yield f"cues.{kind.value}", term
+
+    def composed_labels(self) -> dict[str, str | None]:
+        """Every stage word × measure suffix, and each bare stage word, with its KPI key.
+
+        None marks a label that names a figure but no KPI (接続率, アポ単価): the reader then
+        knows the number beside it is not one of the KPIs. Explicit synonyms and cue words
+        take precedence over these (the lexicon applies them last).
+        """
+        if self.labels is None:
+            return {}
+        composed: dict[str, str | None] = {}
+        for stage in self.labels.stages.values():
+            bare = stage.bare or stage.measures.get("count") or stage.measures.get("amount")
+            for word in stage.words:
+                ascii_word = word.isascii()
+                if bare is not None:
+                    composed.setdefault(word, bare)
+                for measure, suffixes in self.labels.measures.items():
+                    key = stage.measures.get(measure)
+                    for suffix in suffixes:
+                        joiners = self.labels.ascii_joiners if ascii_word else [""]
+                        if ascii_word and not suffix.isascii():
+                            joiners = [""]
+                        if not ascii_word and suffix.isascii():
+                            continue
+                        for joiner in joiners:
+                            composed.setdefault(f"{word}{joiner}{suffix}", key)
+        return composed
 
     def cue_terms(self, kind: Kind) -> list[str]:
         terms: list[str] = getattr(self.cues, kind.value)

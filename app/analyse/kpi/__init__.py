@@ -31,32 +31,44 @@ __all__ = [
 
 @dataclass(frozen=True)
 class KpiMention:
-    """One actual KPI figure and its evidence: `quote == text[start:end]` of the original."""
+    """One actual KPI figure and its evidence: `quote == text[start:end]` of the original.
+
+    `period` is the month the text gives the figure (「9月は…」 in the October report, a
+    month column of a table); by default the document's own, None when neither is known.
+    """
 
     key: str
     value: float
     start: int
     end: int
     quote: str
+    period: str | None = None
+    approximate: bool = False
 
 
 def extract_kpis(text: str, *, period: str | None, knowledge: KpiKnowledge) -> list[KpiMention]:
-    """The actual value of each KPI the document states for its own period, at most one each.
+    """The actual value of each KPI the document states, at most one per KPI and period.
 
-    Targets, plans, earlier or other months, weekly and cumulative figures, sub-counts and
-    ratios are skipped. With `period` None a figure tied to a named month cannot be attributed
-    to the document, so only figures stated without a month are kept.
+    Targets, plans, earlier periods named relatively (前月), weekly and cumulative figures,
+    sub-counts and ratios are skipped; a figure the text gives for a named earlier month is
+    kept with that month. With `period` None a month name cannot be placed in a year, so only
+    figures stated without a month are kept.
     """
     normalized = normalize(text)
-    layout = Layout(normalized.text, compiled(knowledge), Period.parse(period))
+    own = Period.parse(period)
+    layout = Layout(normalized.text, compiled(knowledge), own)
     candidates = [*table_candidates(layout), *inline_candidates(layout)]
-    chosen = [c for c in (_best(candidates, key) for key in knowledge.kpis) if c is not None]
-    return [_mention(c, text, normalized) for c in sorted(chosen, key=lambda c: c.position)]
+    slots = sorted({(c.key, c.period) for c in candidates}, key=lambda s: (s[0], str(s[1])))
+    chosen = [c for c in (_best(candidates, key, p) for key, p in slots) if c is not None]
+    return [_mention(c, text, normalized, own) for c in sorted(chosen, key=lambda c: c.position)]
 
 
-def _best(candidates: Sequence[Candidate], key: str) -> Candidate | None:
+def _best(candidates: Sequence[Candidate], key: str, period: Period | None) -> Candidate | None:
     """The first plain statement; failing that, a subset-like phrasing if it is the only one."""
-    own = sorted((c for c in candidates if c.key == key), key=lambda c: (c.rank, c.position))
+    own = sorted(
+        (c for c in candidates if c.key == key and c.period == period),
+        key=lambda c: (c.rank, c.position),
+    )
     if not own:
         return None
     if own[0].rank == 0 or len({c.value for c in own}) == 1:
@@ -64,6 +76,17 @@ def _best(candidates: Sequence[Candidate], key: str) -> Candidate | None:
     return None  # only parts (「製造業のアポ12件、IT業のアポ8件」): no figure for the whole
 
 
-def _mention(candidate: Candidate, text: str, normalized: NormalizedText) -> KpiMention:
+def _mention(
+    candidate: Candidate, text: str, normalized: NormalizedText, own: Period | None
+) -> KpiMention:
     start, end = normalized.to_original(*candidate.span)
-    return KpiMention(candidate.key, candidate.value, start, end, text[start:end])
+    period = candidate.period or own
+    return KpiMention(
+        candidate.key,
+        candidate.value,
+        start,
+        end,
+        text[start:end],
+        str(period) if period is not None else None,
+        candidate.approximate,
+    )

@@ -9,6 +9,7 @@ from typing import Literal
 
 from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon, Period, any_cue
 from app.core.text import NUMBER_MARKER, line_spans
+from app.core.text import lines as text_lines
 from app.knowledge.kpi import Kind
 
 LineKind = Literal["blank", "table", "heading", "subheading", "lead", "bullet", "prose"]
@@ -21,13 +22,23 @@ class Line:
     kind: LineKind
     content_start: int  # after a bullet marker or number
     indent: int = 0
-    blocked: bool = False  # in a section about targets, plans, breakdowns or another month
+    blocked: bool = False  # in a section about targets, plans, breakdowns or an unknown month
+    period: Period | None = None  # in a section about another (earlier) month: that month
 
 
 @dataclass(frozen=True)
 class _Lead:
     indent: int  # the lines it covers are indented deeper; -1 covers the whole list below
     blocked: bool
+    period: Period | None = None
+
+
+@dataclass(frozen=True)
+class _Section:
+    """What a heading says about the figures under it."""
+
+    blocked: bool = False
+    period: Period | None = None  # 「## 9月実績」 in the October report: September's figures
 
 
 class Layout:
@@ -37,10 +48,17 @@ class Layout:
         self.text = text
         self.lexicon = lexicon
         self.period = period
-        lines = [self._classify(start, end) for start, end in line_spans(text)]
+        # Table rows as the one segmenter sees them (pipes with or without the outer ones,
+        # tabs, cells aligned with spaces); everything else is classified here.
+        tabled = {
+            line.start
+            for line in text_lines(text, aligned=True)
+            if line.kind in ("table_header", "table_row", "separator")
+        }
+        lines = [self._classify(start, end, tabled) for start, end in line_spans(text)]
         self.lines = self._with_sections(self._promote_leads(lines))
 
-    def _classify(self, line_start: int, end: int) -> Line:
+    def _classify(self, line_start: int, end: int, tabled: set[int]) -> Line:
         start = line_start
         while start < end and self.text[start].isspace():
             start += 1
@@ -50,7 +68,7 @@ class Layout:
         indent = start - line_start
         if not content:
             return Line(start, end, "blank", start, indent)
-        if content.startswith("|"):
+        if start in tabled:
             return Line(start, end, "table", start, indent)
         has_figure = self._has_figure(start, end)
         numbered = NUMBER_MARKER.match(content)
@@ -101,37 +119,54 @@ class Layout:
         A marker heading opens a section, a numbered heading a sub-section in it; a lead covers
         only the list or table under it.
         """
-        top_blocked = sub_blocked = False
+        top = sub = _Section()
         leads: list[_Lead] = []
         result: list[Line] = []
         for line in lines:
             if line.kind == "heading":
-                top_blocked, sub_blocked = self._heading_blocks(line), False
+                top, sub = self._section(line), _Section()
             elif line.kind == "subheading":
-                sub_blocked = self._heading_blocks(line)
+                sub = self._section(line)
             if line.kind not in ("bullet", "table", "lead"):
                 leads = []
             while leads and line.indent <= leads[-1].indent:
                 leads.pop()
             if line.kind == "lead":
-                leads.append(_Lead(line.indent, self._heading_blocks(line)))
-            blocked = top_blocked or sub_blocked or any(lead.blocked for lead in leads)
+                lead = self._section(line)
+                leads.append(_Lead(line.indent, lead.blocked, lead.period))
+            blocked = top.blocked or sub.blocked or any(lead.blocked for lead in leads)
+            periods = [top.period, sub.period, *(lead.period for lead in leads)]
+            period = next((p for p in reversed(periods) if p is not None), None)
             result.append(
-                Line(line.start, line.end, line.kind, line.content_start, line.indent, blocked)
+                Line(
+                    line.start,
+                    line.end,
+                    line.kind,
+                    line.content_start,
+                    line.indent,
+                    blocked,
+                    period,
+                )
             )
         return result
 
-    def _heading_blocks(self, line: Line) -> bool:
-        """A heading about targets, plans, breakdowns or another month holds no actuals."""
+    def _section(self, line: Line) -> _Section:
+        """A heading about targets, plans, breakdowns or an unknown month holds no actuals;
+        one about a single earlier month holds that month's."""
         tokens = self.lexicon.tokens(self.text, line.start, line.end)
         kinds = {token.kind for token in tokens}
         if any_cue(tokens, NOT_ACTUAL - {Kind.TARGET, Kind.PLAN}, self.period):
-            return True
+            return _Section(blocked=True)
         says_actual = bool(kinds & {Kind.ACTUAL, Kind.CURRENT})
         if kinds & {Kind.TARGET, Kind.PLAN, Kind.SECTION} and not says_actual:
-            return True  # 「■ 10月の計画」 blocks, 「## 目標と実績」 does not
+            return _Section(blocked=True)  # 「■ 10月の計画」 blocks, 「## 目標と実績」 does not
         months = [token for token in tokens if token.kind is Kind.MONTH]
-        return bool(months) and all(Period.unknown_or_other(self.period, m) for m in months)
+        if not months or not all(Period.unknown_or_other(self.period, m) for m in months):
+            return _Section()
+        resolved = {self.period.resolve(m) for m in months} if self.period else {None}
+        if len(resolved) == 1 and None not in resolved:
+            return _Section(period=resolved.pop())
+        return _Section(blocked=True)
 
 
 # What the table and prose readers find in a layout; extract_kpis picks among them.
@@ -144,3 +179,5 @@ class Candidate:
     position: int
     rank: int
     span: tuple[int, int]  # normalised evidence span
+    period: Period | None = None  # None: the document's own period
+    approximate: bool = False

@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kanjize import kanji2number
+
 from app.core.normalize import normalize_for_matching
 from app.errors import InvalidInput
 from app.knowledge.kpi import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
@@ -33,6 +35,10 @@ _MONTH = re.compile(
 )
 # "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
 _NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# Kanji numerals (三件, 十二件, 千二百件), read with kanjize; only with a unit after them, and
+# not the tail of 「数十件」「何百件」 (an estimate, not a figure).
+_KANJI_DIGITS = "〇一二三四五六七八九十百千万億"
+_KANJI_NUMBER = rf"(?<![{_KANJI_DIGITS}数何幾])(?P<kanji>[{_KANJI_DIGITS}]+)"
 # The 億 part of a compound amount: 「2億6,100万円」 is 261,000,000 yen. Number grammar, not
 # vocabulary, so it stays in code; the units themselves are in kpi.yaml.
 _OKU = r"(?<![\d.,])(?P<oku>\d{1,4})億\s*"
@@ -57,6 +63,7 @@ class Value:
     end: int
     number: float
     unit: UnitKind | None  # None: a bare number
+    approximate: bool = False  # 「約85万円」「およそ1,200件」
 
 
 def _normalized(terms: Iterable[str]) -> list[str]:
@@ -65,7 +72,17 @@ def _normalized(terms: Iterable[str]) -> list[str]:
 
 
 def _alternation(terms: Iterable[str]) -> str:
-    return "|".join(re.escape(term) for term in _normalized(terms))
+    return "|".join(_alternative(term) for term in _normalized(terms))
+
+
+def _alternative(term: str) -> str:
+    """An English word matches whole words only: 「call」 is not in 「recall」."""
+    escaped = re.escape(term)
+    if term[:1].isascii() and term[:1].isalpha():
+        escaped = rf"(?<![a-z]){escaped}"
+    if term[-1:].isascii() and term[-1:].isalpha():
+        escaped = rf"{escaped}(?![a-z])"
+    return escaped
 
 
 class Lexicon:
@@ -78,10 +95,13 @@ class Lexicon:
         self._meaning = self._term_meanings(knowledge)
         self._terms = re.compile(_alternation(self._meaning))
         self._unit_kinds = self._unit_table(knowledge.units)
+        self._approximate = frozenset(_normalized(grammar.approximate))
+        units = _alternation(self._unit_kinds)
         self.value_pattern = re.compile(
-            rf"(?:(?:{_alternation(grammar.approximators)})\s*)?"
+            rf"(?:(?P<approx>{_alternation([*grammar.approximators, *grammar.approximate])})\s*)?"
             rf"(?P<prefix>(?:{_alternation(knowledge.units.jpy_prefixes)})\s*)?"
-            rf"(?:{_OKU})?{_NUMBER}\s*(?P<unit>{_alternation(self._unit_kinds)})?"
+            rf"(?:(?:{_OKU})?{_NUMBER}|{_KANJI_NUMBER}(?=\s*(?:{units})))"
+            rf"\s*(?P<unit>{units})?"
         )
         # Between a name and its figure: spaces, a colon, a bracketed note, a particle, a link.
         self.gap_pattern = re.compile(
@@ -105,6 +125,9 @@ class Lexicon:
     @staticmethod
     def _term_meanings(knowledge: KpiKnowledge) -> dict[str, tuple[Kind, str]]:
         meaning: dict[str, tuple[Kind, str]] = {}
+        for term, composed_key in knowledge.composed_labels().items():
+            found = (Kind.KPI, composed_key) if composed_key else (Kind.OTHER_METRIC, "")
+            meaning[normalize_for_matching(term)] = found
         for key, spec in knowledge.kpis.items():
             for synonym in spec.synonyms:
                 meaning[normalize_for_matching(synonym)] = (Kind.KPI, key)
@@ -117,6 +140,13 @@ class Lexicon:
     def _unit_table(units: UnitSpec) -> dict[str, tuple[UnitKind, float]]:
         table: dict[str, tuple[UnitKind, float]] = {}
         table.update({normalize_for_matching(unit): ("count", 1.0) for unit in units.count})
+        for multiplier_word, multiplier in units.count_multipliers.items():
+            table.update(
+                {
+                    normalize_for_matching(multiplier_word + u): ("count", multiplier)
+                    for u in units.count
+                }
+            )
         table.update({normalize_for_matching(unit): ("percent", 1.0) for unit in units.percent})
         table.update({normalize_for_matching(u): ("jpy", m) for u, m in units.jpy.items()})
         return table
@@ -142,7 +172,19 @@ class Lexicon:
         match = self.value_pattern.match(text, position, end)
         if match is None:
             return None
-        number = float(match.group("number").replace(",", ""))
+        value = self._value(match, text, end)
+        if value is not None and match.group("approx") in self._approximate:
+            return Value(value.start, value.end, value.number, value.unit, approximate=True)
+        return value
+
+    def _value(self, match: re.Match[str], text: str, end: int) -> Value | None:
+        if match.group("kanji") is not None:
+            try:
+                number = float(kanji2number(match.group("kanji")))
+            except (ValueError, KeyError, IndexError):
+                return None  # not a well-formed numeral (「一二」)
+        else:
+            number = float(match.group("number").replace(",", ""))
         unit_text = match.group("unit")
         if match.group("oku") is not None:
             # 「2億6,100万円」「1億2000万」: only a yen amount below 1億 can follow the 億 part.
@@ -158,6 +200,8 @@ class Lexicon:
             return Value(match.start(), match.end(), number * multiplier, kind)
         if match.group("prefix"):
             return Value(match.start(), match.end("number"), number, "jpy")
+        if match.group("kanji") is not None:
+            return None  # a kanji numeral is a figure only with its unit
         after = match.end("number")
         if after < end and text[after] not in _BARE_NUMBER_FOLLOWERS:
             return None  # 「10月」「3倍」: a number, but not a figure
@@ -190,6 +234,28 @@ class Period:
         if match is None or not 1 <= int(match.group(2)) <= 12:
             raise InvalidInput(f"期間は YYYY-MM 形式で指定してください: {period!r}")
         return cls(int(match.group(1)), int(match.group(2)))
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def index(self) -> int:
+        return self.year * 12 + self.month - 1
+
+    def resolve(self, token: Token) -> Period | None:
+        """The period a month name in this period's document means; None when in the future.
+
+        「9月」 in the October 2026 report is 2026-09, 「11月」 in the January report 2025-11.
+        """
+        if token.year is not None:
+            found = Period(token.year, token.month)
+        else:
+            year = self.year - 1 if token.month > self.month + 1 else self.year
+            found = Period(year, token.month)
+        return None if found.index() > self.index() else found
+
+    def shifted(self, months: int) -> Period:
+        index = self.index() + months
+        return Period(index // 12, index % 12 + 1)
 
     def conflicts(self, token: Token) -> bool:
         """A month name pointing at another period than this one."""

@@ -180,6 +180,8 @@ def _count_before(layout: Layout, sentence: Sentence, name: Token) -> Value | No
     """The count right before a name, as in 「1件受注」 or 「20件のアポ」."""
     end = name.start - 1 if layout.text[name.start - 1 : name.start] == "の" else name.start
     for start in range(max(sentence.start, end - 20), end):
+        if not layout.text[start].isdigit():
+            continue  # 「二人の通話」: a kanji numeral before a name counts people, not calls
         value = layout.lexicon.value_at(layout.text, start, end)
         if value is not None and value.end == end and value.unit == "count":
             return value
@@ -201,8 +203,9 @@ def line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
     for sentence in _sentences(layout.text, line):
         reading = Reading(layout, sentence)
         for phrase in reading.phrases:
-            if reading.is_actual(phrase):
-                yield reading.candidate(line, phrase)
+            actual, period = reading.is_actual(phrase)
+            if actual:
+                yield reading.candidate(line, phrase, period or line.period)
 
 
 # An enumeration hands its lead on to its items (「※前月は、アポ14件、商談6件」). Real leads
@@ -296,25 +299,33 @@ class Reading:
 
     # --- judgements ------------------------------------------------------------------------
 
-    def is_actual(self, phrase: Phrase) -> bool:
-        """No cue in the phrase's own label, in the words before it, or in the words after it."""
+    def is_actual(self, phrase: Phrase) -> tuple[bool, Period | None]:
+        """No cue in the phrase's own label, in the words before it, or in the words after it.
+
+        The period is the earlier month the words before it name (「9月は…」 in the October
+        report), None for the document's own.
+        """
         label = self.tokens_between(phrase.anchor, phrase.label_end)
         if any(t.kind in NOT_ACTUAL_LABEL for t in label):
-            return False  # 「アポ数（前月比）：…」「架電数（1日平均）：…」
+            return False, None  # 「アポ数（前月比）：…」「架電数（1日平均）：…」
         if self._followed_by_plan(phrase):
-            return False
+            return False, None
         window = self.tokens_between(self.lead_start(phrase.anchor), phrase.anchor)
         lead = self.outside_closed_notes(window, phrase.anchor)
         cues = [t for t in lead if t.kind is not Kind.SUBCOUNT]
         if any_cue(cues, NOT_ACTUAL, self.layout.period, around=window):
-            return False
+            return False, None
         subcounts = [t.start for t in lead if t.kind is Kind.SUBCOUNT]
         if any(self._part_of_same_kpi(phrase, p, look_back=True) for p in subcounts):
-            return False
+            return False, None
         if self._part_marker_before(phrase) and self._part_of_same_kpi(phrase, phrase.anchor):
-            return False
+            return False, None
         months = [t for t in [*lead, *label] if t.kind is Kind.MONTH]
-        return not (months and Period.unknown_or_other(self.layout.period, months[-1]))
+        own = self.layout.period
+        if not months or not Period.unknown_or_other(own, months[-1]):
+            return True, None
+        resolved = own.resolve(months[-1]) if own is not None else None
+        return resolved is not None, resolved
 
     def _followed_by_plan(self, phrase: Phrase) -> bool:
         """「月1,200件を予定」「20件を目標に」: words after the figure make it a plan or target."""
@@ -378,14 +389,22 @@ class Reading:
 
     # --- result ----------------------------------------------------------------------------
 
-    def candidate(self, line: Line, phrase: Phrase) -> Candidate:
+    def candidate(self, line: Line, phrase: Phrase, period: Period | None) -> Candidate:
         rank = 1 if self.is_subset_phrasing(phrase) else 0
         if line.kind == "bullet":
             span = _stripped(self.text, self.sentence.start, self.sentence.end)
         else:
             start = self.clause_start(phrase.anchor)
             span = _stripped(self.text, start, self.clause_end(phrase.end))
-        return Candidate(phrase.key, phrase.value.number, phrase.anchor, rank, span)
+        return Candidate(
+            phrase.key,
+            phrase.value.number,
+            phrase.anchor,
+            rank,
+            span,
+            period,
+            phrase.value.approximate,
+        )
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:

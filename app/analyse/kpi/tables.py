@@ -10,6 +10,7 @@ from app.analyse.kpi.layout import Candidate, Layout, Line
 from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, Period, any_cue
 from app.analyse.kpi.prose import line_candidates
 from app.core.normalize import normalize_for_matching
+from app.core.text import cell_spans
 from app.knowledge.kpi import Kind
 
 
@@ -30,14 +31,31 @@ def table_candidates(layout: Layout) -> Iterator[Candidate]:
         block = []
 
 
+@dataclass(frozen=True)
+class Cell:
+    text: str  # normalised and trimmed
+    start: int
+    end: int
+
+
 def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
     cells = [_cells(layout.text, row) for row in rows]
-    header: list[str] | None = None
-    body_rows, body = rows, cells
-    if len(cells) >= 2 and all(re.fullmatch(r":?-+:?", cell) for cell in cells[1]):
-        header, body_rows, body = cells[0], rows[2:], cells[2:]
+    kept = [
+        (row, row_cells) for row, row_cells in zip(rows, cells, strict=True) if not _rule(row_cells)
+    ]
+    header: list[Cell] | None = None
+    if len(kept) >= 2 and _is_header(layout, [c.text for c in kept[0][1]]):
+        header, kept = kept[0][1], kept[1:]
+    body_rows = [row for row, _ in kept]
+    body = [row_cells for _, row_cells in kept]
+    if not body:
+        return
+    if header is not None:
+        width = max(len(row) for row in body)
+        if len(header) == width - 1:  # an aligned header over an empty corner cell
+            header = [Cell("", header[0].start, header[0].start), *header]
     found: list[Candidate] = []
-    if any(_label(layout, row[0]) for row in body):
+    if any(_label(layout, row[0].text) for row in body):
         found = list(_kpis_in_rows(layout, header, body_rows, body))
     elif header is not None:
         found = list(_kpis_in_columns(layout, header, body_rows, body))
@@ -50,42 +68,84 @@ def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
         yield from line_candidates(layout, Line(row.start, row.end, "prose", row.start))
 
 
-def _cells(text: str, row: Line) -> list[str]:
-    return [cell.strip() for cell in text[row.start : row.end].strip("|").split("|")]
+def _rule(cells: list[Cell]) -> bool:
+    return bool(cells) and all(re.fullmatch(r":?-{2,}:?", cell.text) for cell in cells)
+
+
+def _is_header(layout: Layout, titles: list[str]) -> bool:
+    """A first row whose cells after the first hold no figure names the columns."""
+    for title in titles[1:]:
+        value = layout.lexicon.value_at(title, 0, len(title))
+        if value is not None and not title[value.end :].strip("()%件 "):
+            return False
+    return True
+
+
+def _cells(text: str, row: Line) -> list[Cell]:
+    return [
+        Cell(normalize_for_matching(text[start:end]), start, end)
+        for start, end in cell_spans(text, row.start, row.end)
+    ]
+
+
+@dataclass(frozen=True)
+class Title:
+    """What a column or row title says: how well it names an actual, and for which month."""
+
+    score: int  # 2: names a month; 1: says 実績/今月; 0: says nothing
+    period: Period | None = None  # an earlier month; None: the document's own
 
 
 def _kpis_in_rows(
-    layout: Layout, header: list[str] | None, rows: list[Line], cells: list[list[str]]
+    layout: Layout, header: list[Cell] | None, rows: list[Line], cells: list[list[Cell]]
 ) -> Iterator[Candidate]:
-    """指標 | 目標 | 4月実績 | 前月: names down the first column, values in the actual column."""
+    """指標 | 目標 | 4月実績 | 前月: names down the first column, values in the actual column;
+    with months as columns (指標 | 8月 | 9月 | 10月), a value for each month."""
     width = max(len(row) for row in cells)
-    column_titles = header[1:] if header is not None else [""] * (width - 1)
-    columns = _best_titles(layout, column_titles)
+    titles = [c.text for c in header[1:]] if header is not None else [""] * (width - 1)
+    columns = _columns(layout, cells, titles)
+    for row_cells in cells:
+        label = _label(layout, row_cells[0].text)
+        if label is None:
+            continue
+        for column, title in columns:
+            if column + 1 < len(row_cells):
+                yield from _cell_candidate(layout, label, row_cells[column + 1], title)
+
+
+def _columns(layout: Layout, cells: list[list[Cell]], titles: list[str]) -> list[tuple[int, Title]]:
+    """The columns holding actuals: each month's, else the one best naming this period's."""
+    meanings = [_title(layout, title) for title in titles]
+    months = [(i, m) for i, m in enumerate(meanings) if m is not None and m.score == 2]
+    if months:
+        return months
+    columns = _best_titles(layout, titles)
     # 「項目 | 数値 | 備考」: of several unmarked columns, the one holding figures.
     with_figures = [c for c in columns if _column_has_figures(layout, cells, c + 1)]
     column = columns[0] if len(columns) == 1 else _only(with_figures)
-    if column is None:
-        return
-    for row, row_cells in zip(rows, cells, strict=True):
-        label = _label(layout, row_cells[0])
-        if label is not None and column + 1 < len(row_cells):
-            yield from _cell_candidate(layout, label, row_cells[column + 1], row)
+    return [] if column is None else [(column, Title(1))]
 
 
 def _kpis_in_columns(
-    layout: Layout, header: list[str], rows: list[Line], cells: list[list[str]]
+    layout: Layout, header: list[Cell], rows: list[Line], cells: list[list[Cell]]
 ) -> Iterator[Candidate]:
-    """月 | 架電数 | アポ数: names across the header, values in the row for this period."""
-    labels = [_label(layout, cell) for cell in header]
+    """月 | 架電数 | アポ数: names across the header, values in the row for this period, or a
+    value for each month when the rows are months."""
+    labels = [_label(layout, cell.text) for cell in header]
+    chosen: list[tuple[int, Title]]
     if labels[0] is not None:  # no row titles at all: only a single row is unambiguous
-        chosen = 0 if len(rows) == 1 else None
+        chosen = [(0, Title(1))] if len(rows) == 1 else []
     else:
-        chosen = _only(_best_titles(layout, [row[0] for row in cells]))
-    if chosen is None:
-        return
-    for index, label in enumerate(labels):
-        if label is not None and index < len(cells[chosen]):
-            yield from _cell_candidate(layout, label, cells[chosen][index], rows[chosen])
+        titles = [row[0].text for row in cells]
+        meanings = [_title(layout, title) for title in titles]
+        chosen = [(i, m) for i, m in enumerate(meanings) if m is not None and m.score == 2]
+        if not chosen:
+            only = _only(_best_titles(layout, titles))
+            chosen = [] if only is None else [(only, Title(1))]
+    for row_index, title in chosen:
+        for index, label in enumerate(labels):
+            if label is not None and index < len(cells[row_index]):
+                yield from _cell_candidate(layout, label, cells[row_index][index], title)
 
 
 def _best_titles(layout: Layout, titles: Sequence[str]) -> list[int]:
@@ -104,14 +164,29 @@ def _only(indexes: Sequence[int]) -> int | None:
     return indexes[0] if len(indexes) == 1 else None
 
 
-def _column_has_figures(layout: Layout, cells: list[list[str]], column: int) -> bool:
+def _column_has_figures(layout: Layout, cells: list[list[Cell]], column: int) -> bool:
     for row in cells:
-        label = _label(layout, row[0])
+        label = _label(layout, row[0].text)
         if label is None or column >= len(row):
             continue
-        if _cell_value(layout, label, row[column]) is not None:
+        if _cell_value(layout, label, row[column].text) is not None:
             return True
     return False
+
+
+def _title(layout: Layout, title: str) -> Title | None:
+    """A title's meaning; None: a target, plan, ratio, or a month not placed in the past."""
+    score = _title_score(layout, title)
+    if score != 2:
+        return None if score is None else Title(score)
+    months = [
+        t for t in layout.lexicon.tokens(normalize_for_matching(title)) if t.kind is Kind.MONTH
+    ]
+    own = layout.period
+    if own is None or not own.conflicts(months[-1]):
+        return Title(2)
+    resolved = own.resolve(months[-1])
+    return None if resolved is None else Title(2, resolved)
 
 
 def _title_score(layout: Layout, title: str) -> int | None:
@@ -122,7 +197,11 @@ def _title_score(layout: Layout, title: str) -> int | None:
         return None
     months = [token for token in tokens if token.kind is Kind.MONTH]
     if months:
-        return None if all(Period.unknown_or_other(layout.period, m) for m in months) else 2
+        if layout.period is None or len({(m.year, m.month) for m in months}) > 1:
+            return None  # a month not placed in a year, or a span of months
+        if layout.period.resolve(months[-1]) is None:
+            return None  # a later month: a plan
+        return 2
     return 1 if kinds & {Kind.ACTUAL, Kind.CURRENT} else 0
 
 
@@ -145,10 +224,11 @@ def _without_brackets(text: str) -> str:
     return text
 
 
-def _cell_candidate(layout: Layout, label: Label, cell: str, row: Line) -> Iterator[Candidate]:
-    value = _cell_value(layout, label, cell)
+def _cell_candidate(layout: Layout, label: Label, cell: Cell, title: Title) -> Iterator[Candidate]:
+    """The cell's figure, cited to the cell itself."""
+    value = _cell_value(layout, label, cell.text)
     if value is not None:
-        yield Candidate(label.key, value, row.start, 0, (row.start, row.end))
+        yield Candidate(label.key, value, cell.start, 0, (cell.start, cell.end), title.period)
 
 
 def _cell_value(layout: Layout, label: Label, cell: str) -> float | None:
