@@ -18,7 +18,7 @@ from app.analyse.models import EngagementAnalysis
 from app.container import Container
 from app.core.vocabulary import STATUS_SIGNALS
 from app.errors import InvalidInput
-from app.serve.charts import kpi_trend_svg
+from app.serve.charts import ChartSeries, kpi_trend_svg
 from app.serve.deps import ContainerDep
 from app.serve.schemas import KpiCorrectionIn
 from app.workflows import reanalyse
@@ -31,21 +31,28 @@ def dashboard(*, container: Container, analysis: EngagementAnalysis) -> dict[str
     """What the engagement page shows of an analysis: the KPI table's columns and chart."""
     kpi_defs = container.knowledge.kpi.kpis
     labels = {key: definition.label for key, definition in kpi_defs.items()}
+    units = {key: str(definition.unit) for key, definition in kpi_defs.items()}
     present = {key for month in analysis.kpi_table for key in month.values}
     columns = [key for key in kpi_defs if key in present]
-    rate_keys = set(container.knowledge.engine.kpi.rate_keys)
-    count_keys = [k for k in columns if k not in rate_keys and k != "revenue"][:4]
+    # The latest target of each KPI (a later month's plan replaces an earlier one).
     targets = {
         key: cell.target
         for month in analysis.kpi_table
         for key, cell in month.values.items()
         if cell.target is not None
     }
-    chart = kpi_trend_svg(analysis.kpi_table, keys=count_keys, labels=labels, targets=targets)
+    chart = kpi_trend_svg(
+        analysis.kpi_table,
+        series=[
+            ChartSeries(key=key, label=labels[key], unit=units[key], target=targets.get(key))
+            for key in columns
+        ],
+    )
     return {
         "analysis": analysis,
         "kpi_columns": columns,
         "kpi_labels": labels,
+        "kpi_units": units,
         "kpi_chart": chart,
         "signal_order": list(STATUS_SIGNALS),
     }

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from app.core.vocabulary import Vocabulary
+from app.serve import formatting
 
 
 def _japanese_date(value: dt.date | None) -> str:
@@ -21,16 +22,18 @@ def _period(value: str | None) -> str:
     return f"{year}年{int(month)}月"
 
 
-def _yen(value: float | None) -> str:
-    return f"{value:,.0f}円" if value is not None else "―"
-
-
 def make_templates(directory: Path, *, vocabulary: Vocabulary) -> Jinja2Templates:
     """Labels come from the knowledge vocabulary, so a new document kind needs no code."""
     templates = Jinja2Templates(directory=str(directory))
     templates.env.filters["jdate"] = _japanese_date
     templates.env.filters["period"] = _period
-    templates.env.filters["yen"] = _yen
+    # Numbers: 1,650,000円 / 165万円 (`man_yen`), 64.5% (`pct`), a KPI by its unit (`kpi`).
+    templates.env.filters["yen"] = formatting.yen
+    templates.env.filters["man_yen"] = formatting.man_yen
+    templates.env.filters["num"] = formatting.number
+    templates.env.filters["pct"] = formatting.percent
+    templates.env.filters["kpi"] = formatting.kpi_value
+    templates.env.filters["plain"] = formatting.plain
     templates.env.globals["kind_labels"] = vocabulary.document_kinds
     templates.env.globals["draft_labels"] = vocabulary.draft_kinds
     return templates
