@@ -260,8 +260,12 @@ def lines(text: str, *, aligned: bool = False) -> list[Line]:
     contents = [trim(text, start, end) for start, end in spans]
     tab_rows = [_is_tab_row(text[s:e]) for s, e in contents]
     if aligned:
+        # A rule line (「=====」) between aligned rows belongs to the table (above a total row).
         tab_rows = [
-            tabbed or _is_aligned_row(text[s:e]) or _is_bare_pipe_row(text[s:e])
+            tabbed
+            or _is_aligned_row(text[s:e])
+            or _is_bare_pipe_row(text[s:e])
+            or (e - s >= 3 and _RULE.fullmatch(text[s:e].replace(" ", "")) is not None)
             for tabbed, (s, e) in zip(tab_rows, contents, strict=True)
         ]
     found: list[Line] = []

@@ -100,6 +100,10 @@ class GrammarSpec(_Strict):
     heading_markers: Terms
     bullet_markers: Terms
     numbered_heading_max_chars: int = Field(gt=0)
+    # Row or column titles of a month's total under per-person/week/list parts.
+    total_rows: Terms
+    total_suffixes: Terms
+    subtotal_words: Terms
 
 
 # The kinds of word the lexicon tells apart; a cue kind's value names its list under `cues:`.

@@ -10,6 +10,7 @@ span is mapped back, so a mention always quotes the original characters.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ __all__ = [
     "KpiMention",
     "Token",
     "extract_kpis",
+    "stated_period",
 ]
 
 
@@ -55,12 +57,36 @@ def extract_kpis(text: str, *, period: str | None, knowledge: KpiKnowledge) -> l
     figures stated without a month are kept.
     """
     normalized = normalize(text)
-    own = Period.parse(period)
+    own = Period.parse(period) or stated_period(normalized.text)
     layout = Layout(normalized.text, compiled(knowledge), own)
     candidates = [*table_candidates(layout), *inline_candidates(layout)]
     slots = sorted({(c.key, c.period) for c in candidates}, key=lambda s: (s[0], str(s[1])))
     chosen = [c for c in (_best(candidates, key, p) for key, p in slots) if c is not None]
     return [_mention(c, text, normalized, own) for c in sorted(chosen, key=lambda c: c.position)]
+
+
+# 「2026年2月度」「令和8年2月」「2026/2」「2026-02」「Feb 2026」 near the top of a document.
+_STATED_PERIOD = re.compile(
+    r"(?P<year>20\d{2})\s*(?:年|/|-|\.)\s*(?P<month>\d{1,2})(?:\s*月|(?![\d/.-]))"
+    r"|令和\s*(?P<reiwa>\d{1,2}|元)\s*年\s*(?P<reiwa_month>\d{1,2})\s*月"
+)
+_REIWA_ZERO = 2018  # 令和元年 = 2019
+_STATED_PERIOD_LINES = 5
+
+
+def stated_period(text: str) -> Period | None:
+    """The month a document without metadata states in its first lines (title, subject)."""
+    head = "\n".join(text.splitlines()[:_STATED_PERIOD_LINES])
+    for match in _STATED_PERIOD.finditer(head):
+        if match.group("reiwa") is not None:
+            reiwa = match.group("reiwa")
+            year = _REIWA_ZERO + (1 if reiwa == "元" else int(reiwa))
+            month = int(match.group("reiwa_month"))
+        else:
+            year, month = int(match.group("year")), int(match.group("month"))
+        if 1 <= month <= 12:
+            return Period(year, month)
+    return None
 
 
 def _best(candidates: Sequence[Candidate], key: str, period: Period | None) -> Candidate | None:

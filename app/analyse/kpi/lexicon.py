@@ -33,6 +33,25 @@ QUALIFIERS = NOT_ACTUAL_LABEL | {Kind.ACTUAL, Kind.CURRENT, Kind.MONTH}
 _MONTH = re.compile(
     r"(?<![\d.])(?:(?P<year>\d{4})年)?(?P<month>\d{1,2})月(?:度|分)?(?!\s*\d{1,2}日)"
 )
+# English column headers: 「Jan」「February」「Feb-26」「Mar 2026」 (the text is lower-cased).
+_ENGLISH_MONTHS = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+)
+_ENGLISH_MONTH = re.compile(
+    r"(?<![a-z])(?P<name>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+    r"(?:[- ']?(?P<year>20\d{2}|\d{2})(?!\d))?(?![a-z])"
+)
 # "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
 _NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # Kanji numerals (三件, 十二件, 千二百件), read with kanjize; only with a unit after them, and
@@ -121,6 +140,9 @@ class Lexicon:
         self.subset_modifiers = tuple(_normalized(grammar.subset_modifiers))
         self.heading_markers = tuple(_normalized(grammar.heading_markers))
         self.bullet_markers = tuple(_normalized(grammar.bullet_markers))
+        self.total_words = frozenset(_normalized(grammar.total_rows))
+        self.total_suffixes = tuple(_normalized(grammar.total_suffixes))
+        self.subtotal_words = tuple(_normalized(grammar.subtotal_words))
 
     @staticmethod
     def _term_meanings(knowledge: KpiKnowledge) -> dict[str, tuple[Kind, str]]:
@@ -158,6 +180,11 @@ class Lexicon:
         for match in self._terms.finditer(text, start, stop):
             kind, key = self._meaning[match.group()]
             found.append(Token(kind, match.start(), match.end(), key))
+        for match in _ENGLISH_MONTH.finditer(text, start, stop):
+            month = _ENGLISH_MONTHS.index(match.group("name")[:3]) + 1
+            year_text = match.group("year")
+            year = None if year_text is None else int(year_text) % 100 + 2000
+            found.append(Token(Kind.MONTH, match.start(), match.end(), year=year, month=month))
         for match in _MONTH.finditer(text, start, stop):
             month = int(match.group("month"))
             if 1 <= month <= 12:

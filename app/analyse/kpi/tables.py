@@ -68,8 +68,28 @@ def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
         yield from line_candidates(layout, Line(row.start, row.end, "prose", row.start))
 
 
+def _row_title(row: list[Cell], labels: list[Label | None]) -> str:
+    """The row's title: its cells before the first KPI column (「総計 |」, 「A | 野口 |」)."""
+    first = next((index for index, label in enumerate(labels) if label is not None), 1)
+    return " ".join(cell.text for cell in row[:first] if cell.text)
+
+
 def _rule(cells: list[Cell]) -> bool:
-    return bool(cells) and all(re.fullmatch(r":?-{2,}:?", cell.text) for cell in cells)
+    return bool(cells) and all(re.fullmatch(r":?[-=_~]{2,}:?", cell.text) for cell in cells)
+
+
+def _is_total(layout: Layout, title: str) -> bool:
+    """「合計」「総計」「チーム計」: the month's total under per-person, per-week or per-list rows."""
+    text = title.strip()
+    if not text or text.endswith(layout.lexicon.subtotal_words):
+        return False
+    return text in layout.lexicon.total_words or text.endswith(layout.lexicon.total_suffixes)
+
+
+def _prefer_total(layout: Layout, titles: Sequence[str], indexes: list[int]) -> list[int]:
+    """Of tied titles, a total one (the last, 総計 below the 小計s)."""
+    totals = [index for index in indexes if _is_total(layout, titles[index])]
+    return totals[-1:] if totals else indexes
 
 
 def _is_header(layout: Layout, titles: list[str]) -> bool:
@@ -119,7 +139,7 @@ def _columns(layout: Layout, cells: list[list[Cell]], titles: list[str]) -> list
     months = [(i, m) for i, m in enumerate(meanings) if m is not None and m.score == 2]
     if months:
         return months
-    columns = _best_titles(layout, titles)
+    columns = _prefer_total(layout, titles, _best_titles(layout, titles))
     # 「項目 | 数値 | 備考」: of several unmarked columns, the one holding figures.
     with_figures = [c for c in columns if _column_has_figures(layout, cells, c + 1)]
     column = columns[0] if len(columns) == 1 else _only(with_figures)
@@ -136,11 +156,11 @@ def _kpis_in_columns(
     if labels[0] is not None:  # no row titles at all: only a single row is unambiguous
         chosen = [(0, Title(1))] if len(rows) == 1 else []
     else:
-        titles = [row[0].text for row in cells]
+        titles = [_row_title(row, labels) for row in cells]
         meanings = [_title(layout, title) for title in titles]
         chosen = [(i, m) for i, m in enumerate(meanings) if m is not None and m.score == 2]
         if not chosen:
-            only = _only(_best_titles(layout, titles))
+            only = _only(_prefer_total(layout, titles, _best_titles(layout, titles)))
             chosen = [] if only is None else [(only, Title(1))]
     for row_index, title in chosen:
         for index, label in enumerate(labels):
