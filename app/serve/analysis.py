@@ -1,12 +1,17 @@
-"""The analysis: its /api/v1 reads and KPI corrections, the dashboard's view-model and form.
+"""The analysis: its /api/v1 reads and KPI edits, the dashboard's view-model and forms.
 
 The engagement page renders `dashboard(...)` over the same `EngagementAnalysis` that
-`GET /api/v1/engagements/{id}/analysis` returns.
+`GET /api/v1/engagements/{id}/analysis` returns. KPI edits (correct a value, add a missing
+one, map an unrecognised label to a KPI) are a form each plus its /api/v1 twin, both calling
+the same analysis service function.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form
@@ -20,11 +25,113 @@ from app.core.vocabulary import STATUS_SIGNALS
 from app.errors import InvalidInput
 from app.serve.charts import ChartSeries, kpi_trend_svg
 from app.serve.deps import ContainerDep
-from app.serve.schemas import KpiCorrectionIn
+from app.serve.schemas import KpiCorrectionIn, KpiLabelMappingIn, KpiValueIn
 from app.workflows import reanalyse
 
 api = APIRouter(prefix="/api/v1", tags=["analysis"])
 pages = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class KpiSourceView:
+    """One document's reading of a KPI, with the passage it came from."""
+
+    value: float
+    document_id: int
+    start: int
+    end: int
+    quote: str
+    title: str = ""
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class KpiConflictView:
+    """Documents that give different values for one KPI and month: shown, never resolved here."""
+
+    key: str
+    period: str
+    sources: list[KpiSourceView]
+
+
+@dataclass(frozen=True)
+class UnrecognisedRowView:
+    """A table row that looks like a KPI but whose label the reader did not understand."""
+
+    label: str
+    values: str
+    document_id: int
+    start: int
+    end: int
+    quote: str
+    period: str | None = None
+    title: str = ""
+
+
+def _field(item: object, *names: str, default: Any = None) -> Any:
+    """The first of `names` the item has (a model or a dict): the reader's models are read
+    by name, so a renamed field degrades to "not shown" instead of a broken page."""
+    for name in names:
+        value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+def _source(item: object) -> KpiSourceView | None:
+    citation = _field(item, "source", "citation", default=item)
+    document_id = _field(item, "document_id", default=_field(citation, "document_id"))
+    value = _field(item, "value")
+    if document_id is None or value is None:
+        return None
+    return KpiSourceView(
+        value=float(value),
+        document_id=int(document_id),
+        start=int(_field(citation, "start", default=0)),
+        end=int(_field(citation, "end", default=0)),
+        quote=str(_field(citation, "quote", default="")),
+        title=str(_field(citation, "title", default=_field(item, "title", default=""))),
+        context=str(_field(item, "context_label", "context", "kind_label", default="")),
+    )
+
+
+def kpi_conflicts(analysis: EngagementAnalysis) -> dict[tuple[str, str], KpiConflictView]:
+    """Conflicts by (period, key), for the cells of the KPI table."""
+    found: dict[tuple[str, str], KpiConflictView] = {}
+    for item in getattr(analysis, "kpi_conflicts", None) or []:
+        key, period = _field(item, "key"), _field(item, "period")
+        raw = _field(item, "sources", "values", "candidates", default=[])
+        sources = [source for source in map(_source, raw) if source is not None]
+        if key and period and len(sources) > 1:
+            found[(str(period), str(key))] = KpiConflictView(str(key), str(period), sources)
+    return found
+
+
+def unrecognised_rows(analysis: EngagementAnalysis) -> list[UnrecognisedRowView]:
+    """Rows to map to a KPI, one per label and document."""
+    rows: list[UnrecognisedRowView] = []
+    for item in getattr(analysis, "kpi_unrecognised", None) or []:
+        label = _field(item, "label")
+        citation = _field(item, "source", "citation", default=item)
+        document_id = _field(item, "document_id", default=_field(citation, "document_id"))
+        if not label or document_id is None:
+            continue
+        values = _field(item, "values", "value", "value_text", default="")
+        if isinstance(values, list | tuple):
+            values = "、".join(str(value) for value in values)
+        rows.append(
+            UnrecognisedRowView(
+                label=str(label),
+                values=str(values),
+                document_id=int(document_id),
+                start=int(_field(citation, "start", default=0)),
+                end=int(_field(citation, "end", default=0)),
+                quote=str(_field(citation, "quote", default="")),
+                period=_field(item, "period", default=_field(citation, "period")),
+                title=str(_field(citation, "title", default="")),
+            )
+        )
+    return rows
 
 
 def dashboard(*, container: Container, analysis: EngagementAnalysis) -> dict[str, Any]:
@@ -54,6 +161,8 @@ def dashboard(*, container: Container, analysis: EngagementAnalysis) -> dict[str
         "kpi_labels": labels,
         "kpi_units": units,
         "kpi_chart": chart,
+        "kpi_conflicts": kpi_conflicts(analysis),
+        "kpi_unrecognised": unrecognised_rows(analysis),
         "signal_order": list(STATUS_SIGNALS),
     }
 
@@ -103,6 +212,106 @@ async def remove_kpi_correction(
     )
 
 
+def _analysis_service(name: str) -> Callable[..., Any]:
+    """The KPI reader's entry points for added values and label mappings.
+
+    TODO(KPI reader): `service.add_kpi_value` and `service.map_kpi_label` land with the
+    reader's work on issue 10; until then the forms answer with a clear message instead of
+    half-doing it here.
+    """
+    function = getattr(service, name, None)
+    if function is None:
+        raise InvalidInput("この操作はまだ準備中です。しばらくしてからもう一度お試しください。")
+    return function  # type: ignore[no-any-return]
+
+
+def add_value(
+    *, container: Container, document_id: int, key: str, value: float
+) -> EngagementAnalysis:
+    """Add a KPI value the reader did not find in the document (re-analysed)."""
+    result = _analysis_service("add_kpi_value")(
+        container=container, document_id=document_id, key=key, value=value
+    )
+    if isinstance(result, EngagementAnalysis):
+        return result
+    return service.get_analysis(container=container, engagement_id=int(result))
+
+
+def map_label(
+    *, container: Container, engagement_id: int, label: str, key: str
+) -> EngagementAnalysis:
+    """Save an unrecognised label as a synonym of `key`, then re-read this engagement."""
+    _analysis_service("map_kpi_label")(container=container, label=label, key=key)
+    return refreshed(container=container, engagement_id=engagement_id)
+
+
+def _number(value: str, *, label: str = "KPIの値") -> float | None:
+    """A typed KPI value: 1,650,000 / 1650000円 / 64.5% / １２ all read; empty means none."""
+    raw = unicodedata.normalize("NFKC", value).strip()
+    for noise in (",", "円", "%", "件", " "):
+        raw = raw.replace(noise, "")
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise InvalidInput(
+            f"{label}は数値で入力してください（入力値: {value.strip()!r}）。"
+        ) from error
+
+
+@api.post("/documents/{document_id}/kpis", response_model=EngagementAnalysis)
+async def add_kpi_value(
+    document_id: int, body: KpiValueIn, container: ContainerDep
+) -> EngagementAnalysis:
+    """Add a KPI value missing from one document (for its period); survives re-analysis."""
+    return await run_in_threadpool(
+        add_value, container=container, document_id=document_id, key=body.key, value=body.value
+    )
+
+
+@api.post("/engagements/{engagement_id}/kpi-labels", response_model=EngagementAnalysis)
+async def map_kpi_label(
+    engagement_id: int, body: KpiLabelMappingIn, container: ContainerDep
+) -> EngagementAnalysis:
+    """Map an unrecognised table label to a KPI; saved as a synonym and used from then on."""
+    return await run_in_threadpool(
+        map_label, container=container, engagement_id=engagement_id, label=body.label, key=body.key
+    )
+
+
+@pages.post("/engagements/{engagement_id}/kpis")
+async def add_kpi_value_page(
+    engagement_id: int,
+    container: ContainerDep,
+    document_id: Annotated[int, Form()],
+    key: Annotated[str, Form()],
+    value: Annotated[str, Form()] = "",
+) -> Response:
+    """The dashboard's 「値を追加」 form."""
+    number = _number(value)
+    if number is None:
+        raise InvalidInput("追加する値を入力してください。")
+    result = await run_in_threadpool(
+        add_value, container=container, document_id=document_id, key=key, value=number
+    )
+    return RedirectResponse(f"/engagements/{result.engagement_id}?added=1#kpis", status_code=303)
+
+
+@pages.post("/engagements/{engagement_id}/kpi-labels")
+async def map_kpi_label_page(
+    engagement_id: int,
+    container: ContainerDep,
+    label: Annotated[str, Form(max_length=100)],
+    key: Annotated[str, Form()],
+) -> Response:
+    """The select beside an unrecognised row."""
+    await run_in_threadpool(
+        map_label, container=container, engagement_id=engagement_id, label=label, key=key
+    )
+    return RedirectResponse(f"/engagements/{engagement_id}?mapped=1#kpis", status_code=303)
+
+
 @pages.post("/documents/{document_id}/kpis")
 async def correct_kpi_page(
     document_id: int,
@@ -112,11 +321,7 @@ async def correct_kpi_page(
     note: Annotated[str, Form()] = "",
 ) -> Response:
     """KPI correction from the dashboard table; an empty value means "not an actual"."""
-    raw = value.strip().replace(",", "").replace("%", "")
-    try:
-        number = float(raw) if raw else None
-    except ValueError as error:
-        raise InvalidInput("KPIの値は数値で入力してください。") from error
+    number = _number(value)
     result = await run_in_threadpool(
         service.correct_kpi,
         container=container,

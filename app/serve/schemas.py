@@ -38,6 +38,8 @@ __all__ = [
     "IngestOut",
     "JobOut",
     "KpiCorrectionIn",
+    "KpiLabelMappingIn",
+    "KpiValueIn",
     "SearchHitOut",
     "SearchOut",
     "Suggestions",
@@ -78,6 +80,20 @@ class KpiCorrectionIn(BaseModel):
         description="the correct actual for this document's period; null = not an actual", ge=0
     )
     note: str = Field(default="", max_length=500)
+
+
+class KpiValueIn(BaseModel):
+    """A KPI value the reader did not find in a document (for that document's period)."""
+
+    key: str = Field(examples=["appointments"])
+    value: float = Field(ge=0, examples=[16])
+
+
+class KpiLabelMappingIn(BaseModel):
+    """An unrecognised table label and the KPI it means; saved as a synonym."""
+
+    label: str = Field(min_length=1, max_length=100, examples=["有効アポ"])
+    key: str = Field(examples=["appointments"])
 
 
 class Cleared(BaseModel):
