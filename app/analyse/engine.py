@@ -31,6 +31,7 @@ from app.analyse.models import (
 )
 from app.analyse.series import (
     funnel,
+    kpi_conflicts,
     kpi_table,
     main_kpi,
     monthly_values,
@@ -177,6 +178,7 @@ def analyse(
             monthly_fee=engagement.monthly_fee_jpy,
             titles=titles,
         ),
+        kpi_conflicts=kpi_conflicts(points, titles),
         funnel=funnel(values, targets=engagement.kpi_targets, rules=rules),
         decision=decision,
         notes=notes,

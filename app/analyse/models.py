@@ -79,6 +79,28 @@ class KpiCell(BaseModel):
     source: Citation | None = None
 
 
+class KpiConflictResult(BaseModel):
+    """Documents disagree on one KPI and month: the value that counts and the one it beat."""
+
+    key: str
+    period: str
+    value: float
+    other_value: float
+    source: Citation
+    other_source: Citation
+
+
+class KpiUnrecognised(BaseModel):
+    """A table row that looks like a KPI but whose label the reader does not know (to map)."""
+
+    document_id: int
+    label: str
+    value_text: str
+    quote: str
+    start: int
+    end: int
+
+
 class KpiMonth(BaseModel):
     period: str
     values: dict[str, KpiCell]
@@ -135,6 +157,8 @@ class EngagementAnalysis(BaseModel):
     internal_factors: list[InternalFactor]
     open_checks: list[str] = Field(description="自社要因の確認で残っているチェック")
     kpi_table: list[KpiMonth]
+    kpi_conflicts: list[KpiConflictResult] = []
+    kpi_unrecognised: list[KpiUnrecognised] = []
     funnel: Funnel | None
     decision: Decision
     notes: list[str] = []

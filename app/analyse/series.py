@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.analyse.models import Citation, Funnel, FunnelStage, KpiCell, KpiMonth
-from app.core.facts import KpiPoint
+from app.analyse.models import Citation, Funnel, FunnelStage, KpiCell, KpiConflictResult, KpiMonth
+from app.core.facts import KpiPoint, merge_kpi_points
 from app.knowledge.rubric import EngineFile
 
 
@@ -20,19 +20,35 @@ def months_between(first: str, last: str) -> int:
     return month_index(last) - month_index(first)
 
 
-def _preference(point: KpiPoint) -> tuple[int, int]:
-    """A user's correction wins, then the client's own notes, then the vendor's report."""
-    return (1 if point.corrected else 0, 1 if point.author == "client" else 0)
-
-
 def monthly_values(points: Sequence[KpiPoint]) -> dict[str, dict[str, KpiPoint]]:
-    """period → key → the point that counts for that month."""
-    table: dict[str, dict[str, KpiPoint]] = defaultdict(dict)
-    for point in points:
-        current = table[point.period].get(point.key)
-        if current is None or _preference(point) > _preference(current):
-            table[point.period][point.key] = point
-    return dict(sorted(table.items()))
+    """period → key → the point that counts for that month (core.facts holds the one merge)."""
+    return merge_kpi_points(points)[0]
+
+
+def kpi_conflicts(points: Sequence[KpiPoint], titles: dict[int, str]) -> list[KpiConflictResult]:
+    """Every disagreement between documents on one KPI and month, with both sources."""
+
+    def cite(point: KpiPoint) -> Citation:
+        return Citation(
+            document_id=point.document_id,
+            start=point.start,
+            end=point.end,
+            quote=point.quote,
+            period=point.period,
+            title=titles.get(point.document_id, ""),
+        )
+
+    return [
+        KpiConflictResult(
+            key=conflict.key,
+            period=conflict.period,
+            value=conflict.chosen.value,
+            other_value=conflict.other.value,
+            source=cite(conflict.chosen),
+            other_source=cite(conflict.other),
+        )
+        for conflict in merge_kpi_points(points)[1]
+    ]
 
 
 def kpi_table(

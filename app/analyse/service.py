@@ -9,15 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import yaml
 from sqlalchemy import delete, select
 
 from app.analyse.engine import analyse
-from app.analyse.kpi import KpiMention, extract_kpis
+from app.analyse.kpi import KpiMention, extract_kpis, extract_unrecognised
 from app.analyse.llm import LLM_SIGNALS, judge_signal
-from app.analyse.models import EngagementAnalysis
+from app.analyse.models import EngagementAnalysis, KpiUnrecognised
 from app.container import Container
 from app.core.facts import CorrectionFact, DocumentFacts, EngagementFacts, KpiPoint, kpi_points
 from app.errors import InvalidInput, NotFound
+from app.knowledge import load_knowledge
+from app.knowledge.kpi import KPI_SYNONYMS_OVERLAY, SynonymOverlay, with_synonyms
 from app.llm.evidence import Passage
 from app.retrieve.bm25 import Bm25Filter
 from app.retrieve.hybrid import SearchHit
@@ -91,6 +94,31 @@ def kpi_points_of(
     )
 
 
+def _own_period(mention: KpiMention, document: DocumentFacts) -> bool:
+    """Rows keep the document's own month's values; other months' are points only."""
+    return mention.period is None or mention.period == (document.period or mention.period)
+
+
+def unrecognised_labels(
+    container: Container, documents: list[DocumentFacts]
+) -> list[KpiUnrecognised]:
+    """Table rows that look like KPIs but whose labels the reader does not know."""
+    found: list[KpiUnrecognised] = []
+    for document in documents:
+        for row in extract_unrecognised(document.text, knowledge=container.knowledge.kpi):
+            found.append(
+                KpiUnrecognised(
+                    document_id=document.id,
+                    label=row.label,
+                    value_text=row.value_text,
+                    quote=document.text[row.start : row.end],
+                    start=row.start,
+                    end=row.end,
+                )
+            )
+    return found
+
+
 def store_kpis(container: Container, documents: list[DocumentFacts]) -> None:
     """Keep each document's stated KPI values as rows (what exports and evaluation read)."""
     with container.session_factory() as session:
@@ -98,7 +126,8 @@ def store_kpis(container: Container, documents: list[DocumentFacts]) -> None:
         if document_ids:
             session.execute(delete(KpiValue).where(KpiValue.document_id.in_(document_ids)))
         for document in documents:
-            for mention in {m.key: m for m in _document_kpis(container, document)}.values():
+            own = [m for m in _document_kpis(container, document) if _own_period(m, document)]
+            for mention in {m.key: m for m in own}.values():
                 session.add(
                     KpiValue(
                         document_id=document.id,
@@ -169,6 +198,8 @@ def compute_analysis(
         relevant=relevant,
         memo=container.caches.cue_matches,
     )
+    unknown = unrecognised_labels(container, [d for d in documents if d.id in visible])
+    result = result.model_copy(update={"kpi_unrecognised": unknown})
     if not assisted:
         return result
     titles = {d.id: d.title for d in documents}
@@ -306,3 +337,51 @@ def remove_correction(*, container: Container, document_id: int, key: str) -> En
         )
         session.commit()
     return refresh_analysis(container=container, engagement_id=engagement_id)
+
+
+def add_kpi_value(
+    *, container: Container, document_id: int, key: str, value: float, note: str = ""
+) -> EngagementAnalysis:
+    """A value the text did not yield, added by the user: a correction for that key (keyed by
+    the document's content hash, so it survives re-analysis and re-import)."""
+    return correct_kpi(
+        container=container, document_id=document_id, key=key, value=value, note=note
+    )
+
+
+def map_kpi_label(*, container: Container, label: str, key: str) -> None:
+    """Save `label` as a synonym of `key` in the user overlay, reload the knowledge and
+    re-analyse every engagement (a label may occur in any of them)."""
+    label = label.strip()
+    if key not in container.knowledge.kpi.kpis:
+        raise InvalidInput(f"KPIの種類が不正です: {key!r}")
+    if not label:
+        raise InvalidInput("ラベルを入力してください。")
+    overlay_dir = container.settings.data_dir / "knowledge"
+    path = overlay_dir / KPI_SYNONYMS_OVERLAY
+    data = (
+        SynonymOverlay.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        if path.is_file()
+        else SynonymOverlay()
+    )
+    synonyms = {k: list(v) for k, v in data.synonyms.items()}
+    if label not in synonyms.setdefault(key, []):
+        synonyms[key].append(label)
+    try:
+        with_synonyms(container.knowledge.kpi, SynonymOverlay(synonyms=synonyms))
+    except ValueError as error:
+        raise InvalidInput(f"「{label}」は既に別の意味の語として登録されています。") from error
+    overlay_dir.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".yaml.tmp")
+    temporary.write_text(
+        yaml.safe_dump({"synonyms": synonyms}, allow_unicode=True, sort_keys=True), encoding="utf-8"
+    )
+    temporary.replace(path)  # atomic: a half-written overlay would stop the next start-up
+    settings = container.settings
+    container.knowledge = load_knowledge(
+        settings.knowledge_dir, settings.prompts_dir, overlay_dir=overlay_dir
+    )
+    with container.session_factory() as session:
+        engagement_ids = list(session.scalars(select(Engagement.id)))
+    for engagement_id in engagement_ids:
+        refresh_analysis(container=container, engagement_id=engagement_id)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from app.core.text import introduces, line_spans, strip_company_affixes
+from app.core.text import introduces, line_spans, lines, strip_company_affixes
 
 Author = Literal["client", "vendor"]
 
@@ -53,6 +53,20 @@ class KpiPoint:
     quote: str
     corrected: bool = False
     author: Author = "vendor"
+    own_period: bool = True  # stated for the document's own month (not 「9月は…」 in October)
+    quoted: bool = False  # in a quoted reply (「> …」) of an e-mail
+    approximate: bool = False
+
+
+@dataclass(frozen=True)
+class KpiConflict:
+    """Two documents giving different values for one KPI and month: the one that counts and
+    the one it overrode (both cited)."""
+
+    key: str
+    period: str
+    chosen: KpiPoint
+    other: KpiPoint
 
 
 def vendor_core_name(vendor_name: str) -> str:
@@ -97,6 +111,12 @@ class StatedKpi(Protocol):
     def quote(self) -> str: ...
 
 
+def _stated_period(mention: StatedKpi, document: DocumentFacts) -> str:
+    """The month the text gives the figure (the reader's `period`), else the document's."""
+    period = getattr(mention, "period", None)
+    return str(period) if period else document.month
+
+
 @dataclass(frozen=True)
 class CorrectionFact:
     """A user's correction of one KPI of one document text; `value=None` removes it."""
@@ -122,26 +142,66 @@ def kpi_points(
     points: list[KpiPoint] = []
     for document in documents:
         author = author_of(document, vendor_name)
-        mentions = {m.key: m for m in stated.get(document.id, ())}
-        keys = set(mentions) | {key for (digest, key) in by_text if digest == document.content_hash}
-        for key in sorted(keys):
-            correction = by_text.get((document.content_hash, key))
-            found = mentions.get(key)
+        own = document.month
+        # A correction applies to the document's own month; other months' figures stay as read.
+        mentions = {(m.key, _stated_period(m, document)): m for m in stated.get(document.id, ())}
+        corrected_keys = {key for (digest, key) in by_text if digest == document.content_hash}
+        slots = set(mentions) | {(key, own) for key in corrected_keys}
+        quoted = _quoted_lines(document.text) if mentions else []
+        for key, period in sorted(slots):
+            correction = by_text.get((document.content_hash, key)) if period == own else None
+            found = mentions.get((key, period))
             if correction is not None and correction.value is None:
                 continue
-            if correction is None and found is None:
+            value = correction.value if correction is not None else found.value if found else None
+            if value is None:
                 continue
             points.append(
                 KpiPoint(
                     key=key,
-                    value=correction.value if correction is not None else found.value,  # type: ignore[union-attr, arg-type]
+                    value=value,
                     document_id=document.id,
-                    period=document.month,
+                    period=period,
                     start=found.start if found else 0,
                     end=found.end if found else 0,
                     quote=found.quote if found else "",
                     corrected=correction is not None,
                     author=author,
+                    own_period=period == own,
+                    quoted=found is not None and any(s <= found.start < e for s, e in quoted),
+                    approximate=bool(getattr(found, "approximate", False)),
                 )
             )
     return points
+
+
+def _quoted_lines(text: str) -> list[tuple[int, int]]:
+    return [(line.start, line.end) for line in lines(text) if line.kind == "quote"]
+
+
+def _preference(point: KpiPoint) -> tuple[int, int, int, int]:
+    """A user's correction wins; then a figure stated for the document's own month, outside a
+    quoted reply; then the client's own notes over the vendor's report."""
+    return (
+        1 if point.corrected else 0,
+        1 if point.own_period else 0,
+        0 if point.quoted else 1,
+        1 if point.author == "client" else 0,
+    )
+
+
+def merge_kpi_points(
+    points: Sequence[KpiPoint],
+) -> tuple[dict[str, dict[str, KpiPoint]], list[KpiConflict]]:
+    """period → key → the point that counts, and every disagreement it settled: the one merge."""
+    table: dict[str, dict[str, KpiPoint]] = {}
+    for point in points:
+        current = table.setdefault(point.period, {}).get(point.key)
+        if current is None or _preference(point) > _preference(current):
+            table[point.period][point.key] = point
+    conflicts: list[KpiConflict] = []
+    for point in points:
+        chosen = table[point.period][point.key]
+        if point is not chosen and abs(point.value - chosen.value) > 1e-9:
+            conflicts.append(KpiConflict(point.key, point.period, chosen, point))
+    return dict(sorted(table.items())), conflicts

@@ -20,7 +20,13 @@ from app.errors import ConfigError
 from app.knowledge.chat import CHAT_KNOWLEDGE_FILE, ChatKnowledge, load_chat_knowledge
 from app.knowledge.drafts import DraftConfig, load_draft_config
 from app.knowledge.files import validate_file
-from app.knowledge.kpi import KpiKnowledge, load_kpi_knowledge
+from app.knowledge.kpi import (
+    KPI_SYNONYMS_OVERLAY,
+    KpiKnowledge,
+    SynonymOverlay,
+    load_kpi_knowledge,
+    with_synonyms,
+)
 from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, PromptRegistry, load_prompts
 from app.knowledge.rubric import EngineFile, SignalsFile
 
@@ -86,19 +92,34 @@ def _vocabulary(directory: Path, signals: SignalsFile, drafts: DraftConfig) -> V
     )
 
 
-def load_knowledge(directory: Path, prompts_dir: Path | None = None) -> Knowledge:
-    """Load and validate every knowledge and prompt file; called by the app factory."""
+def load_knowledge(
+    directory: Path, prompts_dir: Path | None = None, overlay_dir: Path | None = None
+) -> Knowledge:
+    """Load and validate every knowledge and prompt file; called by the app factory.
+
+    `overlay_dir` (<data_dir>/knowledge) holds what users added, such as the KPI labels they
+    mapped (kpi_synonyms.yaml); it is merged in and hashed into the version when present.
+    """
     prompts_dir = prompts_dir or DEFAULT_PROMPTS_DIR
+    kpi = load_kpi_knowledge(directory / "kpi.yaml")
+    overlay_file = overlay_dir / KPI_SYNONYMS_OVERLAY if overlay_dir is not None else None
+    digest_dirs = [directory, prompts_dir]
+    if overlay_file is not None and overlay_file.is_file():
+        try:
+            kpi = with_synonyms(kpi, validate_file(SynonymOverlay, overlay_file))
+        except ValueError as error:
+            raise ConfigError(str(error), path=overlay_file, field_name="synonyms") from error
+        digest_dirs.append(overlay_file.parent)
     signals = validate_file(SignalsFile, directory / "signals.yaml")
     engine = validate_file(EngineFile, directory / "engine.yaml")
     drafts = load_draft_config(prompts_dir)
     return Knowledge(
         signals=signals,
         engine=engine,
-        kpi=load_kpi_knowledge(directory / "kpi.yaml"),
+        kpi=kpi,
         chat=load_chat_knowledge(directory / CHAT_KNOWLEDGE_FILE),
         drafts=drafts,
         prompts=load_prompts(prompts_dir),
         vocabulary=_vocabulary(directory, signals, drafts),
-        version=f"k{signals.version}.{engine.version}-{_digest(directory, prompts_dir)}",
+        version=f"k{signals.version}.{engine.version}-{_digest(*digest_dirs)}",
     )

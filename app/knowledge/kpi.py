@@ -198,3 +198,23 @@ class KpiKnowledge(_Strict):
 def load_kpi_knowledge(path: Path) -> KpiKnowledge:
     """Read and validate knowledge/kpi.yaml; errors name the file and the field."""
     return validate_file(KpiKnowledge, path)
+
+
+KPI_SYNONYMS_OVERLAY = "kpi_synonyms.yaml"
+
+
+class SynonymOverlay(_Strict):
+    """<data_dir>/knowledge/kpi_synonyms.yaml: labels users mapped to a KPI on the KPI table."""
+
+    synonyms: dict[KpiKey, list[Term]] = {}
+
+
+def with_synonyms(knowledge: KpiKnowledge, overlay: SynonymOverlay) -> KpiKnowledge:
+    """The knowledge with the users' labels added to each KPI's synonyms (validated again)."""
+    data = knowledge.model_dump()
+    for key, labels in overlay.synonyms.items():
+        if key not in data["kpis"]:
+            raise ValueError(f"{KPI_SYNONYMS_OVERLAY}: KPIの種類 {key!r} はありません")
+        known = data["kpis"][key]["synonyms"]
+        known.extend(label for label in labels if label not in known)
+    return KpiKnowledge.model_validate(data)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from app.analyse.kpi.layout import Candidate, Layout
 from app.analyse.kpi.lexicon import Period, Token, compiled
 from app.analyse.kpi.prose import inline_candidates
-from app.analyse.kpi.tables import table_candidates
+from app.analyse.kpi.tables import table_candidates, unrecognised_rows
 from app.core.normalize import NormalizedText, normalize
 from app.knowledge.kpi import Kind, KpiKnowledge
 
@@ -27,6 +27,8 @@ __all__ = [
     "KpiMention",
     "Token",
     "extract_kpis",
+    "UnrecognisedLabel",
+    "extract_unrecognised",
     "stated_period",
 ]
 
@@ -46,6 +48,28 @@ class KpiMention:
     quote: str
     period: str | None = None
     approximate: bool = False
+
+
+@dataclass(frozen=True)
+class UnrecognisedLabel:
+    """A table row that looks like a KPI (a measure-word label, a figure) the reader does not
+    know; `text[start:end]` is the row in the original text."""
+
+    label: str
+    value_text: str
+    start: int
+    end: int
+
+
+def extract_unrecognised(text: str, *, knowledge: KpiKnowledge) -> list[UnrecognisedLabel]:
+    """Rows the user may map to a KPI key (the mapping becomes a synonym)."""
+    normalized = normalize(text)
+    layout = Layout(normalized.text, compiled(knowledge), stated_period(normalized.text))
+    found: list[UnrecognisedLabel] = []
+    for row in unrecognised_rows(layout):
+        start, end = normalized.to_original(*row.span)
+        found.append(UnrecognisedLabel(row.label, row.value_text, start, end))
+    return found
 
 
 def extract_kpis(text: str, *, period: str | None, knowledge: KpiKnowledge) -> list[KpiMention]:
