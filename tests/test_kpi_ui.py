@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from app.analyse.models import KpiCell, KpiMonth
+from app.analyse.models import Citation, KpiCell, KpiConflictResult, KpiMonth, KpiUnrecognised
 from app.serve.analysis import kpi_conflicts, unrecognised_rows
 from app.serve.charts import ChartSeries, kpi_trend_svg
 from app.serve.formatting import kpi_value, man_yen, number, percent, plain, yen
@@ -73,42 +73,36 @@ def test_chart_has_a_panel_and_scale_per_kpi() -> None:
 
 
 def test_conflicts_and_unrecognised_rows_become_view_models() -> None:
-    analysis = SimpleNamespace(
-        kpi_conflicts=[
-            {
-                "key": "appointments",
-                "period": "2026-01",
-                "sources": [
-                    {"value": 16, "document_id": 1, "start": 10, "end": 30, "quote": "アポ16件"},
-                    {
-                        "value": 15,
-                        "document_id": 2,
-                        "start": 5,
-                        "end": 20,
-                        "quote": "アポ15件という目標",
-                        "context": "目標の文脈",
-                    },
-                ],
-            },
-            {"key": "calls", "period": "2026-01", "sources": []},  # nothing to show
-        ],
-        kpi_unrecognised=[
-            {"label": "キーマン到達数", "values": [42], "document_id": 3, "start": 0, "end": 18}
-        ],
+    def cite(document_id: int, quote: str) -> Citation:
+        return Citation(document_id=document_id, start=0, end=len(quote), quote=quote)
+
+    conflict = KpiConflictResult(
+        key="appointments",
+        period="2026-01",
+        value=16,
+        other_value=15,
+        source=cite(1, "アポ16件"),
+        other_source=cite(2, "アポ15件という目標"),
     )
+    unknown = [
+        KpiUnrecognised(
+            document_id=3, label="キーマン到達数", value_text="42件", quote="", start=0, end=9
+        ),
+        KpiUnrecognised(
+            document_id=4, label="キーマン到達数", value_text="40件", quote="", start=5, end=9
+        ),
+    ]
+    analysis = SimpleNamespace(kpi_conflicts=[conflict], kpi_unrecognised=unknown)
     conflicts = kpi_conflicts(analysis)  # type: ignore[arg-type]
-    assert list(conflicts) == [("2026-01", "appointments")]
-    sources = conflicts[("2026-01", "appointments")].sources
-    assert [(s.value, s.document_id, s.context) for s in sources] == [
-        (16.0, 1, ""),
-        (15.0, 2, "目標の文脈"),
+    sources = conflicts[("2026-01", "appointments")]
+    assert [(s.value, s.source.document_id, s.counts) for s in sources] == [
+        (16, 1, True),
+        (15, 2, False),
     ]
-    rows = unrecognised_rows(analysis)  # type: ignore[arg-type]
-    assert [(r.label, r.values, r.document_id, r.end) for r in rows] == [
-        ("キーマン到達数", "42", 3, 18)
+    rows = unrecognised_rows(analysis, {3: "1月度 報告"})  # type: ignore[arg-type]
+    assert [(r.label, len(r.rows), r.titles) for r in rows] == [
+        ("キーマン到達数", 2, {3: "1月度 報告", 4: ""})
     ]
-    empty = SimpleNamespace()
-    assert kpi_conflicts(empty) == {} and unrecognised_rows(empty) == []  # type: ignore[arg-type]
 
 
 REPORT = {
@@ -157,3 +151,64 @@ def test_correction_form_and_api_update_the_table(live_server: LiveServer) -> No
         assert api.status_code == 200
         month = next(m for m in api.json()["kpi_table"] if m["period"] == "2025-06")
         assert month["values"]["appointments"]["value"] == 30
+
+
+UNKNOWN_ROW = {
+    **REPORT,
+    "title": "7月度 活動報告",
+    "period": "2025-07",
+    "date": "2025-08-06",
+    "text": "7月度の実績です。\n| 指標 | 目標 | 実績 |\n|---|---|---|\n"
+    "| 架電数 | 1,200件 | 1,250件 |\n| キーマン到達数 | | 42件 |\n",
+}
+
+
+def test_add_a_value_and_map_a_label_in_the_page_and_the_api(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        engagement = client.post(
+            "/api/v1/engagements",
+            json={
+                "vendor_name": "株式会社対応テスト",
+                "service": "インサイドセールス代行",
+                "start_date": "2025-04-01",
+                "renewal_date": "2026-03-31",
+            },
+        ).json()
+        engagement_id = engagement["id"]
+        stored = client.post(f"/api/v1/engagements/{engagement_id}/documents", json=UNKNOWN_ROW)
+        document_id = stored.json()["document"]["id"]
+        page = client.get(f"/engagements/{engagement_id}").text
+        assert 'id="kpi-unrecognised"' in page and 'data-label="キーマン到達数"' in page
+
+        added = client.post(
+            f"/engagements/{engagement_id}/kpis",
+            data={"document_id": str(document_id), "key": "opportunities", "value": "７"},
+        )
+        assert added.status_code == 303 and "added=1" in added.headers["location"]
+        page = client.get(added.headers["location"]).text
+        assert "KPIの値を追加し、再分析しました。" in page and "手入力" in page
+
+        api = client.post(
+            f"/api/v1/documents/{document_id}/kpis", json={"key": "deals", "value": 2}
+        )
+        assert api.status_code == 200, api.text
+        july = next(m for m in api.json()["kpi_table"] if m["period"] == "2025-07")
+        assert july["values"]["deals"]["value"] == 2
+        assert july["values"]["opportunities"]["value"] == 7
+
+        unknown_key = client.post(
+            f"/api/v1/engagements/{engagement_id}/kpi-labels",
+            json={"label": "キーマン到達数", "key": "no_such_kpi"},
+        )
+        assert unknown_key.status_code == 422
+        mapped = client.post(
+            f"/api/v1/engagements/{engagement_id}/kpi-labels",
+            json={"label": "キーマン到達数", "key": "connections"},
+        )
+        assert mapped.status_code == 200, mapped.text
+        body = mapped.json()
+        july = next(m for m in body["kpi_table"] if m["period"] == "2025-07")
+        assert july["values"]["connections"]["value"] == 42
+        assert all(row["label"] != "キーマン到達数" for row in body["kpi_unrecognised"])
+        page = client.get(f"/engagements/{engagement_id}").text
+        assert 'data-label="キーマン到達数"' not in page

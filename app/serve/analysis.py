@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.analyse import service
-from app.analyse.models import EngagementAnalysis
+from app.analyse.models import Citation, EngagementAnalysis, KpiUnrecognised
 from app.container import Container
 from app.core.vocabulary import STATUS_SIGNALS
 from app.errors import InvalidInput
@@ -34,107 +34,54 @@ pages = APIRouter(include_in_schema=False)
 
 @dataclass(frozen=True)
 class KpiSourceView:
-    """One document's reading of a KPI, with the passage it came from."""
+    """One document's value for a KPI and month, with the passage it came from."""
 
     value: float
-    document_id: int
-    start: int
-    end: int
-    quote: str
-    title: str = ""
-    context: str = ""
-
-
-@dataclass(frozen=True)
-class KpiConflictView:
-    """Documents that give different values for one KPI and month: shown, never resolved here."""
-
-    key: str
-    period: str
-    sources: list[KpiSourceView]
+    source: Citation
+    counts: bool  # the value the table shows (an actual beats a target or quoted number)
 
 
 @dataclass(frozen=True)
 class UnrecognisedRowView:
-    """A table row that looks like a KPI but whose label the reader did not understand."""
+    """A row label the reader did not understand, with every row that carries it."""
 
     label: str
-    values: str
-    document_id: int
-    start: int
-    end: int
-    quote: str
-    period: str | None = None
-    title: str = ""
+    rows: list[KpiUnrecognised]
+    titles: dict[int, str]
 
 
-def _field(item: object, *names: str, default: Any = None) -> Any:
-    """The first of `names` the item has (a model or a dict): the reader's models are read
-    by name, so a renamed field degrades to "not shown" instead of a broken page."""
-    for name in names:
-        value = item.get(name) if isinstance(item, dict) else getattr(item, name, None)
-        if value is not None:
-            return value
-    return default
+def kpi_conflicts(analysis: EngagementAnalysis) -> dict[tuple[str, str], list[KpiSourceView]]:
+    """Both sources of each conflict, by (period, key), for the cells of the KPI table."""
+    return {
+        (conflict.period, conflict.key): [
+            KpiSourceView(conflict.value, conflict.source, counts=True),
+            KpiSourceView(conflict.other_value, conflict.other_source, counts=False),
+        ]
+        for conflict in analysis.kpi_conflicts
+    }
 
 
-def _source(item: object) -> KpiSourceView | None:
-    citation = _field(item, "source", "citation", default=item)
-    document_id = _field(item, "document_id", default=_field(citation, "document_id"))
-    value = _field(item, "value")
-    if document_id is None or value is None:
-        return None
-    return KpiSourceView(
-        value=float(value),
-        document_id=int(document_id),
-        start=int(_field(citation, "start", default=0)),
-        end=int(_field(citation, "end", default=0)),
-        quote=str(_field(citation, "quote", default="")),
-        title=str(_field(citation, "title", default=_field(item, "title", default=""))),
-        context=str(_field(item, "context_label", "context", "kind_label", default="")),
-    )
-
-
-def kpi_conflicts(analysis: EngagementAnalysis) -> dict[tuple[str, str], KpiConflictView]:
-    """Conflicts by (period, key), for the cells of the KPI table."""
-    found: dict[tuple[str, str], KpiConflictView] = {}
-    for item in getattr(analysis, "kpi_conflicts", None) or []:
-        key, period = _field(item, "key"), _field(item, "period")
-        raw = _field(item, "sources", "values", "candidates", default=[])
-        sources = [source for source in map(_source, raw) if source is not None]
-        if key and period and len(sources) > 1:
-            found[(str(period), str(key))] = KpiConflictView(str(key), str(period), sources)
-    return found
-
-
-def unrecognised_rows(analysis: EngagementAnalysis) -> list[UnrecognisedRowView]:
-    """Rows to map to a KPI, one per label and document."""
-    rows: list[UnrecognisedRowView] = []
-    for item in getattr(analysis, "kpi_unrecognised", None) or []:
-        label = _field(item, "label")
-        citation = _field(item, "source", "citation", default=item)
-        document_id = _field(item, "document_id", default=_field(citation, "document_id"))
-        if not label or document_id is None:
-            continue
-        values = _field(item, "values", "value", "value_text", default="")
-        if isinstance(values, list | tuple):
-            values = "、".join(str(value) for value in values)
-        rows.append(
-            UnrecognisedRowView(
-                label=str(label),
-                values=str(values),
-                document_id=int(document_id),
-                start=int(_field(citation, "start", default=0)),
-                end=int(_field(citation, "end", default=0)),
-                quote=str(_field(citation, "quote", default="")),
-                period=_field(item, "period", default=_field(citation, "period")),
-                title=str(_field(citation, "title", default="")),
-            )
+def unrecognised_rows(
+    analysis: EngagementAnalysis, titles: Mapping[int, str]
+) -> list[UnrecognisedRowView]:
+    """One entry per label (mapping a label maps it everywhere), in the order first seen."""
+    by_label: dict[str, list[KpiUnrecognised]] = {}
+    for row in analysis.kpi_unrecognised:
+        by_label.setdefault(row.label, []).append(row)
+    return [
+        UnrecognisedRowView(
+            label, rows, {row.document_id: titles.get(row.document_id, "") for row in rows}
         )
-    return rows
+        for label, rows in by_label.items()
+    ]
 
 
-def dashboard(*, container: Container, analysis: EngagementAnalysis) -> dict[str, Any]:
+def dashboard(
+    *,
+    container: Container,
+    analysis: EngagementAnalysis,
+    titles: Mapping[int, str] | None = None,
+) -> dict[str, Any]:
     """What the engagement page shows of an analysis: the KPI table's columns and chart."""
     kpi_defs = container.knowledge.kpi.kpis
     labels = {key: definition.label for key, definition in kpi_defs.items()}
@@ -162,7 +109,7 @@ def dashboard(*, container: Container, analysis: EngagementAnalysis) -> dict[str
         "kpi_units": units,
         "kpi_chart": chart,
         "kpi_conflicts": kpi_conflicts(analysis),
-        "kpi_unrecognised": unrecognised_rows(analysis),
+        "kpi_unrecognised": unrecognised_rows(analysis, titles or {}),
         "signal_order": list(STATUS_SIGNALS),
     }
 
@@ -212,37 +159,13 @@ async def remove_kpi_correction(
     )
 
 
-def _analysis_service(name: str) -> Callable[..., Any]:
-    """The KPI reader's entry points for added values and label mappings.
-
-    TODO(KPI reader): `service.add_kpi_value` and `service.map_kpi_label` land with the
-    reader's work on issue 10; until then the forms answer with a clear message instead of
-    half-doing it here.
-    """
-    function = getattr(service, name, None)
-    if function is None:
-        raise InvalidInput("この操作はまだ準備中です。しばらくしてからもう一度お試しください。")
-    return function  # type: ignore[no-any-return]
-
-
-def add_value(
-    *, container: Container, document_id: int, key: str, value: float
-) -> EngagementAnalysis:
-    """Add a KPI value the reader did not find in the document (re-analysed)."""
-    result = _analysis_service("add_kpi_value")(
-        container=container, document_id=document_id, key=key, value=value
-    )
-    if isinstance(result, EngagementAnalysis):
-        return result
-    return service.get_analysis(container=container, engagement_id=int(result))
-
-
 def map_label(
     *, container: Container, engagement_id: int, label: str, key: str
 ) -> EngagementAnalysis:
-    """Save an unrecognised label as a synonym of `key`, then re-read this engagement."""
-    _analysis_service("map_kpi_label")(container=container, label=label, key=key)
-    return refreshed(container=container, engagement_id=engagement_id)
+    """Save an unrecognised label as a synonym of `key` (every engagement is re-analysed),
+    then read this engagement's analysis."""
+    service.map_kpi_label(container=container, label=label, key=key)
+    return service.get_analysis(container=container, engagement_id=engagement_id)
 
 
 def _number(value: str, *, label: str = "KPIの値") -> float | None:
@@ -266,7 +189,12 @@ async def add_kpi_value(
 ) -> EngagementAnalysis:
     """Add a KPI value missing from one document (for its period); survives re-analysis."""
     return await run_in_threadpool(
-        add_value, container=container, document_id=document_id, key=body.key, value=body.value
+        service.add_kpi_value,
+        container=container,
+        document_id=document_id,
+        key=body.key,
+        value=body.value,
+        note=body.note,
     )
 
 
@@ -293,7 +221,7 @@ async def add_kpi_value_page(
     if number is None:
         raise InvalidInput("追加する値を入力してください。")
     result = await run_in_threadpool(
-        add_value, container=container, document_id=document_id, key=key, value=number
+        service.add_kpi_value, container=container, document_id=document_id, key=key, value=number
     )
     return RedirectResponse(f"/engagements/{result.engagement_id}?added=1#kpis", status_code=303)
 

@@ -55,7 +55,11 @@ def engagement_view(*, container: Container, engagement_id: int) -> dict[str, An
         "groups": timeline(detail.documents),
         "kpi_keys_all": list(container.knowledge.kpi.kpis),
         "job_lines": status_lines(jobs),
-        **dashboard(container=container, analysis=analysis),
+        **dashboard(
+            container=container,
+            analysis=analysis,
+            titles={document.id: document.title for document in detail.documents},
+        ),
     }
 
 

@@ -87,6 +87,7 @@ class KpiValueIn(BaseModel):
 
     key: str = Field(examples=["appointments"])
     value: float = Field(ge=0, examples=[16])
+    note: str = Field(default="", max_length=500)
 
 
 class KpiLabelMappingIn(BaseModel):
