@@ -29,7 +29,7 @@ def monthly_report() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    sheet.title = "KPI"
+    sheet.title = "活動実績"
     sheet.append(["2026年2月度 活動報告"])
     sheet.append([])
     sheet.append(["指標", "2026年1月", None, "2026年2月", None])
@@ -85,7 +85,7 @@ def test_rows_to_markdown_keeps_titles_and_separate_tables() -> None:
 
 def test_every_sheet_with_merged_headers_percent_and_month_cells() -> None:
     text = spreadsheet_text("2月度.xlsx", monthly_report())
-    assert "## KPI\n\n2026年2月度 活動報告\n\n" in text
+    assert "## 活動実績\n\n2026年2月度 活動報告\n\n" in text
     assert "| 指標 | 2026年1月 目標 | 2026年1月 実績 | 2026年2月 目標 | 2026年2月 実績 |" in text
     assert "| 架電数 | 1200 | 1250 | 1200 | 1320 |" in text
     assert "| 受注金額 |  | 1650000 |  | 2000000 |" in text
@@ -188,3 +188,17 @@ def test_xlsx_and_csv_round_trip_through_the_upload_api(live_server: LiveServer)
             assert "ファイル" in refused.json()["error"]["message"]
         listed = client.get(f"/api/v1/engagements/{engagement['id']}/documents").json()
         assert [d["source_filename"] for d in listed] == ["2月度.xlsx", "1月.csv"]
+
+        # The sheets go through the same table reader: each value cited to its own row.
+        analysis = client.get(f"/api/v1/engagements/{engagement['id']}/analysis").json()
+        february = next(m for m in analysis["kpi_table"] if m["period"] == "2026-02")
+        values = {key: cell["value"] for key, cell in february["values"].items()}
+        assert values["calls"] == 1320 and values["revenue"] == 2000000
+        assert values["appointments"] == 18 and values["opportunity_rate"] == 58.3
+        source = february["values"]["calls"]["source"]
+        assert source["quote"] == "1320" and source["document_id"] == document["id"]
+        text = document["text"]
+        row_start = text.rfind("\n", 0, source["start"]) + 1
+        assert text[row_start:].startswith("| 架電数 |")
+        page = client.get(f"/engagements/{engagement['id']}").text
+        assert "2,000,000円" in page and "e+06" not in page
