@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kanjize import kanji2number
 
@@ -52,6 +53,8 @@ _ENGLISH_MONTH = re.compile(
     r"(?<![a-z])(?P<name>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
     r"(?:[- ']?(?P<year>20\d{2}|\d{2})(?!\d))?(?![a-z])"
 )
+_CACHED_TOKEN_CHARS = 200
+_TOKEN_CACHE_SIZE = 20_000
 # "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
 _NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # Kanji numerals (三件, 十二件, 千二百件), read with kanjize; only with a unit after them, and
@@ -94,6 +97,37 @@ def _alternation(terms: Iterable[str]) -> str:
     return "|".join(_alternative(term) for term in _normalized(terms))
 
 
+def _trie_pattern(terms: Iterable[str]) -> str:
+    """One regex over thousands of terms, factored by shared prefixes so matching stays fast
+    (a flat alternation of the composed labels tries each in turn); longest match first."""
+    trie: dict[str, Any] = {}
+    for term in terms:
+        node = trie
+        for char in term:
+            node = node.setdefault(char, {})
+        node[""] = term
+    return _trie_branch(trie, first=True)
+
+
+def _trie_branch(node: dict[str, Any], *, first: bool = False) -> str:
+    ends = "" in node
+    branches = []
+    for char in sorted(c for c in node if c):
+        escaped = re.escape(char)
+        if first and char.isascii() and char.isalpha():
+            escaped = rf"(?<![a-z]){escaped}"  # an English word matches whole words only
+        branches.append(escaped + _trie_branch(node[char]))
+    if ends:
+        term: str = node[""]
+        tail = r"(?![a-z])" if term[-1:].isascii() and term[-1:].isalpha() else ""
+        branches.append(tail)  # the empty alternative last: longer terms are tried first
+    if not branches:
+        return ""
+    if len(branches) == 1 and not ends:
+        return branches[0]
+    return "(?:" + "|".join(branches) + ")"
+
+
 def _alternative(term: str) -> str:
     """An English word matches whole words only: 「call」 is not in 「recall」."""
     escaped = re.escape(term)
@@ -112,7 +146,7 @@ class Lexicon:
         grammar = knowledge.grammar
         self.units: dict[str, UnitKind] = {key: spec.unit for key, spec in knowledge.kpis.items()}
         self._meaning = self._term_meanings(knowledge)
-        self._terms = re.compile(_alternation(self._meaning))
+        self._terms = re.compile(_trie_pattern(_normalized(self._meaning)))
         self._unit_kinds = self._unit_table(knowledge.units)
         self._approximate = frozenset(_normalized(grammar.approximate))
         units = _alternation(self._unit_kinds)
@@ -140,6 +174,7 @@ class Lexicon:
         self.subset_modifiers = tuple(_normalized(grammar.subset_modifiers))
         self.heading_markers = tuple(_normalized(grammar.heading_markers))
         self.bullet_markers = tuple(_normalized(grammar.bullet_markers))
+        self._token_cache: dict[str, list[Token]] = {}
         self.total_words = frozenset(_normalized(grammar.total_rows))
         self.total_suffixes = tuple(_normalized(grammar.total_suffixes))
         self.subtotal_words = tuple(_normalized(grammar.subtotal_words))
@@ -175,7 +210,17 @@ class Lexicon:
 
     def tokens(self, text: str, start: int = 0, end: int | None = None) -> list[Token]:
         """Knowledge terms and month names in text[start:end], in order."""
-        stop = len(text) if end is None else end
+        if start == 0 and end is None and len(text) <= _CACHED_TOKEN_CHARS:
+            # Cells and labels repeat (every row's 「架電数」, every header): read each once.
+            cached = self._token_cache.get(text)
+            if cached is None:
+                if len(self._token_cache) >= _TOKEN_CACHE_SIZE:
+                    self._token_cache.clear()
+                cached = self._token_cache[text] = self._tokens(text, 0, len(text))
+            return list(cached)
+        return self._tokens(text, start, len(text) if end is None else end)
+
+    def _tokens(self, text: str, start: int, stop: int) -> list[Token]:
         found: list[Token] = []
         for match in self._terms.finditer(text, start, stop):
             kind, key = self._meaning[match.group()]
