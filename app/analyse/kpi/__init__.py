@@ -26,8 +26,8 @@ __all__ = [
     "KpiKnowledge",
     "KpiMention",
     "Token",
-    "extract_kpis",
     "UnrecognisedLabel",
+    "extract_kpis",
     "extract_unrecognised",
     "stated_period",
 ]
