@@ -212,3 +212,47 @@ def test_add_a_value_and_map_a_label_in_the_page_and_the_api(live_server: LiveSe
         assert all(row["label"] != "キーマン到達数" for row in body["kpi_unrecognised"])
         page = client.get(f"/engagements/{engagement_id}").text
         assert 'data-label="キーマン到達数"' not in page
+
+
+def test_a_conflict_shows_both_sources_linked_to_their_passages(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        engagement_id = client.post(
+            "/api/v1/engagements",
+            json={
+                "vendor_name": "株式会社食い違いテスト",
+                "service": "テレアポ代行",
+                "start_date": "2025-10-01",
+                "renewal_date": "2026-09-30",
+            },
+        ).json()["id"]
+        documents = f"/api/v1/engagements/{engagement_id}/documents"
+        report = client.post(
+            documents,
+            json={
+                "kind": "vendor_report",
+                "date": "2026-02-05",
+                "period": "2026-01",
+                "title": "1月度 活動報告",
+                "text": "1月度の実績です。アポ獲得数は16件でした。",
+            },
+        ).json()["document"]
+        minutes = client.post(
+            documents,
+            json={
+                "kind": "meeting_notes",
+                "date": "2026-02-10",
+                "period": "2026-01",
+                "title": "1月度 定例",
+                "text": "1月度の振り返り。1月のアポ獲得数は14件と報告があった。",
+            },
+        ).json()["document"]
+        analysis = client.get(f"/api/v1/engagements/{engagement_id}/analysis").json()
+        conflicts = analysis["kpi_conflicts"]
+        assert conflicts and conflicts[0]["key"] == "appointments"
+        page = client.get(f"/engagements/{engagement_id}").text
+        assert 'id="kpi-conflict-note"' in page and "文書により値が異なります" in page
+        cell = page.split('data-period="2026-01"')[1].split("</td>")[0]
+        assert 'class="conflict"' in cell
+        for document in (report, minutes):
+            assert f'href="/documents/{document["id"]}?start=' in cell
+        assert "16" in cell and "14" in cell
