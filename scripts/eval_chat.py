@@ -116,16 +116,16 @@ def _counts(scores: list[dict[str, Any]]) -> dict[str, Any]:
 def summarize_questions(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
     asked = sum(o.get("asked", 0) for o in outcomes)
     timings = [t for o in outcomes for t in o.get("timings", [])]
+    scored = sum(o.get("citation_scored", o.get("asked", 0)) for o in outcomes)
     if not asked:
         return {"qa_questions": 0, "qa_answer_hit": 0.0, "qa_citation_hit": 0.0, "qa_ms_p50": 0.0}
     return {
         "qa_questions": asked,
         "qa_answer_hit": round(sum(o.get("answer_hits", 0) for o in outcomes) / asked, 3),
-        "qa_citation_hit": round(
-            sum(o.get("citation_hits", 0) for o in outcomes)
-            / max(1, sum(o.get("citation_scored", o.get("asked", 0)) for o in outcomes)),
-            3,
-        ),
+        # None when no question of the set has evidence to point to.
+        "qa_citation_hit": round(sum(o.get("citation_hits", 0) for o in outcomes) / scored, 3)
+        if scored
+        else None,
         "qa_ms_p50": round(statistics.median(timings), 1) if timings else 0.0,
     }
 

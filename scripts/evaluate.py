@@ -184,7 +184,7 @@ def main() -> int:
         for name, figures in bank["sets"].items():
             print(
                 f"{name:<10} {figures['qa_questions']:>4} questions  answer "
-                f"{figures['qa_answer_hit']:.3f}  citation {figures['qa_citation_hit']:.3f}  "
+                f"{figures['qa_answer_hit']:.3f}  citation {figures['qa_citation_hit']}  "
                 f"p50 {figures['qa_ms_p50']} ms"
             )
         for name, misses in bank.pop("misses", {}).items():

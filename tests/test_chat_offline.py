@@ -305,7 +305,7 @@ def test_a_sentence_saying_there_was_no_delay_does_not_answer_a_delay_question(
     [
         ("更新日が近いのはどの契約？", "renewal"),
         ("次に満了する契約は？", "renewal"),
-        ("解約予告の期限が迫っているのは？", "renewal"),
+        ("解約予告の期限が迫っているのは？", "contract"),
         ("アポ数が一番多い代行会社は？", "kpi"),
         ("トークスクリプトを変えた会社は？", "search"),
     ],
@@ -316,4 +316,4 @@ def test_portfolio_questions_route_by_the_contract_words(
     intent = classify(
         question, knowledge=chat, kpi_knowledge=kpi, analyze=analyzer.analyze, as_of=AS_OF
     )
-    assert portfolio.route(intent, chat.contract) == kind
+    assert portfolio.route(intent, chat.contract, chat.portfolio) == kind

@@ -56,7 +56,7 @@ def answer_offline(
     intent = understand(
         container=container, evidence=evidence, question=question, previous=previous
     )
-    if intent.kind == "summary":
+    if intent.kind in ("summary", "assessment"):
         analysis = get_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
         evidence = replace(evidence, analysis=analysis)
     result = offline_answer(intent, evidence, rules_for(container))
@@ -84,7 +84,7 @@ def answer_portfolio(
         as_of=as_of,
         known_periods=probe.known_periods,
     )
-    kind = portfolio.route(intent, rules.chat.contract)
+    kind = portfolio.route(intent, rules.chat.contract, rules.chat.portfolio)
     if kind == "search":
         hits = retrieve(container=container, question=question, engagement_id=None)
         ranked = list(dict.fromkeys(hit.engagement_id for hit in hits))[: portfolio.TOP - 1]
@@ -115,4 +115,12 @@ def answer_portfolio(
         return portfolio.rank_kpi(replace(intent, kpi_key=key), views, rules)
     if kind == "renewal":
         return portfolio.renewal_order(views, as_of)
+    if kind == "contract":
+        asked = portfolio.contract_question(intent, rules.chat.contract)
+        assert asked is not None
+        return portfolio.contract_order(views, *asked, as_of)
+    if kind == "results":
+        return portfolio.rank_results(views, rules, container.knowledge.engine)
+    if kind == "cost":
+        return portfolio.rank_cost(views, portfolio.cost_direction(intent, rules))
     return portfolio.presence_listing(kind, views, rules)

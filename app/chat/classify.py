@@ -29,7 +29,9 @@ IntentKind = Literal[
     "what",
     "yesno",
     "summary",
+    "assessment",
 ]
+Aspect = Literal["decision", "risks", "checks", "conditions"]
 DocumentKind = Literal["email", "meeting_notes", "vendor_report"]
 Extreme = Literal["highest", "lowest"]
 
@@ -48,6 +50,7 @@ INTENT_LABELS: dict[str, str] = {
     "what": "内容",
     "yesno": "有無",
     "summary": "要約",
+    "assessment": "更新の判断",
 }
 
 
@@ -76,6 +79,7 @@ class Intent:
     wants_day: bool = False
     contrast: bool = False
     party: Literal["vendor", "client"] | None = None  # 「代行会社から…」: whose doing it is
+    aspect: Aspect | None = None  # a question about the renewal itself (kind "assessment")
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,9 @@ def classify(
         summary=_contains(normalized, knowledge.summary_terms),
         topic_only=_TOPIC_ONLY.search(normalized) is not None,
     )
+    aspect = _aspect(normalized, knowledge)
+    if aspect is not None:
+        kind = "assessment"
     about_a_sent_document = document_kind is not None and _contains(
         normalized, knowledge.sent_verbs
     )
@@ -252,7 +259,23 @@ def classify(
         contrast=_contains(normalized, knowledge.contrast),
         party=party,
         wants_day=any(hit.role == "when" and hit.term in knowledge.day_terms for hit in hits),
+        aspect=aspect,
     )
+
+
+def _aspect(text: str, knowledge: ChatKnowledge) -> Aspect | None:
+    """What a question about the renewal itself asks: what to check, the risks, the
+    conditions, or whether to renew (the first that fits, most specific first)."""
+    words = knowledge.assessment
+    if _contains(text, words.checks):
+        return "checks"
+    if _contains(text, words.risks):
+        return "risks"
+    if _contains(text, words.conditions) and _contains(text, words.renewal):
+        return "conditions"
+    if _contains(text, words.decision):
+        return "decision"
+    return None
 
 
 def _party(text: str, knowledge: ChatKnowledge) -> Literal["vendor", "client"] | None:

@@ -12,7 +12,6 @@ from app.chat.answers import Evidence, OfflineAnswer, Rules, named, not_found, s
 from app.chat.classify import Intent
 from app.chat.dates import date_label, find_dates
 from app.chat.ranking import (
-    FOUND_COVERAGE,
     Scored,
     document_coverage,
     senders,
@@ -40,13 +39,16 @@ def document_answer(
     document = items[0].unit.document
     coverage = document_coverage(intent, evidence, rules).get(best_id, 0.0)
     written_by_asked = bool(set(intent.names) & senders(evidence.units.get(best_id, ())))
-    in_month = any(document.date.strftime("%Y-%m") == p for p in intent.time.periods)
+    # 「7月度の定例はいつ開かれた？」: held in August for July, or held in July.
+    in_month = any(
+        p in (document.date.strftime("%Y-%m"), document.month) for p in intent.time.periods
+    )
     topical = [t for t in intent.terms if t not in rules.chat.frame_set]
     if not topical:
         # Nothing but the kind and the month (「9月の定例はいつ開かれた？」): the month decides.
         if not in_month:
             return not_found(evidence, intent)
-    elif coverage < (FOUND_BY_SENDER if written_by_asked else FOUND_COVERAGE):
+    elif coverage < (FOUND_BY_SENDER if written_by_asked else rules.chat.thresholds.found_coverage):
         return not_found(evidence, intent)
     if intent.asks_document_sender:
         return _sender_answer(intent, document, evidence, rules)

@@ -18,6 +18,7 @@ from app.chat.dates import (
     period_label,
 )
 from app.core.facts import KpiPoint
+from app.knowledge.chat import fold
 
 TREND_MONTHS = 6
 TREND_RECENT = 3
@@ -50,6 +51,17 @@ def _series(evidence: Evidence, key: str) -> dict[str, KpiPoint]:
     }
 
 
+def _asked_period(intent: Intent, series: dict[str, KpiPoint], rules: Rules) -> str:
+    """The month a target question is about: the one named, the first month
+    (「稼働初月」), else the latest."""
+    named = [p for p in intent.time.periods if p in series]
+    if named:
+        return named[0]
+    if any(fold(word) in intent.normalized for word in rules.chat.kpi.first_month):
+        return min(series)
+    return max(series)
+
+
 def answer_kpi(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer | None:
     """A KPI question from the stored series; None hands it over to extractive answering."""
     key = intent.kpi_key
@@ -66,12 +78,16 @@ def answer_kpi(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswe
         text = f"{label}の月間目標は{_kpi_format(rules, key, target)}です（契約情報に登録された目標）。"
         citations: list[SourceSpan] = []
         if series:
-            period, point = max(series.items())
+            period = _asked_period(intent, series, rules)
+            point = series[period]
             source = _unit_around(evidence, point)
             if source:
                 citations.append(source)
+            which = (
+                "" if period in intent.time.periods else "直近の" if period == max(series) else ""
+            )
             text += (
-                f"\n直近の{period_label(period)}の実績は{_kpi_format(rules, key, point.value)}"
+                f"\n{which}{period_label(period)}の実績は{_kpi_format(rules, key, point.value)}"
                 f"（達成率{point.value / target * 100:.0f}%）です[1]。"
                 if source
                 else ""

@@ -22,6 +22,7 @@ from app.chat.answers import (
     source_span,
     where,
 )
+from app.chat.assessment import answer_assessment
 from app.chat.classify import Intent
 from app.chat.dates import (
     DateExpression,
@@ -30,6 +31,7 @@ from app.chat.dates import (
 )
 from app.chat.document_answers import document_answer
 from app.chat.kpi_answers import answer_kpi
+from app.chat.people import answer_contact
 from app.chat.ranking import (
     LIST_INTRO,
     Scored,
@@ -45,6 +47,7 @@ from app.chat.special_answers import (
     asks_contract_date,
 )
 from app.core.normalize import normalize_for_matching
+from app.knowledge.chat import Thresholds
 
 MAX_LINE_CHARS = 260
 MAX_SECTION_CHARS = 520
@@ -156,10 +159,19 @@ def _section(best: Unit, units: Sequence[Unit]) -> tuple[int, int] | None:
 def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer:
     missing = missing_topics(intent, evidence, rules)
     if missing:
-        words = "」「".join(missing)
-        return not_found(
-            evidence, intent, f"「{words}」についての記述は、登録されている資料に見当たりません。"
-        )
+        # A word no document uses may be only the asker's wording (「案内」「希望」): the
+        # rest of the question answers it if a sentence covers that rest clearly.
+        rest = replace(intent, terms=tuple(t for t in intent.terms if t not in missing))
+        ranked = rank_units(rest, evidence, rules) if rest.terms else []
+        thresholds = rules.chat.thresholds
+        if not ranked or not ranked[0].topical or ranked[0].coverage < thresholds.without_missing:
+            words = "」「".join(missing)
+            return not_found(
+                evidence,
+                intent,
+                f"「{words}」についての記述は、登録されている資料に見当たりません。",
+            )
+        intent = rest
     ranked = rank_units(intent, evidence, rules)
     if not ranked:
         return not_found(evidence, intent)
@@ -169,7 +181,9 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
     if required:
         # 「担当の交代はいつ？」 is answered only by a sentence about a change.
         ranked = [item for item in ranked if item.event] or ranked[:0]
-    if not ranked or not (is_found(ranked[0]) or (required and ranked[0].event)):
+    if not ranked or not (
+        is_found(ranked[0], rules.chat.thresholds) or (required and ranked[0].event)
+    ):
         detail = ""
         if required:
             labels = "・".join(rules.chat.events[key].label for key in required)
@@ -205,6 +219,11 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
             (m.start(), m.end()) for m in intent.quantity.regex.finditer(best.unit.normalized)
         ]
         chosen = _nearest(matches, _term_positions(intent, best.unit))
+        if chosen is None and not intent.time.periods:
+            # 「単価はいくら？」 and the best sentence states no price: not in the documents.
+            return not_found(
+                evidence, intent, "お尋ねの数値は、登録されている資料に見当たりません。"
+            )
         head = (
             f"{best.unit.normalized[chosen[0] : chosen[1]]}です[1]。"
             if chosen
@@ -222,7 +241,7 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
         citations.append(source_span(document, item.start, item.end))
         text += f"\n・{item.quote.strip()}[{len(citations)}]"
 
-    second = _second(ranked, best, (start, end))
+    second = _second(ranked, best, (start, end), rules.chat.thresholds)
     if second is not None:
         other = second.unit.document
         other_start, other_end = _span_for(intent, second.unit, evidence.units[other.id])
@@ -272,7 +291,9 @@ def _occurrences(intent: Intent, ranked: Sequence[Scored], rules: Rules) -> Offl
     return OfflineAnswer("\n".join(lines), tuple(citations), True, intent.kind, {})
 
 
-def _second(ranked: Sequence[Scored], best: Scored, cited: tuple[int, int]) -> Scored | None:
+def _second(
+    ranked: Sequence[Scored], best: Scored, cited: tuple[int, int], thresholds: Thresholds
+) -> Scored | None:
     """A second passage that corroborates from another document, or adds to the first."""
     for candidate in ranked[1:6]:
         unit = candidate.unit
@@ -281,7 +302,7 @@ def _second(ranked: Sequence[Scored], best: Scored, cited: tuple[int, int]) -> S
             SECOND_OTHER_DOCUMENT if other_document else SECOND_SAME_DOCUMENT
         ):
             return None
-        if not is_found(candidate):
+        if not is_found(candidate, thresholds):
             continue
         inside = not other_document and cited[0] <= unit.start and unit.end <= cited[1]
         if not inside:
@@ -297,10 +318,20 @@ def answer(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer:
             return found
         # A narrower figure than the monthly series holds: look for it in the text.
         intent = replace(intent, kind="quantity" if intent.quantity else "what")
+    if intent.kind == "assessment":
+        # The documents' best passage (if any) follows the analysis's judgment.
+        passage = answer_extractive(replace(intent, kind="what"), evidence, rules)
+        judged = answer_assessment(intent, evidence, rules, passage)
+        if judged is not None:
+            return judged
+        intent = replace(intent, kind="what")
     if intent.kind == "summary":
         summary = answer_summary(intent, evidence, rules)
         if summary is not None:
             return summary
+    contact = answer_contact(intent, evidence, rules)
+    if contact is not None:
+        return contact
     homework = answer_homework(intent, evidence, rules)
     if homework is not None:
         return homework

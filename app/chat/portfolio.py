@@ -11,13 +11,16 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from app.analyse.models import EngagementAnalysis, PresenceResult
-from app.analyse.series import monthly_values
+from app.analyse.series import main_kpi, monthly_values
 from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan, format_value
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
-from app.knowledge.chat import ContractWords, fold
+from app.core.facts import KpiPoint
+from app.knowledge.chat import ContractWords, PortfolioWords, fold
+from app.knowledge.rubric import EngineFile
 
 TOP = 3
 PRESENCE_EVENTS = ("personnel_change", "stagnation", "expectation_gap")
@@ -117,6 +120,237 @@ def rank_kpi(intent: Intent, views: Sequence[EngagementView], rules: Rules) -> P
     return PortfolioAnswer(text, tuple(citations), True, "kpi_rank")
 
 
+def _deadline(view: EngagementView) -> dt.date:
+    """The notice deadline (renewal date − notice days); the renewal date without one."""
+    engagement = view.evidence.engagement
+    return engagement.renewal_date - dt.timedelta(days=engagement.notice_days or 0)
+
+
+ContractField = Literal["notice", "renewal", "start", "fee"]
+Direction = Literal["soonest", "earliest", "latest", "cheapest", "dearest"]
+FIELD_LABELS: dict[str, str] = {
+    "notice": "解約予告期限",
+    "renewal": "契約満了日",
+    "start": "契約開始日",
+    "fee": "月額費用",
+}
+
+
+def contract_question(
+    intent: Intent, words: ContractWords
+) -> tuple[ContractField, Direction] | None:
+    """Which contract field the question ranks, and in which order."""
+
+    def named(terms: Sequence[str]) -> bool:
+        return any(fold(term) in intent.normalized for term in terms)
+
+    field: ContractField | None = (
+        "notice"
+        if named(words.notice)
+        else "renewal"
+        if named([*words.renewal, *words.expiry])
+        else "start"
+        if named(words.start)
+        else "fee"
+        if named(words.fee)
+        else None
+    )
+    if field is None:
+        return None
+    if field == "fee":
+        if named(words.cheapest):
+            return field, "cheapest"
+        return (field, "dearest") if named(words.dearest) else None
+    if named(words.latest):
+        return field, "latest"
+    if named(words.earliest) and not (field != "start" and named(["近い", "迫"])):
+        return field, "earliest"
+    if field != "start" and named(words.soonest):
+        return field, "soonest"
+    return None
+
+
+def contract_order(
+    views: Sequence[EngagementView], field: ContractField, direction: Direction, today: dt.date
+) -> PortfolioAnswer:
+    """Contracts ranked by one field of their records (notice deadline, renewal, start, fee)."""
+
+    def value(view: EngagementView) -> dt.date | int | None:
+        engagement = view.evidence.engagement
+        if field == "notice":
+            return _deadline(view)
+        if field == "renewal":
+            return engagement.renewal_date
+        if field == "start":
+            return engagement.start_date
+        return engagement.monthly_fee_jpy
+
+    rows = [(value(view), view) for view in views]
+    ranked = [(v, view) for v, view in rows if v is not None]
+    if direction == "soonest":
+        ranked = [(v, view) for v, view in ranked if isinstance(v, dt.date) and v >= today]
+    ranked.sort(key=lambda row: row[0], reverse=direction in ("latest", "dearest"))
+    label = FIELD_LABELS[field]
+    if not ranked:
+        return PortfolioAnswer(f"これから{label}を迎える契約はありません。", (), False, "contract")
+
+    def shown(v: dt.date | int) -> str:
+        if isinstance(v, dt.date):
+            days = (v - today).days
+            when = f"あと{days}日" if days >= 0 else f"{-days}日前"
+            return f"{date_label(v)}（{when}）"
+        return f"{v:,}円"
+
+    lines = [
+        f"・{view.vendor}（{view.evidence.engagement.service}）：{label} {shown(v)}"
+        for v, view in ranked[:TOP]
+    ]
+    word = {
+        "soonest": "最も近い",
+        "earliest": "最も早い",
+        "latest": "最も遅い" if field != "start" else "最も新しい",
+        "cheapest": "最も安い",
+        "dearest": "最も高い",
+    }[direction]
+    first_value, first = ranked[0]
+    text = (
+        f"{label}が{word}のは{first.vendor}で、{shown(first_value)}です"
+        f"（契約情報より、{len(ranked)}契約を比較）。\n" + "\n".join(lines)
+    )
+    return PortfolioAnswer(text, (), True, "contract")
+
+
+def _latest_point(view: EngagementView, key: str) -> tuple[str, KpiPoint] | None:
+    """The stored KPI series' latest month (up to the date asked) with a value for `key`."""
+    limit = view.evidence.as_of.strftime("%Y-%m")
+    series = {
+        period: by_key[key]
+        for period, by_key in monthly_values(list(view.evidence.kpis)).items()
+        if key in by_key and period <= limit
+    }
+    if not series:
+        return None
+    period = max(series)
+    return period, series[period]
+
+
+def _point_citation(view: EngagementView, point: KpiPoint) -> PortfolioCitation | None:
+    if not point.quote:
+        return None
+    span = _span(view, point.document_id, point.start, point.end)
+    if span is None:
+        return None
+    return PortfolioCitation(span, view.evidence.engagement.id, view.vendor)
+
+
+def rank_results(
+    views: Sequence[EngagementView], rules: Rules, engine: EngineFile
+) -> PortfolioAnswer:
+    """「一番成果を出しているのは？」: each contract's main KPI (the one the analysis judges
+    it on) against its target in the latest month, best first."""
+    rows: list[tuple[float, EngagementView, str, str, KpiPoint, float]] = []
+    for view in views:
+        engagement = view.evidence.engagement
+        values = monthly_values(list(view.evidence.kpis))
+        key = main_kpi(values, targets=engagement.kpi_targets, rules=engine)
+        target = engagement.kpi_targets.get(key) if key else None
+        found = _latest_point(view, key) if key else None
+        if key is None or not target or found is None:
+            continue
+        period, point = found
+        rows.append((point.value / target, view, key, period, point, target))
+    if not rows:
+        return PortfolioAnswer(
+            "目標に対する実績を比べられる契約がありません（目標かKPIの実績が未登録）。",
+            (),
+            False,
+            "results",
+        )
+    rows.sort(key=lambda row: -row[0])
+    citations: list[PortfolioCitation] = []
+    lines: list[str] = []
+    units = rules.chat.kpi.units
+    for achievement, view, key, period, point, target in rows[:TOP]:
+        kpi = rules.kpi.kpis[key]
+        unit = str(kpi.unit)
+        marker = ""
+        citation = _point_citation(view, point)
+        if citation is not None:
+            citations.append(citation)
+            marker = f"[{len(citations)}]"
+        lines.append(
+            f"・{view.vendor}：{kpi.label} {format_value(point.value, unit, units)}"
+            f"（目標{format_value(target, unit, units)}、達成率{achievement * 100:.0f}%、"
+            f"{period_label(period)}度）{marker}"
+        )
+    best = rows[0][1]
+    text = (
+        f"直近の月の成果（主要KPIの目標達成率）が最も高いのは{best.vendor}です"
+        f"（{len(rows)}契約を比較）。\n" + "\n".join(lines)
+    )
+    return PortfolioAnswer(text, tuple(citations), True, "results")
+
+
+def cost_direction(intent: Intent, rules: Rules) -> Direction:
+    """「コスパが一番良い」 and 「1件あたりの費用が一番安い」 want the cheapest; 「コスパが
+    悪い」 and 「1件あたりの費用が一番高い」 the dearest."""
+
+    def named(terms: Sequence[str]) -> bool:
+        return any(fold(term) in intent.normalized for term in terms)
+
+    if named(rules.chat.portfolio.performance):
+        return "dearest" if named(rules.chat.kpi.lowest) else "cheapest"
+    return "dearest" if named(rules.chat.contract.dearest) else "cheapest"
+
+
+def rank_cost(
+    views: Sequence[EngagementView], direction: Direction = "cheapest"
+) -> PortfolioAnswer:
+    """「コストパフォーマンスが一番良いのは？」: the monthly fee per appointment in each
+    contract's latest month, cheapest first (dearest first when asked)."""
+    rows: list[tuple[float, EngagementView, str, KpiPoint, int]] = []
+    for view in views:
+        fee = view.evidence.engagement.monthly_fee_jpy
+        found = _latest_point(view, "appointments")
+        if not fee or found is None or found[1].value <= 0:
+            continue
+        period, point = found
+        rows.append((fee / point.value, view, period, point, fee))
+    if not rows:
+        return PortfolioAnswer(
+            "費用対効果を比べられる契約がありません（月額費用かアポ数が未登録）。",
+            (),
+            False,
+            "cost",
+        )
+    dearest = direction == "dearest"
+    rows.sort(key=lambda row: row[0], reverse=dearest)
+    citations: list[PortfolioCitation] = []
+    lines: list[str] = []
+    for cost, view, period, point, fee in rows[:TOP]:
+        marker = ""
+        citation = _point_citation(view, point)
+        if citation is not None:
+            citations.append(citation)
+            marker = f"[{len(citations)}]"
+        lines.append(
+            f"・{view.vendor}：アポ1件あたり{cost:,.0f}円"
+            f"（月額{fee:,}円 ÷ アポ{point.value:,.0f}件、{period_label(period)}度）{marker}"
+        )
+    best = rows[0][1]
+    text = (
+        "アポ1件あたりの費用で比べると、"
+        + (
+            f"最も高い（コストパフォーマンスが最も悪い）のは{best.vendor}です"
+            if dearest
+            else f"最も安い（コストパフォーマンスが最も良い）のは{best.vendor}です"
+        )
+        + f"（各契約の直近の月、{len(rows)}契約）。\n"
+        + "\n".join(lines)
+    )
+    return PortfolioAnswer(text, tuple(citations), True, "cost")
+
+
 def renewal_order(views: Sequence[EngagementView], today: dt.date) -> PortfolioAnswer:
     """Contracts by renewal date, with the notice deadline (renewal date − notice days)."""
     upcoming = sorted(
@@ -201,16 +435,21 @@ def _shift_markers(text: str, offset: int) -> str:
     return re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", text)
 
 
-def route(intent: Intent, words: ContractWords) -> str:
+def route(intent: Intent, words: ContractWords, rankings: PortfolioWords) -> str:
     """Which portfolio answer fits the question."""
-    if intent.kpi_key is not None or intent.kpi_keys:
-        return "kpi"
 
     def named(terms: Sequence[str]) -> bool:
         return any(fold(term) in intent.normalized for term in terms)
 
-    if named([*words.renewal, *words.notice, *words.expiry]) and named(words.soonest):
-        return "renewal"
+    if named(rankings.cost):
+        return "cost"
+    if intent.kpi_key is not None or intent.kpi_keys:
+        return "kpi"
+    if named(rankings.results):
+        return "results"
+    ranked = contract_question(intent, words)
+    if ranked is not None:
+        return "renewal" if ranked == ("renewal", "soonest") else "contract"
     for event in intent.events:
         if event in PRESENCE_EVENTS:
             return event

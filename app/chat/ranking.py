@@ -23,15 +23,14 @@ from app.chat.dates import (
 from app.chat.segments import Unit
 from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
 from app.core.text import SELF_INTRODUCTION, has_company_affix
+from app.knowledge.chat import Thresholds
 
 SUBJECT_AUTHOR_BONUS = 0.15
 NAMED_DOCUMENT_BONUS = 0.15
 HEADING_TOPIC = 0.9
-FOUND_COVERAGE = 0.3
 TITLE_CREDIT = 0.8
 MIN_TOPIC_CHARS = 2
 UBIQUITOUS_WEIGHT = 0.3
-FOUND_WITH_EVENT = 0.15
 LIST_INTRO = re.compile(r"([:：]$|以下|次の|下記)")
 
 
@@ -296,10 +295,14 @@ def _answer_type_bonus(intent: Intent, unit: Unit, rules: Rules, asked_names: se
     return bonus
 
 
-def is_found(best: Scored) -> bool:
+def is_found(best: Scored, thresholds: Thresholds) -> bool:
+    """The sentence answers when it covers enough of the question (thresholds in
+    knowledge/chat.yaml, calibrated on the tune questions)."""
     if not best.topical:
         return False  # only 「名前」「内容」 matched: the question's topic is not there
-    return best.coverage >= FOUND_COVERAGE or (best.event and best.coverage >= FOUND_WITH_EVENT)
+    return best.coverage >= thresholds.found_coverage or (
+        best.event and best.coverage >= thresholds.found_with_event
+    )
 
 
 def missing_topics(intent: Intent, evidence: Evidence, rules: Rules) -> list[str]:

@@ -24,6 +24,7 @@ from app.chat.classify import Intent
 from app.chat.dates import date_label, mentions_day
 from app.chat.ranking import candidate_documents
 from app.chat.segments import following_items
+from app.core.facts import vendor_core_name
 from app.knowledge.chat import fold
 
 
@@ -121,7 +122,11 @@ def answer_contract(intent: Intent, evidence: Evidence, rules: Rules) -> Offline
     elif asked(words.start):
         day = engagement.start_date
         lines.append(f"契約開始日は{date_label(day)}です。")
-    if asked(words.fee) and engagement.monthly_fee_jpy is not None:
+    if (
+        asked(words.fee)
+        and engagement.monthly_fee_jpy is not None
+        and not _beyond_record(intent, rules, engagement.vendor_name)
+    ):
         lines.append(f"月額費用は{engagement.monthly_fee_jpy:,}円です。")
     if not lines:
         return None
@@ -142,6 +147,20 @@ def answer_contract(intent: Intent, evidence: Evidence, rules: Rules) -> Offline
     if not citations:
         lines.append("（契約情報に登録された内容です）")
     return OfflineAnswer("\n".join(lines), tuple(citations), True, intent.kind, {})
+
+
+def _beyond_record(intent: Intent, rules: Rules, vendor_name: str) -> bool:
+    """「月額費用の内訳は？」「1店舗あたりの利用料は？」: the question asks more than the
+    contract record holds (a noun none of its words contain), so the record cannot answer."""
+    words = rules.chat.contract
+    known = [fold(t) for t in (*words.fee, *words.renewal, *words.notice, *words.start)]
+    core = vendor_core_name(vendor_name).lower()
+    return any(
+        not any(noun in word for word in known)
+        and noun not in rules.chat.frame_set
+        and not (core and noun in core)
+        for noun in intent.nouns
+    )
 
 
 def asks_contract_date(intent: Intent, rules: Rules) -> bool:

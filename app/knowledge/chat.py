@@ -97,6 +97,8 @@ class KpiWords(_Strict):
     lowest: Terms
     target: Terms
     achievement: Terms
+    # 「稼働初月の…」: the first month of the series.
+    first_month: Terms
     units: dict[UnitKind, Term]
 
     @field_validator("units")
@@ -159,6 +161,55 @@ class ContractWords(_Strict):
     start: Terms
     soonest: Terms
     expiry: Terms = []
+    # Across engagements, a contract field ranked by how the question orders it:
+    # 「日付が最も早い」 (earliest, past or not), 「最も遅い」「最近開始した」 (latest),
+    # 「一番安い」 / 「一番高い」 (fee).
+    earliest: Terms
+    latest: Terms
+    cheapest: Terms
+    dearest: Terms
+
+
+class AssessmentWords(_Strict):
+    """Questions about the renewal itself, answered from the stored analysis: whether to
+    renew, the risks, what to check or ask at the review, the conditions."""
+
+    decision: Terms
+    risks: Terms
+    checks: Terms
+    conditions: Terms
+    # 「条件」 alone is also a document question (「どのような条件を求めましたか」): a
+    # conditions question is about the renewal only when one of these is in it as well.
+    renewal: Terms
+
+
+class PeopleWords(_Strict):
+    """「誰」 questions about a side's contact: the role words, and the words that ask for
+    whoever took over (the later name of a change)."""
+
+    roles: Terms
+    successor: Terms
+    first: Terms
+    previous: Terms
+
+
+class PortfolioWords(_Strict):
+    """Cross-engagement rankings beyond one KPI: overall results and cost performance."""
+
+    results: Terms
+    cost: Terms
+    # Of the cost words, those naming performance (good = cheap) rather than a unit cost.
+    performance: Terms
+
+
+class Thresholds(_Strict):
+    """When the best sentence answers: the share of the question's weighted words it covers
+    (less when it is about the event asked); calibrated on the tune questions."""
+
+    found_coverage: float = Field(ge=0, le=1)
+    found_with_event: float = Field(ge=0, le=1)
+    # A question with a word no document uses: the rest of it must be covered this well.
+    without_missing: float = Field(ge=0, le=1)
 
 
 class Suggestions(_Strict):
@@ -194,6 +245,10 @@ class ChatKnowledge(_Strict):
     contrast: Terms
     events: Annotated[dict[Term, EventSpec], Field(min_length=1)]
     contract: ContractWords
+    assessment: AssessmentWords
+    people: PeopleWords
+    portfolio: PortfolioWords
+    thresholds: Thresholds
     suggestions: Suggestions
 
     @cached_property
