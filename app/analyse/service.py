@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import delete, select
 
 from app.analyse.engine import analyse
-from app.analyse.kpi import KpiMention, extract_kpis, extract_unrecognised
+from app.analyse.kpi import KpiMention, UnrecognisedLabel, extract_kpis, extract_unrecognised
 from app.analyse.llm import LLM_SIGNALS, judge_signal
 from app.analyse.models import EngagementAnalysis, KpiUnrecognised
 from app.container import Container
@@ -104,8 +104,16 @@ def unrecognised_labels(
 ) -> list[KpiUnrecognised]:
     """Table rows that look like KPIs but whose labels the reader does not know."""
     found: list[KpiUnrecognised] = []
+    knowledge = container.knowledge
     for document in documents:
-        for row in extract_unrecognised(document.text, knowledge=container.knowledge.kpi):
+        # Kept beside the document's KPI reading (a slot of its own in the same cache).
+        key = (document.content_hash or document.text, "unrecognised", knowledge.version)
+        rows = container.caches.document_kpis.get(key)
+        if rows is None:
+            rows = tuple(extract_unrecognised(document.text, knowledge=knowledge.kpi))
+            container.caches.document_kpis.put(key, rows)
+        for row in rows:
+            assert isinstance(row, UnrecognisedLabel)
             found.append(
                 KpiUnrecognised(
                     document_id=document.id,
