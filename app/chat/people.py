@@ -17,7 +17,7 @@ from typing import Literal
 
 from app.chat.answers import Evidence, OfflineAnswer, Rules, source_span, where
 from app.chat.classify import Intent
-from app.chat.dates import date_label
+from app.chat.dates import date_label, mentions_month, period_label
 from app.chat.segments import Unit
 from app.core.facts import DocumentFacts, author_of, vendor_core_name
 from app.core.text import SELF_INTRODUCTION, strip_company_affixes
@@ -36,11 +36,12 @@ class Mention:
     unit: Unit
 
 
-def client_names(evidence: Evidence) -> set[str]:
+def client_names(evidence: Evidence) -> tuple[set[str], set[str]]:
     """The client's names as the vendor writes them on its letters' address lines
-    (「株式会社架空商事 営業部 田中様」→「架空商事」)."""
+    (「株式会社架空商事 営業部 田中様」→「架空商事」), and their tokens."""
     vendor = evidence.engagement.vendor_name
     names: set[str] = set()
+    tokens: set[str] = set()
     for document in evidence.documents:
         if author_of(document, vendor) != "vendor":
             continue
@@ -48,10 +49,13 @@ def client_names(evidence: Evidence) -> set[str]:
             head = strip_company_affixes(unit.normalized).split(" ")[0]
             if len(head) >= 2 and not head.endswith(("様", "さん", "御中")):
                 names.add(head)
+                if not ADDRESS.search(unit.normalized):
+                    tokens |= unit.tokens  # a line of its own: only the name
             if ADDRESS.search(unit.normalized):
                 break
     core = vendor_core_name(vendor).lower()
-    return {name for name in names if name != core and not SELF_INTRODUCTION.search(name)}
+    kept = {name for name in names if name != core and not SELF_INTRODUCTION.search(name)}
+    return kept, tokens if kept else set()
 
 
 def _side(intent: Intent, evidence: Evidence, clients: set[str]) -> Side:
@@ -115,7 +119,37 @@ def _handover(
     return found
 
 
-def asks_contact(intent: Intent, rules: Rules, names: set[str]) -> bool:
+def _handover_in(
+    evidence: Evidence,
+    rules: Rules,
+    period: str,
+    mentions: Sequence[tuple[DocumentFacts, Mention]],
+) -> tuple[DocumentFacts, Mention] | None:
+    """「8月から担当になったのは？」: a sentence about a change of contact that names the
+    month, and the person it names who is not its own writer."""
+    writer = {d.id: m.name for d, m in mentions}
+    for document in sorted(evidence.documents, key=lambda d: (d.date, d.id)):
+        if document.date > evidence.as_of:
+            continue
+        for unit in evidence.units.get(document.id, ()):
+            if not (
+                rules.event_matches("personnel_change", unit.normalized)
+                and mentions_month(unit.normalized, period)
+            ):
+                continue
+            named = sorted(
+                (unit.normalized.find(name.lower()), name)
+                for name in unit.names
+                if name != writer.get(document.id) and unit.normalized.find(name.lower()) >= 0
+            )
+            if named:
+                return document, Mention(named[0][1], unit)
+    return None
+
+
+def asks_contact(
+    intent: Intent, rules: Rules, names: set[str], name_tokens: frozenset[str] = frozenset()
+) -> bool:
     """A who-question whose only topic is a side's role (担当者, 窓口, 後任); a party's
     own name (`names`) says whose, it is not a topic."""
     if intent.kind != "who":
@@ -132,6 +166,7 @@ def asks_contact(intent: Intent, rules: Rules, names: set[str]) -> bool:
         t
         for t in intent.terms
         if t not in role_tokens
+        and t not in name_tokens
         and not any(t in name for name in names)
         and not any(t in word for word in which)
     ]
@@ -141,8 +176,10 @@ def asks_contact(intent: Intent, rules: Rules, names: set[str]) -> bool:
 def answer_contact(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer | None:
     """The side's latest named contact, and whom they took over from if the name changed."""
     vendor = evidence.engagement.vendor_name
-    clients = client_names(evidence)
-    if not asks_contact(intent, rules, clients | {vendor_core_name(vendor).lower()}):
+    clients, client_tokens = client_names(evidence)
+    if not asks_contact(
+        intent, rules, clients | {vendor_core_name(vendor).lower()}, frozenset(client_tokens)
+    ):
         return None
     side = _side(intent, evidence, clients)
     dated = sorted(
@@ -166,6 +203,18 @@ def answer_contact(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineA
             return OfflineAnswer(
                 f"後任は{person.name}さんです[1]。\n「{person.unit.quote.strip()}」"
                 f"（{where(document, rules.vocabulary)}）",
+                (source_span(document, person.unit.start, person.unit.end),),
+                True,
+                intent.kind,
+                {"document_id": str(document.id)},
+            )
+    if intent.time.periods:
+        started = _handover_in(evidence, rules, min(intent.time.periods), mentions)
+        if started is not None:
+            document, person = started
+            return OfflineAnswer(
+                f"{period_label(min(intent.time.periods))}から担当しているのは{person.name}さんです[1]。"
+                f"\n「{person.unit.quote.strip()}」（{where(document, rules.vocabulary)}）",
                 (source_span(document, person.unit.start, person.unit.end),),
                 True,
                 intent.kind,
