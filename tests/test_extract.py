@@ -57,7 +57,9 @@ def test_binary_text_file_is_undecodable() -> None:
 
 
 def test_unsupported_type_and_size() -> None:
-    with pytest.raises(UnsupportedMediaType):
+    with pytest.raises(UnsupportedMediaType, match=r"\.xlsx / \.csv"):
+        extract_text(filename="sheet.xls", data=b"x", max_bytes=LIMIT)
+    with pytest.raises(InvalidInput, match="Excel"):
         extract_text(filename="sheet.xlsx", data=b"x", max_bytes=LIMIT)
     with pytest.raises(TooLarge):
         extract_text(filename="big.txt", data=b"a" * (LIMIT + 1), max_bytes=LIMIT)
