@@ -109,6 +109,11 @@ def test_csv_in_japanese_encodings(encoding: str) -> None:
     ]
 
 
+def test_csv_numbers_in_excel_notation_read_as_numbers() -> None:
+    text = spreadsheet_text("a.csv", "指標,実績\n受注金額,1.65E+06\n".encode())
+    assert "| 受注金額 | 1650000 |" in text
+
+
 def test_tab_separated_and_semicolon_csv() -> None:
     assert "| 商談数 | 9 |" in spreadsheet_text("a.tsv", "指標\t実績\n商談数\t9\n".encode())
     assert "| 商談数 | 9 |" in spreadsheet_text("a.csv", "指標;実績\n商談数;9\n".encode())

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from app.ingest.extract import decode_text
 
 # An encrypted (password-protected) .xlsx, and the old .xls, are OLE compound files, not zips.
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Excel writes large numbers into CSV as 1.65E+06: read back as the number it is.
+SCIENTIFIC = re.compile(r"-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]+")
 MERGE_CELL_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}mergeCell"
 
 
@@ -178,7 +181,9 @@ def _csv_rows(data: bytes, *, suffix: str, limits: SpreadsheetLimits) -> list[li
             cells += len(row)
             if cells > limits.max_cells or len(row) > limits.max_columns:
                 raise _too_many_cells(limits)
-            rows.append(list(row))
+            rows.append(
+                [_number(float(cell)) if SCIENTIFIC.fullmatch(cell) else cell for cell in row]
+            )
     except csv.Error as error:
         raise InvalidInput(f"CSV を読み込めませんでした（{error}）。") from error
     return rows
