@@ -111,7 +111,13 @@ async def upload_document(
     file: Annotated[UploadFile, File(description=".txt / .md / .docx / .pdf / .xlsx / .csv")],
     kind: Annotated[schemas.DocumentKind, Form()],
     date: Annotated[dt.date, Form()],
-    period: Annotated[str | None, Form()] = None,
+    period: Annotated[
+        str | None,
+        Form(
+            description="2026-02 / 2026/2 / 2026年2月; omitted: the month the title or opening "
+            "lines state (a vendor_report with none is 422)"
+        ),
+    ] = None,
     title: Annotated[str, Form(max_length=300)] = "",
 ) -> schemas.IngestOut:
     validate_period(period)
