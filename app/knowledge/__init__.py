@@ -28,7 +28,7 @@ from app.knowledge.kpi import (
     with_synonyms,
 )
 from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, PromptRegistry, load_prompts
-from app.knowledge.rubric import EngineFile, SignalsFile
+from app.knowledge.rubric import DetectorModel, EngineFile, SignalsFile, load_detectors
 
 DEFAULT_KNOWLEDGE_DIR = DEFAULT_PROMPTS_DIR.parent / "knowledge"
 
@@ -53,6 +53,8 @@ class Knowledge:
     prompts: PromptRegistry
     vocabulary: Vocabulary
     version: str
+    # The learned sentence detectors (knowledge/detectors/), hashed into `version` with the rest.
+    detectors: DetectorModel
 
     @cached_property
     def injection_regexes(self) -> list[re.Pattern[str]]:
@@ -122,4 +124,5 @@ def load_knowledge(
         prompts=load_prompts(prompts_dir),
         vocabulary=_vocabulary(directory, signals, drafts),
         version=f"k{signals.version}.{engine.version}-{_digest(*digest_dirs)}",
+        detectors=load_detectors(directory / "detectors"),
     )

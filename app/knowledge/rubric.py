@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import ConfigError
+from app.knowledge.files import validation_error
 
 
 def _check_pattern(value: str) -> str:
@@ -60,7 +68,8 @@ class SignalSpec(BaseModel):
     kind: Literal["status", "presence"]
     checklist: list[str] = Field(min_length=1)
     unless: list[Pattern] = []
-    cues: list[Cue] = Field(min_length=1)
+    # Regex cues are kept only where they are precise; the learned detectors do the rest.
+    cues: list[Cue] = []
     handover: Handover | None = None
 
 
@@ -68,14 +77,14 @@ class CueGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str
     unless: list[Pattern] = []
-    cues: list[Cue] = Field(min_length=1)
+    cues: list[Cue] = []
 
 
 class FactorType(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str
     checks: list[str] = Field(min_length=1)
-    cues: list[Cue] = Field(min_length=1)
+    cues: list[Cue] = []
 
 
 class InternalFactorsSpec(BaseModel):
@@ -181,3 +190,68 @@ class EngineFile(BaseModel):
     reference_ranges: dict[str, ReferenceRange]
     funnel: list[FunnelStageSpec] = Field(min_length=2)
     injection_patterns: list[Pattern] = []
+
+
+class DetectorEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # "<signal>.<polarity>" or "internal_factors.type.<factor type>".
+    key: str = Field(pattern=r"^[a-z_]+\.([a-z_]+|type\.[a-z_]+)$")
+    threshold: float = Field(ge=0, le=1)
+    bias: float
+
+
+class DetectorFile(BaseModel):
+    """knowledge/detectors/detectors.json, written by scripts/train_detectors.py."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    kind: Literal["char_ngram_tfidf_logistic"]
+    ngram_range: tuple[int, int]
+    sublinear_tf: bool
+    extra_features: list[Literal["side_client"]]
+    trained_on: list[str]
+    detectors: list[DetectorEntry] = Field(min_length=1)
+    vocabulary: list[str] = Field(min_length=1)
+
+
+@dataclass(frozen=True, eq=False)
+class DetectorModel:
+    """The learned sentence detectors: their file plus the arrays, shapes checked at load."""
+
+    spec: DetectorFile
+    idf: NDArray[np.float32]  # one per vocabulary n-gram
+    weights: NDArray[np.float32]  # detectors × (vocabulary + extra features)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {gram: position for position, gram in enumerate(self.spec.vocabulary)}
+
+    @cached_property
+    def keys(self) -> list[str]:
+        return [entry.key for entry in self.spec.detectors]
+
+
+def load_detectors(directory: Path) -> DetectorModel:
+    """Read the detector data (JSON + two `.npy` arrays, never pickles) and check its shapes."""
+    path = directory / "detectors.json"
+    try:
+        spec = DetectorFile.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigError(f"読み込めません: {error}", path=path) from error
+    except ValidationError as error:
+        raise validation_error(path, error) from error
+    arrays: dict[str, NDArray[np.float32]] = {}
+    for name in ("idf", "weights"):
+        path = directory / f"{name}.npy"
+        try:
+            arrays[name] = np.load(path, allow_pickle=False).astype(np.float32)
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"読み込めません: {error}", path=path, field_name=name) from error
+    width = len(spec.vocabulary) + len(spec.extra_features)
+    if arrays["idf"].shape != (len(spec.vocabulary),):
+        raise ConfigError("語彙の数と一致しません", path=directory / "idf.npy", field_name="idf")
+    if arrays["weights"].shape != (len(spec.detectors), width):
+        raise ConfigError(
+            "検出器・特徴の数と一致しません", path=directory / "weights.npy", field_name="weights"
+        )
+    return DetectorModel(spec=spec, idf=arrays["idf"], weights=arrays["weights"])

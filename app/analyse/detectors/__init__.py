@@ -1,0 +1,106 @@
+"""Which sentences speak to which signal: learned detectors plus the precise regex cues.
+
+Every sentence is scored once by every detector (`score_corpus`); a detector fires when its
+probability reaches its threshold (knowledge/detectors/, from scripts/train_detectors.py).
+A kept regex cue fires as before. Per sentence and polarity the stronger of the two counts,
+times the document's author and recency weight — the engine's judgment is unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
+from app.analyse.detectors.features import probabilities
+from app.knowledge import Knowledge
+from app.knowledge.rubric import Cue
+
+Corpus = Sequence[tuple[Sentence, float]]
+
+
+@dataclass(frozen=True)
+class CorpusScores:
+    """Detector probabilities for every sentence of a corpus (rows in corpus order)."""
+
+    keys: tuple[str, ...]
+    thresholds: NDArray[np.float64]
+    values: NDArray[np.float64]
+
+    def column(self, key: str) -> NDArray[np.float64]:
+        return self.values[:, self.keys.index(key)]
+
+
+def score_corpus(corpus: Corpus, knowledge: Knowledge) -> CorpusScores:
+    model = knowledge.detectors
+    values = probabilities(
+        model, [s.normalized for s, _w in corpus], [s.author for s, _w in corpus]
+    )
+    return CorpusScores(
+        keys=tuple(model.keys),
+        thresholds=np.array([entry.threshold for entry in model.spec.detectors]),
+        values=values,
+    )
+
+
+def _detected(
+    corpus: Corpus,
+    scores: CorpusScores,
+    signal: str,
+    polarities: Sequence[str],
+    unless: Sequence[str],
+    factor_type: str | None = None,
+) -> dict[tuple[int, str], CueHit]:
+    """(corpus row, polarity) → the detector's hit, weighted by its probability."""
+    blockers = [re.compile(pattern) for pattern in unless]
+    found: dict[tuple[int, str], CueHit] = {}
+    columns = {p: scores.keys.index(f"{signal}.{p}") for p in polarities}
+    type_columns = [i for i, key in enumerate(scores.keys) if key.startswith(f"{signal}.type.")]
+    for row, (sentence, weight) in enumerate(corpus):
+        fired = {
+            p: float(scores.values[row, c])
+            for p, c in columns.items()
+            if scores.values[row, c] >= scores.thresholds[c]
+        }
+        if not fired or any(b.search(sentence.normalized) for b in blockers):
+            continue
+        if factor_type is not None:
+            best = max(type_columns, key=lambda c: scores.values[row, c])
+            if scores.keys[best] != f"{signal}.type.{factor_type}":
+                continue
+        # A sentence is good or concern for a signal, not both: the likelier one counts.
+        polarity = max(fired, key=lambda p: fired[p])
+        found[(row, polarity)] = CueHit(sentence, polarity, fired[polarity] * weight)
+    return found
+
+
+def signal_hits(
+    corpus: Corpus,
+    *,
+    scores: CorpusScores,
+    signal: str,
+    cues: Sequence[Cue],
+    unless: Sequence[str],
+    memo: CueMatches,
+    factor_type: str | None = None,
+) -> list[CueHit]:
+    """Detector hits and kept-cue hits of one signal (or one internal-factor type).
+
+    When both fire on a sentence with the same polarity, the heavier hit counts once.
+    """
+    polarities = [
+        key.split(".", 1)[1]
+        for key in scores.keys
+        if key.startswith(f"{signal}.") and ".type." not in key
+    ]
+    hits = _detected(corpus, scores, signal, polarities, unless, factor_type)
+    rows = {id(sentence): row for row, (sentence, _w) in enumerate(corpus)}
+    for hit in match_cues(corpus, cues=cues, unless=unless, memo=memo):
+        key = (rows[id(hit.sentence)], hit.polarity)
+        if key not in hits or hit.weight > hits[key].weight:
+            hits[key] = hit
+    return [hits[key] for key in sorted(hits)]

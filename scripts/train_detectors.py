@@ -1,0 +1,172 @@
+"""Train the sentence detectors (docs/detectors.md) into knowledge/detectors/, deterministically.
+
+One logistic regression per signal and polarity over character n-gram TF-IDF of the
+NFKC-normalised sentence plus the document's side, trained on the shared training phrasebook
+and the project's tune phrasebook. Each detector's threshold comes from cross-validation by
+source file (fit on train.yaml, score tune.yaml): the lowest score that keeps the signal's
+neutral sentences at most `--neutral-fp` false positives, clamped to [0.15, 0.5]. The holdout
+phrasebook is never read. Output: `detectors.json` (metadata, vocabulary, thresholds, biases), `idf.npy` and
+`weights.npy` (float32; `.npy` has no timestamps, so the same input gives the same bytes); no
+pickles. Runs in a few seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.analyse.detectors.features import side_column
+from app.core.normalize import normalize_for_matching
+from scripts.eval_cues import Item, load_items
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_FILES = (
+    ROOT.parent / "shared" / "phrasebook" / "train.yaml",
+    ROOT / "eval/phrasebook/tune.yaml",
+)
+OUT_DIR = ROOT / "knowledge" / "detectors"
+POLARITIES = {
+    "proactivity": ("good", "concern"),
+    "communication": ("good", "concern"),
+    "dependency": ("good", "concern"),
+    "personnel_change": ("present",),
+    "expectation_gap": ("present",),
+    "stagnation": ("present",),
+    "internal_factors": ("present",),
+}
+FACTOR_TYPES = ("market_change", "competitor", "product", "client_resources", "kpi_misaligned")
+NGRAMS = (1, 3)
+MIN_DF = 2
+C = 4.0
+# Other signals' sentences are negatives too, but weaker: some of them may also speak to
+# this signal (a handover sentence can be good communication).
+OTHER_SIGNAL_WEIGHT = 0.3
+MIN_THRESHOLD, MAX_THRESHOLD = 0.15, 0.5
+
+
+def side_of(item: Item) -> str:
+    """Reports are the vendor's, notes the client's; an email's side is given."""
+    if item.kind == "meeting_notes":
+        return "client"
+    return item.author if item.kind == "email" else "vendor"
+
+
+class Features:
+    """TF-IDF of character n-grams (fitted on the training items) plus the side column."""
+
+    def __init__(self, items: Sequence[Item]) -> None:
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char", ngram_range=NGRAMS, sublinear_tf=True, min_df=MIN_DF, lowercase=False
+        ).fit([normalize_for_matching(item.text) for item in items])
+
+    def matrix(self, items: Sequence[Item]) -> sparse.csr_matrix:
+        text = self.vectorizer.transform([normalize_for_matching(item.text) for item in items])
+        side = sparse.csr_matrix(np.array([[side_column(side_of(i))] for i in items]))
+        return sparse.hstack([text, side]).tocsr()
+
+
+def detector_keys() -> list[str]:
+    keys = [f"{signal}.{polarity}" for signal, pols in POLARITIES.items() for polarity in pols]
+    return keys + [f"internal_factors.type.{factor}" for factor in FACTOR_TYPES]
+
+
+def targets(
+    key: str, items: Sequence[Item]
+) -> tuple[NDArray[np.int_], NDArray[np.float64], NDArray[np.bool_]]:
+    """Labels, sample weights and which items take part, for one detector."""
+    parts = key.split(".")
+    if parts[1] == "type":  # which factor type, learned on the factor sentences only
+        use = np.array(
+            [i.signal == "internal_factors" and i.factor_type is not None for i in items]
+        )
+        y = np.array([int(i.factor_type == parts[2]) for i in items])
+        return y, np.ones(len(items)), use
+    signal, polarity = parts
+    y = np.array([int(i.signal == signal and i.label == polarity) for i in items])
+    weight = np.array([1.0 if i.signal == signal else OTHER_SIGNAL_WEIGHT for i in items])
+    return y, weight, np.ones(len(items), dtype=bool)
+
+
+def fit(key: str, features: Features, items: Sequence[Item]) -> LogisticRegression:
+    y, weight, use = targets(key, items)
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model.fit(features.matrix(items)[np.where(use)[0]], y[use], sample_weight=weight[use])
+    return model
+
+
+def threshold(
+    key: str,
+    fold: Features,
+    fold_train: Sequence[Item],
+    fold_test: Sequence[Item],
+    neutral_fp: float,
+) -> float:
+    """The score above which at most `neutral_fp` of the held-out fold's neutral sentences fire."""
+    if ".type." in key:
+        return 0.0  # the type is an argmax among factor sentences, not a threshold
+    signal = key.split(".")[0]
+    model = fit(key, fold, fold_train)
+    neutral = [i for i in fold_test if i.signal == signal and i.label == "neutral"]
+    scores = np.sort(model.predict_proba(fold.matrix(neutral))[:, 1])[::-1]
+    allowed = int(np.floor(neutral_fp * len(scores)))
+    cut = float(scores[allowed]) + 1e-6 if allowed < len(scores) else 0.0
+    return round(min(max(cut, MIN_THRESHOLD), MAX_THRESHOLD), 4)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--neutral-fp", type=float, default=0.03)
+    args = parser.parse_args(argv)
+    train, tune = (load_items(path) for path in TRAIN_FILES)
+    items = train + tune
+    features = Features(items)
+    fold = Features(train)  # cross-validation by source file: fit on train.yaml, score tune.yaml
+    keys = detector_keys()
+    weights: list[NDArray[np.float64]] = []
+    biases: list[float] = []
+    thresholds: dict[str, float] = {}
+    for key in keys:
+        model = fit(key, features, items)
+        weights.append(model.coef_[0])
+        biases.append(float(model.intercept_[0]))
+        thresholds[key] = threshold(key, fold, train, tune, args.neutral_fp)
+    vocabulary = sorted(features.vectorizer.vocabulary_, key=features.vectorizer.vocabulary_.get)
+    args.out.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "version": 1,
+        "kind": "char_ngram_tfidf_logistic",
+        "ngram_range": list(NGRAMS),
+        "sublinear_tf": True,
+        "extra_features": ["side_client"],
+        "trained_on": [path.name for path in TRAIN_FILES],
+        "detectors": [
+            {"key": key, "threshold": thresholds[key], "bias": round(bias, 6)}
+            for key, bias in zip(keys, biases, strict=True)
+        ],
+        "vocabulary": vocabulary,
+    }
+    (args.out / "detectors.json").write_text(
+        json.dumps(meta, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
+    )
+    np.save(args.out / "idf.npy", features.vectorizer.idf_.astype(np.float32))
+    np.save(args.out / "weights.npy", np.stack(weights).astype(np.float32))
+    print(f"{len(keys)} detectors, {len(vocabulary)} n-grams → {args.out}")
+    for key in keys:
+        print(f"  {key:<36} threshold {thresholds[key]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

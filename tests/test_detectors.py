@@ -1,0 +1,122 @@
+"""The learned sentence detectors: data that loads, features equal to training, a deterministic trainer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from app.analyse.cues import sentences
+from app.analyse.detectors import score_corpus, signal_hits
+from app.analyse.detectors.features import char_ngrams, feature_matrix
+from app.core.cache import BoundedCache
+from app.core.facts import DocumentFacts
+from app.core.normalize import normalize_for_matching
+from app.errors import ConfigError
+from app.knowledge import DEFAULT_KNOWLEDGE_DIR, Knowledge, load_knowledge
+from app.knowledge.rubric import DetectorFile, DetectorModel, load_detectors
+from scripts import train_detectors
+
+# Invented sentences (none is from a phrasebook or an evaluation set).
+TEXTS = ["来週から新しい架電リストで試してみます。", "ＡＢＣ  テスト\u3000です", "なし"]
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+
+
+def test_char_ngrams_match_scikit_learn() -> None:
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), lowercase=False)
+    analyzer = vectorizer.build_analyzer()
+    for text in TEXTS:
+        normalized = normalize_for_matching(text)
+        assert char_ngrams(normalized, 1, 3) == analyzer(normalized)
+
+
+def test_feature_matrix_equals_the_fitted_vectorizer() -> None:
+    corpus = [normalize_for_matching(text) for text in TEXTS * 2]
+    vectorizer = TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), sublinear_tf=True, lowercase=False
+    ).fit(corpus)
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.get)
+    spec = DetectorFile(
+        version=1,
+        kind="char_ngram_tfidf_logistic",
+        ngram_range=(1, 3),
+        sublinear_tf=True,
+        extra_features=["side_client"],
+        trained_on=["test"],
+        detectors=[{"key": "proactivity.good", "threshold": 0.5, "bias": 0.0}],  # type: ignore[list-item]
+        vocabulary=vocabulary,
+    )
+    model = DetectorModel(
+        spec=spec,
+        idf=vectorizer.idf_.astype(np.float32),
+        weights=np.zeros((1, len(vocabulary) + 1), dtype=np.float32),
+    )
+    ours = feature_matrix(model, corpus, ["client", "vendor"] * 3).toarray()
+    theirs = vectorizer.transform(corpus).toarray()
+    assert np.allclose(ours[:, :-1], theirs, atol=1e-6)
+    assert ours[:, -1].tolist() == [1.0, 0.0] * 3
+
+
+def test_committed_detectors_cover_every_signal(knowledge: Knowledge) -> None:
+    keys = set(knowledge.detectors.keys)
+    for signal in knowledge.signals.signals:
+        assert any(key.startswith(f"{signal}.") for key in keys)
+    assert {"stagnation.present", "internal_factors.present"} <= keys
+    factor_types = {key.rsplit(".", 1)[1] for key in keys if ".type." in key}
+    assert factor_types == set(knowledge.signals.internal_factors.types)
+
+
+def test_a_detector_fires_on_new_wording_and_not_on_a_greeting(knowledge: Knowledge) -> None:
+    text = (
+        "いつもお世話になっております。\n"
+        "来月から担当が山森に交代いたします。後任には引き継ぎ資料を渡しております。"
+    )
+    document = DocumentFacts(
+        id=1,
+        kind="vendor_report",
+        date=dt.date(2025, 6, 30),
+        period="2025-06",
+        title="t",
+        text=text,
+    )
+    corpus = [(sentence, 1.0) for sentence in sentences(document, "vendor")]
+    spec = knowledge.signals.signals["personnel_change"]
+    hits = signal_hits(
+        corpus,
+        scores=score_corpus(corpus, knowledge),
+        signal="personnel_change",
+        cues=spec.cues,
+        unless=spec.unless,
+        memo=BoundedCache(16),
+    )
+    quotes = [hit.sentence.quote for hit in hits]
+    assert any("交代" in quote for quote in quotes)
+    assert not any("お世話" in quote for quote in quotes)
+
+
+def test_broken_detector_arrays_name_the_file(tmp_path: Path) -> None:
+    directory = tmp_path / "detectors"
+    shutil.copytree(DEFAULT_KNOWLEDGE_DIR / "detectors", directory)
+    np.save(directory / "weights.npy", np.zeros((2, 3), dtype=np.float32))
+    with pytest.raises(ConfigError, match="検出器・特徴の数"):
+        load_detectors(directory)
+
+
+def test_training_is_deterministic_and_quick(tmp_path: Path) -> None:
+    """Rebuilding from the phrasebooks gives the committed bytes (no pickles, no timestamps)."""
+    started = time.perf_counter()
+    assert train_detectors.main(["--out", str(tmp_path)]) == 0
+    elapsed = time.perf_counter() - started
+    for name in ("detectors.json", "idf.npy", "weights.npy"):
+        committed = DEFAULT_KNOWLEDGE_DIR / "detectors" / name
+        assert (tmp_path / name).read_bytes() == committed.read_bytes()
+    assert elapsed < 60  # seconds alone; generous on a shared, loaded 2-core machine
