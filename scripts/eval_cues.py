@@ -2,8 +2,7 @@
 
 Every phrasebook sentence becomes a one-sentence document of its kind and goes through the
 engine's own code: `sentences` (splitting, normalisation, author), the injection filter and
-`signal_hits` (the learned detectors of knowledge/detectors/ plus the kept regex cues, with
-each signal's `unless` patterns), whatever detector data is loaded. Reported per signal and polarity:
+`match_cues` with each signal's cues and `unless` patterns. Reported per signal and polarity:
 recall on the labelled sentences, the opposite polarity fired on them (status signals), and
 the false-positive rate on the signal's neutral sentences. `--misses` lists the failures
 (use it on the tuning file only); `--json` prints one JSON object as the last stdout line.
@@ -24,8 +23,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.analyse.cues import Sentence, is_injection, sentences
-from app.analyse.detectors import score_corpus, signal_hits
+from app.analyse.cues import Sentence, is_injection, match_cues, sentences
 from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts, author_of
 from app.knowledge import Knowledge, load_knowledge
@@ -87,15 +85,11 @@ def cue_groups(knowledge: Knowledge) -> dict[str, list[tuple[Sequence[Cue], Sequ
 
 
 def polarities(knowledge: Knowledge) -> dict[str, list[str]]:
-    """The polarities each signal's detectors and cues can report, in a stable order."""
+    """The polarities each signal's cues can report, in a stable order."""
     order = ("good", "concern", "present")
     found: dict[str, list[str]] = {}
-    detected = {
-        tuple(key.split(".")[:2]) for key in knowledge.detectors.keys if ".type." not in key
-    }
     for key, groups in cue_groups(knowledge).items():
-        present: set[str] = {cue.polarity for cues, _unless in groups for cue in cues}
-        present |= {polarity for signal, polarity in detected if signal == key}
+        present = {cue.polarity for cues, _unless in groups for cue in cues}
         found[key] = [polarity for polarity in order if polarity in present]
     return found
 
@@ -139,22 +133,12 @@ def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
     ]
     result: dict[str, dict[str, set[str]]] = {}
     factor_keys = list(knowledge.signals.internal_factors.types)
-    scores = score_corpus(corpus, knowledge)
     for signal, groups in cue_groups(knowledge).items():
         found: dict[str, set[str]] = {}
         for index, (cues, unless) in enumerate(groups):
-            factor = factor_keys[index] if signal == "internal_factors" else None
-            hits = signal_hits(
-                corpus,
-                scores=scores,
-                signal=signal,
-                cues=cues,
-                unless=unless,
-                memo=BoundedCache(4096),
-                factor_type=factor,
-            )
-            for hit in hits:
-                found.setdefault(hit.polarity, set()).add(factor or signal)
+            name = factor_keys[index] if signal == "internal_factors" else signal
+            for hit in match_cues(corpus, cues=cues, unless=unless, memo=BoundedCache(4096)):
+                found.setdefault(hit.polarity, set()).add(name)
         result[signal] = found
     return result
 

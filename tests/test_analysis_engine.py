@@ -101,7 +101,7 @@ def test_broken_knowledge_file_names_file_and_field(tmp_path: Path) -> None:
     (broken / "engine.yaml").write_text(text, encoding="utf-8")
     signals = (broken / "signals.yaml").read_text(encoding="utf-8")
     (broken / "signals.yaml").write_text(
-        signals.replace('pattern: "フィードバック"', 'pattern: "フィードバック("'), encoding="utf-8"
+        signals.replace('pattern: "丸投げ"', 'pattern: "丸投げ("'), encoding="utf-8"
     )
     with pytest.raises(ConfigError, match=r"signals\.yaml.*dependency"):
         load_knowledge(broken)

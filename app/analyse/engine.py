@@ -1,8 +1,7 @@
 """The offline engine: deterministic analysis of one engagement as of a date.
 
 Pure domain code: plain facts in, an `EngagementAnalysis` out. Retrieval relevance, when
-given, only orders evidence; judgments come from the sentence detectors (learned, plus the
-precise regex cues: app/analyse/detectors) and the KPI series.
+given, only orders evidence; judgments come from the knowledge cues and the KPI series.
 """
 
 from __future__ import annotations
@@ -18,10 +17,10 @@ from app.analyse.cues import (
     Sentence,
     any_pattern,
     is_injection,
+    match_cues,
     sentences,
 )
 from app.analyse.decision import Findings, decide, decide_phase
-from app.analyse.detectors import CorpusScores, score_corpus, signal_hits
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -97,28 +96,18 @@ def analyse(
             f"文書内に指示文のような記述が{injected}件ありました。文書の内容はデータとして扱い、判断材料から除外しています。"
         )
 
-    scores = score_corpus(corpus, knowledge)
     signals: dict[str, SignalResult] = {}
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
-        hits = signal_hits(
-            corpus, scores=scores, signal=key, cues=signal.cues, unless=signal.unless, memo=memo
-        )
+        hits = match_cues(corpus, cues=signal.cues, unless=signal.unless, memo=memo)
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )
     signals.update(signal_overrides or {})
 
-    personnel, change_count = _personnel_change(corpus, scores, knowledge, memo)
+    personnel, change_count = _personnel_change(corpus, knowledge, memo)
     gap_spec = spec.signals["expectation_gap"]
-    gap_hits = signal_hits(
-        corpus,
-        scores=scores,
-        signal="expectation_gap",
-        cues=gap_spec.cues,
-        unless=gap_spec.unless,
-        memo=memo,
-    )
+    gap_hits = match_cues(corpus, cues=gap_spec.cues, unless=gap_spec.unless, memo=memo)
     gap_weight = sum(h.weight for h in gap_hits)
     gap_present = gap_weight >= rules.presence.expectation_gap
     expectation_gap = PresenceResult(
@@ -137,12 +126,12 @@ def analyse(
     main = main_kpi(values, targets=engagement.kpi_targets, rules=rules)
     series = series_of(values, main, engagement.kpi_targets.get(main)) if main else None
     achievement = series.recent_achievement(rules.kpi.recent_months) if series else None
-    stagnation = _stagnation(corpus, scores, values, series, achievement, knowledge, titles, memo)
+    stagnation = _stagnation(corpus, values, series, achievement, knowledge, titles, memo)
 
     shortfall = stagnation.present or (
         achievement is not None and achievement < rules.decision.renew_min_achievement
     )
-    factors = _internal_factors(corpus, scores, knowledge, memo) if shortfall else []
+    factors = _internal_factors(corpus, knowledge, memo) if shortfall else []
     found_types = {factor.type for factor in factors}
     open_checks = [
         check
@@ -253,20 +242,10 @@ def _change_periods(hits: Sequence[CueHit]) -> list[str]:
 
 
 def _personnel_change(
-    corpus: list[tuple[Sentence, float]],
-    scores: CorpusScores,
-    knowledge: Knowledge,
-    memo: CueMatches,
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, memo: CueMatches
 ) -> tuple[PresenceResult, int]:
     spec = knowledge.signals.signals["personnel_change"]
-    hits = signal_hits(
-        corpus,
-        scores=scores,
-        signal="personnel_change",
-        cues=spec.cues,
-        unless=spec.unless,
-        memo=memo,
-    )
+    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=memo)
     weight = sum(h.weight for h in hits)
     present = weight >= knowledge.engine.presence.personnel_change
     if not present:
@@ -313,7 +292,6 @@ def _personnel_change(
 
 def _stagnation(
     corpus: list[tuple[Sentence, float]],
-    scores: CorpusScores,
     values: dict[str, dict[str, KpiPoint]],
     series: object,
     achievement: float | None,
@@ -349,9 +327,7 @@ def _stagnation(
                         title=titles.get(point.document_id, ""),
                     )
                 )
-    hits = signal_hits(
-        corpus, scores=scores, signal="stagnation", cues=spec.cues, unless=spec.unless, memo=memo
-    )
+    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=memo)
     text_weight = sum(h.weight for h in hits)
     below = achievement is not None and achievement < rules.stagnation.flat_below_achievement
     present = bool(window) or (text_weight >= rules.presence.stagnation_text and below)
@@ -377,24 +353,13 @@ def _stagnation(
 
 
 def _internal_factors(
-    corpus: list[tuple[Sentence, float]],
-    scores: CorpusScores,
-    knowledge: Knowledge,
-    memo: CueMatches,
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, memo: CueMatches
 ) -> list[InternalFactor]:
     spec = knowledge.signals.internal_factors
     threshold = knowledge.engine.presence.internal_factor
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
-        hits = signal_hits(
-            corpus,
-            scores=scores,
-            signal="internal_factors",
-            cues=factor_type.cues,
-            unless=spec.unless,
-            memo=memo,
-            factor_type=key,
-        )
+        hits = match_cues(corpus, cues=factor_type.cues, unless=spec.unless, memo=memo)
         if sum(h.weight for h in hits) >= threshold:
             found.append(
                 InternalFactor(
