@@ -85,7 +85,9 @@ def build_container(
     vector_store: VectorStore | None = None,
 ) -> Container:
     """Validate knowledge, connect, migrate and load the BM25 catalogue; tests pass parts."""
-    knowledge = load_knowledge(settings.knowledge_dir, settings.prompts_dir)
+    knowledge = load_knowledge(
+        settings.knowledge_dir, settings.prompts_dir, overlay_dir=settings.knowledge_overlay_dir
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)

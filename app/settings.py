@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'renewal-desk.sqlite3').resolve()}"
 
     @property
+    def knowledge_overlay_dir(self) -> Path:
+        """Knowledge users add in the app (KPI label mappings), kept with the data."""
+        return self.data_dir / "knowledge"
+
+    @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -111,12 +110,11 @@ def test_broken_detector_arrays_name_the_file(tmp_path: Path) -> None:
         load_detectors(directory)
 
 
-def test_training_is_deterministic_and_quick(tmp_path: Path) -> None:
-    """Rebuilding from the phrasebooks gives the committed bytes (no pickles, no timestamps)."""
-    started = time.perf_counter()
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    """Rebuilding from the phrasebooks gives the committed bytes (no pickles, no timestamps).
+
+    How long training takes is measured by running the script, not asserted here."""
     assert train_detectors.main(["--out", str(tmp_path)]) == 0
-    elapsed = time.perf_counter() - started
     for name in ("detectors.json", "idf.npy", "weights.npy"):
         committed = DEFAULT_KNOWLEDGE_DIR / "detectors" / name
         assert (tmp_path / name).read_bytes() == committed.read_bytes()
-    assert elapsed < 60  # seconds alone; generous on a shared, loaded 2-core machine

@@ -365,7 +365,7 @@ def map_kpi_label(*, container: Container, label: str, key: str) -> None:
         raise InvalidInput(f"KPIの種類が不正です: {key!r}")
     if not label:
         raise InvalidInput("ラベルを入力してください。")
-    overlay_dir = container.settings.data_dir / "knowledge"
+    overlay_dir = container.settings.knowledge_overlay_dir
     path = overlay_dir / KPI_SYNONYMS_OVERLAY
     data = (
         SynonymOverlay.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
