@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from app.analyse.models import Citation, KpiCell, KpiConflictResult, KpiMonth, KpiUnrecognised
+from app.core.formatting import kpi_value, man_yen, number, percent, plain, yen
 from app.serve.analysis import kpi_conflicts, unrecognised_rows
 from app.serve.charts import ChartSeries, kpi_trend_svg
-from app.serve.formatting import kpi_value, man_yen, number, percent, plain, yen
 from tests.conftest import LiveServer
 
 

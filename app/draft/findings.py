@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.analyse.models import Citation, EngagementAnalysis, PresenceResult, SignalResult
+from app.core.formatting import kpi_value
 from app.core.vocabulary import SignalKey
 
 
@@ -41,11 +42,8 @@ def percent(value: float | None) -> str:
 
 
 def number(value: float, unit: str) -> str:
-    if unit == "percent":
-        return f"{value:g}%"
-    if unit == "jpy":
-        return f"{value:,.0f}円"
-    return f"{value:,g}"
+    """As the pages show it (1,650,000円, 64.5%, 1,250): one formatter for the whole app."""
+    return kpi_value(value, unit)
 
 
 def main_sources(analysis: EngagementAnalysis, months: int) -> list[Citation]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from app.analyse.models import KpiMonth
-from app.serve.formatting import kpi_value
+from app.core.formatting import kpi_value
 
 PALETTE = ["#2f6fb3", "#0b6e4f", "#b54708", "#7a5af8", "#c11574", "#175cd3", "#4e5ba6"]
 PANEL_W, PANEL_H = 230, 150

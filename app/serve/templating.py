@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from app.core import formatting
 from app.core.vocabulary import Vocabulary
-from app.serve import formatting
 
 
 def _japanese_date(value: dt.date | None) -> str:
