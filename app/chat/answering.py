@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.analyse.service import get_analysis
-from app.chat import portfolio
+from app.chat import portfolio, portfolio_rankings
 from app.chat.answers import Evidence, OfflineAnswer
 from app.chat.classify import Intent, apply_context, classify
 from app.chat.evidence import load_evidence, retrieve, rules_for
@@ -112,7 +112,7 @@ def answer_portfolio(
         views.append(portfolio.EngagementView(evidence, analysis))
     if kind == "kpi":
         key = intent.kpi_key or intent.kpi_keys[0]
-        return portfolio.rank_kpi(replace(intent, kpi_key=key), views, rules)
+        return portfolio_rankings.rank_kpi(replace(intent, kpi_key=key), views, rules)
     if kind == "renewal":
         return portfolio.renewal_order(views, as_of)
     if kind == "contract":
@@ -120,7 +120,7 @@ def answer_portfolio(
         assert asked is not None
         return portfolio.contract_order(views, *asked, as_of)
     if kind == "results":
-        return portfolio.rank_results(views, rules, container.knowledge.engine)
+        return portfolio_rankings.rank_results(views, rules, container.knowledge.engine)
     if kind == "cost":
-        return portfolio.rank_cost(views, portfolio.cost_direction(intent, rules))
+        return portfolio_rankings.rank_cost(views, portfolio_rankings.cost_direction(intent, rules))
     return portfolio.presence_listing(kind, views, rules)

@@ -4,189 +4,22 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from app.analyse.kpi.layout import Candidate, Layout, Line
 from app.analyse.kpi.lexicon import (
     NOT_ACTUAL,
     NOT_ACTUAL_LABEL,
-    QUALIFIERS,
     Period,
     Token,
-    Value,
     any_cue,
 )
-from app.core.text import SENTENCE_ENDERS, sentence_spans
+from app.analyse.kpi.phrases import (
+    Phrase,
+    Sentence,
+    line_sentences,
+    phrases_in,
+)
 from app.knowledge.kpi import Kind
-
-# Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
-_CLAUSE_SEPARATORS = "、,;"
-
-
-# =============================================================================================
-# Phrases: a KPI name tied to its figures
-# =============================================================================================
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence and its bracket structure, which the clause rules read context from."""
-
-    start: int
-    end: int
-    groups: tuple[tuple[int, int], ...]  # (open, close + 1) of each bracketed note
-    separators: tuple[int, ...]  # clause separators outside brackets
-    depths: tuple[int, ...]  # per character, how many brackets are open around it
-
-    def in_note(self, position: int) -> bool:
-        return self.depths[position - self.start] > 0
-
-
-@dataclass(frozen=True)
-class Item:
-    """One figure after a KPI name, with the words that say which figure it is."""
-
-    value: Value
-    qualifiers: tuple[Token, ...]
-    after_arrow: bool
-    is_change: bool
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """A KPI name tied to a figure, before judging whether the figure is an actual."""
-
-    key: str
-    value: Value
-    anchor: int  # start of the phrase: the name, or the number in 「1件受注」
-    label_end: int  # end of the name and its notes, where the figures begin
-    end: int  # end of the last figure
-    reversed: bool
-
-
-def _sentences(text: str, line: Line) -> Iterator[Sentence]:
-    """The line's sentences (core.text), each without its closing 。!?."""
-    for start, end in sentence_spans(text, line.content_start, line.end):
-        while end > start and text[end - 1] in SENTENCE_ENDERS:
-            end -= 1
-        if end > start:
-            yield _sentence(text, start, end)
-
-
-def _sentence(text: str, start: int, end: int) -> Sentence:
-    groups: list[tuple[int, int]] = []
-    separators: list[int] = []
-    depths: list[int] = []
-    opened: list[int] = []
-    for index in range(start, end):
-        char = text[index]
-        depths.append(len(opened))
-        if char == "(":
-            opened.append(index)
-        elif char == ")" and opened:
-            groups.append((opened.pop(), index + 1))
-        elif char in _CLAUSE_SEPARATORS and not opened and not _thousands_comma(text, index):
-            separators.append(index)
-    return Sentence(start, end, tuple(groups), tuple(separators), tuple(depths))
-
-
-def _thousands_comma(text: str, index: int) -> bool:
-    """The comma in 1,320 separates thousands, not clauses."""
-    before = index > 0 and text[index - 1].isdigit()
-    after = index + 1 < len(text) and text[index + 1].isdigit()
-    return text[index] == "," and before and after
-
-
-def _phrases(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Iterator[Phrase]:
-    """Name then figures (「アポ獲得数：３１件」), or a count then a name (「1件受注」)."""
-    lexicon, text = layout.lexicon, layout.text
-    at = {token.start: token for token in tokens}
-    used: set[int] = set()
-    for name in (token for token in tokens if token.kind is Kind.KPI):
-        gap = lexicon.gap_pattern.match(text, name.end, sentence.end)
-        label_end = gap.end() if gap else name.end
-        labelled = any(mark in text[name.end : label_end] for mark in ":=")
-        items = _items(layout, sentence, at, name.key, label_end, labelled=labelled)
-        used.update(item.value.start for item in items)
-        chosen = _choose(layout, items)
-        if chosen is not None:
-            end = items[-1].value.end
-            yield Phrase(name.key, chosen, name.start, label_end, end, reversed=False)
-    counted = (t for t in tokens if t.kind is Kind.KPI and lexicon.units[t.key] == "count")
-    for name in counted:
-        value = _count_before(layout, sentence, name)
-        if value is not None and value.start not in used:
-            yield Phrase(name.key, value, value.start, value.start, name.end, reversed=True)
-
-
-def _items(
-    layout: Layout,
-    sentence: Sentence,
-    at: dict[int, Token],
-    key: str,
-    position: int,
-    *,
-    labelled: bool,
-) -> list[Item]:
-    """The figures following a name: 「27件」, 「目標30件に対し27件」, 「22件→25件」."""
-    lexicon, text = layout.lexicon, layout.text
-    items: list[Item] = []
-    after_arrow = False
-    while True:
-        qualifiers: list[Token] = []
-        while position in at and at[position].kind in QUALIFIERS:
-            qualifiers.append(at[position])
-            gap = lexicon.gap_pattern.match(text, at[position].end, sentence.end)
-            position = gap.end() if gap else at[position].end
-        value = lexicon.value_at(text, position, sentence.end)
-        # A bare number counts after a colon or when it ends the sentence (「- 架電数 1200」).
-        ends = value is not None and not text[value.end : sentence.end].strip()
-        if value is None or not lexicon.fits(key, value, bare_allowed=labelled or ends):
-            return items
-        is_change = text.startswith(lexicon.not_a_level, value.end)
-        items.append(Item(value, tuple(qualifiers), after_arrow, is_change))
-        link = lexicon.link_pattern.match(text, value.end, sentence.end)
-        if link is None:
-            return items
-        after_arrow = link.group("link") in lexicon.arrows
-        position = link.end()
-
-
-def _choose(layout: Layout, items: list[Item]) -> Value | None:
-    """The marked actual, else the figure after an arrow, else the first unmarked figure."""
-    verdicts = [(item, _verdict(layout, item)) for item in items if not item.is_change]
-    marked = [item for item, verdict in verdicts if verdict > 0]
-    plain = [item for item, verdict in verdicts if verdict == 0]
-    if marked:
-        return marked[0].value
-    arrowed = [item for item in plain if item.after_arrow]
-    if arrowed:
-        return arrowed[-1].value
-    return plain[0].value if plain else None
-
-
-def _verdict(layout: Layout, item: Item) -> int:
-    """+1: marked as this period's actual; 0: unmarked; -1: a target, plan or other period."""
-    kinds = {token.kind for token in item.qualifiers}
-    months = [token for token in item.qualifiers if token.kind is Kind.MONTH]
-    if kinds & NOT_ACTUAL_LABEL:
-        return -1
-    if months:
-        return -1 if Period.unknown_or_other(layout.period, months[-1]) else 1
-    return 1 if kinds & {Kind.ACTUAL, Kind.CURRENT} else 0
-
-
-def _count_before(layout: Layout, sentence: Sentence, name: Token) -> Value | None:
-    """The count right before a name, as in 「1件受注」 or 「20件のアポ」."""
-    end = name.start - 1 if layout.text[name.start - 1 : name.start] == "の" else name.start
-    for start in range(max(sentence.start, end - 20), end):
-        if not layout.text[start].isdigit():
-            continue  # 「二人の通話」: a kanji numeral before a name counts people, not calls
-        value = layout.lexicon.value_at(layout.text, start, end)
-        if value is not None and value.end == end and value.unit == "count":
-            return value
-    return None
-
 
 # =============================================================================================
 # Readings: is the phrase this period's actual?
@@ -200,7 +33,7 @@ def inline_candidates(layout: Layout) -> Iterator[Candidate]:
 
 
 def line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
-    for sentence in _sentences(layout.text, line):
+    for sentence in line_sentences(layout.text, line):
         reading = Reading(layout, sentence)
         for phrase in reading.phrases:
             actual, period = reading.is_actual(phrase)
@@ -224,7 +57,7 @@ class Reading:
         self.sentence = sentence
         self.tokens = layout.lexicon.tokens(layout.text, sentence.start, sentence.end)
         self._token_starts = [token.start for token in self.tokens]
-        self.phrases = list(_phrases(layout, sentence, self.tokens))
+        self.phrases = list(phrases_in(layout, sentence, self.tokens))
         self._clause_starts = [sentence.start, *(s + 1 for s in sentence.separators)]
         self._groups_by_close = sorted(sentence.groups, key=lambda group: group[1])
         self._group_closes = [close for _, close in self._groups_by_close]
