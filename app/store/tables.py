@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from app.store import chat_tables, draft_tables, models
+from app.store import auth_tables, chat_tables, draft_tables, models
 
 metadata: MetaData = models.Base.metadata
 
-__all__ = ["chat_tables", "draft_tables", "metadata", "models"]
+__all__ = ["auth_tables", "chat_tables", "draft_tables", "metadata", "models"]
