@@ -32,6 +32,19 @@ class Findings:
     stagnation: PresenceResult
     internal_factor_types: list[str]
     internal_factor_labels: list[str]
+    documents: int = 1
+
+    @property
+    def anything_read(self) -> bool:
+        """An achievement, a judged status signal or a present signal: something to decide on."""
+        judged = any(
+            signal.status != "insufficient_evidence"
+            for signal in (self.proactivity, self.communication, self.dependency)
+        )
+        present = any(
+            p.present for p in (self.personnel_change, self.expectation_gap, self.stagnation)
+        )
+        return self.achievement is not None or judged or present
 
 
 def decide_phase(*, months_active: int, stagnant: bool, rules: EngineFile) -> Phase:
@@ -44,10 +57,39 @@ def _percent(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else "不明"
 
 
+def pending(findings: Findings, *, rules: EngineFile) -> Decision | None:
+    """判断保留 when there is nothing to judge yet (the rule's thresholds are data)."""
+    d = rules.decision
+    if findings.documents < d.pending_below_documents:
+        reasons = [
+            "まだ判断の材料となる文書がありません。",
+            "月次報告（KPIの目標と実績を含むもの）や打ち合わせの議事録を貼り付けると、"
+            "KPI・シグナルから更新判断を示します。",
+        ]
+    elif d.pending_without_findings and not findings.anything_read:
+        reasons = [
+            "文書からKPIの達成率も、主体性・コミュニケーションなどを判断できる記述も"
+            "読み取れませんでした。",
+            "KPIの目標と実績が書かれた月次報告や、打ち合わせの議事録を追加してください。",
+        ]
+    else:
+        return None
+    return Decision(
+        decision="pending",
+        label=DECISION_LABELS["pending"],
+        reasons=reasons,
+        conditions=[],
+        evidence=[],
+    )
+
+
 def decide(findings: Findings, *, rules: EngineFile) -> Decision:
-    """renew / renew_with_conditions / do_not_renew with reasons and concrete conditions."""
+    """renew / renew_with_conditions / do_not_renew with reasons and concrete conditions;
+    pending (判断保留) before there is evidence."""
     f = findings
     d = rules.decision
+    if (held := pending(f, rules=rules)) is not None:
+        return held
     reasons: list[str] = []
     evidence: list[Citation] = []
     achievement_text = f"直近の主要KPI達成率は{_percent(f.achievement)}"

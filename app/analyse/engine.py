@@ -155,6 +155,7 @@ def analyse(
             stagnation=stagnation,
             internal_factor_types=sorted(found_types),
             internal_factor_labels=[factor.label for factor in factors],
+            documents=len(docs),
         ),
         rules=rules,
     )

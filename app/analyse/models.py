@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 Status = Literal["good", "watch", "concern", "insufficient_evidence"]
 Phase = Literal["onboarding", "stable", "stagnant"]
-DecisionKind = Literal["renew", "renew_with_conditions", "do_not_renew"]
+DecisionKind = Literal["renew", "renew_with_conditions", "do_not_renew", "pending"]
 
 STATUS_LABELS: dict[str, str] = {
     "good": "良好",
@@ -22,6 +22,7 @@ DECISION_LABELS: dict[str, str] = {
     "renew": "更新",
     "renew_with_conditions": "条件付き更新",
     "do_not_renew": "更新しない",
+    "pending": "判断保留",
 }
 
 
@@ -50,6 +51,9 @@ class SignalResult(BaseModel):
     trend: list[TrendPoint]
     summary: str
     evidence: list[Citation]
+    counter_evidence: list[Citation] = Field(
+        default=[], description="the other side: concern quotes of a good signal, and so on"
+    )
     engine: Literal["offline", "llm"] = "offline"
     note: str | None = None
 

@@ -90,6 +90,12 @@ def judge_status_signal(
     ]
     supporting = good_hits if status == "good" else concern_hits if status == "concern" else hits
     evidence = strongest(supporting)
+    # A card that counts 「懸念 1 件」 shows that concern too (and a concern's good signs).
+    opposing = (
+        concern_hits if status in ("good", "watch") else good_hits if status == "concern" else []
+    )
+    shown = {(c.document_id, c.start) for c in evidence}
+    counter = [c for c in strongest(opposing) if (c.document_id, c.start) not in shown]
     summary = {
         "good": f"{label}は良好です（根拠 {len(good_hits)} 件、懸念 {len(concern_hits)} 件）。",
         "concern": f"{label}に懸念があります（懸念 {len(concern_hits)} 件、良い兆候 {len(good_hits)} 件）。",
@@ -105,4 +111,5 @@ def judge_status_signal(
         trend=trend,
         summary=summary,
         evidence=evidence,
+        counter_evidence=counter,
     )

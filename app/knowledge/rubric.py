@@ -156,6 +156,10 @@ class DecisionRule(BaseModel):
     do_not_renew_max_achievement: float = Field(gt=0)
     serious_concerns_for_do_not_renew: int = Field(ge=1)
     repeated_personnel_changes: int = Field(ge=2)
+    # No verdict before evidence: below this many documents the decision is 判断保留.
+    pending_below_documents: int = Field(default=1, ge=0)
+    # Documents exist but no KPI achievement, signal or presence could be read from them.
+    pending_without_findings: bool = True
 
 
 class ConditionText(BaseModel):

@@ -296,7 +296,7 @@ async def confirm_delete_document(
         "confirm_delete.html",
         {
             "title": f"文書「{document.title}」を削除しますか？",
-            "detail": "本文・チャンク・検索インデックスがすべて削除されます。元に戻せません。",
+            "detail": "本文と検索用のデータがすべて削除されます。元に戻せません。",
             "action": f"/documents/{document_id}/delete",
             "back": f"/documents/{document_id}",
         },

@@ -6,6 +6,7 @@ The page shows what `GET /api/v1/engagements/{id}` (plus its analysis and jobs) 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -45,16 +46,19 @@ def timeline(documents: list[schemas.DocumentSummary]) -> list[PeriodGroup]:
     return [PeriodGroup(period, list(group)) for period, group in groupby(ordered, key=key)]
 
 
-def engagement_view(*, container: Container, engagement_id: int) -> dict[str, Any]:
-    """The engagement page: facts, analysis dashboard, job status, document timeline."""
+def engagement_view(
+    *, container: Container, engagement_id: int, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """The engagement page: facts, analysis dashboard (as of a date), jobs, document timeline."""
     detail = engagements.get_engagement(container=container, engagement_id=engagement_id)
-    analysis = get_analysis(container=container, engagement_id=engagement_id)
+    analysis = get_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
     jobs = engagement_jobs(container=container, engagement_id=engagement_id)
     return {
         "engagement": detail,
         "groups": timeline(detail.documents),
         "kpi_keys_all": list(container.knowledge.kpi.kpis),
         "job_lines": status_lines(jobs),
+        "as_of_given": as_of is not None and as_of != dt.date.today(),
         **dashboard(
             container=container,
             analysis=analysis,
@@ -140,11 +144,16 @@ async def create_engagement_page(
 
 @pages.get("/engagements/{engagement_id}", response_class=HTMLResponse)
 async def engagement_page(
-    engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+    engagement_id: int,
+    request: Request,
+    container: ContainerDep,
+    templates: TemplatesDep,
+    as_of: dt.date | None = None,
 ) -> Response:
-    """The renewal dashboard: decision, signals, KPIs, client-side checks, document timeline."""
+    """The renewal dashboard: decision, signals, KPIs, client-side checks, document timeline;
+    `as_of` (the page's date control) leaves out later documents, like the API."""
     context = await run_in_threadpool(
-        engagement_view, container=container, engagement_id=engagement_id
+        engagement_view, container=container, engagement_id=engagement_id, as_of=as_of
     )
     return templates.TemplateResponse(request, "engagement.html", context)
 

@@ -70,9 +70,17 @@ def search_page_view(
             filters=Bm25Filter(engagement_id=engagement_id),
         )
     terms = container.tokenizer.surfaces(query) if query.strip() else []
-    highlighted = (
-        [(hit, highlight_segments(hit.quote, terms)) for hit in results.hits] if results else []
-    )
+    hits = results.hits if results else []
+    # Each hit names its vendor and engagement: a portfolio search spans several vendors.
+    owners = {
+        engagement_id: engagements.engagement_summary(
+            container=container, engagement_id=engagement_id
+        )
+        for engagement_id in {hit.engagement_id for hit in hits}
+    }
+    highlighted = [
+        (hit, highlight_segments(hit.quote, terms), owners[hit.engagement_id]) for hit in hits
+    ]
     return {
         "q": query,
         "engagement": engagement,
