@@ -1,7 +1,8 @@
-""".ics (RFC 5545) export of renewal deadlines, written by hand: three all-day events each.
+""".ics (RFC 5545) export of renewal deadlines: three all-day events per engagement.
 
-No calendar library is needed for VEVENTs with dates; what matters is CRLF line ends, text
-escaping and folding lines at 75 octets without splitting a UTF-8 character.
+Written with `icalendar`, which escapes text (`\\`, `;`, `,`, CR and LF), folds lines at 75
+octets without splitting a UTF-8 character and ends every line with CRLF: a vendor name
+holding a bare CR or `BEGIN:VEVENT` stays one property of one event.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import icalendar
 
 from app.renewals.timeline import Timeline
 
@@ -25,78 +28,42 @@ class CalendarEntry:
     url: str
 
 
-def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def _fold(line: str) -> list[str]:
-    """Split into lines of at most 75 octets; continuation lines start with one space."""
-    parts: list[str] = []
-    current = ""
-    size = 0
-    limit = 75
-    for character in line:
-        width = len(character.encode("utf-8"))
-        if size + width > limit:
-            parts.append(current)
-            current = " "
-            size = 1
-        current += character
-        size += width
-    parts.append(current)
-    return parts
-
-
-def _date(value: dt.date) -> str:
-    return value.strftime("%Y%m%d")
-
-
 def _event(
     *,
     uid: str,
-    stamp: str,
+    stamp: dt.datetime,
     start: dt.date,
     end_inclusive: dt.date,
     summary: str,
     description: str,
     url: str,
     alarm_days: Iterable[int] = (),
-) -> list[str]:
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{stamp}",
-        f"DTSTART;VALUE=DATE:{_date(start)}",
-        f"DTEND;VALUE=DATE:{_date(end_inclusive + dt.timedelta(days=1))}",
-        f"SUMMARY:{_escape(summary)}",
-        f"DESCRIPTION:{_escape(description)}",
-        "TRANSP:TRANSPARENT",
-    ]
+) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", uid)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end_inclusive + dt.timedelta(days=1))  # DTEND of a date is exclusive
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("transp", "TRANSPARENT")
     if url:
-        lines.append(f"URL:{url}")
+        event.add("url", url)
     for days in alarm_days:
-        lines += [
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            f"DESCRIPTION:{_escape(summary)}",
-            f"TRIGGER:-P{days}D",
-            "END:VALARM",
-        ]
-    lines.append("END:VEVENT")
-    return lines
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", summary)
+        alarm.add("trigger", dt.timedelta(days=-days))
+        event.add_component(alarm)
+    return event
 
 
 def _jdate(value: dt.date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def entry_events(entry: CalendarEntry, *, stamp: str) -> list[str]:
+def entry_events(entry: CalendarEntry, *, stamp: dt.datetime) -> list[icalendar.Event]:
+    """Review window, notice deadline (with reminders 14 and 3 days before) and renewal date."""
     t = entry.timeline
     name = f"{entry.vendor_name}（{entry.service}）"
     base = f"renewal-desk-{t.engagement_id}"
@@ -104,7 +71,7 @@ def entry_events(entry: CalendarEntry, *, stamp: str) -> list[str]:
         f"解約予告期間 {t.notice_days}日" if t.notice_days is not None else "解約予告期間 未登録"
     )
     return [
-        *_event(
+        _event(
             uid=f"{base}-review@renewal-desk",
             stamp=stamp,
             start=t.review_start,
@@ -116,7 +83,7 @@ def entry_events(entry: CalendarEntry, *, stamp: str) -> list[str]:
             ),
             url=entry.url,
         ),
-        *_event(
+        _event(
             uid=f"{base}-notice@renewal-desk",
             stamp=stamp,
             start=t.notice_deadline,
@@ -126,7 +93,7 @@ def entry_events(entry: CalendarEntry, *, stamp: str) -> list[str]:
             url=entry.url,
             alarm_days=(14, 3),
         ),
-        *_event(
+        _event(
             uid=f"{base}-renewal@renewal-desk",
             stamp=stamp,
             start=t.renewal_date,
@@ -140,17 +107,17 @@ def entry_events(entry: CalendarEntry, *, stamp: str) -> list[str]:
 
 def render_calendar(entries: Iterable[CalendarEntry], *, name: str, now: dt.datetime) -> str:
     """A VCALENDAR with the review window, notice deadline and renewal date of each entry."""
-    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_escape(name)}",
-        "X-WR-TIMEZONE:Asia/Tokyo",
-    ]
+    stamp = now.astimezone(dt.UTC).replace(microsecond=0)
+    calendar = icalendar.Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    # X- properties have no declared type: vText makes icalendar escape them like SUMMARY.
+    calendar.add("x-wr-calname", icalendar.vText(name))
+    calendar.add("x-wr-timezone", icalendar.vText("Asia/Tokyo"))
     for entry in entries:
-        lines += entry_events(entry, stamp=stamp)
-    lines.append("END:VCALENDAR")
-    return "".join(part + "\r\n" for line in lines for part in _fold(line))
+        for event in entry_events(entry, stamp=stamp):
+            calendar.add_component(event)
+    ical: bytes = calendar.to_ical()
+    return ical.decode("utf-8")
