@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from app.serve import (
         analysis,
         chat,
+        compare,
         documents,
         drafts,
         engagements,
@@ -65,8 +66,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
         app.include_router(module.api)
+    app.include_router(compare.api)
     # Pages after the API; within engagements, /engagements/new precedes /engagements/{id}.
-    for module in (renewals, engagements, documents, analysis, search, drafts, chat):
+    for module in (renewals, compare, engagements, documents, analysis, search, drafts, chat):
         app.include_router(module.pages)
     install_error_handlers(app)
     return app

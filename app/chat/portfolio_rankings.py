@@ -23,6 +23,7 @@ from app.chat.portfolio import (
 from app.core.facts import KpiPoint
 from app.knowledge.chat import fold
 from app.knowledge.rubric import EngineFile
+from app.renewals.compare import latest_with, unit_cost
 
 
 def rank_kpi(intent: Intent, views: Sequence[EngagementView], rules: Rules) -> PortfolioAnswer:
@@ -32,18 +33,13 @@ def rank_kpi(intent: Intent, views: Sequence[EngagementView], rules: Rules) -> P
     unit = str(rules.kpi.kpis[key].unit)
     rows: list[tuple[float, str, EngagementView, SourceSpan | None]] = []
     for view in views:
-        limit = view.evidence.as_of.strftime("%Y-%m")
-        series = {
-            period: by_key[key]
-            for period, by_key in monthly_values(list(view.evidence.kpis)).items()
-            if key in by_key and period <= limit
-        }
+        values = monthly_values(list(view.evidence.kpis))
         if intent.time.period:
-            series = {p: v for p, v in series.items() if p == intent.time.period}
-        if not series:
+            values = {p: v for p, v in values.items() if p == intent.time.period}
+        found = latest_with(values, key, until=view.evidence.as_of.strftime("%Y-%m"))
+        if found is None:
             continue
-        period = max(series)
-        point = series[period]
+        period, point = found
         source = span_of(view, point.document_id, point.start, point.end) if point.quote else None
         rows.append((point.value, period, view, source))
     if not rows:
@@ -76,15 +72,7 @@ def rank_kpi(intent: Intent, views: Sequence[EngagementView], rules: Rules) -> P
 def _latest_point(view: EngagementView, key: str) -> tuple[str, KpiPoint] | None:
     """The stored KPI series' latest month (up to the date asked) with a value for `key`."""
     limit = view.evidence.as_of.strftime("%Y-%m")
-    series = {
-        period: by_key[key]
-        for period, by_key in monthly_values(list(view.evidence.kpis)).items()
-        if key in by_key and period <= limit
-    }
-    if not series:
-        return None
-    period = max(series)
-    return period, series[period]
+    return latest_with(monthly_values(list(view.evidence.kpis)), key, until=limit)
 
 
 def _point_citation(view: EngagementView, point: KpiPoint) -> PortfolioCitation | None:
@@ -165,10 +153,11 @@ def rank_cost(
     for view in views:
         fee = view.evidence.engagement.monthly_fee_jpy
         found = _latest_point(view, "appointments")
-        if not fee or found is None or found[1].value <= 0:
+        cost = unit_cost(fee, found[1].value) if found else None
+        if fee is None or found is None or cost is None:
             continue
         period, point = found
-        rows.append((fee / point.value, view, period, point, fee))
+        rows.append((cost, view, period, point, fee))
     if not rows:
         return PortfolioAnswer(
             "費用対効果を比べられる契約がありません（月額費用かアポ数が未登録）。",

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import RenewalDeskError
 from app.ingest import engagements
+from app.ingest.duplicates import Duplicate, DuplicateFound, DuplicatePolicy
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
@@ -71,10 +72,39 @@ async def list_documents(
     )
 
 
+def duplicate_answer(error: DuplicateFound) -> JSONResponse:
+    """409 with the stored documents it repeats: retry with on_duplicate=replace or keep."""
+    details = {
+        "duplicate_of": error.duplicates[0].document_id,
+        "duplicates": [
+            {"document_id": d.document_id, "title": d.title, "reason": d.reason}
+            for d in error.duplicates
+        ],
+    }
+    body = {"code": error.code, "message": error.message, "details": details}
+    return JSONResponse({"error": body}, status_code=status.HTTP_409_CONFLICT)
+
+
+OnDuplicateQuery = Annotated[
+    DuplicatePolicy,
+    Query(
+        description="warn: 409 when the text repeats a stored document (apart from whitespace, "
+        "greetings, signature, file format) or is a second vendor_report for its month; "
+        "replace: store it and delete those; keep: store it as another document"
+    ),
+]
+DUPLICATE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"description": "同じ内容の文書、または同じ月の月次報告が既にある（details.duplicate_of）"}
+}
+
+
 async def _ingest_json(
     container: Container, data: DocumentInput, response: Response
-) -> schemas.IngestOut:
-    out = await run_in_threadpool(ingest, container=container, data=data)
+) -> schemas.IngestOut | JSONResponse:
+    try:
+        out = await run_in_threadpool(ingest, container=container, data=data)
+    except DuplicateFound as error:
+        return duplicate_answer(error)
     response.status_code = status.HTTP_201_CREATED if out.created else status.HTTP_200_OK
     return out
 
@@ -83,11 +113,18 @@ async def _ingest_json(
     "/engagements/{engagement_id}/documents",
     response_model=schemas.IngestOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "同じ本文が既にあり、既存の文書を返した"}},
+    responses={
+        200: {"description": "同じ本文が既にあり、既存の文書を返した"},
+        **DUPLICATE_RESPONSE,
+    },
 )
 async def create_document(
-    engagement_id: int, body: schemas.DocumentIn, container: ContainerDep, response: Response
-) -> schemas.IngestOut:
+    engagement_id: int,
+    body: schemas.DocumentIn,
+    container: ContainerDep,
+    response: Response,
+    on_duplicate: OnDuplicateQuery = "warn",
+) -> schemas.IngestOut | JSONResponse:
     data = DocumentInput(
         engagement_id=engagement_id,
         kind=body.kind,
@@ -95,6 +132,7 @@ async def create_document(
         period=body.period,
         title=body.title,
         text=body.text,
+        on_duplicate=on_duplicate,
     )
     return await _ingest_json(container, data, response)
 
@@ -103,6 +141,7 @@ async def create_document(
     "/engagements/{engagement_id}/documents/upload",
     response_model=schemas.IngestOut,
     status_code=status.HTTP_201_CREATED,
+    responses=DUPLICATE_RESPONSE,
 )
 async def upload_document(
     engagement_id: int,
@@ -119,7 +158,8 @@ async def upload_document(
         ),
     ] = None,
     title: Annotated[str, Form(max_length=300)] = "",
-) -> schemas.IngestOut:
+    on_duplicate: OnDuplicateQuery = "warn",
+) -> schemas.IngestOut | JSONResponse:
     validate_period(period)
     # 404 before reading (and parsing) a file nobody can store.
     await run_in_threadpool(
@@ -134,6 +174,7 @@ async def upload_document(
         title=title or filename,
         text=text,
         source_filename=filename,
+        on_duplicate=on_duplicate,
     )
     return await _ingest_json(container, data, response)
 
@@ -163,6 +204,7 @@ async def _document_form(
     values: dict[str, str],
     error: str | None = None,
     ask_period: bool = False,
+    duplicates: list[Duplicate] | None = None,
     status_code: int = 200,
 ) -> Response:
     summary = await run_in_threadpool(
@@ -176,6 +218,7 @@ async def _document_form(
             "values": values,
             "error": error,
             "ask_period": ask_period,
+            "duplicates": duplicates or [],
             "kinds": DOCUMENT_KINDS,
         },
         status_code=status_code,
@@ -199,11 +242,15 @@ async def _store_from_form(
     upload: UploadFile | None,
 ) -> Response:
     """Ingest and redirect to the document; on bad input show the form again with the
-    user's input kept and a Japanese message."""
+    user's input kept and a Japanese message; a near-duplicate asks 置き換える or 別の文書として保存."""
+    text, filename = values["text"], values.get("source_filename") or None
+    choice = values.get("on_duplicate", "")
+    policy: DuplicatePolicy = (
+        "replace" if choice == "replace" else "keep" if choice == "keep" else "warn"
+    )
     try:
         date = parse_date(values["date"], label="日付")
         period = validate_period(values["period"])
-        text, filename = values["text"], None
         if upload is not None:
             filename, text = await read_upload(
                 upload, max_bytes=container.settings.max_upload_bytes
@@ -216,8 +263,21 @@ async def _store_from_form(
             title=values["title"] or filename or "",
             text=text,
             source_filename=filename,
+            on_duplicate=policy,
         )
         result = await run_in_threadpool(store_document, container=container, data=data)
+    except DuplicateFound as error:
+        # The choice form re-sends the text (an upload's extracted text) with the answer.
+        kept = {**values, "text": text, "source_filename": filename or ""}
+        return await _document_form(
+            request,
+            templates,
+            container,
+            engagement_id,
+            values=kept,
+            duplicates=error.duplicates,
+            status_code=error.status_code,
+        )
     except RenewalDeskError as error:
         if error.status_code == 404:
             raise
@@ -246,8 +306,18 @@ async def paste_document(
     period: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    on_duplicate: Annotated[str, Form()] = "",
+    source_filename: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    values = {"kind": kind, "date": date, "period": period, "title": title, "text": text}
+    values = {
+        "kind": kind,
+        "date": date,
+        "period": period,
+        "title": title,
+        "text": text,
+        "on_duplicate": on_duplicate,
+        "source_filename": source_filename,
+    }
     return await _store_from_form(request, container, templates, engagement_id, values, None)
 
 

@@ -1,0 +1,68 @@
+"""Vendor comparison: the page, its CSV, its /api/v1 twin, and each KPI table as CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.analyse.service import get_analysis
+from app.container import Container
+from app.renewals import compare
+from app.serve.analysis import dashboard
+from app.serve.deps import ContainerDep, TemplatesDep
+
+api = APIRouter(prefix="/api/v1", tags=["api"])
+pages = APIRouter(include_in_schema=False)
+
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """A download Excel opens as Japanese (BOM in the text; RFC 5987 name for non-ASCII)."""
+    disposition = f'attachment; filename="{filename.encode("ascii", "replace").decode()}"'
+    disposition += f"; filename*=UTF-8''{quote(filename)}"
+    return Response(
+        text.encode("utf-8"), media_type=CSV_TYPE, headers={"Content-Disposition": disposition}
+    )
+
+
+def kpi_csv(*, container: Container, engagement_id: int, as_of: dt.date | None) -> str:
+    """The engagement page's KPI table (same columns) as CSV."""
+    analysis = get_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
+    view = dashboard(container=container, analysis=analysis)
+    return compare.kpi_table_csv(analysis, columns=view["kpi_columns"], labels=view["kpi_labels"])
+
+
+@api.get("/compare", response_model=list[compare.ComparisonRow])
+async def comparison_api(container: ContainerDep) -> list[compare.ComparisonRow]:
+    """Every engagement side by side: achievement, unit costs, signals, decision, renewal."""
+    return await run_in_threadpool(compare.comparison, container=container)
+
+
+@pages.get("/compare", response_class=HTMLResponse)
+async def comparison_page(
+    request: Request, container: ContainerDep, templates: TemplatesDep
+) -> Response:
+    rows = await run_in_threadpool(compare.comparison, container=container)
+    return templates.TemplateResponse(request, "compare.html", {"rows": rows})
+
+
+@pages.get("/compare.csv")
+async def comparison_csv(container: ContainerDep) -> Response:
+    rows = await run_in_threadpool(compare.comparison, container=container)
+    today = dt.date.today().isoformat()
+    return csv_response(compare.comparison_csv(rows), f"代行会社の比較_{today}.csv")
+
+
+@pages.get("/engagements/{engagement_id}/kpis.csv")
+async def kpi_table_csv(
+    engagement_id: int, container: ContainerDep, as_of: dt.date | None = None
+) -> Response:
+    text = await run_in_threadpool(
+        kpi_csv, container=container, engagement_id=engagement_id, as_of=as_of
+    )
+    return csv_response(text, f"KPI_engagement-{engagement_id}.csv")
