@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from app.serve import (
         analysis,
         chat,
-        compare,
+        docs,
         documents,
         drafts,
         engagements,
@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         search,
         vendors,
     )
-    from app.serve.errors import install_error_handlers
+    from app.serve.errors import ERROR_RESPONSES, install_error_handlers, render_unexpected
+    from app.serve.middleware import EdgeMiddleware
     from app.serve.templating import make_templates
 
     owns_container = container is None
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         description="営業代行の契約更新を、証拠つきで判断するための API",
         version="0.1.0",
         lifespan=lifespan,
+        # Our own /docs and /redoc serve the vendored assets under the CSP (app/serve/docs.py).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.container = container
     templates: Jinja2Templates = make_templates(
@@ -65,10 +69,12 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
-        app.include_router(module.api)
-    app.include_router(compare.api)
+        app.include_router(module.api, responses=ERROR_RESPONSES)
     # Pages after the API; within engagements, /engagements/new precedes /engagements/{id}.
-    for module in (renewals, compare, engagements, documents, analysis, search, drafts, chat):
+    for module in (renewals, engagements, documents, analysis, search, drafts, chat):
         app.include_router(module.pages)
+    app.include_router(docs.pages)
     install_error_handlers(app)
+    # Request id, security headers, and a Japanese answer to any unexpected exception.
+    app.add_middleware(EdgeMiddleware, render_error=render_unexpected)
     return app

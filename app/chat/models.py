@@ -7,17 +7,23 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.timestamps import IsoDate, UtcDateTime
+from app.ingest.models import MAX_ID, StorableText
+
 Engine = Literal["offline", "llm"]
 Role = Literal["user", "assistant"]
 MAX_QUESTION_CHARS = 1000
 
 
 class ChatRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    question: StorableText = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     conversation_id: int | None = Field(
-        default=None, description="continue this conversation; omit to start a new one"
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="continue this conversation; omit to start a new one",
     )
-    as_of: dt.date | None = Field(
+    as_of: IsoDate | None = Field(
         default=None, description="answer as of this date (later documents are ignored)"
     )
 
@@ -57,13 +63,13 @@ class MessageOut(BaseModel):
     citations: list[ChatCitation] = []
     engine: Engine | None = None
     note: str | None = None
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class ConversationOut(BaseModel):
     id: int
     engagement_id: int | None
     title: str
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     messages: list[MessageOut] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,3 +56,24 @@ _CACHED_CHARS = 1000
 @lru_cache(maxsize=8192)
 def _normalized_short(text: str) -> str:
     return normalize(text).text
+
+
+# --- what text can be stored ---------------------------------------------------------------
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored, in Japanese, or None when it can.
+
+    NUL (PostgreSQL refuses it, SQLite cuts text at it in places) and lone surrogates (not
+    encodable as UTF-8) are refused on every path: paste, JSON, upload, names and titles.
+    """
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    kind = "NUL" if found.group() == "\x00" else "不正な文字コード"
+    return (
+        f"保存できない文字（{kind}）が{found.start() + 1}文字目に含まれています。"
+        "取り除いてから送信してください。"
+    )

@@ -12,8 +12,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.analyse.models import DecisionKind
+from app.core.timestamps import UtcDateTime
 from app.core.vocabulary import DraftKind
 from app.draft.citations import DraftCitation
+from app.ingest.models import MAX_ID, StorableText
 
 Engine = Literal["offline", "llm"]
 Origin = Literal["generated", "edited"]
@@ -23,20 +25,24 @@ ORIGIN_LABELS: dict[str, str] = {"generated": "生成", "edited": "編集"}
 
 class DraftRequest(BaseModel):
     kind: DraftKind
-    author: str | None = Field(default=None, max_length=100, description="作成者名（任意）")
+    author: StorableText | None = Field(
+        default=None, max_length=100, description="作成者名（任意）"
+    )
 
 
 class DraftEdit(BaseModel):
-    markdown: str = Field(min_length=1, max_length=200_000)
-    author: str | None = Field(default=None, max_length=100)
+    markdown: StorableText = Field(min_length=1, max_length=200_000)
+    author: StorableText | None = Field(default=None, max_length=100)
     base_version: int | None = Field(
         default=None,
+        ge=1,
+        le=MAX_ID,
         description="編集の元にした版。最新でなければ 409（他の人の保存を上書きしない）",
     )
 
 
 class PreviewIn(BaseModel):
-    markdown: str = Field(max_length=200_000)
+    markdown: StorableText = Field(max_length=200_000)
 
 
 class PreviewOut(BaseModel):
@@ -50,7 +56,7 @@ class VersionSummary(BaseModel):
     origin_label: str
     engine: Engine
     author: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     based_on: int | None
     note: str | None
 
@@ -70,7 +76,7 @@ class DraftOut(BaseModel):
     origin: Origin
     engine: Engine
     author: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     as_of: dt.date | None
     knowledge_version: str
     prompt_version: str
@@ -88,7 +94,7 @@ class DraftSummary(BaseModel):
     origin: Origin
     engine: Engine
     author: str
-    updated_at: dt.datetime
+    updated_at: UtcDateTime
     stale: bool
 
 

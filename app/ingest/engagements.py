@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.container import Container
@@ -18,8 +19,10 @@ from app.ingest.models import (
     DocumentOut,
     DocumentSummary,
     EngagementDetail,
+    EngagementIn,
     EngagementOut,
     VendorOut,
+    describe_validation,
 )
 from app.ingest.periods import term_warnings
 from app.ingest.service import delete_engagement, parse_date
@@ -193,15 +196,27 @@ def create_engagement_from_form(*, container: Container, values: Mapping[str, st
     vendor_name = values.get("vendor_name", "").strip()
     if not vendor_name:
         raise InvalidInput("代行会社名を入力してください。")
+    try:  # the API's schema, so the form has the API's limits
+        form = EngagementIn(
+            vendor_name=vendor_name,
+            service=values.get("service", ""),
+            start_date=parse_date(values.get("start_date", ""), label="開始日"),
+            renewal_date=parse_date(values.get("renewal_date", ""), label="更新日"),
+            notice_days=_optional_int(values.get("notice_days", ""), "解約予告期間"),
+            monthly_fee_jpy=_optional_int(values.get("monthly_fee_jpy", ""), "月額費用"),
+            kpi_targets=kpi_targets,
+        )
+    except ValidationError as error:
+        raise InvalidInput(describe_validation(error)) from error
     detail = create_engagement(
         container=container,
-        vendor_name=vendor_name,
-        service=values.get("service", ""),
-        start_date=parse_date(values.get("start_date", ""), label="開始日"),
-        renewal_date=parse_date(values.get("renewal_date", ""), label="更新日"),
-        notice_days=_optional_int(values.get("notice_days", ""), "解約予告期間"),
-        monthly_fee_jpy=_optional_int(values.get("monthly_fee_jpy", ""), "月額費用"),
-        kpi_targets=kpi_targets,
+        vendor_name=form.vendor_name,
+        service=form.service,
+        start_date=form.start_date,
+        renewal_date=form.renewal_date,
+        notice_days=form.notice_days,
+        monthly_fee_jpy=form.monthly_fee_jpy,
+        kpi_targets=form.kpi_targets,
     )
     return detail.id
 

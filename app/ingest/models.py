@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
+from app.core.normalize import unstorable_text_problem
+from app.core.timestamps import IsoDate, UtcDateTime
 from app.core.vocabulary import DocumentKind
+
+# One definition of each text limit: the API schemas, the page forms (handler and HTML
+# `maxlength`) and the database columns agree on these.
+FIELD_LIMITS = {"vendor_name": 200, "service": 300, "title": 300, "note": 500}
+# Ids are SQLite/PostgreSQL integers: anything past int64 cannot name a row.
+MAX_ID = 2**63 - 1
+# PostgreSQL `integer` columns (fees) hold at most this.
+MAX_INT32 = 2**31 - 1
+
+
+def storable(value: str) -> str:
+    """The one text rule (NUL, lone surrogates) as a Pydantic validator."""
+    problem = unstorable_text_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+StorableText = Annotated[str, AfterValidator(storable)]
+KpiNumber = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 
 
 class VendorIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["株式会社セールスパートナー"])
+    name: StorableText = Field(
+        min_length=1,
+        max_length=FIELD_LIMITS["vendor_name"],
+        examples=["株式会社セールスパートナー"],
+    )
 
 
 class VendorOut(BaseModel):
@@ -19,14 +47,18 @@ class VendorOut(BaseModel):
 
 
 class EngagementIn(BaseModel):
-    vendor_id: int | None = None
-    vendor_name: str | None = Field(default=None, max_length=200)
-    service: str = Field(min_length=1, max_length=300, examples=["インサイドセールス代行"])
-    start_date: dt.date
-    renewal_date: dt.date
+    vendor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    vendor_name: StorableText | None = Field(default=None, max_length=FIELD_LIMITS["vendor_name"])
+    service: StorableText = Field(
+        min_length=1, max_length=FIELD_LIMITS["service"], examples=["インサイドセールス代行"]
+    )
+    start_date: IsoDate
+    renewal_date: IsoDate
     notice_days: int | None = Field(default=None, ge=0, le=3650)
-    monthly_fee_jpy: int | None = Field(default=None, ge=0)
-    kpi_targets: dict[str, float] = Field(default_factory=dict, examples=[{"appointments": 30}])
+    monthly_fee_jpy: int | None = Field(default=None, ge=0, le=MAX_INT32)
+    kpi_targets: dict[Annotated[str, Field(max_length=64)], KpiNumber] = Field(
+        default_factory=dict, examples=[{"appointments": 30}]
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -36,7 +68,7 @@ class DocumentSummary(BaseModel):
     period: str | None
     title: str
     source_filename: str | None
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class EngagementOut(BaseModel):
@@ -58,10 +90,10 @@ class EngagementDetail(EngagementOut):
 
 class DocumentIn(BaseModel):
     kind: DocumentKind
-    date: dt.date
+    date: IsoDate
     period: str | None = Field(default=None, examples=["2025-04"], description="YYYY-MM")
-    title: str = Field(default="", max_length=300)
-    text: str
+    title: StorableText = Field(default="", max_length=FIELD_LIMITS["title"])
+    text: StorableText
 
 
 class ChunkOut(BaseModel):
@@ -83,3 +115,48 @@ class IngestOut(BaseModel):
     created: bool = Field(description="false when the same text was already stored")
     message: str
     document: DocumentOut
+
+
+# Japanese names of the fields a form or the API may get wrong (for the messages below).
+FIELD_LABELS = {
+    "vendor_name": "代行会社名",
+    "name": "代行会社名",
+    "service": "サービス内容",
+    "start_date": "開始日",
+    "renewal_date": "更新日",
+    "notice_days": "解約予告期間",
+    "monthly_fee_jpy": "月額費用",
+    "kpi_targets": "KPI目標",
+    "title": "タイトル",
+    "text": "本文",
+    "date": "日付",
+    "note": "メモ",
+    "value": "値",
+}
+
+
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One Pydantic error as a Japanese sentence naming the field (pages and API alike)."""
+    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    name = next((FIELD_LABELS[part] for part in reversed(loc) if part in FIELD_LABELS), None)
+    label = name or (loc[-1] if loc else "入力")
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind == "string_too_long":
+        return f"{label}は{ctx.get('max_length')}文字以内で入力してください。"
+    if kind in ("string_too_short", "missing"):
+        return f"{label}を入力してください。"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{label}は{ctx.get('le', ctx.get('lt'))}以下で入力してください。"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{label}は{ctx.get('ge', ctx.get('gt'))}以上で入力してください。"
+    if kind == "finite_number":
+        return f"{label}は有限の数値で入力してください（NaN・無限大は使えません）。"
+    if kind == "value_error" and isinstance(ctx.get("error"), ValueError):
+        return f"{label}: {ctx['error']}"
+    return f"{label}の入力内容に誤りがあります。"
+
+
+def describe_validation(error: ValidationError) -> str:
+    """Every problem of a form, one sentence each."""
+    return " ".join(dict.fromkeys(describe_error(item) for item in error.errors()))

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from app.container import Container
+from app.core.normalize import unstorable_text_problem
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import InvalidInput, StorageFailed, TooLarge
-from app.ingest import duplicates
 from app.ingest.chunking import chunk_text
-from app.ingest.duplicates import DuplicatePolicy
 from app.ingest.periods import infer_period, parse_period
 from app.retrieve.bm25 import CatalogEntry, load_catalog
 from app.retrieve.hybrid import period_number
@@ -45,9 +44,6 @@ class DocumentInput:
     text: str
     source_filename: str | None = None
     external_id: str | None = None
-    # Near-duplicates and a second report for the month: warn (forms, API), replace the
-    # stored one, or keep both (imports, and the user's 「別の文書として保存」).
-    on_duplicate: DuplicatePolicy = "keep"
 
 
 @dataclass(frozen=True)
@@ -100,6 +96,8 @@ def clean_text(text: str, *, max_chars: int) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise InvalidInput("本文が空です。報告書のテキストを貼り付けてください。")
+    if (problem := unstorable_text_problem(text)) is not None:
+        raise InvalidInput(problem)
     if len(text) > max_chars:
         raise TooLarge(f"本文が長すぎます（{len(text):,}文字。上限は{max_chars:,}文字です）。")
     return text
@@ -131,14 +129,6 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
         )
         if existing is not None:
             return IngestResult(existing.id, created=False, chunk_count=len(existing.chunks))
-        replaced = duplicates.check(
-            session,
-            engagement_id=engagement.id,
-            policy=data.on_duplicate,
-            text=text,
-            kind=data.kind,
-            period=period,
-        )
 
     spans = chunk_text(text)
     chunk_texts = [span.text(text) for span in spans]
@@ -223,8 +213,6 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
             for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
         ]
     )
-    for old_id in replaced:  # 「置き換える」: the new document is stored, the old one goes
-        delete_document(container=container, document_id=old_id)
     return IngestResult(document_id, created=True, chunk_count=len(spans))
 
 

@@ -8,13 +8,13 @@ the same analysis service function.
 
 from __future__ import annotations
 
-import datetime as dt
+import math
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,7 +25,14 @@ from app.core.vocabulary import STATUS_SIGNALS
 from app.errors import InvalidInput
 from app.serve.charts import ChartSeries, kpi_trend_svg
 from app.serve.deps import ContainerDep
-from app.serve.schemas import KpiCorrectionIn, KpiLabelMappingIn, KpiValueIn
+from app.serve.schemas import (
+    IdForm,
+    IdPath,
+    IsoDate,
+    KpiCorrectionIn,
+    KpiLabelMappingIn,
+    KpiValueIn,
+)
 from app.workflows import reanalyse
 
 api = APIRouter(prefix="/api/v1", tags=["analysis"])
@@ -122,7 +129,9 @@ def refreshed(*, container: Container, engagement_id: int) -> EngagementAnalysis
 
 @api.get("/engagements/{engagement_id}/analysis", response_model=EngagementAnalysis)
 async def get_analysis(
-    engagement_id: int, container: ContainerDep, as_of: dt.date | None = None
+    engagement_id: IdPath,
+    container: ContainerDep,
+    as_of: Annotated[IsoDate | None, Query()] = None,
 ) -> EngagementAnalysis:
     """Signals, KPIs, phase and decision with cited passages; `as_of` ignores later documents."""
     return await run_in_threadpool(
@@ -131,13 +140,13 @@ async def get_analysis(
 
 
 @api.post("/engagements/{engagement_id}/analysis/refresh", response_model=EngagementAnalysis)
-async def refresh_analysis(engagement_id: int, container: ContainerDep) -> EngagementAnalysis:
+async def refresh_analysis(engagement_id: IdPath, container: ContainerDep) -> EngagementAnalysis:
     return await run_in_threadpool(refreshed, container=container, engagement_id=engagement_id)
 
 
 @api.put("/documents/{document_id}/kpis/{key}", response_model=EngagementAnalysis)
 async def correct_kpi(
-    document_id: int, key: str, body: KpiCorrectionIn, container: ContainerDep
+    document_id: IdPath, key: str, body: KpiCorrectionIn, container: ContainerDep
 ) -> EngagementAnalysis:
     """Correct one KPI of one document; survives re-analysis and re-import of the same text."""
     return await run_in_threadpool(
@@ -152,7 +161,7 @@ async def correct_kpi(
 
 @api.delete("/documents/{document_id}/kpis/{key}", response_model=EngagementAnalysis)
 async def remove_kpi_correction(
-    document_id: int, key: str, container: ContainerDep
+    document_id: IdPath, key: str, container: ContainerDep
 ) -> EngagementAnalysis:
     return await run_in_threadpool(
         service.remove_correction, container=container, document_id=document_id, key=key
@@ -176,16 +185,19 @@ def _number(value: str, *, label: str = "KPIの値") -> float | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError as error:
         raise InvalidInput(
             f"{label}は数値で入力してください（入力値: {value.strip()!r}）。"
         ) from error
+    if not math.isfinite(number) or number < 0:  # the API's KpiNumber refuses these too
+        raise InvalidInput(f"{label}は0以上の数値で入力してください（入力値: {value.strip()!r}）。")
+    return number
 
 
 @api.post("/documents/{document_id}/kpis", response_model=EngagementAnalysis)
 async def add_kpi_value(
-    document_id: int, body: KpiValueIn, container: ContainerDep
+    document_id: IdPath, body: KpiValueIn, container: ContainerDep
 ) -> EngagementAnalysis:
     """Add a KPI value missing from one document (for its period); survives re-analysis."""
     return await run_in_threadpool(
@@ -200,7 +212,7 @@ async def add_kpi_value(
 
 @api.post("/engagements/{engagement_id}/kpi-labels", response_model=EngagementAnalysis)
 async def map_kpi_label(
-    engagement_id: int, body: KpiLabelMappingIn, container: ContainerDep
+    engagement_id: IdPath, body: KpiLabelMappingIn, container: ContainerDep
 ) -> EngagementAnalysis:
     """Map an unrecognised table label to a KPI; saved as a synonym and used from then on."""
     return await run_in_threadpool(
@@ -210,9 +222,9 @@ async def map_kpi_label(
 
 @pages.post("/engagements/{engagement_id}/kpis")
 async def add_kpi_value_page(
-    engagement_id: int,
+    engagement_id: IdPath,
     container: ContainerDep,
-    document_id: Annotated[int, Form()],
+    document_id: IdForm,
     key: Annotated[str, Form()],
     value: Annotated[str, Form()] = "",
 ) -> Response:
@@ -228,7 +240,7 @@ async def add_kpi_value_page(
 
 @pages.post("/engagements/{engagement_id}/kpi-labels")
 async def map_kpi_label_page(
-    engagement_id: int,
+    engagement_id: IdPath,
     container: ContainerDep,
     label: Annotated[str, Form(max_length=100)],
     key: Annotated[str, Form()],
@@ -242,7 +254,7 @@ async def map_kpi_label_page(
 
 @pages.post("/documents/{document_id}/kpis")
 async def correct_kpi_page(
-    document_id: int,
+    document_id: IdPath,
     container: ContainerDep,
     key: Annotated[str, Form()],
     value: Annotated[str, Form()] = "",

@@ -28,7 +28,7 @@ from app.container import Container
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
 from app.serve.deps import ContainerDep, TemplatesDep
-from app.serve.schemas import Cleared, Suggestions
+from app.serve.schemas import Cleared, IdPath, IdQuery, Suggestions
 
 api = APIRouter(prefix="/api/v1", tags=["chat"])
 pages = APIRouter(include_in_schema=False)
@@ -167,21 +167,21 @@ async def _answer(
     responses={200: {"content": {EVENT_STREAM: {}}}},
 )
 async def ask(
-    engagement_id: int, body: ChatRequest, request: Request, container: ContainerDep
+    engagement_id: IdPath, body: ChatRequest, request: Request, container: ContainerDep
 ) -> Response | ChatAnswer:
     """Ask about one engagement's history; every citation is an exact stored passage."""
     return await _answer(request, container, engagement_id, body)
 
 
 @api.get("/engagements/{engagement_id}/chat", response_model=list[ConversationOut])
-async def history(engagement_id: int, container: ContainerDep) -> list[ConversationOut]:
+async def history(engagement_id: IdPath, container: ContainerDep) -> list[ConversationOut]:
     return await run_in_threadpool(
         service.conversations, container=container, engagement_id=engagement_id
     )
 
 
 @api.delete("/engagements/{engagement_id}/chat", response_model=Cleared)
-async def clear(engagement_id: int, container: ContainerDep) -> Cleared:
+async def clear(engagement_id: IdPath, container: ContainerDep) -> Cleared:
     deleted = await run_in_threadpool(
         service.clear_history, container=container, engagement_id=engagement_id
     )
@@ -189,7 +189,7 @@ async def clear(engagement_id: int, container: ContainerDep) -> Cleared:
 
 
 @api.get("/engagements/{engagement_id}/chat/suggestions", response_model=Suggestions)
-async def suggestions(engagement_id: int, container: ContainerDep) -> Suggestions:
+async def suggestions(engagement_id: IdPath, container: ContainerDep) -> Suggestions:
     questions = await run_in_threadpool(
         service.suggestions, container=container, engagement_id=engagement_id
     )
@@ -237,7 +237,8 @@ async def _ask(
     question: str,
     conversation_id: str,
 ) -> Response:
-    thread = int(conversation_id) if conversation_id.strip().isdigit() else None
+    digits = conversation_id.strip()
+    thread = int(digits) if digits.isdigit() and len(digits) <= 18 else None
     try:
         answer = await run_in_threadpool(
             service.ask,
@@ -263,11 +264,11 @@ async def _ask(
 
 @pages.get("/engagements/{engagement_id}/chat", response_class=HTMLResponse)
 async def engagement_chat(
-    engagement_id: int,
+    engagement_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
-    conversation_id: int | None = None,
+    conversation_id: IdQuery = None,
 ) -> Response:
     return await _page(
         request, templates, container, engagement_id=engagement_id, conversation_id=conversation_id
@@ -276,7 +277,7 @@ async def engagement_chat(
 
 @pages.post("/engagements/{engagement_id}/chat", response_class=HTMLResponse)
 async def engagement_ask(
-    engagement_id: int,
+    engagement_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
@@ -294,7 +295,7 @@ async def engagement_ask(
 
 
 @pages.post("/engagements/{engagement_id}/chat/clear")
-async def engagement_clear(engagement_id: int, container: ContainerDep) -> Response:
+async def engagement_clear(engagement_id: IdPath, container: ContainerDep) -> Response:
     await run_in_threadpool(service.clear_history, container=container, engagement_id=engagement_id)
     return RedirectResponse(f"/engagements/{engagement_id}/chat?cleared=1", 303)
 
@@ -304,7 +305,7 @@ async def portfolio_chat(
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
-    conversation_id: int | None = None,
+    conversation_id: IdQuery = None,
 ) -> Response:
     return await _page(
         request, templates, container, engagement_id=None, conversation_id=conversation_id

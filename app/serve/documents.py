@@ -9,18 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import RenewalDeskError
 from app.ingest import engagements
-from app.ingest.duplicates import Duplicate, DuplicateFound, DuplicatePolicy
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.schemas import IdPath
 from app.serve.uploads import read_upload
 from app.workflows import remove_document, store_document
 
@@ -65,46 +65,17 @@ def document_view(
 
 @api.get("/engagements/{engagement_id}/documents", response_model=list[schemas.DocumentSummary])
 async def list_documents(
-    engagement_id: int, container: ContainerDep
+    engagement_id: IdPath, container: ContainerDep
 ) -> list[schemas.DocumentSummary]:
     return await run_in_threadpool(
         engagements.list_documents, container=container, engagement_id=engagement_id
     )
 
 
-def duplicate_answer(error: DuplicateFound) -> JSONResponse:
-    """409 with the stored documents it repeats: retry with on_duplicate=replace or keep."""
-    details = {
-        "duplicate_of": error.duplicates[0].document_id,
-        "duplicates": [
-            {"document_id": d.document_id, "title": d.title, "reason": d.reason}
-            for d in error.duplicates
-        ],
-    }
-    body = {"code": error.code, "message": error.message, "details": details}
-    return JSONResponse({"error": body}, status_code=status.HTTP_409_CONFLICT)
-
-
-OnDuplicateQuery = Annotated[
-    DuplicatePolicy,
-    Query(
-        description="warn: 409 when the text repeats a stored document (apart from whitespace, "
-        "greetings, signature, file format) or is a second vendor_report for its month; "
-        "replace: store it and delete those; keep: store it as another document"
-    ),
-]
-DUPLICATE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    409: {"description": "同じ内容の文書、または同じ月の月次報告が既にある（details.duplicate_of）"}
-}
-
-
 async def _ingest_json(
     container: Container, data: DocumentInput, response: Response
-) -> schemas.IngestOut | JSONResponse:
-    try:
-        out = await run_in_threadpool(ingest, container=container, data=data)
-    except DuplicateFound as error:
-        return duplicate_answer(error)
+) -> schemas.IngestOut:
+    out = await run_in_threadpool(ingest, container=container, data=data)
     response.status_code = status.HTTP_201_CREATED if out.created else status.HTTP_200_OK
     return out
 
@@ -113,18 +84,11 @@ async def _ingest_json(
     "/engagements/{engagement_id}/documents",
     response_model=schemas.IngestOut,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        200: {"description": "同じ本文が既にあり、既存の文書を返した"},
-        **DUPLICATE_RESPONSE,
-    },
+    responses={200: {"description": "同じ本文が既にあり、既存の文書を返した"}},
 )
 async def create_document(
-    engagement_id: int,
-    body: schemas.DocumentIn,
-    container: ContainerDep,
-    response: Response,
-    on_duplicate: OnDuplicateQuery = "warn",
-) -> schemas.IngestOut | JSONResponse:
+    engagement_id: IdPath, body: schemas.DocumentIn, container: ContainerDep, response: Response
+) -> schemas.IngestOut:
     data = DocumentInput(
         engagement_id=engagement_id,
         kind=body.kind,
@@ -132,7 +96,6 @@ async def create_document(
         period=body.period,
         title=body.title,
         text=body.text,
-        on_duplicate=on_duplicate,
     )
     return await _ingest_json(container, data, response)
 
@@ -141,10 +104,9 @@ async def create_document(
     "/engagements/{engagement_id}/documents/upload",
     response_model=schemas.IngestOut,
     status_code=status.HTTP_201_CREATED,
-    responses=DUPLICATE_RESPONSE,
 )
 async def upload_document(
-    engagement_id: int,
+    engagement_id: IdPath,
     container: ContainerDep,
     response: Response,
     file: Annotated[UploadFile, File(description=".txt / .md / .docx / .pdf / .xlsx / .csv")],
@@ -157,9 +119,8 @@ async def upload_document(
             "lines state (a vendor_report with none is 422)"
         ),
     ] = None,
-    title: Annotated[str, Form(max_length=300)] = "",
-    on_duplicate: OnDuplicateQuery = "warn",
-) -> schemas.IngestOut | JSONResponse:
+    title: Annotated[schemas.StorableText, Form(max_length=schemas.FIELD_LIMITS["title"])] = "",
+) -> schemas.IngestOut:
     validate_period(period)
     # 404 before reading (and parsing) a file nobody can store.
     await run_in_threadpool(
@@ -174,20 +135,19 @@ async def upload_document(
         title=title or filename,
         text=text,
         source_filename=filename,
-        on_duplicate=on_duplicate,
     )
     return await _ingest_json(container, data, response)
 
 
 @api.get("/documents/{document_id}", response_model=schemas.DocumentOut)
-async def get_document(document_id: int, container: ContainerDep) -> schemas.DocumentOut:
+async def get_document(document_id: IdPath, container: ContainerDep) -> schemas.DocumentOut:
     return await run_in_threadpool(
         engagements.get_document, container=container, document_id=document_id
     )
 
 
 @api.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_document_route(document_id: int, container: ContainerDep) -> Response:
+async def delete_document_route(document_id: IdPath, container: ContainerDep) -> Response:
     await run_in_threadpool(remove_document, container=container, document_id=document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -204,7 +164,6 @@ async def _document_form(
     values: dict[str, str],
     error: str | None = None,
     ask_period: bool = False,
-    duplicates: list[Duplicate] | None = None,
     status_code: int = 200,
 ) -> Response:
     summary = await run_in_threadpool(
@@ -218,7 +177,6 @@ async def _document_form(
             "values": values,
             "error": error,
             "ask_period": ask_period,
-            "duplicates": duplicates or [],
             "kinds": DOCUMENT_KINDS,
         },
         status_code=status_code,
@@ -227,7 +185,7 @@ async def _document_form(
 
 @pages.get("/engagements/{engagement_id}/documents/new", response_class=HTMLResponse)
 async def new_document(
-    engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+    engagement_id: IdPath, request: Request, container: ContainerDep, templates: TemplatesDep
 ) -> Response:
     values = {"kind": "vendor_report", "date": dt.date.today().isoformat()}
     return await _document_form(request, templates, container, engagement_id, values=values)
@@ -242,15 +200,11 @@ async def _store_from_form(
     upload: UploadFile | None,
 ) -> Response:
     """Ingest and redirect to the document; on bad input show the form again with the
-    user's input kept and a Japanese message; a near-duplicate asks 置き換える or 別の文書として保存."""
-    text, filename = values["text"], values.get("source_filename") or None
-    choice = values.get("on_duplicate", "")
-    policy: DuplicatePolicy = (
-        "replace" if choice == "replace" else "keep" if choice == "keep" else "warn"
-    )
+    user's input kept and a Japanese message."""
     try:
         date = parse_date(values["date"], label="日付")
         period = validate_period(values["period"])
+        text, filename = values["text"], None
         if upload is not None:
             filename, text = await read_upload(
                 upload, max_bytes=container.settings.max_upload_bytes
@@ -263,21 +217,8 @@ async def _store_from_form(
             title=values["title"] or filename or "",
             text=text,
             source_filename=filename,
-            on_duplicate=policy,
         )
         result = await run_in_threadpool(store_document, container=container, data=data)
-    except DuplicateFound as error:
-        # The choice form re-sends the text (an upload's extracted text) with the answer.
-        kept = {**values, "text": text, "source_filename": filename or ""}
-        return await _document_form(
-            request,
-            templates,
-            container,
-            engagement_id,
-            values=kept,
-            duplicates=error.duplicates,
-            status_code=error.status_code,
-        )
     except RenewalDeskError as error:
         if error.status_code == 404:
             raise
@@ -297,7 +238,7 @@ async def _store_from_form(
 
 @pages.post("/engagements/{engagement_id}/documents", response_class=HTMLResponse)
 async def paste_document(
-    engagement_id: int,
+    engagement_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
@@ -306,24 +247,14 @@ async def paste_document(
     period: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
-    on_duplicate: Annotated[str, Form()] = "",
-    source_filename: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    values = {
-        "kind": kind,
-        "date": date,
-        "period": period,
-        "title": title,
-        "text": text,
-        "on_duplicate": on_duplicate,
-        "source_filename": source_filename,
-    }
+    values = {"kind": kind, "date": date, "period": period, "title": title, "text": text}
     return await _store_from_form(request, container, templates, engagement_id, values, None)
 
 
 @pages.post("/engagements/{engagement_id}/upload", response_class=HTMLResponse)
 async def upload_document_page(
-    engagement_id: int,
+    engagement_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
@@ -339,7 +270,7 @@ async def upload_document_page(
 
 @pages.get("/documents/{document_id}", response_class=HTMLResponse)
 async def document_page(
-    document_id: int,
+    document_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
@@ -356,7 +287,7 @@ async def document_page(
 
 @pages.get("/documents/{document_id}/delete", response_class=HTMLResponse)
 async def confirm_delete_document(
-    document_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+    document_id: IdPath, request: Request, container: ContainerDep, templates: TemplatesDep
 ) -> Response:
     document = await run_in_threadpool(
         engagements.get_document, container=container, document_id=document_id
@@ -374,7 +305,7 @@ async def confirm_delete_document(
 
 
 @pages.post("/documents/{document_id}/delete")
-async def delete_document_page(document_id: int, container: ContainerDep) -> Response:
+async def delete_document_page(document_id: IdPath, container: ContainerDep) -> Response:
     engagement_id = await run_in_threadpool(
         remove_document, container=container, document_id=document_id
     )

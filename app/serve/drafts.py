@@ -32,6 +32,7 @@ from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
 from app.renewals import service as renewals
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.schemas import MAX_ID, IdPath, VersionQuery
 from app.workflows import draft_requested
 
 api = APIRouter(prefix="/api/v1", tags=["drafts"])
@@ -116,7 +117,9 @@ def download(file: ExportFile) -> Response:
 
 
 @api.post("/engagements/{engagement_id}/drafts", response_model=DraftOut, status_code=201)
-async def create_draft(engagement_id: int, body: DraftRequest, container: ContainerDep) -> DraftOut:
+async def create_draft(
+    engagement_id: IdPath, body: DraftRequest, container: ContainerDep
+) -> DraftOut:
     """Generate an agenda, memo or proposal request; a new version if anything changed."""
     return await run_in_threadpool(
         generate,
@@ -128,7 +131,7 @@ async def create_draft(engagement_id: int, body: DraftRequest, container: Contai
 
 
 @api.get("/engagements/{engagement_id}/drafts", response_model=list[DraftSummary])
-async def list_drafts(engagement_id: int, container: ContainerDep) -> list[DraftSummary]:
+async def list_drafts(engagement_id: IdPath, container: ContainerDep) -> list[DraftSummary]:
     return await run_in_threadpool(
         service.list_drafts, container=container, engagement_id=engagement_id
     )
@@ -136,7 +139,7 @@ async def list_drafts(engagement_id: int, container: ContainerDep) -> list[Draft
 
 @api.get("/drafts/{draft_id}", response_model=DraftOut)
 async def get_draft(
-    draft_id: int, container: ContainerDep, version: Annotated[int | None, Query(ge=1)] = None
+    draft_id: IdPath, container: ContainerDep, version: VersionQuery = None
 ) -> DraftOut:
     """The latest version, or `version`; `citations[n-1]` resolves marker `[n]`."""
     return await run_in_threadpool(
@@ -145,7 +148,7 @@ async def get_draft(
 
 
 @api.put("/drafts/{draft_id}", response_model=DraftOut)
-async def edit_draft(draft_id: int, body: DraftEdit, container: ContainerDep) -> DraftOut:
+async def edit_draft(draft_id: IdPath, body: DraftEdit, container: ContainerDep) -> DraftOut:
     """Save edited Markdown as a new version (409 if `base_version` is no longer the latest)."""
     return await run_in_threadpool(
         service.save_edit,
@@ -158,7 +161,7 @@ async def edit_draft(draft_id: int, body: DraftEdit, container: ContainerDep) ->
 
 
 @api.post("/drafts/{draft_id}/preview", response_model=PreviewOut)
-async def preview_draft(draft_id: int, body: PreviewIn, container: ContainerDep) -> PreviewOut:
+async def preview_draft(draft_id: IdPath, body: PreviewIn, container: ContainerDep) -> PreviewOut:
     """HTML and warnings for unsaved Markdown (the editor's live preview)."""
     return await run_in_threadpool(
         service.preview, container=container, draft_id=draft_id, markdown=body.markdown
@@ -167,10 +170,10 @@ async def preview_draft(draft_id: int, body: PreviewIn, container: ContainerDep)
 
 @api.get("/drafts/{draft_id}/export")
 async def export_draft(
-    draft_id: int,
+    draft_id: IdPath,
     container: ContainerDep,
     export_format: Annotated[ExportFormat, Query(alias="format")] = "md",
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: VersionQuery = None,
 ) -> Response:
     """`?format=md|docx`: the draft with a source list for every marker still in the text."""
     file = await run_in_threadpool(
@@ -188,7 +191,7 @@ async def export_draft(
 
 @pages.get("/engagements/{engagement_id}/drafts", response_class=HTMLResponse)
 async def drafts_page(
-    engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+    engagement_id: IdPath, request: Request, container: ContainerDep, templates: TemplatesDep
 ) -> Response:
     context = await run_in_threadpool(hub_view, container=container, engagement_id=engagement_id)
     return templates.TemplateResponse(request, "draft_hub.html", context)
@@ -196,7 +199,7 @@ async def drafts_page(
 
 @pages.post("/engagements/{engagement_id}/drafts")
 async def generate_page(
-    engagement_id: int,
+    engagement_id: IdPath,
     container: ContainerDep,
     kind: Annotated[str, Form()],
     author: Annotated[str, Form()] = "",
@@ -215,11 +218,11 @@ async def generate_page(
 
 @pages.get("/drafts/{draft_id}", response_class=HTMLResponse)
 async def draft_page(
-    draft_id: int,
+    draft_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
-    version: int | None = None,
+    version: VersionQuery = None,
 ) -> Response:
     context = await run_in_threadpool(
         draft_view, container=container, draft_id=draft_id, version=version
@@ -252,20 +255,20 @@ async def _editor(
 
 @pages.get("/drafts/{draft_id}/edit", response_class=HTMLResponse)
 async def edit_page(
-    draft_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+    draft_id: IdPath, request: Request, container: ContainerDep, templates: TemplatesDep
 ) -> Response:
     return await _editor(request, templates, container, draft_id)
 
 
 @pages.post("/drafts/{draft_id}/edit", response_class=HTMLResponse)
 async def save_page(
-    draft_id: int,
+    draft_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
     markdown: Annotated[str, Form()] = "",
     author: Annotated[str, Form()] = "",
-    base_version: Annotated[int | None, Form()] = None,
+    base_version: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """Save as a new version; on a problem, show the form again with the text kept."""
     try:

@@ -23,6 +23,7 @@ from app.serve import schemas
 from app.serve.analysis import dashboard
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.jobs import engagement_jobs, status_lines
+from app.serve.schemas import IdPath
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -96,14 +97,16 @@ async def create_engagement(
 
 
 @api.get("/engagements/{engagement_id}", response_model=schemas.EngagementDetail)
-async def get_engagement(engagement_id: int, container: ContainerDep) -> schemas.EngagementDetail:
+async def get_engagement(
+    engagement_id: IdPath, container: ContainerDep
+) -> schemas.EngagementDetail:
     return await run_in_threadpool(
         engagements.get_engagement, container=container, engagement_id=engagement_id
     )
 
 
 @api.delete("/engagements/{engagement_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_engagement(engagement_id: int, container: ContainerDep) -> Response:
+async def remove_engagement(engagement_id: IdPath, container: ContainerDep) -> Response:
     await run_in_threadpool(
         engagements.delete_engagement, container=container, engagement_id=engagement_id
     )
@@ -144,7 +147,7 @@ async def create_engagement_page(
 
 @pages.get("/engagements/{engagement_id}", response_class=HTMLResponse)
 async def engagement_page(
-    engagement_id: int,
+    engagement_id: IdPath,
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
@@ -160,7 +163,7 @@ async def engagement_page(
 
 @pages.get("/engagements/{engagement_id}/delete", response_class=HTMLResponse)
 async def confirm_delete_engagement(
-    engagement_id: int, request: Request, container: ContainerDep, templates: TemplatesDep
+    engagement_id: IdPath, request: Request, container: ContainerDep, templates: TemplatesDep
 ) -> Response:
     engagement = await run_in_threadpool(
         engagements.engagement_summary, container=container, engagement_id=engagement_id
@@ -178,7 +181,7 @@ async def confirm_delete_engagement(
 
 
 @pages.post("/engagements/{engagement_id}/delete")
-async def delete_engagement_page(engagement_id: int, container: ContainerDep) -> Response:
+async def delete_engagement_page(engagement_id: IdPath, container: ContainerDep) -> Response:
     await run_in_threadpool(
         engagements.delete_engagement, container=container, engagement_id=engagement_id
     )

@@ -11,7 +11,7 @@ from app.container import Container
 from app.ingest import engagements
 from app.jobs import recent_jobs
 from app.serve.deps import ContainerDep
-from app.serve.schemas import JobOut
+from app.serve.schemas import IdPath, JobOut
 
 api = APIRouter(prefix="/api/v1", tags=["jobs"])
 
@@ -60,7 +60,7 @@ def status_lines(jobs: list[JobOut]) -> list[JobLine]:
 
 
 @api.get("/engagements/{engagement_id}/jobs", response_model=list[JobOut])
-async def list_jobs(engagement_id: int, container: ContainerDep) -> list[JobOut]:
+async def list_jobs(engagement_id: IdPath, container: ContainerDep) -> list[JobOut]:
     """LLM-assisted analysis and draft jobs with their status (`failed` keeps its error)."""
     return await run_in_threadpool(
         engagement_jobs, container=container, engagement_id=engagement_id

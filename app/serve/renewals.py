@@ -13,6 +13,7 @@ from app.renewals import service
 from app.renewals.models import RenewalRow
 from app.renewals.timeline import Timeline
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.schemas import IdPath
 
 # The JSON twins keep the tag they were published under.
 api = APIRouter(prefix="/api/v1", tags=["drafts"])
@@ -28,7 +29,7 @@ def _ics(text: str, filename: str) -> Response:
 
 
 @api.get("/engagements/{engagement_id}/timeline", response_model=Timeline)
-async def get_timeline(engagement_id: int, container: ContainerDep) -> Timeline:
+async def get_timeline(engagement_id: IdPath, container: ContainerDep) -> Timeline:
     """Notice deadline, review-meeting window, days left and status as of today."""
     return await run_in_threadpool(
         service.timeline_for, container=container, engagement_id=engagement_id
@@ -50,7 +51,7 @@ async def index(request: Request, container: ContainerDep, templates: TemplatesD
 
 @pages.get("/engagements/{engagement_id}/calendar.ics")
 async def engagement_calendar(
-    engagement_id: int, request: Request, container: ContainerDep
+    engagement_id: IdPath, request: Request, container: ContainerDep
 ) -> Response:
     """Review window, notice deadline and renewal date of one engagement."""
     text, filename = await run_in_threadpool(

@@ -6,14 +6,17 @@ them); they are re-exported here so the API's whole schema is readable in one pl
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Form, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.timestamps import IsoDate, UtcDateTime
 from app.core.vocabulary import DocumentKind
 from app.ingest import models as ingest_models
 from app.ingest.models import (
+    FIELD_LIMITS,
+    MAX_ID,
     ChunkOut,
     DocumentIn,
     DocumentOut,
@@ -21,11 +24,15 @@ from app.ingest.models import (
     EngagementDetail,
     EngagementIn,
     EngagementOut,
+    KpiNumber,
+    StorableText,
     VendorIn,
     VendorOut,
 )
 
 __all__ = [
+    "FIELD_LIMITS",
+    "MAX_ID",
     "ChunkOut",
     "Cleared",
     "DocumentIn",
@@ -35,17 +42,52 @@ __all__ = [
     "EngagementDetail",
     "EngagementIn",
     "EngagementOut",
+    "ErrorBody",
+    "IdForm",
+    "IdPath",
+    "IdQuery",
     "IngestOut",
+    "IsoDate",
     "JobOut",
     "KpiCorrectionIn",
     "KpiLabelMappingIn",
+    "KpiNumber",
     "KpiValueIn",
     "SearchHitOut",
     "SearchOut",
+    "StorableText",
     "Suggestions",
     "VendorIn",
     "VendorOut",
+    "VersionQuery",
 ]
+
+# Every id in a path or query: past int64 no row can have it, so it is refused (422) before
+# it reaches the database (where it overflowed into a 500).
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+IdForm = Annotated[int, Form(ge=1, le=MAX_ID)]
+VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+class ErrorDetail(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(description="日本語のメッセージ（そのまま画面に出せる）")
+    details: list[ErrorDetail] | dict[str, Any] | None = Field(
+        default=None, description="422: 項目ごとの誤り / 409: 重なった文書など"
+    )
+    request_id: str | None = Field(default=None, description="ログの行と同じリクエスト ID")
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers has this body."""
+
+    error: ErrorInfo
 
 
 class IngestOut(ingest_models.IngestOut):
@@ -76,25 +118,25 @@ class SearchOut(BaseModel):
 
 
 class KpiCorrectionIn(BaseModel):
-    value: float | None = Field(
-        description="the correct actual for this document's period; null = not an actual", ge=0
+    value: KpiNumber | None = Field(
+        description="the correct actual for this document's period; null = not an actual"
     )
-    note: str = Field(default="", max_length=500)
+    note: StorableText = Field(default="", max_length=FIELD_LIMITS["note"])
 
 
 class KpiValueIn(BaseModel):
     """A KPI value the reader did not find in a document (for that document's period)."""
 
-    key: str = Field(examples=["appointments"])
-    value: float = Field(ge=0, examples=[16])
-    note: str = Field(default="", max_length=500)
+    key: str = Field(max_length=64, examples=["appointments"])
+    value: KpiNumber = Field(examples=[16])
+    note: StorableText = Field(default="", max_length=FIELD_LIMITS["note"])
 
 
 class KpiLabelMappingIn(BaseModel):
     """An unrecognised table label and the KPI it means; saved as a synonym."""
 
-    label: str = Field(min_length=1, max_length=100, examples=["有効アポ"])
-    key: str = Field(examples=["appointments"])
+    label: StorableText = Field(min_length=1, max_length=100, examples=["有効アポ"])
+    key: str = Field(max_length=64, examples=["appointments"])
 
 
 class Cleared(BaseModel):
@@ -116,5 +158,5 @@ class JobOut(BaseModel):
     status: Literal["queued", "running", "done", "failed"]
     status_label: str
     error: str | None
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
+    created_at: UtcDateTime
+    finished_at: UtcDateTime | None

@@ -16,6 +16,7 @@ from app.retrieve.highlight import highlight_segments
 from app.retrieve.hybrid import SearchMode
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.schemas import IdQuery
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -93,7 +94,7 @@ def search_page_view(
 async def search(
     container: ContainerDep,
     q: Annotated[str, Query(min_length=1, max_length=1000)],
-    engagement_id: int | None = None,
+    engagement_id: IdQuery = None,
     kind: Annotated[list[schemas.DocumentKind] | None, Query()] = None,
     period_from: str | None = None,
     period_to: str | None = None,
@@ -117,7 +118,7 @@ async def search_page(
     container: ContainerDep,
     templates: TemplatesDep,
     q: str = "",
-    engagement_id: int | None = None,
+    engagement_id: IdQuery = None,
 ) -> Response:
     context = await run_in_threadpool(
         search_page_view, container=container, query=q, engagement_id=engagement_id
