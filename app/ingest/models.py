@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from app.core.normalize import unstorable_text_problem
 from app.core.timestamps import IsoDate, UtcDateTime
 from app.core.vocabulary import DocumentKind
+from app.errors import InvalidInput
 
 # One definition of each text limit: the API schemas, the page forms (handler and HTML
 # `maxlength`) and the database columns agree on these.
@@ -160,3 +161,21 @@ def describe_error(error: Mapping[str, Any]) -> str:
 def describe_validation(error: ValidationError) -> str:
     """Every problem of a form, one sentence each."""
     return " ".join(dict.fromkeys(describe_error(item) for item in error.errors()))
+
+
+def check_form_field(name: str, value: str) -> None:
+    """A page form's text field held to the API's limit and the text rule (Japanese 422)."""
+    label, limit = FIELD_LABELS[name], FIELD_LIMITS[name]
+    if len(value) > limit:
+        raise InvalidInput(f"{label}は{limit}文字以内で入力してください（{len(value):,}文字）。")
+    if (problem := unstorable_text_problem(value)) is not None:
+        raise InvalidInput(f"{label}: {problem}")
+
+
+def form_part_bytes(max_text_chars: int) -> int:
+    """The form-field size that lets a paste of `max_text_chars` characters through.
+
+    A urlencoded form sends a Japanese character as 9 bytes (%E3%81%82) and an emoji as 12;
+    Starlette's 1 MB default cut pastes at about 116,000 characters.
+    """
+    return max_text_chars * 12 + 64 * 1024
