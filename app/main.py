@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         search,
         vendors,
     )
+    from app.ingest.models import form_part_bytes
     from app.serve.errors import ERROR_RESPONSES, install_error_handlers, render_unexpected
     from app.serve.middleware import EdgeMiddleware
     from app.serve.templating import make_templates
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         # Our own /docs and /redoc serve the vendored assets under the CSP (app/serve/docs.py).
         docs_url=None,
         redoc_url=None,
+        # A paste of the documented max_text_chars must reach the size check (Japanese message).
+        form_limits={"max_part_size": form_part_bytes(container.settings.max_text_chars)},
     )
     app.state.container = container
     templates: Jinja2Templates = make_templates(

@@ -17,6 +17,7 @@ from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import RenewalDeskError
 from app.ingest import engagements
+from app.ingest.models import check_form_field
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
@@ -204,6 +205,7 @@ async def _store_from_form(
     try:
         date = parse_date(values["date"], label="日付")
         period = validate_period(values["period"])
+        check_form_field("title", values["title"])
         text, filename = values["text"], None
         if upload is not None:
             filename, text = await read_upload(

@@ -9,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.core import formatting
 from app.core.vocabulary import Vocabulary
+from app.ingest.models import FIELD_LIMITS
 
 
 def _japanese_date(value: dt.date | None) -> str:
@@ -36,4 +37,6 @@ def make_templates(directory: Path, *, vocabulary: Vocabulary) -> Jinja2Template
     templates.env.filters["plain"] = formatting.plain
     templates.env.globals["kind_labels"] = vocabulary.document_kinds
     templates.env.globals["draft_labels"] = vocabulary.draft_kinds
+    # Form `maxlength`s are the API's limits (one definition in app/ingest/models.py).
+    templates.env.globals["field_limits"] = FIELD_LIMITS
     return templates
