@@ -22,6 +22,7 @@ from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
 from app.retrieve.bm25 import ChunkCatalog, load_catalog
 from app.retrieve.embeddings import build_embeddings
 from app.retrieve.hybrid import HybridRetriever
+from app.retrieve.orphans import remove_orphan_vectors, sweep_grace_s
 from app.retrieve.tokenizer import SudachiTokenizer
 from app.retrieve.vectorstore import ChromaVectorStore, VectorStore, make_chroma_client
 from app.settings import Settings
@@ -121,6 +122,10 @@ def build_container(
         ),
         knowledge=knowledge,
         chat_model=build_chat(settings),
+    )
+    # An ingest killed between its vector write and its commit left vectors without rows.
+    remove_orphan_vectors(
+        session_factory=session_factory, vector_store=vector_store, grace_s=sweep_grace_s(settings)
     )
     load_catalog(session_factory=session_factory, catalog=catalog)
     return container

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
 
     max_text_chars: int = 200_000
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Request isolation: an uploaded file is parsed in a worker process killed after
+    # `parse_timeout_s`; chunking and embedding stop at `ingest_timeout_s` with nothing stored.
+    parse_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    ingest_timeout_s: float = Field(default=300.0, gt=0, le=86_400)
 
     @model_validator(mode="after")
     def _check_remote_services(self) -> Settings:

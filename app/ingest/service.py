@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +18,7 @@ from app.ingest.chunking import chunk_text
 from app.ingest.periods import infer_period, parse_period
 from app.retrieve.bm25 import CatalogEntry, load_catalog
 from app.retrieve.hybrid import period_number
+from app.retrieve.orphans import remove_orphan_vectors, sweep_grace_s
 from app.retrieve.vectorstore import Metadata
 from app.store import repository
 from app.store.models import Chunk, Document
@@ -107,9 +109,39 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass
+class _Deadline:
+    """The ingest time limit, checked between steps: a thread cannot be killed, but it can
+    stop before anything is written."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self) -> None:
+        if time.monotonic() - self.started > self.seconds:
+            raise TooLarge(
+                f"文書の処理が{self.seconds:g}秒以内に終わらなかったため中止しました。"
+                "何も保存されていません。文書をいくつかに分けて保存してください。"
+            )
+
+
+def _embed_within(container: Container, texts: list[str], deadline: _Deadline) -> list[list[float]]:
+    """Embed each distinct chunk text once, in batches, checking the time limit between them."""
+    distinct = list(dict.fromkeys(texts))
+    size = container.settings.embedding_batch_size
+    vectors: list[list[float]] = []
+    for start in range(0, len(distinct), size):
+        deadline.check()
+        vectors.extend(container.embeddings.embed_documents(distinct[start : start + size]))
+    deadline.check()
+    by_text = dict(zip(distinct, vectors, strict=True))
+    return [by_text[text] for text in texts]
+
+
 def ingest_document(*, container: Container, data: DocumentInput) -> IngestResult:
     """Store row + chunks + vectors + BM25 entries, or nothing; the same text twice is stored once."""
     settings = container.settings
+    deadline = _Deadline(settings.ingest_timeout_s)
     if data.kind not in DOCUMENT_KINDS:
         raise InvalidInput(f"文書の種類が不正です: {data.kind!r}（{', '.join(DOCUMENT_KINDS)}）")
     text = clean_text(data.text, max_chars=settings.max_text_chars)
@@ -134,7 +166,7 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
     chunk_texts = [span.text(text) for span in spans]
     token_lists = [container.tokenizer.tokenize(chunk) for chunk in chunk_texts]
     # Embed before opening the write transaction: it is the slow step.
-    vectors = container.embeddings.embed_documents(chunk_texts)
+    vectors = _embed_within(container, chunk_texts, deadline)
 
     vector_ids: list[str] = []
     with container.session_factory() as session:
@@ -176,9 +208,12 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
             "engagement_id": data.engagement_id,
             "kind": data.kind,
             "period": period_number(period),
+            "written_at": time.time(),  # the orphan sweep spares in-flight ingests by it
         }
         try:
             session.flush()
+            # Vectors before the commit: a crash in between leaves only vectors without
+            # rows, which the start-up sweep removes, never rows without vectors.
             container.vector_store.add(
                 ids=vector_ids,
                 texts=chunk_texts,
@@ -227,7 +262,8 @@ def _existing(container: Container, engagement_id: int, digest: str) -> IngestRe
 
 
 def _forget_vectors(container: Container, vector_ids: list[str]) -> None:
-    """Best effort: vectors whose rows were rolled back must not linger as orphans."""
+    """Best effort: vectors whose rows are gone (rolled back or deleted); what a failure
+    here leaves behind is removed by the orphan sweep at the next start-up."""
     if not vector_ids:
         return
     try:
@@ -243,10 +279,11 @@ def delete_document(*, container: Container, document_id: int) -> int:
         engagement_id = document.engagement_id
         vector_ids = [chunk.vector_id for chunk in document.chunks]
         session.delete(document)
-        session.flush()
-        container.vector_store.delete(ids=vector_ids)
         session.commit()
+    # Rows first, vectors after: a crash in between leaves orphan vectors (swept at start-up),
+    # never a document whose chunks have lost their vectors.
     container.catalog.remove(vector_ids)
+    _forget_vectors(container, vector_ids)
     return engagement_id
 
 
@@ -256,14 +293,19 @@ def delete_engagement(*, container: Container, engagement_id: int) -> None:
         engagement = repository.require_engagement(session, engagement_id)
         vector_ids = repository.vector_ids_of_engagement(session, engagement_id)
         session.delete(engagement)
-        session.flush()
-        container.vector_store.delete(ids=vector_ids)
         session.commit()
     container.catalog.remove(vector_ids)
+    _forget_vectors(container, vector_ids)
 
 
 def reindex(*, container: Container) -> int:
-    """Re-embed every stored chunk (after changing the embedder) and rebuild BM25."""
+    """Re-embed every stored chunk (after changing the embedder), remove vectors without a
+    chunk row and rebuild BM25."""
+    remove_orphan_vectors(
+        session_factory=container.session_factory,
+        vector_store=container.vector_store,
+        grace_s=sweep_grace_s(container.settings),
+    )
     with container.session_factory() as session:
         rows = repository.all_chunks_with_documents(session)
         batch: list[tuple[str, str, Metadata]] = []
@@ -277,6 +319,7 @@ def reindex(*, container: Container) -> int:
                 "period": period_number(document.period),
                 "start": chunk.start,
                 "end": chunk.end,
+                "written_at": time.time(),
             }
             batch.append((chunk.vector_id, text, metadata))
     for start in range(0, len(batch), 256):

@@ -22,7 +22,7 @@ from typing import Any
 from xml.etree.ElementTree import ParseError, iterparse
 
 from app.errors import InvalidInput, TooLarge, UnsupportedMediaType
-from app.ingest.extract import decode_text
+from app.ingest.extract import ArchiveLimits, check_archive, decode_text
 
 # An encrypted (password-protected) .xlsx, and the old .xls, are OLE compound files, not zips.
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -237,32 +237,15 @@ def _workbook_sheets(data: bytes, *, limits: SpreadsheetLimits) -> Iterator[str]
 
 def _check_archive(data: bytes, *, limits: SpreadsheetLimits) -> None:
     """Refuse what is not a zip, or would unpack far beyond its size (a zip bomb)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except zipfile.BadZipFile as error:
-        raise InvalidInput(
-            "Excel ファイル（.xlsx）として読み込めませんでした。ファイルが壊れていないか確認してください。"
-        ) from error
-    if len(entries) > limits.max_zip_entries:
-        raise TooLarge(
-            "Excel ファイルの中身が多すぎます。不要なシートや画像を削除してからアップロードしてください。"
-        )
-    if any(entry.flag_bits & 0x1 for entry in entries):
-        raise InvalidInput(
-            "パスワードで保護されたファイルは読み込めません。保護を解除してからアップロードしてください。"
-        )
-    unpacked = sum(entry.file_size for entry in entries)
-    suspicious = any(
-        entry.file_size > 1024 * 1024
-        and entry.file_size > limits.max_compression_ratio * max(1, entry.compress_size)
-        for entry in entries
+    check_archive(
+        data,
+        label="Excel ファイル（.xlsx）",
+        limits=ArchiveLimits(
+            max_unpacked_bytes=limits.max_unpacked_bytes,
+            max_compression_ratio=limits.max_compression_ratio,
+            max_entries=limits.max_zip_entries,
+        ),
     )
-    if unpacked > limits.max_unpacked_bytes or suspicious:
-        raise TooLarge(
-            f"Excel ファイルの展開後のサイズが大きすぎます（上限 {limits.max_unpacked_bytes // (1024 * 1024)} MB）。"
-            "必要なシートだけを残して保存し直してください。"
-        )
 
 
 def _sheet_rows(sheet: Any, *, limits: SpreadsheetLimits, budget: list[int]) -> list[list[object]]:

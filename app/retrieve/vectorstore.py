@@ -36,6 +36,10 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
+    def entries(self) -> list[tuple[str, float | None]]:
+        """Every stored vector id with its `written_at` (epoch seconds) when recorded."""
+        ...
+
 
 def make_chroma_client(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
@@ -110,3 +114,19 @@ class ChromaVectorStore:
 
     def count(self) -> int:
         return int(self._store._collection.count())
+
+    def entries(self) -> list[tuple[str, float | None]]:
+        collection = self._store._collection
+        found: list[tuple[str, float | None]] = []
+        offset = 0
+        while True:
+            page = collection.get(include=["metadatas"], limit=self._max_batch, offset=offset)
+            ids = page["ids"]
+            for vector_id, metadata in zip(ids, page["metadatas"] or [{}] * len(ids), strict=True):
+                written_at = (metadata or {}).get("written_at")
+                found.append(
+                    (vector_id, float(written_at) if isinstance(written_at, int | float) else None)
+                )
+            if len(ids) < self._max_batch:
+                return found
+            offset += len(ids)

@@ -127,7 +127,11 @@ async def upload_document(
     await run_in_threadpool(
         engagements.require_engagement, container=container, engagement_id=engagement_id
     )
-    filename, text = await read_upload(file, max_bytes=container.settings.max_upload_bytes)
+    filename, text = await read_upload(
+        file,
+        max_bytes=container.settings.max_upload_bytes,
+        timeout_s=container.settings.parse_timeout_s,
+    )
     data = DocumentInput(
         engagement_id=engagement_id,
         kind=kind,
@@ -209,7 +213,9 @@ async def _store_from_form(
         text, filename = values["text"], None
         if upload is not None:
             filename, text = await read_upload(
-                upload, max_bytes=container.settings.max_upload_bytes
+                upload,
+                max_bytes=container.settings.max_upload_bytes,
+                timeout_s=container.settings.parse_timeout_s,
             )
         data = DocumentInput(
             engagement_id=engagement_id,
