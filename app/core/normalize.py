@@ -74,6 +74,6 @@ def unstorable_text_problem(text: str) -> str | None:
         return None
     kind = "NUL" if found.group() == "\x00" else "不正な文字コード"
     return (
-        f"保存できない文字（{kind}）が{found.start() + 1}文字目に含まれています。"
+        f"保存できない文字（{kind}）が{found.start() + 1:,}文字目に含まれています。"
         "取り除いてから送信してください。"
     )
