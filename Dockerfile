@@ -12,4 +12,12 @@ COPY demo ./demo
 RUN pip install --no-cache-dir -c requirements.lock .
 VOLUME ["/data"]
 EXPOSE 8000
-CMD ["sh", "-c", "renewal-desk migrate && renewal-desk import demo && renewal-desk serve --host 0.0.0.0 --port 8000"]
+# Listening on 0.0.0.0 needs a session signing key and an admin, or `serve` refuses to start:
+#   docker run -e RENEWAL_DESK_SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+#     -v renewal-desk-data:/data -p 8000:8000 renewal-desk
+# On the first start `user ensure-demo-admin` creates admin@renewal-desk.invalid and prints its
+# random password once in the container log; add real users with
+#   docker exec -i <container> renewal-desk user add EMAIL --role admin --password-stdin
+# Behind an HTTPS proxy: set FORWARDED_ALLOW_IPS to its address (uvicorn then trusts its
+# X-Forwarded-Proto) so session cookies get the Secure flag.
+CMD ["sh", "-c", "renewal-desk migrate && renewal-desk import demo && renewal-desk user ensure-demo-admin && renewal-desk serve --host 0.0.0.0 --port 8000"]

@@ -20,6 +20,7 @@ run: $(VENV)/.installed
 	mkdir -p $(DATA_DIR)
 	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk migrate
 	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk import demo
+	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk user ensure-demo-admin
 	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk serve --host 127.0.0.1 --port 8000
 
 test: $(VENV)/.installed system-deps lint typecheck pytest

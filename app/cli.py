@@ -1,4 +1,4 @@
-"""`renewal-desk` command line: serve, migrate, import, search, reindex, jobs."""
+"""`renewal-desk` command line: serve, migrate, import, search, reindex, jobs, users, tokens."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from app.errors import InvalidInput
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def _container(settings: Settings):  # type: ignore[no-untyped-def]
@@ -17,11 +22,33 @@ def _container(settings: Settings):  # type: ignore[no-untyped-def]
     return build_container(settings)
 
 
+def _accounts_db(settings: Settings) -> sessionmaker[Session]:
+    """Only the database (migrated): user and token commands load no model or index."""
+    from app.store.db import make_engine, make_session_factory, migrate
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    return make_session_factory(engine)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if not args.password_stdin:
+        raise InvalidInput("パスワードは --password-stdin で標準入力から渡してください。")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.auth.bind import refusal
+    from app.auth.users import count_admins
     from app.main import create_app
 
+    reason = refusal(args.host, settings=settings, admins=count_admins(db=_accounts_db(settings)))
+    if reason is not None:
+        print(f"起動しません: {reason}", file=sys.stderr)
+        return 2
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -89,6 +116,103 @@ def cmd_jobs(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.roles import parse_role
+    from app.auth.users import create_user
+
+    user = create_user(
+        db=_accounts_db(settings),
+        email=args.email,
+        role=parse_role(args.role),
+        password=_read_password(args),
+    )
+    print(f"ユーザーを追加しました: {user.email}（{user.role.label}、id {user.id}）")
+    return 0
+
+
+def cmd_user_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.users import list_users
+
+    for user in list_users(db=_accounts_db(settings)):
+        state = "" if user.is_active else "  (無効)"
+        print(f"{user.id}\t{user.email}\t{user.role.value}{state}")
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.users import set_password
+
+    user = set_password(db=_accounts_db(settings), email=args.email, password=_read_password(args))
+    print(f"パスワードを変更しました: {user.email}（既存のセッションは無効になりました）")
+    return 0
+
+
+def cmd_user_ensure_demo_admin(_args: argparse.Namespace, settings: Settings) -> int:
+    """`make run`: the first start prints a login once; later starts print nothing new."""
+    from app.auth.users import ensure_demo_admin
+
+    created = ensure_demo_admin(db=_accounts_db(settings))
+    if created is None:
+        print("管理者ユーザーは登録済みです（renewal-desk user list で確認できます）。")
+        return 0
+    email, password = created
+    print("デモ用の管理者を作成しました。このパスワードは二度と表示されません:")
+    print(f"  メールアドレス: {email}")
+    print(f"  パスワード:     {password}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.tokens import create_token
+    from app.auth.users import find_user
+
+    db = _accounts_db(settings)
+    info, secret = create_token(
+        db=db, user_id=find_user(db=db, email=args.email).id, name=args.name
+    )
+    print(f"APIトークンを発行しました（id {info.id}、{info.email}、{info.role.label}）。")
+    print("このトークンは二度と表示されません。次の行を控えてください:")
+    print(secret)
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth.tokens import revoke_token
+
+    info = revoke_token(db=_accounts_db(settings), token_id=args.id)
+    print(f"トークン {info.id}（{info.email}、{info.name}）を失効させました。")
+    return 0
+
+
+def _add_account_commands(commands: Any) -> None:
+    user = commands.add_parser("user", help="accounts: add, list, set-password").add_subparsers(
+        dest="user_command", required=True
+    )
+    add = user.add_parser("add", help="add a user (password from stdin)")
+    add.add_argument("email")
+    add.add_argument("--role", default="viewer", help="viewer, editor or admin")
+    add.add_argument("--password-stdin", action="store_true")
+    add.set_defaults(handler=cmd_user_add)
+    user.add_parser("list", help="list users").set_defaults(handler=cmd_user_list)
+    password = user.add_parser("set-password", help="set a password (from stdin)")
+    password.add_argument("email")
+    password.add_argument("--password-stdin", action="store_true")
+    password.set_defaults(handler=cmd_user_set_password)
+    user.add_parser(
+        "ensure-demo-admin", help="create an admin with a random password if there is none"
+    ).set_defaults(handler=cmd_user_ensure_demo_admin)
+    token = commands.add_parser("token", help="API tokens: create, revoke").add_subparsers(
+        dest="token_command", required=True
+    )
+    create = token.add_parser("create", help="create a token (printed once, on the last line)")
+    create.add_argument("email")
+    create.add_argument("--name", default="cli")
+    create.set_defaults(handler=cmd_token_create)
+    revoke = token.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(handler=cmd_token_revoke)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="renewal-desk", description="更新デスク (Renewal Desk)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "jobs", help="run queued background jobs (LLM-assisted analysis and drafts) and exit"
     ).set_defaults(handler=cmd_jobs)
+    _add_account_commands(commands)
     return parser
 
 

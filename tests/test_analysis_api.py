@@ -54,7 +54,7 @@ def setup(client: httpx.Client) -> tuple[int, list[int]]:
 
 
 def test_analysis_follows_documents_dates_and_corrections(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement_id, ids = setup(client)
         analysis = client.get(f"/api/v1/engagements/{engagement_id}/analysis").json()
         assert analysis["documents_considered"] == 3
@@ -107,10 +107,10 @@ def test_analysis_follows_documents_dates_and_corrections(live_server: LiveServe
 
 
 def test_dashboard_shows_an_evidence_backed_judgment(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement_id, _ids = setup(client)
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser))
         page.goto(f"{live_server.url}/engagements/{engagement_id}")
         assert "条件付き更新" in page.inner_text("#decision")
         assert "ノウハウ" in page.inner_text("#conditions")

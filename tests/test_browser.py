@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.browser import chromium, open_page
@@ -24,7 +23,7 @@ def test_create_engagement_paste_report_and_find_it(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser))
         page.goto(live_server.url + "/")
         page.get_by_role("link", name="＋ 契約を登録").click()
         page.fill("input[name=vendor_name]", "株式会社ブラウザテスト")
@@ -68,7 +67,7 @@ def test_create_engagement_paste_report_and_find_it(
 
 def test_form_error_is_japanese_and_keeps_the_pasted_text(live_server: LiveServer) -> None:
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser))
         page.goto(live_server.url + "/engagements/new")
         page.fill("input[name=vendor_name]", "株式会社エラー確認")
         page.fill("input[name=service]", "テレアポ代行")
@@ -93,7 +92,7 @@ KPI_REPORT = (
 
 
 def test_map_an_unrecognised_label_and_correct_a_value(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement_id = client.post(
             "/api/v1/engagements",
             json={
@@ -114,7 +113,7 @@ def test_map_an_unrecognised_label_and_correct_a_value(live_server: LiveServer) 
             },
         ).raise_for_status()
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser))
         page.goto(f"{live_server.url}/engagements/{engagement_id}")
         row = page.locator("#kpi-unrecognised tr[data-label='キーマン到達数']")
         assert "42件" in row.inner_text()

@@ -59,7 +59,7 @@ def test_ask_stream_history_and_clear(
 ) -> None:
     live_server, container = server, chat_container
     url = f"/api/v1/engagements/{seeded.engagement_id}/chat"
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         first = client.post(
             url, json={"question": "担当の交代はいつでしたか？", "as_of": "2025-07-15"}
         )
@@ -127,7 +127,7 @@ def test_errors_are_plain_json_before_any_streaming(
 ) -> None:
     live_server, container = server, chat_container
     url = f"/api/v1/engagements/{seeded.engagement_id}/chat"
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         missing = client.post("/api/v1/engagements/9999/chat", json={"question": "q"}, headers=SSE)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
         blank = client.post(url, json={"question": "   "})
@@ -179,7 +179,7 @@ def test_suggestions_and_the_chat_page_write_nothing(
 
     event.listen(container.engine, "before_cursor_execute", record)
     try:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with server.client(timeout=60) as client:
             found = client.get(f"/api/v1/engagements/{engagement_id}/chat/suggestions")
             assert found.status_code == 200 and found.json()["questions"]
             assert client.get(f"/engagements/{engagement_id}/chat").status_code == 200

@@ -34,7 +34,7 @@ def test_ask_stream_and_open_the_cited_passage(
     chat_container: Container, seeded: Seeded, tmp_path: Path
 ) -> None:
     with LiveServer(create_app(container=chat_container)) as server, chromium() as browser:
-        page = open_page(browser)
+        page = server.login(open_page(browser))
         page.goto(f"{server.url}/engagements/{seeded.engagement_id}")
         page.click("#chat-link")
         page.wait_for_url("**/chat")

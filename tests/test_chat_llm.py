@@ -11,7 +11,6 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from app.chat import service
@@ -177,7 +176,7 @@ def test_streaming_over_http_with_the_llm(
     body = {"question": QUESTION, "as_of": AS_OF.isoformat()}
     with (
         LiveServer(create_app(container=llm_container)) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
+        server.client(timeout=30) as client,
     ):
         events = read_events(client.post(url, json=body, headers=SSE))
         tokens = [data["text"] for name, data in events if name == "token"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import httpx
 from docx import Document as read_docx
 
 from app.container import Container
@@ -14,7 +13,7 @@ from tests.test_draft_llm import add_engagement
 
 def test_draft_api_cycle(live_server: LiveServer, container: Container) -> None:
     engagement_id = add_engagement(container, vendor="株式会社APIドラフト")
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         timeline = client.get(f"/api/v1/engagements/{engagement_id}/timeline")
         assert timeline.status_code == 200
         body = timeline.json()

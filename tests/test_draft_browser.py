@@ -23,7 +23,7 @@ def test_generate_memo_edit_a_line_save_and_download_docx(
 ) -> None:
     engagement_id = add_engagement(container, vendor="株式会社ブラウザドラフト")
     with chromium() as browser:
-        page = open_page(browser, accept_downloads=True)
+        page = live_server.login(open_page(browser, accept_downloads=True))
         page.goto(live_server.url + "/")
         row = page.locator(f"tr[data-engagement='{engagement_id}']")
         assert row.locator(".tl-badge").count() == 1

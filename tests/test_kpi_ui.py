@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-import httpx
 import pytest
 
 from app.analyse.models import Citation, KpiCell, KpiConflictResult, KpiMonth, KpiUnrecognised
@@ -116,7 +115,7 @@ REPORT = {
 
 
 def test_correction_form_and_api_update_the_table(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement = client.post(
             "/api/v1/engagements",
             json={
@@ -164,7 +163,7 @@ UNKNOWN_ROW = {
 
 
 def test_add_a_value_and_map_a_label_in_the_page_and_the_api(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement = client.post(
             "/api/v1/engagements",
             json={
@@ -215,7 +214,7 @@ def test_add_a_value_and_map_a_label_in_the_page_and_the_api(live_server: LiveSe
 
 
 def test_a_conflict_shows_both_sources_linked_to_their_passages(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement_id = client.post(
             "/api/v1/engagements",
             json={

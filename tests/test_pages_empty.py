@@ -65,11 +65,16 @@ def test_documents_with_nothing_to_judge_are_pending(knowledge: Knowledge) -> No
 def test_empty_engagement_page_says_what_to_paste(
     live_server: LiveServer, engagement_id: int
 ) -> None:
-    page = httpx.get(f"{live_server.url}/engagements/{engagement_id}").text
+    page = httpx.get(
+        f"{live_server.url}/engagements/{engagement_id}", headers=live_server.headers
+    ).text
     assert 'id="empty-state"' in page
     assert "月次報告" in page and "判断保留" in page
     assert "条件付き更新" not in page and 'id="conditions"' not in page
-    api = httpx.get(f"{live_server.url}/api/v1/engagements/{engagement_id}/analysis").json()
+    api = httpx.get(
+        f"{live_server.url}/api/v1/engagements/{engagement_id}/analysis",
+        headers=live_server.headers,
+    ).json()
     assert api["decision"]["decision"] == "pending"
 
 
@@ -78,7 +83,7 @@ def test_empty_state_in_the_browser_links_to_the_paste_form(
     live_server: LiveServer, container: Container, engagement_id: int
 ) -> None:
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser))
         page.goto(f"{live_server.url}/engagements/{engagement_id}")
         empty = page.locator("#empty-state")
         assert "まず報告書を貼り付けてください" in empty.inner_text()

@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import zipfile
 
-import httpx
 import pytest
 from openpyxl import Workbook
 
@@ -156,7 +155,7 @@ def test_bad_protected_bomb_and_huge_files_are_refused() -> None:
 
 
 def test_xlsx_and_csv_round_trip_through_the_upload_api(live_server: LiveServer) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with live_server.client(timeout=60) as client:
         engagement = client.post(
             "/api/v1/engagements",
             json={

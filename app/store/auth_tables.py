@@ -19,7 +19,7 @@ class User(Base):
     """A person who signs in; `password_hash` is None for an account that only uses SSO."""
 
     __tablename__ = "users"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -41,7 +41,7 @@ class ApiToken(Base):
     """A bearer token for /api/v1: only its SHA-256 is stored; it acts with its user's role."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -69,7 +69,7 @@ class AuditEvent(Base):
     """Append-only: who did what and when, from where (written by the audit work)."""
 
     __tablename__ = "audit_events"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -2,6 +2,11 @@
 // Without JavaScript the form posts and the page shows the answer after a redirect.
 (() => {
   "use strict";
+  // The session's CSRF token (base.html's meta tag): cookie-authenticated API calls send it.
+  const csrfToken = () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  };
   const chat = document.getElementById("chat");
   if (!chat || !window.fetch || !window.TextDecoder || !window.ReadableStream) return;
   const form = document.getElementById("ask-form");
@@ -146,7 +151,7 @@
     try {
       const response = await fetch(chat.dataset.api, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify(body),
       });
       if (!response.ok) {

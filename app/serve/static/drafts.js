@@ -2,6 +2,11 @@
 // saved page, raw HTML disabled) so the preview shows exactly what will be stored.
 // Without JavaScript the form still saves; only the preview stops following the text.
 document.addEventListener("DOMContentLoaded", () => {
+  // The session's CSRF token (base.html's meta tag): cookie-authenticated API calls send it.
+  const csrfToken = () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  };
   const form = document.getElementById("draft-form");
   const source = document.getElementById("draft-markdown");
   const preview = document.getElementById("preview");
@@ -27,7 +32,7 @@ document.addEventListener("DOMContentLoaded", () => {
     try {
       const response = await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
         body: JSON.stringify({ markdown: source.value }),
       });
       if (ticket !== sent) return; // a newer request is on its way

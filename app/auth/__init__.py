@@ -1,0 +1,1 @@
+"""Accounts, roles, sessions, API tokens and the one access policy (plain Python, no HTTP)."""
