@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from app.serve.errors import ERROR_RESPONSES, install_error_handlers, render_unexpected
     from app.serve.middleware import EdgeMiddleware
     from app.serve.templating import make_templates
+    from app.serve.uploads import BodyLimitMiddleware, request_body_limit
 
     owns_container = container is None
     container = container or build_container(settings or Settings())
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(admin.pages)
     app.include_router(docs.pages)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=request_body_limit(container.settings))
     # Request id, security headers, and a Japanese answer to any unexpected exception.
     app.add_middleware(EdgeMiddleware, render_error=render_unexpected)
     return app

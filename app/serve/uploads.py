@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import InvalidInput, TooLarge
 from app.ingest.extract import extract_text_isolated
+from app.ingest.models import form_part_bytes
+from app.settings import Settings
 
 
 async def read_upload(upload: UploadFile, *, max_bytes: int, timeout_s: float) -> tuple[str, str]:
@@ -27,3 +32,48 @@ async def read_upload(upload: UploadFile, *, max_bytes: int, timeout_s: float) -
         timeout_s=timeout_s,
     )
     return filename, text
+
+
+def request_body_limit(settings: Settings) -> int:
+    """The largest request body any route needs: an upload, or a paste of the longest text
+    (urlencoded), plus room for the other form fields and multipart boundaries."""
+    return max(settings.max_upload_bytes, form_part_bytes(settings.max_text_chars)) + 1024 * 1024
+
+
+class BodyLimitMiddleware:
+    """Refuse an oversized request body from its `Content-Length` before reading it, and stop
+    a body sent without one (chunked) at the limit: Starlette's multipart parser would
+    otherwise spool all of a 300 MB upload to disk before any route could say 413."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self.app(scope, self._refuse, send)
+            return
+        received = 0
+
+        async def capped() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    await self._refuse()
+            return message
+
+        await self.app(scope, capped, send)
+
+    async def _refuse(self) -> Message:
+        # Raised where the route reads its body; FastAPI passes HTTPException through and the
+        # one error handler answers the Japanese 413 (JSON on the API, a page on the web).
+        raise HTTPException(
+            status_code=413,
+            detail=f"リクエストが大きすぎます（上限 {self.max_bytes // (1024 * 1024)} MB）。",
+        )
