@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         admin,
         analysis,
         chat,
+        compare,
         docs,
         documents,
         drafts,
@@ -84,9 +85,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
         app.include_router(module.api, responses=ERROR_RESPONSES)
+    app.include_router(compare.api, responses=ERROR_RESPONSES)
     app.include_router(admin.api, responses=ERROR_RESPONSES)
     # Pages after the API; within engagements, /engagements/new precedes /engagements/{id}.
-    for module in (renewals, engagements, documents, analysis, search, drafts, chat):
+    for module in (renewals, compare, engagements, documents, analysis, search, drafts, chat):
         app.include_router(module.pages)
     app.include_router(login.pages)
     app.include_router(admin.pages)
