@@ -130,9 +130,13 @@ def test_numbers_and_dates_that_are_not_what_they_claim(live_server: LiveServer)
         _japanese_error(nan, 422)
 
         # Datetimes say which time zone they are in (stored UTC; SQLite forgets it).
-        read = client.get(f"/api/v1/documents/{document['id']}").json()
-        created_at = dt.datetime.fromisoformat(read["created_at"])
-        assert created_at.utcoffset() == dt.timedelta(0)
+        draft = client.post(f"/api/v1/engagements/{engagement_id}/drafts", json={"kind": "memo"})
+        for served in (
+            client.get(f"/api/v1/documents/{document['id']}").json()["created_at"],
+            client.get(f"/api/v1/drafts/{draft.json()['id']}").json()["created_at"],
+            client.get("/api/v1/me").json()["created_at"],
+        ):
+            assert dt.datetime.fromisoformat(served).utcoffset() == dt.timedelta(0), served
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ by the policy table). A new token is shown once, on the page that created it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response, status
@@ -16,6 +15,7 @@ from app.auth.roles import Role, parse_role
 from app.auth.tokens import TokenInfo
 from app.auth.users import UserInfo
 from app.container import Container
+from app.core.timestamps import UtcDateTime
 from app.errors import NotFound, RenewalDeskError
 from app.serve.auth import auth_of
 from app.serve.deps import ContainerDep, TemplatesDep
@@ -30,7 +30,7 @@ class UserOut(BaseModel):
     email: str
     role: Role
     is_active: bool
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class UserIn(BaseModel):
@@ -51,9 +51,9 @@ class TokenOut(BaseModel):
     email: str
     role: Role
     name: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None
-    revoked_at: dt.datetime | None
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
 
 
 class TokenIn(BaseModel):
