@@ -15,6 +15,8 @@ class Conversation(Base):
     """One thread of questions; `engagement_id` None is a portfolio conversation."""
 
     __tablename__ = "chat_conversations"
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     engagement_id: Mapped[int | None] = mapped_column(
@@ -34,6 +36,8 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "chat_messages"
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(

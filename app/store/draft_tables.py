@@ -17,7 +17,11 @@ from app.store.models import Base, utcnow
 
 class Draft(Base):
     __tablename__ = "drafts"
-    __table_args__ = (UniqueConstraint("engagement_id", "kind", name="uq_draft_kind"),)
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = (
+        UniqueConstraint("engagement_id", "kind", name="uq_draft_kind"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     engagement_id: Mapped[int] = mapped_column(
@@ -36,7 +40,11 @@ class Draft(Base):
 
 class DraftVersion(Base):
     __tablename__ = "draft_versions"
-    __table_args__ = (UniqueConstraint("draft_id", "version", name="uq_draft_version"),)
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = (
+        UniqueConstraint("draft_id", "version", name="uq_draft_version"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)

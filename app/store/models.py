@@ -29,6 +29,8 @@ class Base(DeclarativeBase):
 
 class Vendor(Base):
     __tablename__ = "vendors"
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -41,6 +43,8 @@ class Vendor(Base):
 
 class Engagement(Base):
     __tablename__ = "engagements"
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vendor_id: Mapped[int] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"), index=True)
@@ -64,8 +68,10 @@ class Engagement(Base):
 
 class Document(Base):
     __tablename__ = "documents"
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
     __table_args__ = (
         UniqueConstraint("engagement_id", "content_hash", name="uq_document_content"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -173,6 +179,8 @@ class Job(Base):
     """
 
     __tablename__ = "jobs"
+    # Ids never reused (migration 0007): a deleted record's old link answers 404.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
