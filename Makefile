@@ -19,7 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 run: $(VENV)/.installed
 	mkdir -p $(DATA_DIR)
 	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk migrate
-	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk import demo
+	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk import demo --relative-to today
 	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk user ensure-demo-admin
 	RENEWAL_DESK_DATA_DIR=$(DATA_DIR) $(BIN)/renewal-desk serve --host 127.0.0.1 --port 8000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
@@ -64,12 +65,23 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _relative_to(value: str | None) -> dt.date | None:
+    """「today」 or YYYY-MM-DD: the day relative scenario dates (the demo's) are moved to."""
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    return dt.date.fromisoformat(value)
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from app.workflows import import_scenarios
 
     container = _container(settings)
     started = time.perf_counter()
-    summary = import_scenarios(container=container, path=Path(args.path))
+    summary = import_scenarios(
+        container=container, path=Path(args.path), relative_to=_relative_to(args.relative_to)
+    )
     print(
         f"imported {summary.engagements} engagement(s): {summary.documents_created} new document(s), "
         f"{summary.documents_existing} already stored ({time.perf_counter() - started:.1f} s)"
@@ -225,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer = commands.add_parser("import", help="import scenario YAML (file or folder)")
     importer.add_argument("path")
+    importer.add_argument(
+        "--relative-to",
+        metavar="today|YYYY-MM-DD",
+        help="move the dates of scenarios with relative_dates (the demo) to this day",
+    )
     importer.set_defaults(handler=cmd_import)
     search = commands.add_parser("search", help="hybrid search over stored documents")
     search.add_argument("query")

@@ -45,9 +45,12 @@ def remove_document(*, container: Container, document_id: int) -> int:
     return engagement_id
 
 
-def import_scenarios(*, container: Container, path: Path) -> ImportSummary:
-    """Import scenario files, then analyse each engagement once."""
-    summary = import_path(container=container, path=path)
+def import_scenarios(
+    *, container: Container, path: Path, relative_to: dt.date | None = None
+) -> ImportSummary:
+    """Import scenario files (relative dates moved to `relative_to`), then analyse each
+    engagement once."""
+    summary = import_path(container=container, path=path, relative_to=relative_to)
     for engagement_id in summary.engagement_ids.values():
         reanalyse(container=container, engagement_id=engagement_id)
     return summary

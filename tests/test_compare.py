@@ -7,7 +7,6 @@ import datetime as dt
 import io
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.container import Container
@@ -60,7 +59,8 @@ def test_latest_with_and_unit_cost() -> None:
 
 
 def test_comparison_api_and_csv(live_server: LiveServer, two_vendors: dict[str, int]) -> None:
-    rows = httpx.get(f"{live_server.url}/api/v1/compare").json()
+    client = live_server.client()
+    rows = client.get("/api/v1/compare").json()
     by_vendor = {row["vendor_name"]: row for row in rows}
     fast = by_vendor["株式会社ハヤテコール"]
     assert fast["main_kpi"] == "appointments" and fast["actual"] == 33
@@ -71,7 +71,7 @@ def test_comparison_api_and_csv(live_server: LiveServer, two_vendors: dict[str, 
     assert costs["deals"] is None
     assert fast["decision_label"] in {"更新", "条件付き更新", "更新しない", "判断保留"}
 
-    response = httpx.get(f"{live_server.url}/compare.csv")
+    response = client.get("/compare.csv")
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     text = response.content.decode("utf-8")
@@ -81,7 +81,7 @@ def test_comparison_api_and_csv(live_server: LiveServer, two_vendors: dict[str, 
     assert {line[0] for line in table[1:]} == set(two_vendors)
 
     engagement_id = two_vendors["株式会社アオバ営業支援"]
-    kpis = httpx.get(f"{live_server.url}/engagements/{engagement_id}/kpis.csv")
+    kpis = client.get(f"/engagements/{engagement_id}/kpis.csv")
     kpi_table = list(csv.reader(io.StringIO(kpis.content.decode("utf-8").removeprefix(BOM))))
     assert kpis.content.startswith(BOM.encode("utf-8"))
     assert kpi_table[0][:4] == ["月", "アポ数", "アポ数目標", "アポ数達成率(%)"]
@@ -93,7 +93,7 @@ def test_comparison_page_sorts_and_links_the_csv(
     live_server: LiveServer, two_vendors: dict[str, int]
 ) -> None:
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser, accept_downloads=True))
         page.goto(live_server.url + "/")
         page.get_by_role("link", name="代行会社の比較").click()
         page.wait_for_url("**/compare")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pytest
 
 from app.container import Container
@@ -85,26 +84,27 @@ def test_service_warns_replaces_or_keeps(container: Container, engagement_id: in
 def test_api_answers_409_with_duplicate_of_for_the_same_report_as_docx(
     live_server: LiveServer, engagement_id: int
 ) -> None:
-    base = f"{live_server.url}/api/v1/engagements/{engagement_id}/documents"
+    client = live_server.client()
+    base = f"/api/v1/engagements/{engagement_id}/documents"
     body = {"kind": "vendor_report", "date": "2025-11-05", "period": "2025-10", "text": REPORT}
-    first = httpx.post(base, json=body)
+    first = client.post(base, json=body)
     assert first.status_code == 201
     upload = docx_bytes([*REPORT.split("\n"), "以上"])
     fields = {"kind": "vendor_report", "date": "2025-11-06"}
     files = {"file": ("10月度報告.docx", upload)}
-    clash = httpx.post(base + "/upload", data=fields, files=files)
+    clash = client.post(base + "/upload", data=fields, files=files)
     assert clash.status_code == 409
     error = clash.json()["error"]
     assert error["code"] == "duplicate"
     assert error["details"]["duplicate_of"] == first.json()["document"]["id"]
-    kept = httpx.post(base + "/upload", params={"on_duplicate": "keep"}, data=fields, files=files)
+    kept = client.post(base + "/upload", params={"on_duplicate": "keep"}, data=fields, files=files)
     assert kept.status_code == 201
 
 
 @pytest.mark.browser
 def test_paste_page_warns_and_offers_replace(live_server: LiveServer, engagement_id: int) -> None:
     with chromium() as browser:
-        page = open_page(browser)
+        page = live_server.login(open_page(browser))
 
         def paste(text: str) -> None:
             page.goto(f"{live_server.url}/engagements/{engagement_id}/documents/new")

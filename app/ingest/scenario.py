@@ -1,4 +1,12 @@
-"""Import engagements from YAML files in the evaluation-scenario format (labels ignored)."""
+"""Import engagements from YAML files in the evaluation-scenario format (labels ignored).
+
+A scenario may say its dates are relative (`relative_dates: {anchor, renewal_in_days}`):
+imported with `relative_to` (the demo on the day `make run` loads it), its documents move by
+whole years to the latest year not after that day, so 「9月度」 stays September and phase and
+decision stay what they were on the anchor, and the renewal falls `renewal_in_days` after
+that day, so the dashboard's statuses are the ones the scenario was written to show.
+Without `relative_to` every date is used as written (the evaluation's fixed figures).
+"""
 
 from __future__ import annotations
 
@@ -37,8 +45,53 @@ def _as_date(value: Any, label: str) -> dt.date:
     return parse_date(str(value), label=label)
 
 
-def import_path(*, container: Container, path: Path) -> ImportSummary:
-    """Idempotent: engagements are keyed by scenario id, documents by content hash."""
+@dataclass(frozen=True)
+class DateShift:
+    """Where a relative scenario's dates go on the day it is imported."""
+
+    years: int
+    renewal_date: dt.date | None
+
+    def date(self, value: dt.date) -> dt.date:
+        if not self.years:
+            return value
+        try:
+            return value.replace(year=value.year + self.years)
+        except ValueError:  # 29 February in a year without one
+            return value.replace(year=value.year + self.years, day=28)
+
+    def period(self, value: str | None) -> str | None:
+        if not value or not self.years:
+            return value
+        year, month = str(value).split("-")[:2]
+        return f"{int(year) + self.years}-{month}"
+
+
+NO_SHIFT = DateShift(years=0, renewal_date=None)
+
+
+def date_shift(scenario: dict[str, Any], relative_to: dt.date | None) -> DateShift:
+    """The whole-year move (latest year with every document on or before `relative_to`)."""
+    spec = scenario.get("relative_dates")
+    if relative_to is None or not isinstance(spec, dict):
+        return NO_SHIFT
+    anchor = _as_date(spec.get("anchor"), "relative_dates.anchor")
+    latest = max(
+        [anchor, *(_as_date(raw["date"], "日付") for raw in scenario.get("documents") or [])]
+    )
+    years = relative_to.year - latest.year
+    if DateShift(years, None).date(latest) > relative_to:
+        years -= 1
+    days = spec.get("renewal_in_days")
+    renewal = relative_to + dt.timedelta(days=int(days)) if days is not None else None
+    return DateShift(years=years, renewal_date=renewal)
+
+
+def import_path(
+    *, container: Container, path: Path, relative_to: dt.date | None = None
+) -> ImportSummary:
+    """Idempotent: engagements are keyed by scenario id, documents by content hash;
+    `relative_to` moves the dates of scenarios that declare `relative_dates`."""
     created = existing = 0
     engagement_ids: dict[str, int] = {}
     for file in scenario_files(path):
@@ -47,7 +100,8 @@ def import_path(*, container: Container, path: Path) -> ImportSummary:
             raise InvalidInput(
                 f"{file.name}: シナリオ形式（vendor / engagement / documents）ではありません。"
             )
-        engagement_id = _ensure_engagement(container, scenario, file)
+        shift = date_shift(scenario, relative_to)
+        engagement_id = _ensure_engagement(container, scenario, file, shift)
         engagement_ids[str(scenario.get("id", file.stem))] = engagement_id
         for raw in scenario.get("documents") or []:
             period = raw.get("period")
@@ -56,8 +110,8 @@ def import_path(*, container: Container, path: Path) -> ImportSummary:
                 data=DocumentInput(
                     engagement_id=engagement_id,
                     kind=str(raw["kind"]),
-                    date=_as_date(raw["date"], "日付"),
-                    period=str(period) if period else None,
+                    date=shift.date(_as_date(raw["date"], "日付")),
+                    period=shift.period(str(period)) if period else None,
                     title=str(raw.get("title") or ""),
                     text=str(raw["text"]),
                     source_filename=file.name,
@@ -72,7 +126,9 @@ def import_path(*, container: Container, path: Path) -> ImportSummary:
     return ImportSummary(len(engagement_ids), created, existing, engagement_ids)
 
 
-def _ensure_engagement(container: Container, scenario: dict[str, Any], file: Path) -> int:
+def _ensure_engagement(
+    container: Container, scenario: dict[str, Any], file: Path, shift: DateShift = NO_SHIFT
+) -> int:
     external_id = str(scenario.get("id", file.stem))
     raw = scenario["engagement"]
     with container.session_factory() as session:
@@ -86,8 +142,8 @@ def _ensure_engagement(container: Container, scenario: dict[str, Any], file: Pat
             session,
             vendor_id=vendor.id,
             service=str(raw.get("service") or ""),
-            start_date=_as_date(raw["start_date"], "開始日"),
-            renewal_date=_as_date(raw["renewal_date"], "更新日"),
+            start_date=shift.date(_as_date(raw["start_date"], "開始日")),
+            renewal_date=shift.renewal_date or shift.date(_as_date(raw["renewal_date"], "更新日")),
             notice_days=raw.get("notice_days"),
             monthly_fee_jpy=raw.get("monthly_fee_jpy"),
             kpi_targets=raw.get("kpi_targets") or {},
