@@ -283,3 +283,29 @@ def test_unexpected_error_is_a_japanese_page_or_json_with_a_request_id(
 
     logged = [r for r in caplog.records if api.headers["X-Request-ID"] in r.getMessage()]
     assert logged and logged[0].exc_info is not None  # the traceback is in the log
+
+
+def test_openapi_documents_every_error_with_the_error_body(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        spec = client.get("/openapi.json").json()
+        operations = [
+            (method, path, operation)
+            for path, methods in spec["paths"].items()
+            for method, operation in methods.items()
+        ]
+        assert len(operations) >= 40
+        for method, path, operation in operations:
+            for status in ("400", "401", "403", "404", "409", "413", "415", "422", "429"):
+                documented = operation["responses"].get(status)
+                assert documented is not None, (method, path, status)
+                schema = documented["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
+        # What the gate and the handlers answer really has that shape.
+        with live_server.anonymous() as anonymous:
+            refused = anonymous.get("/api/v1/engagements")
+        assert refused.status_code == 401
+        assert set(refused.json()["error"]) >= {"code", "message"}
+        missing = client.get("/api/v1/engagements/12345").json()
+        assert set(missing["error"]) >= {"code", "message", "request_id"}
+        timestamps = spec["components"]["schemas"]["DocumentOut"]["properties"]["created_at"]
+        assert timestamps["format"] == "date-time"
