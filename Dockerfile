@@ -20,4 +20,4 @@ EXPOSE 8000
 #   docker exec -i <container> renewal-desk user add EMAIL --role admin --password-stdin
 # Behind an HTTPS proxy: set FORWARDED_ALLOW_IPS to its address (uvicorn then trusts its
 # X-Forwarded-Proto) so session cookies get the Secure flag.
-CMD ["sh", "-c", "renewal-desk migrate && renewal-desk import demo && renewal-desk user ensure-demo-admin && renewal-desk serve --host 0.0.0.0 --port 8000"]
+CMD ["sh", "-c", "renewal-desk migrate && renewal-desk import demo --relative-to today && renewal-desk user ensure-demo-admin && renewal-desk serve --host 0.0.0.0 --port 8000"]

@@ -12,6 +12,7 @@ from app.knowledge.rubric import StatusRule
 MAX_EVIDENCE = 3
 # A heading such as 「■ 気づき」 says nothing by itself: cite sentences, not labels.
 MIN_QUOTE_CHARS = 8
+MIN_COUNTER_CHARS = 4
 
 
 def citation(hit: CueHit) -> Citation:
@@ -26,9 +27,11 @@ def citation(hit: CueHit) -> Citation:
     )
 
 
-def strongest(hits: Sequence[CueHit], limit: int = MAX_EVIDENCE) -> list[Citation]:
+def strongest(
+    hits: Sequence[CueHit], limit: int = MAX_EVIDENCE, *, min_chars: int = MIN_QUOTE_CHARS
+) -> list[Citation]:
     """The heaviest hits first, one per sentence; retrieved and newer passages first among equals."""
-    citable = [hit for hit in hits if hit.citable and len(hit.sentence.quote) >= MIN_QUOTE_CHARS]
+    citable = [hit for hit in hits if hit.citable and len(hit.sentence.quote) >= min_chars]
     ordered = sorted(
         citable,
         key=lambda h: (
@@ -95,7 +98,12 @@ def judge_status_signal(
         concern_hits if status in ("good", "watch") else good_hits if status == "concern" else []
     )
     shown = {(c.document_id, c.start) for c in evidence}
-    counter = [c for c in strongest(opposing) if (c.document_id, c.start) not in shown]
+    # Short lines count here (「所感：特になし」 is the concern), though they never decide.
+    counter = [
+        c
+        for c in strongest(opposing, min_chars=MIN_COUNTER_CHARS)
+        if (c.document_id, c.start) not in shown
+    ]
     summary = {
         "good": f"{label}は良好です（根拠 {len(good_hits)} 件、懸念 {len(concern_hits)} 件）。",
         "concern": f"{label}に懸念があります（懸念 {len(concern_hits)} 件、良い兆候 {len(good_hits)} 件）。",
