@@ -76,7 +76,15 @@ def test_ids_past_int64_are_refused_on_every_kind_of_route(live_server: LiveServ
         _japanese_error(chat, (404, 422))
         # The largest id that can exist is simply not there.
         _japanese_error(client.get(f"/api/v1/engagements/{2**63 - 1}"), 404)
-        for page in (f"/engagements/{TOO_BIG_ID}", f"/documents/{TOO_BIG_ID}"):
+        for page in (
+            f"/engagements/{TOO_BIG_ID}",
+            f"/engagements/{TOO_BIG_ID}/kpis.csv",
+            f"/engagements/{TOO_BIG_ID}/calendar.ics",
+            f"/engagements/{TOO_BIG_ID}/drafts",
+            f"/documents/{TOO_BIG_ID}",
+            f"/drafts/{TOO_BIG_ID}",
+            "/engagements/1?as_of=0",
+        ):
             response = client.get(page)
             assert response.status_code in (404, 422)
             assert response.headers["content-type"].startswith("text/html")

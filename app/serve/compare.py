@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,6 +15,7 @@ from app.container import Container
 from app.renewals import compare
 from app.serve.analysis import dashboard
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.schemas import IdPath, IsoDate
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -60,7 +62,9 @@ async def comparison_csv(container: ContainerDep) -> Response:
 
 @pages.get("/engagements/{engagement_id}/kpis.csv")
 async def kpi_table_csv(
-    engagement_id: int, container: ContainerDep, as_of: dt.date | None = None
+    engagement_id: IdPath,
+    container: ContainerDep,
+    as_of: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
     text = await run_in_threadpool(
         kpi_csv, container=container, engagement_id=engagement_id, as_of=as_of

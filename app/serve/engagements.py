@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +23,7 @@ from app.serve import schemas
 from app.serve.analysis import dashboard
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.jobs import engagement_jobs, status_lines
-from app.serve.schemas import IdPath
+from app.serve.schemas import IdPath, IsoDate
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
@@ -151,7 +151,7 @@ async def engagement_page(
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
-    as_of: dt.date | None = None,
+    as_of: Annotated[IsoDate | None, Query()] = None,
 ) -> Response:
     """The renewal dashboard: decision, signals, KPIs, client-side checks, document timeline;
     `as_of` (the page's date control) leaves out later documents, like the API."""
