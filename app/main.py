@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from app.serve import (
         admin,
         analysis,
+        audit,
         chat,
         compare,
         docs,
@@ -81,17 +82,21 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     app.state.templates = templates
     # Who may do what: one gate (app/serve/auth.py) over the table in app/auth/policy.py.
+    # Audited requests are recorded after they succeed (inside the gate: it knows the user).
+    audit.install(app)
     install_auth(app, secret_key=secret_key(container.settings), settings=container.settings)
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
         app.include_router(module.api, responses=ERROR_RESPONSES)
     app.include_router(compare.api, responses=ERROR_RESPONSES)
     app.include_router(admin.api, responses=ERROR_RESPONSES)
+    app.include_router(audit.api, responses=ERROR_RESPONSES)
     # Pages after the API; within engagements, /engagements/new precedes /engagements/{id}.
     for module in (renewals, compare, engagements, documents, analysis, search, drafts, chat):
         app.include_router(module.pages)
     app.include_router(login.pages)
     app.include_router(admin.pages)
+    app.include_router(audit.pages)
     app.include_router(docs.pages)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=request_body_limit(container.settings))

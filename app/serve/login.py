@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.auth import ratelimit, sessions
 from app.auth.users import authenticate
+from app.serve.audit import record_request
 from app.serve.auth import auth_of, same_site_next
 from app.serve.deps import ContainerDep, TemplatesDep
 
@@ -69,6 +70,7 @@ def login(
         return _locked(request, templates, target, email, wait)
     user = authenticate(db=db, email=email, password=password)
     if user is None:
+        record_request(request, "login.failed", detail={"email": email})
         locked = ratelimit.record_failure(
             db=db, key=key, free=settings.login_free_attempts, max_s=settings.login_backoff_max_s
         )
@@ -79,6 +81,7 @@ def login(
         )
     ratelimit.clear(db=db, key=key)
     sessions.start(request.session, user_id=user.id, now=time.time())
+    record_request(request, "login", user_id=user.id)
     return RedirectResponse(target, status_code=303)
 
 
@@ -110,5 +113,7 @@ def logout_form(request: Request, templates: TemplatesDep) -> Response:
 
 @pages.post("/logout")
 def logout(request: Request) -> Response:
+    user = auth_of(request).user
+    record_request(request, "logout", user_id=user.id if user else None)
     sessions.end(request.session)
     return RedirectResponse("/login?logged_out=1", status_code=303)

@@ -55,6 +55,12 @@ class Engagement(Base):
     monthly_fee_jpy: Mapped[int | None] = mapped_column(Integer, nullable=True)
     kpi_targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    # The parties a draft names (migration 0008): our side, and who speaks for the vendor.
+    client_company: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    client_department: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    client_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    vendor_department: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    vendor_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     vendor: Mapped[Vendor] = relationship(back_populates="engagements")
