@@ -47,7 +47,6 @@ _VIEWER = [
     "GET /engagements/{engagement_id}/kpis.csv",
     # the API documentation (a login or a token, like everything else)
     "GET /docs",
-    "GET /docs/oauth2-redirect",
     "GET /redoc",
     "GET /openapi.json",
     # API reads, chat questions and search
@@ -64,6 +63,7 @@ _VIEWER = [
     "DELETE /api/v1/engagements/{engagement_id}/chat",
     "GET /api/v1/engagements/{engagement_id}/chat/suggestions",
     "GET /api/v1/engagements/{engagement_id}/jobs",
+    "GET /api/v1/engagements/{engagement_id}/parties",
     "GET /api/v1/documents/{document_id}",
     "GET /api/v1/search",
     "GET /api/v1/renewals",
@@ -83,6 +83,7 @@ _EDITOR = [
     "POST /engagements/{engagement_id}/drafts",
     "POST /engagements/{engagement_id}/kpis",
     "POST /engagements/{engagement_id}/kpi-labels",
+    "POST /engagements/{engagement_id}/parties",
     "POST /documents/{document_id}/delete",
     "POST /documents/{document_id}/kpis",
     "POST /drafts/{draft_id}/edit",
@@ -93,6 +94,7 @@ _EDITOR = [
     "POST /api/v1/engagements/{engagement_id}/analysis/refresh",
     "POST /api/v1/engagements/{engagement_id}/drafts",
     "POST /api/v1/engagements/{engagement_id}/kpi-labels",
+    "PUT /api/v1/engagements/{engagement_id}/parties",
     "DELETE /api/v1/documents/{document_id}",
     "POST /api/v1/documents/{document_id}/kpis",
     "PUT /api/v1/documents/{document_id}/kpis/{key}",

@@ -32,7 +32,8 @@ def start(session: MutableMapping[str, Any], *, user_id: int, now: float) -> Non
         {
             "uid": user_id,
             "sid": secrets.token_urlsafe(16),
-            "iat": int(now),
+            # Milliseconds: a password changed in the same second still ends older sessions.
+            "iat": round(now, 3),
             "seen": int(now),
             CSRF_KEY: secrets.token_urlsafe(32),
         }
@@ -55,7 +56,7 @@ def current_user_id(
     if not isinstance(uid, int):
         return None
     issued, seen = session.get("iat"), session.get("seen")
-    if not isinstance(issued, int) or not isinstance(seen, int):
+    if not isinstance(issued, int | float) or not isinstance(seen, int | float):
         session.clear()
         return None
     if (
@@ -64,7 +65,7 @@ def current_user_id(
     ):
         session.clear()
         return None
-    if valid_after is not None and issued < int(valid_after.timestamp()):
+    if valid_after is not None and issued < round(valid_after.timestamp(), 3):
         session.clear()
         return None
     if now - seen >= SEEN_RESOLUTION_S:

@@ -140,10 +140,9 @@ def _session_user(
     return user
 
 
-def wants_json(path: str, headers: dict[str, str]) -> bool:
-    if path.startswith("/api/") or path == "/openapi.json":
-        return True
-    return "text/html" not in headers.get("accept", "text/html")
+def wants_json(path: str, _headers: dict[str, str]) -> bool:
+    """The API and its schema answer JSON; every other path is a page (redirect, HTML)."""
+    return path.startswith("/api/") or path == "/openapi.json"
 
 
 def same_site_next(value: str | None) -> str:
@@ -156,7 +155,7 @@ def same_site_next(value: str | None) -> str:
     return value
 
 
-def _origin_ok(scope: Scope, headers: dict[str, str], *, required: bool) -> bool:
+def _origin_ok(headers: dict[str, str], *, required: bool) -> bool:
     """A browser names the page a form or fetch came from; it must be this site."""
     host = headers.get("host", "")
     source = headers.get("origin") or headers.get("referer")
@@ -202,7 +201,10 @@ class AuthMiddleware:
             auth = Auth(user=user, via="cookie") if user is not None else ANONYMOUS
         scope.setdefault("state", {})["auth"] = auth
 
-        cross_site = not _origin_ok(scope, headers, required=path.startswith("/api/"))
+        # A browser's cookie is ambient authority: a state change must come from this site.
+        # (An API call with the cookie must say where it came from; a bare form post may not.)
+        required = auth.via == "cookie" and path.startswith("/api/")
+        cross_site = not _origin_ok(headers, required=required)
         if method not in SAFE_METHODS and auth.via != "bearer" and cross_site:
             await _forbidden(request, path, headers, CSRF_MESSAGE)(scope, receive, send)
             return
