@@ -1,8 +1,14 @@
-"""Draft metrics for scripts/evaluate.py: citation validity, decision consistency, sections, speed.
+"""Draft metrics for scripts/evaluate.py: citation validity, decision consistency, sections,
+speed, and what a careful reader would object to (issue 12).
 
-For each scenario the three drafts are generated (and stored, as a user would) from one
+For each scenario every draft kind is generated (and stored, as a user would) from one
 analysis as of `labels.as_of`; the analysis itself is timed by evaluate.py, so
-`drafts_ms_p50` measures drafting alone.
+`drafts_ms_p50` measures drafting alone. The counts that must stay 0:
+`drafts_audience_leaks` (an external draft or its export citing or quoting a client-side
+document, or using the internal review's wording), `drafts_past_deadlines` (a proposed date
+before the as-of day, after the contract end or on a day off), `drafts_fact_mismatches` (a
+number in the memo whose cited passage states another), `drafts_text_defects` (doubled
+brackets, a sentence repeated in a section, a sentence with no predicate).
 """
 
 from __future__ import annotations
@@ -14,12 +20,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.analyse.service import compute_analysis
+from app.analyse.service import compute_analysis, engagement_facts
 from app.container import Container
+from app.core.facts import author_of
 from app.core.vocabulary import DRAFT_KINDS
-from app.draft.checks import memo_decision
+from app.draft.audience import vendor_sent
+from app.draft.checks import (
+    audience_problems,
+    date_problems,
+    fact_problems,
+    memo_decision,
+    text_defects,
+)
 from app.draft.citations import MARKER, missing_sections
-from app.draft.service import generate_draft
+from app.draft.service import export_draft, generate_draft
 from app.store.models import Document
 
 
@@ -53,7 +67,17 @@ def evaluate_drafts(
         "complete_drafts": 0,
         "timings": [],
         "problems": [],
+        "audience_leaks": 0,
+        "past_deadlines": 0,
+        "fact_mismatches": 0,
+        "text_defects": 0,
     }
+    engagement, documents = engagement_facts(container, engagement_id)
+    audiences = config.audiences
+    vendor_ids = frozenset(
+        d.id for d in documents if vendor_sent(d, engagement.vendor_name, audiences)
+    )
+    client_texts = [d.text for d in documents if author_of(d, engagement.vendor_name) == "client"]
     for kind in DRAFT_KINDS:
         started = time.perf_counter()
         draft = generate_draft(
@@ -80,6 +104,31 @@ def evaluate_drafts(
                 outcome["valid_markers"] += 1
             else:
                 outcome["problems"].append(f"{kind}: [{number}] 引用が文書と一致しない")
+        found: dict[str, list[str]] = {
+            "past_deadlines": date_problems(
+                draft.markdown, today=as_of, contract_end=engagement.renewal_date
+            ),
+            "text_defects": text_defects(draft.markdown),
+            "fact_mismatches": fact_problems(draft.markdown, draft.citations)
+            if kind == "memo"
+            else [],
+            "audience_leaks": [],
+        }
+        if audiences.of(kind) == "external":
+            exported = export_draft(
+                container=container, draft_id=draft.id, export_format="md"
+            ).content.decode("utf-8")
+            for text, citations in ((draft.markdown, draft.citations), (exported, [])):
+                found["audience_leaks"] += audience_problems(
+                    text,
+                    citations,
+                    citable_ids=vendor_ids,
+                    client_texts=client_texts,
+                    internal_terms=audiences.internal_terms,
+                )
+        for metric, problems in found.items():
+            outcome[metric] += len(problems)
+            outcome["problems"] += [f"{kind}: {problem}" for problem in problems]
         if kind == "memo":
             outcome["memos"] += 1
             stated = memo_decision(draft.markdown)
@@ -106,6 +155,10 @@ def summarize_drafts(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
         "drafts_decision_consistency": share("consistent_memos", "memos"),
         "drafts_sections_complete": share("complete_drafts", "drafts"),
         "drafts_ms_p50": round(statistics.median(timings), 1) if timings else 0.0,
+        "drafts_audience_leaks": sum(o["audience_leaks"] for o in scored),
+        "drafts_past_deadlines": sum(o["past_deadlines"] for o in scored),
+        "drafts_fact_mismatches": sum(o["fact_mismatches"] for o in scored),
+        "drafts_text_defects": sum(o["text_defects"] for o in scored),
         "drafts_markers": sum(o["markers"] for o in scored),
-        "drafts_problems": [p for o in scored for p in o["problems"]][:20],
+        "drafts_problems": [p for o in scored for p in o["problems"]][:40],
     }

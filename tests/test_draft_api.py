@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from docx import Document as read_docx
+from pypdf import PdfReader
 
 from app.container import Container
 from tests.conftest import LiveServer
@@ -73,7 +74,12 @@ def test_draft_api_cycle(live_server: LiveServer, container: Container) -> None:
         assert docx.status_code == 200
         paragraphs = [p.text for p in read_docx(io.BytesIO(docx.content)).paragraphs]
         assert "追記：稟議は部長まで。" in paragraphs
-        assert client.get(f"/api/v1/drafts/{draft_id}/export?format=pdf").status_code == 422
+        pdf = client.get(f"/api/v1/drafts/{draft_id}/export", params={"format": "pdf"})
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert b"/FontFile" in pdf.content  # the Japanese font is embedded, not referenced
+        first = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().replace("\x00", "")
+        assert "更新判断メモ" in first
+        assert client.get(f"/api/v1/drafts/{draft_id}/export?format=odt").status_code == 422
 
         missing = client.get("/api/v1/drafts/999999")
         assert missing.status_code == 404 and "見つかりません" in missing.json()["error"]["message"]

@@ -214,6 +214,7 @@ def test_server_errors_fall_back_with_a_note(setup: Setup, fake: FakeLLM) -> Non
 
 
 def test_proposal_request_prose_is_polite_and_cited(setup: Setup, fake: FakeLLM) -> None:
+    """The letter goes to the vendor: the model is shown only passages the vendor sent."""
     fake.enqueue(
         Reply.json(
             {
@@ -221,7 +222,7 @@ def test_proposal_request_prose_is_polite_and_cited(setup: Setup, fake: FakeLLM)
                 "slots": [
                     {
                         "key": "background",
-                        "text": "平素より業種構成の見直しなどのご提案をいただき、誠にありがとうございます[P3]。",
+                        "text": "平素より業種構成の見直しなどのご提案をいただき、誠にありがとうございます[P1]。",
                     }
                 ],
             }
@@ -235,9 +236,13 @@ def test_proposal_request_prose_is_polite_and_cited(setup: Setup, fake: FakeLLM)
         as_of=AS_OF,
         assisted=True,
     )
+    shown = fake.last_request.message_text("user")
+    assert "業種構成を見直すご提案" in shown
+    assert "当社にはノウハウが残っていない" not in shown  # the client's own minutes
+    assert "条件付き更新" not in shown and "懸念" not in shown
     assert draft.engine == "llm"
     assert "ご提案をいただき、誠にありがとうございます[1]。" in draft.markdown
-    assert draft.citations[0].quote == passage_text(fake, "P3")
+    assert draft.citations[0].quote == passage_text(fake, "P1")
 
 
 def test_the_draft_job_adds_the_llm_version_after_the_offline_one(

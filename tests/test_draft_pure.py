@@ -81,12 +81,14 @@ def test_renewal_passed_is_overdue() -> None:
     )
     assert passed.status == "overdue" and passed.status_label == "期限超過"
     assert passed.days_to_renewal == -15
-    assert any("更新日（契約満了日）を過ぎています" in note for note in passed.notes)
+    assert any("更新日（2026年3月31日）を過ぎています" in note for note in passed.notes)
     notice_passed = compute_timeline(
         engagement_id=1, renewal_date=RENEWAL, notice_days=60, today=dt.date(2026, 2, 1)
     )
     assert notice_passed.status == "overdue"
-    assert any("解約予告期限を過ぎています" in note for note in notice_passed.notes)
+    assert any("解約予告期限（2026年1月30日）を過ぎています" in n for n in notice_passed.notes)
+    # What it means and what is still possible, said on the page and in the drafts.
+    assert any("自動更新" in n and "今からできる" in n for n in notice_passed.notes)
 
 
 def test_review_window_never_ends_after_the_notice_deadline() -> None:
@@ -133,11 +135,12 @@ def test_reply_by_is_before_the_notice_deadline() -> None:
     late = compute_timeline(
         engagement_id=1, renewal_date=RENEWAL, notice_days=60, today=dt.date(2026, 1, 20)
     )
-    assert late.today < reply_by_date(late) < late.notice_deadline
+    reply = reply_by_date(late)
+    assert reply is not None and late.today < reply < late.notice_deadline
     last_day = compute_timeline(
         engagement_id=1, renewal_date=RENEWAL, notice_days=60, today=dt.date(2026, 1, 29)
     )
-    assert reply_by_date(last_day) > last_day.today  # no date in the past, even when late
+    assert reply_by_date(last_day) is None  # no fair reply-by day is left before the deadline
 
 
 # --- calendar ------------------------------------------------------------------------------

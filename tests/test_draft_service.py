@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.analyse.service import compute_analysis
 from app.container import Container, build_container
 from app.core.vocabulary import DRAFT_KINDS
 from app.draft import service
+from app.draft.checks import fact_problems
 from app.draft.citations import MARKER, missing_sections
 from app.draft.models import DraftOut
 from app.errors import Conflict, InvalidInput
@@ -84,9 +86,11 @@ def test_memo_has_every_section_the_decision_and_cited_sentences(demo: Demo) -> 
     sentences = [s for s in paragraph.split("。") if s.strip()]
     assert len(sentences) >= 4 and all(MARKER.search(s) for s in sentences), paragraph
     kpi = memo.markdown.split("## KPIサマリー", 1)[1].split("## シグナルと根拠", 1)[0]
-    assert "| 2026年1月 | 25 / 25（100%）" in kpi and "28,800円" in kpi  # アポ単価 = 720,000 ÷ 25
+    # Each figure cites the passage stating the actual; アポ単価 = 720,000 ÷ 25.
+    assert re.search(r"\| 2026年1月 \| 25\[\d+\] / 25（100%）", kpi) and "28,800円" in kpi
+    assert fact_problems(memo.markdown, memo.citations) == []
     conditions = memo.markdown.split("## 更新の条件", 1)[1].split("## 非更新チェック", 1)[0]
-    assert "ノウハウ移転計画" in conditions and "| 代行会社 | 2026年4月1日 |" in conditions
+    assert "ノウハウ移転計画" in conditions and "| 代行会社 | 2026年4月1日（水） |" in conditions
     checks = memo.markdown.split("## 非更新チェック", 1)[1]
     assert "| 業務が代行会社に依存している（高い依存度） | 該当 |" in checks
     assert "| 直近の主要KPI達成率が約70%以下で推移している | 非該当 |" in checks

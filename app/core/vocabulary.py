@@ -13,7 +13,7 @@ from typing import Literal, get_args
 DocumentKind = Literal["vendor_report", "meeting_notes", "email"]
 DOCUMENT_KINDS: tuple[DocumentKind, ...] = get_args(DocumentKind)
 
-DraftKind = Literal["agenda", "memo", "proposal_request"]
+DraftKind = Literal["agenda", "agenda_external", "memo", "proposal_request"]
 DRAFT_KINDS: tuple[DraftKind, ...] = get_args(DraftKind)
 
 SignalKey = Literal[

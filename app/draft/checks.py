@@ -6,14 +6,25 @@ script apply the same checks.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from typing import get_args
 
 from app.analyse.models import DECISION_LABELS, DecisionKind
+from app.core.text import sentence_spans, strip_marker
 from app.core.vocabulary import DraftKind
-from app.draft.citations import DraftCitation, citation_problems, missing_sections
+from app.draft.citations import (
+    MARKER,
+    DraftCitation,
+    citation_problems,
+    markers_in,
+    missing_sections,
+    used_citations,
+)
+from app.draft.context_vendor import states_value
 from app.knowledge.drafts import DraftConfig
+from app.renewals.timeline import is_business_day
 
 DECISION_BY_LABEL: dict[str, DecisionKind] = {
     DECISION_LABELS[kind]: kind for kind in get_args(DecisionKind)
@@ -47,8 +58,118 @@ def draft_problems(
         for title in missing_sections(markdown, config.kind(kind).required_sections)
     ]
     problems += citation_problems(markdown, citations, texts)
+    problems += [f"文章の確認：{problem}" for problem in text_defects(markdown)]
     if kind == "memo" and memo_decision(markdown) is None:
         problems.append("「判断：」の行がありません。")
     elif kind == "memo" and decision is not None and memo_decision(markdown) != decision:
         problems.append("本文の判断と記録された判断が一致しません。")
+    return problems
+
+
+# --- what a careful reader would object to (issue 12): the lint behind the evaluation ------
+
+DOUBLED = re.compile(r"」」|「「|』』|。。|、。|。、|（）|「」")
+PROPOSED_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日（[月火水木金土日]）")
+NUMBER_CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(%|円|件)?((?:\[\d{1,4}\])+)")
+QUOTED = re.compile(r"「([^「」]{8,})」")
+_PREDICATE_END = re.compile(r"[ぁ-ん！？!?]$")
+_TRAILING = re.compile(r"(?:\[\d{1,4}\]|[。．\s]|（[^（）]*）|\([^()]*\))+$")
+
+
+def _prose_lines(markdown: str) -> list[tuple[str, str]]:
+    """(section heading, line) for every prose or list line; tables and headings skipped."""
+    section = ""
+    found: list[tuple[str, str]] = []
+    for raw in markdown.splitlines():
+        line = raw.strip()
+        if line.startswith("#"):
+            section = line
+            continue
+        if not line or line.startswith("|"):
+            continue
+        found.append((section, strip_marker(line.lstrip("-*").strip())))
+    return found
+
+
+def _bare(sentence: str) -> str:
+    return MARKER.sub("", sentence).strip()
+
+
+def text_defects(markdown: str) -> list[str]:
+    """Doubled brackets or punctuation, a sentence said twice in one section, and sentences
+    with no predicate (「KPI以外の貢献（提案・市場の気づき）[4][5]。」)."""
+    problems = [f"記号の重複「{m.group(0)}」" for m in DOUBLED.finditer(MARKER.sub("", markdown))]
+    seen: set[tuple[str, str]] = set()
+    for section, line in _prose_lines(markdown):
+        for start, end in sentence_spans(line):
+            sentence = _bare(line[start:end])
+            if not sentence.endswith("。"):
+                continue
+            key = (section, sentence)
+            if key in seen and len(sentence) >= 8:
+                problems.append(f"同じ文の繰り返し「{sentence[:40]}」")
+            seen.add(key)
+            body = _TRAILING.sub("", sentence)
+            if body and not _PREDICATE_END.search(body) and not body.endswith(("」", "』")):
+                problems.append(f"述語のない文「{sentence[:40]}」")
+    return problems
+
+
+def proposed_dates(markdown: str) -> list[dt.date]:
+    """Dates the draft asks someone to keep: they are written with the weekday (jday)."""
+    found: list[dt.date] = []
+    for match in PROPOSED_DATE.finditer(markdown):
+        year, month, day = (int(part) for part in match.groups())
+        found.append(dt.date(year, month, day))
+    return found
+
+
+def date_problems(markdown: str, *, today: dt.date, contract_end: dt.date) -> list[str]:
+    """Proposed dates before today, after the contract ends, or on a day off."""
+    problems: list[str] = []
+    for day in proposed_dates(markdown):
+        if day < today:
+            problems.append(f"過去の日付を提案しています（{day}）")
+        elif day > contract_end:
+            problems.append(f"契約満了日より後の日付を提案しています（{day}）")
+        elif not is_business_day(day):
+            problems.append(f"営業日ではない日付を提案しています（{day}）")
+    return problems
+
+
+def fact_problems(markdown: str, citations: Sequence[DraftCitation]) -> list[str]:
+    """A number immediately followed by its marker must be stated by the passage it cites."""
+    problems: list[str] = []
+    for match in NUMBER_CITED.finditer(markdown):
+        value = float(match.group(1).replace(",", ""))
+        for number in markers_in(match.group(3)):
+            if 1 <= number <= len(citations) and not states_value(
+                citations[number - 1].quote, value
+            ):
+                problems.append(f"{match.group(1)}[{number}]: 出典の文に同じ数値がありません")
+    return problems
+
+
+def audience_problems(
+    markdown: str,
+    citations: Sequence[DraftCitation],
+    *,
+    citable_ids: frozenset[int],
+    client_texts: Sequence[str],
+    internal_terms: Sequence[str],
+) -> list[str]:
+    """What an external draft must not carry: a citation of, or a quote from, a client-side
+    document, and the internal review's wording."""
+    problems = [
+        f"[{n}]: 自社側の文書（ID {citations[n - 1].document_id}）を引用しています"
+        for n in used_citations(markdown, citations)
+        if citations[n - 1].document_id not in citable_ids
+    ]
+    for match in QUOTED.finditer(MARKER.sub("", markdown)):
+        quote = match.group(1)
+        if any(quote in text for text in client_texts):
+            problems.append(f"自社側の文書の引用「{quote[:30]}」")
+    problems += [
+        f"社内向けの表現「{term}」" for term in internal_terms if re.search(term, markdown)
+    ]
     return problems

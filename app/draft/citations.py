@@ -7,7 +7,7 @@ meeting note's ToDo line), so a marker can always be resolved, highlighted and c
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel
 
@@ -49,9 +49,10 @@ class DraftCitation(BaseModel):
 class CitationCollector:
     """Numbers citations in order of first use while a template renders."""
 
-    def __init__(self) -> None:
+    def __init__(self, allows: Callable[[Citation], bool] | None = None) -> None:
         self.items: list[DraftCitation] = []
         self._numbers: dict[tuple[int, int, int], int] = {}
+        self._allows = allows  # an external draft's guard: only passages the vendor sent
 
     def number(self, citation: Citation | DraftCitation) -> int:
         key = (citation.document_id, citation.start, citation.end)
@@ -70,10 +71,20 @@ class CitationCollector:
         return self._numbers[key]
 
     def marker(self, citation: Citation | DraftCitation | None) -> str:
-        return "" if citation is None else f"[{self.number(citation)}]"
+        if citation is None or not self.allowed(citation):
+            return ""
+        return f"[{self.number(citation)}]"
+
+    def allowed(self, citation: Citation | DraftCitation) -> bool:
+        if self._allows is None:
+            return True
+        if isinstance(citation, DraftCitation):
+            citation = Citation(**citation.model_dump())
+        return self._allows(citation)
 
     def markers(self, citations: Iterable[Citation | DraftCitation], limit: int = 2) -> str:
-        return "".join(self.marker(c) for c in list(citations)[:limit])
+        kept = [c for c in citations if self.allowed(c)]
+        return "".join(self.marker(c) for c in kept[:limit])
 
 
 def inline(text: str) -> str:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.analyse.models import Citation, EngagementAnalysis
-from app.core.facts import DocumentFacts, EngagementFacts
+from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
 from app.core.vocabulary import DraftKind
+from app.draft.audience import Readers, readers_for
 from app.draft.context_agenda import (
     AgendaBlockView,
     agenda_blocks,
@@ -34,6 +35,15 @@ from app.draft.context_memo import (
     risk_findings,
 )
 from app.draft.context_proposal import ProposalView, proposal_views
+from app.draft.context_vendor import (
+    Figure,
+    OwedItem,
+    figures,
+    kpi_gaps,
+    owed_items,
+    vendor_proposals,
+    vendor_requests,
+)
 from app.draft.findings import (
     Finding,
     SignalView,
@@ -43,10 +53,11 @@ from app.draft.findings import (
     signal_result,
     signal_views,
 )
+from app.draft.parties import Parties
 from app.draft.todos import open_items
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
-from app.renewals.timeline import Timeline, compute_timeline, reply_by_date
+from app.renewals.timeline import Timeline, compute_timeline, meeting_dates, reply_by_date
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,19 @@ class DraftContext:
     internal_factors: list[Finding]
     open_checks: list[str]
     proposals: list[ProposalView]
-    reply_by: dt.date
+    reply_by: dt.date | None
     blocks: list[AgendaBlockView]
     funnel_leak: Finding | None
     contributions: list[Citation]
     config: DraftConfig
+    readers: Readers
+    parties: Parties
+    figures: list[Figure]
+    kpi_gaps: list[Finding]
+    vendor_proposals: list[Citation]
+    vendor_requests: list[Citation]
+    owed: list[OwedItem]
+    meeting_dates: list[dt.date]
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -88,14 +107,26 @@ def build_context(
     knowledge: Knowledge,
     config: DraftConfig,
     today: dt.date,
+    parties: Parties | None = None,
+    points: Sequence[KpiPoint] = (),
 ) -> DraftContext:
-    """Every section for every kind: the LLM's passages come from all of them."""
+    """Every section for every kind: the LLM's passages come from all of them.
+
+    An external kind (knowledge/drafts_audience.yaml) keeps only passages the vendor sent.
+    """
+    readers = readers_for(
+        kind, documents=documents, vendor_name=engagement.vendor_name, spec=config.audiences
+    )
+    rules = config.audiences.vendor_text
     timeline = compute_timeline(
         engagement_id=engagement.id,
         renewal_date=engagement.renewal_date,
         notice_days=engagement.notice_days,
         today=today,
         timing=config.timing,
+    )
+    stated = figures(
+        analysis=analysis, points=points, documents=documents, readers=readers, knowledge=knowledge
     )
     main_label = (
         str(knowledge.kpi.kpis[analysis.main_kpi].label)
@@ -104,7 +135,8 @@ def build_context(
     )
     recent = knowledge.engine.kpi.recent_months
     kpi_summary: Finding | None = None
-    sources = main_sources(analysis, recent)
+    sources = [f.source for f in stated if f.key == analysis.main_kpi and f.source][-recent:]
+    sources = sources[::-1] or readers.keep(main_sources(analysis, recent))
     if main_label and analysis.recent_achievement is not None and sources:
         kpi_summary = Finding(
             f"直近{min(recent, len(analysis.kpi_table))}か月の{main_label}の目標達成率は平均"
@@ -119,7 +151,11 @@ def build_context(
         contributions = []
     columns = kpi_columns(analysis, knowledge)
     visible = [d for d in documents if d.date <= analysis.as_of]
-    return DraftContext(
+    items = open_items(visible, as_of=analysis.as_of)
+    proposed = vendor_proposals(visible, readers, rules, analysis.as_of)
+    vendor_people = {p for p in (parties.vendor_contact if parties else None,) if p}
+    reply_by = reply_by_date(timeline, timing=config.timing)
+    context = DraftContext(
         kind=kind,
         as_of=today,
         engagement=engagement,
@@ -128,7 +164,7 @@ def build_context(
         main_kpi_label=main_label,
         kpi_summary=kpi_summary,
         kpi_columns=columns,
-        kpi_rows=kpi_rows(analysis, columns),
+        kpi_rows=kpi_rows(analysis, columns, stated),
         signals=signal_views(analysis),
         risks=risk_findings(analysis, kpi_summary, funnel_leak, knowledge),
         conditions=condition_views(analysis, knowledge, config, timeline),
@@ -136,16 +172,53 @@ def build_context(
         questions=question_findings(
             analysis, config, knowledge, kpi_summary, funnel_leak, main_label
         ),
-        open_items=open_item_findings(open_items(visible, as_of=analysis.as_of)),
+        open_items=open_item_findings(items),
         internal_factors=[
             Finding(f"{f.label}：" + "／".join(f.checks), citable(f.evidence)[:2])
             for f in analysis.internal_factors
         ],
         open_checks=list(analysis.open_checks),
         proposals=proposal_views(analysis, config, knowledge, kpi_summary),
-        reply_by=reply_by_date(timeline, timing=config.timing),
+        reply_by=reply_by,
         blocks=agenda_blocks(analysis, config, kpi_summary, funnel_leak, contributions),
         funnel_leak=funnel_leak,
         contributions=contributions,
         config=config,
+        readers=readers,
+        parties=parties or Parties(vendor_name=engagement.vendor_name),
+        figures=stated,
+        kpi_gaps=kpi_gaps(stated),
+        vendor_proposals=proposed,
+        vendor_requests=vendor_requests(visible, readers, rules, analysis.as_of),
+        owed=owed_items(items, readers, rules, vendor_people),
+        meeting_dates=meeting_dates(timeline, timing=config.timing),
+    )
+    return restricted(context) if readers.external else context
+
+
+def restricted(context: DraftContext) -> DraftContext:
+    """The context of an external draft: every passage not sent by the vendor removed."""
+    keep = context.readers.keep
+
+    def findings(items: list[Finding]) -> list[Finding]:
+        return [Finding(f.text, keep(f.evidence)) for f in items]
+
+    summary = context.kpi_summary
+    return replace(
+        context,
+        kpi_summary=Finding(summary.text, keep(summary.evidence)) if summary else None,
+        risks=findings(context.risks),
+        questions=findings(context.questions),
+        open_items=[f for f in findings(context.open_items) if f.evidence],
+        internal_factors=[],
+        contributions=keep(context.contributions),
+        funnel_leak=None,
+        conditions=[replace(c, evidence=keep(c.evidence)) for c in context.conditions],
+        checks=[],
+        signals=[],
+        proposals=[
+            replace(p, reasons=[(key, keep(evidence)) for key, evidence in p.reasons])
+            for p in context.proposals
+        ],
+        blocks=[replace(b, findings=findings(b.findings)) for b in context.blocks],
     )

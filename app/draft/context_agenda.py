@@ -63,8 +63,10 @@ def question_findings(
         ask(q.communication_concern, signal_result(analysis, "communication").evidence)
     if analysis.personnel_change.present:
         ask(q.personnel_change, analysis.personnel_change.evidence)
-    for factor in analysis.internal_factors:
-        ask(q.internal_factor.format(label=factor.label), factor.evidence)
+    if analysis.internal_factors:  # one question for all of them: the same ask, once
+        labels = "・".join(f.label for f in analysis.internal_factors)
+        evidence = [c for f in analysis.internal_factors for c in citable(f.evidence)[:1]]
+        ask(q.internal_factor.format(label=labels), evidence)
     if funnel_leak is not None and analysis.funnel and analysis.funnel.leak:
         ask(q.funnel_leak.format(leak=analysis.funnel.leak.rstrip("。")), funnel_leak.evidence)
     return found[:MAX_QUESTIONS]
@@ -105,9 +107,19 @@ def agenda_blocks(
             Finding(analysis.stagnation.summary, presence_evidence(analysis.stagnation)[:2])
         )
     for factor in analysis.internal_factors:
-        goals.append(Finding(f"自社要因の可能性：{factor.label}", citable(factor.evidence)[:2]))
+        goals.append(
+            Finding(
+                f"成果には自社側の要因（{factor.label}）が影響している可能性があります。",
+                citable(factor.evidence)[:2],
+            )
+        )
     if contributions:
-        goals.append(Finding("KPI以外の貢献（提案・市場の気づき）", contributions[:2]))
+        goals.append(
+            Finding(
+                "KPI以外にも、施策の提案や市場の気づきを共有してもらっています。",
+                contributions[:2],
+            )
+        )
 
     issues: list[Finding] = [
         Finding(signals["proactivity"].summary, citable(signals["proactivity"].evidence)[:2])

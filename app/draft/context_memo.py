@@ -7,10 +7,12 @@ the LLM's passages, which is why they are built for every kind.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.analyse.models import Citation, EngagementAnalysis
 from app.core.vocabulary import SignalKey
+from app.draft.context_vendor import Figure
 from app.draft.findings import (
     Finding,
     citable,
@@ -24,7 +26,7 @@ from app.draft.findings import (
 )
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
-from app.renewals.timeline import Timeline
+from app.renewals.timeline import Timeline, add_business_days, business_day_on_or_before
 
 KPI_COLUMNS = 4
 KPI_MONTHS = 6
@@ -39,19 +41,27 @@ class KpiColumn:
 
 
 @dataclass(frozen=True)
+class KpiCellView:
+    value: str
+    target: str | None
+    achievement: str | None
+    corrected: bool
+    source: Citation | None
+
+
+@dataclass(frozen=True)
 class KpiRow:
     period: str
-    cells: list[str]
+    cells: list[KpiCellView | None]
     cost_per_appointment: float | None
     cost_per_opportunity: float | None
-    sources: list[Citation]
 
 
 @dataclass(frozen=True)
 class ConditionView:
     text: str
     owner: str
-    due: dt.date
+    due: dt.date | None  # None: no feasible date left in this contract term
     reason: str
     evidence: list[Citation]
 
@@ -88,32 +98,35 @@ def kpi_columns(analysis: EngagementAnalysis, knowledge: Knowledge) -> list[KpiC
     return columns
 
 
-def kpi_rows(analysis: EngagementAnalysis, columns: list[KpiColumn]) -> list[KpiRow]:
+def kpi_rows(
+    analysis: EngagementAnalysis, columns: list[KpiColumn], stated: Sequence[Figure]
+) -> list[KpiRow]:
+    """The memo's table: each cell the reconciled value, citing the passage stating it."""
+    by_slot = {(f.period, f.key): f for f in stated}
     rows: list[KpiRow] = []
     for month in analysis.kpi_table[-KPI_MONTHS:]:
-        cells: list[str] = []
-        sources: list[Citation] = []
+        cells: list[KpiCellView | None] = []
         for column in columns:
             cell = month.values.get(column.key)
-            if cell is None:
-                cells.append("―")
+            figure = by_slot.get((month.period, column.key))
+            if cell is None or figure is None:
+                cells.append(None)
                 continue
-            text = number(cell.value, column.unit)
-            if cell.target is not None:
-                text += f" / {number(cell.target, column.unit)}"
-            if cell.achievement is not None:
-                text += f"（{percent(cell.achievement)}）"
-            if cell.corrected:
-                text += "※修正"
-            cells.append(text)
-            sources += citable([cell.source])
+            cells.append(
+                KpiCellView(
+                    value=figure.text,
+                    target=number(cell.target, column.unit) if cell.target is not None else None,
+                    achievement=percent(cell.achievement) if cell.achievement is not None else None,
+                    corrected=cell.corrected,
+                    source=figure.source,
+                )
+            )
         rows.append(
             KpiRow(
                 period=month.period,
                 cells=cells,
                 cost_per_appointment=month.cost_per_appointment,
                 cost_per_opportunity=month.cost_per_opportunity,
-                sources=unique(sources)[:3],
             )
         )
     return rows
@@ -183,13 +196,10 @@ def condition_views(
         "review_end": timeline.review_end,
         "notice_deadline": timeline.notice_deadline,
     }
-    soonest = timeline.today + dt.timedelta(days=config.timing.reply_min_days)
     views: list[ConditionView] = []
     for condition in analysis.decision.conditions:
         anchor = config.condition_due.get(condition.owner, "notice_deadline")
-        due = anchors[anchor]
-        if due < timeline.today:  # the ideal date has passed: ask for the soonest fair one
-            due = soonest
+        due = condition_due(anchors[anchor], timeline, config)
         views.append(
             ConditionView(
                 text=condition.text,
@@ -200,6 +210,18 @@ def condition_views(
             )
         )
     return views
+
+
+def condition_due(ideal: dt.date, timeline: Timeline, config: DraftConfig) -> dt.date | None:
+    """The contract's date for a condition, or, once it has passed, the soonest fair business
+    day before the notice deadline (else before the contract ends); None when none is left."""
+    if ideal >= timeline.today:
+        return business_day_on_or_before(ideal)
+    soonest = add_business_days(timeline.today, config.timing.reply_min_business_days)
+    for limit in (timeline.notice_deadline, timeline.renewal_date):
+        if soonest < limit:
+            return soonest
+    return None
 
 
 def check_views(
@@ -231,7 +253,7 @@ def check_views(
         CheckView(
             label=labels.low_achievement,
             holds=achievement is not None and achievement <= rules.do_not_renew_max_achievement,
-            detail=f"直近の主要KPI達成率は{percent(achievement)}",
+            detail=f"直近の主要KPI達成率は{percent(achievement)}（各月の実績から算出）",
             evidence=kpi_evidence[:2],
         ),
         status_check(labels.proactivity_concern, "proactivity"),

@@ -13,6 +13,7 @@ from typing import Any
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
@@ -106,9 +107,7 @@ def _add_inline(paragraph: Any, token: Token) -> None:
             strike = False
         elif kind in ("text", "code_inline", "html_inline"):
             _add_text(paragraph, child.content, bold=bold, italic=italic, strike=strike)
-        elif kind == "softbreak":
-            paragraph.add_run(" ")
-        elif kind == "hardbreak":
+        elif kind in ("softbreak", "hardbreak"):
             paragraph.add_run().add_break()
         elif kind == "image":
             _add_text(paragraph, child.content, bold=bold, italic=italic, strike=strike)
@@ -140,7 +139,11 @@ def _table(document: Any, rows: list[list[Token]], header_rows: int) -> None:
     document.add_paragraph()
 
 
-def _write_markdown(document: Any, tokens: Sequence[Token]) -> None:
+def _write_markdown(document: Any, tokens: Sequence[Token], *, letter: bool = False) -> None:
+    """Body paragraphs; in a `letter`, the date (first paragraph) and the sender (last before
+    the title) are right-aligned, as Japanese business letters set them."""
+    before_title = letter
+    head: list[Any] = []
     lists: list[bool] = []  # True = ordered, one entry per open list
     quote_depth = 0
     table_rows: list[list[Token]] | None = None
@@ -182,6 +185,11 @@ def _write_markdown(document: Any, tokens: Sequence[Token]) -> None:
             if table_rows is not None:
                 table_rows[-1].append(token)
             elif heading_level:
+                if before_title and head:
+                    head[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    if len(head) > 2:
+                        head[-1].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                before_title = False
                 # "#" is the document title; "##" the first heading level, and so on.
                 level = 0 if heading_level == 1 else min(heading_level - 1, 4)
                 _add_inline(document.add_heading(level=level), token)
@@ -191,7 +199,12 @@ def _write_markdown(document: Any, tokens: Sequence[Token]) -> None:
             elif quote_depth:
                 _add_inline(document.add_paragraph(style="Quote"), token)
             else:
-                _add_inline(document.add_paragraph(), token)
+                paragraph = document.add_paragraph()
+                _add_inline(paragraph, token)
+                if before_title:
+                    head.append(paragraph)
+            if kind == "inline" and token.content.strip() == "敬具" and letter:
+                document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
 def _source_list(document: Any, markdown: str, citations: Sequence[DraftCitation]) -> None:
@@ -218,14 +231,16 @@ def export_docx(
     citations: Sequence[DraftCitation],
     title: str,
     spec: DocxSpec,
+    letter: bool = False,
 ) -> bytes:
-    """A .docx of the draft: body from the Markdown, then the sources its markers point at."""
+    """A .docx of the draft: body from the Markdown, then the sources its markers point at
+    (an external draft is passed without markers and citations, so it gets no 出典)."""
     document = Document()
     _style_fonts(document, spec)
     document.core_properties.title = title
     document.core_properties.author = "更新デスク"
     document.core_properties.language = "ja-JP"
-    _write_markdown(document, parser().parse(markdown))
+    _write_markdown(document, parser().parse(markdown), letter=letter)
     _source_list(document, markdown, citations)
     buffer = io.BytesIO()
     document.save(buffer)

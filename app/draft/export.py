@@ -1,20 +1,35 @@
-"""A draft version as a download: Markdown with its 出典 list, or DOCX with the same list."""
+"""A draft version as a download: Markdown, DOCX or PDF.
+
+An internal draft carries its 出典 list; an external one (sent to the vendor) is exported
+without markers and without any source list, because a letter names the vendor's own report
+in its sentences (「貴社10月度ご報告」) and owes the vendor no internal ids or offsets.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from app.draft.citations import source_list_markdown
+from app.draft.citations import MARKER, DraftCitation, source_list_markdown
 from app.draft.docx_export import export_docx
 from app.draft.models import DraftOut
+from app.draft.pdf_export import export_pdf
 from app.knowledge.drafts import DocxSpec
 
-ExportFormat = Literal["md", "docx"]
+ExportFormat = Literal["md", "docx", "pdf"]
 MEDIA_TYPES: dict[ExportFormat, str] = {
     "md": "text/markdown; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
 }
+LETTER_KINDS = frozenset({"proposal_request"})
+
+
+def without_markers(markdown: str) -> str:
+    """The text as sent: `[n]` markers removed, with no space left before 。 or 、."""
+    text = MARKER.sub("", markdown)
+    return re.sub(r"[ \t]+\n", "\n", text)
 
 
 @dataclass(frozen=True)
@@ -26,21 +41,29 @@ class ExportFile:
 
 
 def export_file(
-    *, draft: DraftOut, vendor_name: str, export_format: ExportFormat, docx: DocxSpec
+    *,
+    draft: DraftOut,
+    vendor_name: str,
+    export_format: ExportFormat,
+    docx: DocxSpec,
+    external: bool = False,
 ) -> ExportFile:
     """The file and its names; the Japanese name says what it is, for whom, which version."""
     stem = f"{draft.kind_label}_{vendor_name}_第{draft.version}版"
     ascii_stem = f"renewal-desk-{draft.kind}-{draft.id}-v{draft.version}"
+    markdown = without_markers(draft.markdown) if external else draft.markdown
+    citations: list[DraftCitation] = [] if external else list(draft.citations)
+    title = f"{draft.kind_label}（{vendor_name}）"
+    letter = draft.kind in LETTER_KINDS
     if export_format == "md":
-        sources = source_list_markdown(draft.citations, draft.markdown)
-        text = draft.markdown.rstrip("\n") + ("\n\n" + sources if sources else "\n")
+        sources = source_list_markdown(citations, markdown)
+        text = markdown.rstrip("\n") + ("\n\n" + sources if sources else "\n")
         content = text.encode("utf-8")
+    elif export_format == "pdf":
+        content = export_pdf(markdown=markdown, citations=citations, title=title, letter=letter)
     else:
         content = export_docx(
-            markdown=draft.markdown,
-            citations=draft.citations,
-            title=f"{draft.kind_label}（{vendor_name}）",
-            spec=docx,
+            markdown=markdown, citations=citations, title=title, spec=docx, letter=letter
         )
     return ExportFile(
         content=content,

@@ -61,6 +61,8 @@ def candidate_citations(context: DraftContext) -> list[Citation]:
     groups += [f.evidence for f in context.internal_factors]
     groups += [evidence for p in context.proposals for _key, evidence in p.reasons]
     groups.append(context.contributions)
+    groups.append(context.vendor_proposals)
+    groups.append([f.source for f in context.figures if f.source is not None][-6:])
     seen: set[tuple[int, int, int]] = set()
     chosen: list[Citation] = []
     for group in groups:
@@ -95,9 +97,12 @@ def _findings(context: DraftContext, ids: dict[tuple[int, int, int], str]) -> st
         f"判断: {a.decision.decision}（{a.decision.label}）／フェーズ: {a.phase_label}",
         "判断の理由: " + " ".join(a.decision.reasons),
     ]
+    if context.readers.external:  # sent to the vendor: facts and its own proposals only
+        lines = ["この文書は代行会社に送る。社内の判断・評価・点数は書かない。"]
+        lines += [f"代行会社の提案: {c.quote}{refs([c])}" for c in context.vendor_proposals]
     if context.kpi_summary is not None:
         lines.append(f"KPI: {context.kpi_summary.text}{refs(context.kpi_summary.evidence)}")
-    for signal in context.signals:
+    for signal in context.signals:  # empty in an external context
         lines.append(f"{signal.label}: {signal.state}。{signal.summary}{refs(signal.evidence)}")
     for condition in context.conditions:
         lines.append(

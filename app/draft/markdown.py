@@ -20,10 +20,10 @@ _TAG = re.compile(r"(<[^>]+>)")
 
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
-    """CommonMark with tables; shared by the HTML and DOCX renderings."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
-        ["table", "strikethrough"]
-    )
+    """CommonMark with tables; shared by the HTML, DOCX and PDF renderings. A single line
+    break is kept (`breaks`): a letter's 「株式会社〇〇」 and 「藤田様」 are two lines."""
+    options = {"html": False, "linkify": False, "typographer": False, "breaks": True}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
 
 def _link(number: int, citations: Sequence[DraftCitation]) -> str:

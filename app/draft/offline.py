@@ -34,13 +34,25 @@ class RenderedDraft:
     citations: list[DraftCitation]
 
 
+NESTED = str.maketrans({"「": "『", "」": "』"})
+
+
 def _quote_shown(text: str) -> str:
-    """A quote as shown in prose: without the list bullet or number it started with."""
-    return inline(strip_marker(text))
+    """A quote as shown inside 「」: without the list bullet or number it started with, and
+    its own 「」 written 『』, so no 「「 or 」」 appears."""
+    return inline(strip_marker(text)).translate(NESTED)
+
+
+WEEKDAYS = "月火水木金土日"
 
 
 def _jdate(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else "―"
+
+
+def _jday(value: dt.date | None) -> str:
+    """2026年3月2日（月）: a date someone is asked to keep."""
+    return f"{_jdate(value)}（{WEEKDAYS[value.weekday()]}）" if value else "―"
 
 
 def _period(value: str | None) -> str:
@@ -72,6 +84,7 @@ def _environment(directory: Path) -> SandboxedEnvironment:
     environment.filters["q"] = inline
     environment.filters["qs"] = _quote_shown
     environment.filters["jdate"] = _jdate
+    environment.filters["jday"] = _jday
     environment.filters["period"] = _period
     environment.filters["yen"] = _yen
     environment.filters["pct"] = _percent
@@ -106,7 +119,8 @@ def render_draft(
     passages: Mapping[str, Citation] | None = None,
 ) -> RenderedDraft:
     """Markdown and its numbered citations; `prose` (from the LLM) replaces offline wording."""
-    collector = CitationCollector()
+    readers = context.readers
+    collector = CitationCollector(allows=readers.allows if readers.external else None)
     given_prose = dict(prose or {})
     given_passages = dict(passages or {})
 
@@ -129,6 +143,10 @@ def render_draft(
             previous = end
         return "".join(parts)
 
+    def ref(citation: Citation) -> str:
+        """「貴社10月度ご報告」 for a passage the vendor sent; its title otherwise."""
+        return readers.reference(citation) or citation.title
+
     def prose_text(key: str) -> str:
         text = given_prose.get(key, "")
         return prose_markers(text, given_passages, collector) if text.strip() else ""
@@ -142,6 +160,7 @@ def render_draft(
             cite=cite,
             cites=cites,
             cited=cited,
+            ref=ref,
             prose_text=prose_text,
         )
     except jinja2.TemplateError as error:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.analyse.models import DecisionKind, EngagementAnalysis
-from app.analyse.service import engagement_facts, get_analysis
+from app.analyse.service import engagement_facts, get_analysis, kpi_points_of
 from app.container import Container
 from app.core.vocabulary import DRAFT_KINDS, DraftKind
 from app.draft import versions
@@ -28,6 +28,7 @@ from app.draft.llm import write_prose
 from app.draft.markdown import render_html
 from app.draft.models import DraftOut, DraftSummary, PreviewOut
 from app.draft.offline import render_draft
+from app.draft.party_service import parties_for
 from app.errors import Conflict, InvalidInput
 from app.knowledge.drafts import drafts_dir
 from app.store import repository
@@ -94,6 +95,8 @@ def compose(
         knowledge=container.knowledge,
         config=config,
         today=today,
+        parties=parties_for(container, engagement_id, documents),
+        points=kpi_points_of(container, engagement, list(documents)),
     )
     engine: Literal["offline", "llm"] = "offline"
     note: str | None = None
@@ -321,15 +324,17 @@ def preview(*, container: Container, draft_id: int, markdown: str) -> PreviewOut
 def export_draft(
     *, container: Container, draft_id: int, export_format: ExportFormat, version: int | None = None
 ) -> ExportFile:
-    """Markdown with its 出典 list, or DOCX with Japanese fonts and the same list."""
+    """Markdown, DOCX or PDF; an external draft without markers or 出典."""
     draft = get_draft(container=container, draft_id=draft_id, version=version)
     with container.session_factory() as session:
         vendor_name = repository.get_engagement(session, draft.engagement_id).vendor.name
+    config = container.knowledge.drafts
     return export_file(
         draft=draft,
         vendor_name=vendor_name,
         export_format=export_format,
-        docx=container.knowledge.drafts.docx,
+        docx=config.docx,
+        external=config.audiences.of(draft.kind) == "external",
     )
 
 

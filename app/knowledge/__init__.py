@@ -114,7 +114,7 @@ def load_knowledge(
         digest_dirs.append(overlay_file.parent)
     signals = validate_file(SignalsFile, directory / "signals.yaml")
     engine = validate_file(EngineFile, directory / "engine.yaml")
-    drafts = load_draft_config(prompts_dir)
+    drafts = load_draft_config(prompts_dir, directory)
     return Knowledge(
         signals=signals,
         engine=engine,

@@ -7,15 +7,18 @@ that every stored draft can name the exact template set that produced it.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.vocabulary import DRAFT_KINDS, DraftKind
+from app.core.vocabulary import DRAFT_KINDS, DocumentKind, DraftKind
 from app.errors import ConfigError
 from app.knowledge.files import validate_file
 
+AUDIENCE_FILE = "drafts_audience.yaml"
+DEFAULT_AUDIENCE_FILE = Path(__file__).resolve().parents[2] / "knowledge" / AUDIENCE_FILE
 ProposalKey = Literal["insight", "joint_planning", "capability", "technology"]
 DueAnchor = Literal["review_start", "review_end", "notice_deadline"]
 
@@ -29,7 +32,10 @@ class Timing(_Strict):
     review_end_days: int = Field(ge=0)
     notice_soon_days: int = Field(ge=1)
     reply_lead_days: int = Field(ge=0)
-    reply_min_days: int = Field(ge=1)
+    # Reply-by and proposed dates are business days (weekends and Japanese holidays skipped).
+    reply_min_business_days: int = Field(ge=1)
+    meeting_lead_business_days: int = Field(ge=1)
+    meeting_candidates: int = Field(ge=1, le=5)
 
 
 class Slot(_Strict):
@@ -91,6 +97,43 @@ class ProposalSpec(_Strict):
     asks: list[str] = Field(min_length=1)
 
 
+Audience = Literal["internal", "external"]
+
+
+class ExternalSources(_Strict):
+    document_kinds: list[DocumentKind] = Field(min_length=1)
+    authors: list[Literal["vendor", "client"]] = Field(min_length=1)
+
+
+class VendorText(_Strict):
+    proposal_headings: list[str] = Field(min_length=1)
+    proposal_sentences: list[str] = Field(min_length=1)
+    requests_to_client: list[str] = Field(min_length=1)
+    shared_client_items: str
+    internal_client_items: str
+
+
+class AudienceSpec(_Strict):
+    """knowledge/drafts_audience.yaml: who reads each kind, what an external draft may cite."""
+
+    version: int
+    kinds: dict[DraftKind, Audience]
+    external_sources: ExternalSources
+    references: dict[DocumentKind, str]
+    internal_terms: list[str]
+    vendor_text: VendorText
+
+    def of(self, kind: DraftKind) -> Audience:
+        return self.kinds.get(kind, "internal")
+
+    @field_validator("internal_terms")
+    @classmethod
+    def _compiles(cls, terms: list[str]) -> list[str]:
+        for term in terms:
+            re.compile(term)
+        return terms
+
+
 class DocxSpec(_Strict):
     font_latin: str
     font_east_asian: str
@@ -108,9 +151,16 @@ class DraftConfig(_Strict):
     proposals: dict[ProposalKey, ProposalSpec]
     docx: DocxSpec
     templates_version: str = ""
+    audience: AudienceSpec | None = None  # from knowledge/drafts_audience.yaml, set on load
 
     def kind(self, kind: DraftKind) -> KindSpec:
         return self.kinds[kind]
+
+    @property
+    def audiences(self) -> AudienceSpec:
+        if self.audience is None:  # only a config built by hand in a test lacks it
+            return load_audience(DEFAULT_AUDIENCE_FILE)
+        return self.audience
 
 
 def drafts_dir(prompts_dir: Path) -> Path:
@@ -126,8 +176,13 @@ def _templates_digest(directory: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_draft_config(prompts_dir: Path) -> DraftConfig:
-    """Validated prompts/drafts/drafts.yaml, versioned by every file in that folder."""
+def load_audience(path: Path) -> AudienceSpec:
+    return validate_file(AudienceSpec, path)
+
+
+def load_draft_config(prompts_dir: Path, knowledge_dir: Path | None = None) -> DraftConfig:
+    """Validated prompts/drafts/drafts.yaml, versioned by every file in that folder, with
+    the audiences of knowledge/drafts_audience.yaml."""
     directory = drafts_dir(prompts_dir)
     path = directory / "drafts.yaml"
     config = validate_file(DraftConfig, path)
@@ -143,4 +198,9 @@ def load_draft_config(prompts_dir: Path) -> DraftConfig:
                 field_name=f"kinds.{kind}.template",
             )
     version = f"drafts{config.version}-{_templates_digest(directory)}"
-    return config.model_copy(update={"templates_version": version})
+    audience_file = (knowledge_dir / AUDIENCE_FILE) if knowledge_dir else DEFAULT_AUDIENCE_FILE
+    if not audience_file.is_file():
+        audience_file = DEFAULT_AUDIENCE_FILE
+    return config.model_copy(
+        update={"templates_version": version, "audience": load_audience(audience_file)}
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+import jpholiday
 from pydantic import BaseModel, Field
 
 from app.knowledge.drafts import Timing
@@ -27,7 +28,9 @@ DEFAULT_TIMING = Timing(
     review_end_days=60,
     notice_soon_days=30,
     reply_lead_days=14,
-    reply_min_days=7,
+    reply_min_business_days=5,
+    meeting_lead_business_days=3,
+    meeting_candidates=3,
 )
 
 
@@ -44,12 +47,37 @@ class Timeline(BaseModel):
     days_to_review: int = Field(description="振り返り期間の開始まで（負なら開始済み）")
     status: TimelineStatus
     status_label: str
+    review_passed: bool = Field(
+        default=False, description="振り返りの標準時期（review_end）を過ぎている"
+    )
+    stage: str = Field(default="", description="振り返りの時期について今言えること（一文）")
     notes: list[str] = []
 
     @property
     def urgency(self) -> tuple[int, int, int]:
         """Sort key: worst status first, then the nearest notice deadline."""
         return (STATUS_RANK[self.status], self.days_to_notice, self.engagement_id)
+
+
+def jdate(value: dt.date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _stage(*, today: dt.date, review_start: dt.date, review_end: dt.date, deadline: dt.date) -> str:
+    """Where the review meeting stands today, in one sentence for pages and drafts."""
+    if today < review_start:
+        return (
+            f"振り返りミーティングの時期（{jdate(review_start)}〜{jdate(review_end)}）まで"
+            f"あと{(review_start - today).days}日です。"
+        )
+    if today <= review_end:
+        return f"振り返りミーティングの実施時期です（{jdate(review_end)}まで）。"
+    if today < deadline:
+        return (
+            f"振り返りの標準時期（{jdate(review_end)}まで）を過ぎています。"
+            f"解約予告期限（{jdate(deadline)}）までに、できるだけ早く実施してください。"
+        )
+    return f"振り返りの時期も解約予告期限（{jdate(deadline)}）も過ぎています。"
 
 
 def compute_timeline(
@@ -87,10 +115,16 @@ def compute_timeline(
     if days_to_notice < 0:
         status = "overdue"
         if days_to_renewal < 0:
-            notes.append("更新日（契約満了日）を過ぎています。契約の状態を確認してください。")
+            notes.append(
+                f"更新日（{jdate(renewal_date)}）を過ぎています。契約が更新されたのか、"
+                "終了したのかを契約書と先方への通知で確認してください。"
+            )
         else:
             notes.append(
-                "解約予告期限を過ぎています。契約条件（自動更新の有無）を確認してください。"
+                f"解約予告期限（{jdate(notice_deadline)}）を過ぎています。契約書に自動更新の定めが"
+                f"あれば{jdate(renewal_date)}に更新され、なければ満了で終了します。"
+                "今からできるのは、次期の条件の見直しを協議すること、中途解約の条項を確認すること、"
+                "合意があれば予告期限後でも更新しない旨を申し入れることです。"
             )
     elif days_to_notice <= timing.notice_soon_days:
         status = "notice_soon"
@@ -98,6 +132,10 @@ def compute_timeline(
         status = "review_due"
     else:
         status = "upcoming"
+    review_passed = today > review_end
+    stage = _stage(
+        today=today, review_start=review_start, review_end=review_end, deadline=notice_deadline
+    )
     return Timeline(
         engagement_id=engagement_id,
         today=today,
@@ -111,27 +149,74 @@ def compute_timeline(
         days_to_review=days_to_review,
         status=status,
         status_label=STATUS_LABELS[status],
+        review_passed=review_passed,
+        stage=stage,
         notes=notes,
     )
 
 
-def reply_by_date(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> dt.date:
-    """Reply-by date for the proposal request: before the notice deadline, with time to answer.
+def is_business_day(day: dt.date) -> bool:
+    """Weekdays that are not Japanese public holidays (jpholiday) nor the year-end break."""
+    if day.weekday() >= 5 or jpholiday.is_holiday(day):
+        return False
+    return not ((day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3))
+
+
+def add_business_days(day: dt.date, count: int) -> dt.date:
+    """The `count`-th business day after `day`."""
+    current = day
+    while count > 0:
+        current += dt.timedelta(days=1)
+        count -= is_business_day(current)
+    return current
+
+
+def business_day_on_or_before(day: dt.date) -> dt.date:
+    while not is_business_day(day):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def last_business_day_before(day: dt.date) -> dt.date:
+    return business_day_on_or_before(day - dt.timedelta(days=1))
+
+
+def reply_by_date(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> dt.date | None:
+    """Reply-by date for the proposal request: a business day before the notice deadline.
 
     Aims at `reply_lead_days` before the deadline (and no later than the review window's end,
-    so proposals can be discussed there); never sooner than `reply_min_days` from today
-    unless that would pass the deadline. After the deadline only the minimum lead remains.
+    so proposals can be discussed there), never sooner than `reply_min_business_days`
+    business days from today. None when no such day is left before the deadline: a reply
+    asked for after it could no longer change the renewal.
     """
-    today = timeline.today
-    target = min(
-        timeline.notice_deadline - dt.timedelta(days=timing.reply_lead_days),
-        timeline.review_end,
+    earliest = add_business_days(timeline.today, timing.reply_min_business_days)
+    latest = last_business_day_before(timeline.notice_deadline)
+    target = business_day_on_or_before(
+        min(
+            timeline.notice_deadline - dt.timedelta(days=timing.reply_lead_days),
+            timeline.review_end,
+        )
     )
-    earliest = today + dt.timedelta(days=timing.reply_min_days)
-    if target >= earliest:
-        return target
-    if earliest < timeline.notice_deadline:
-        return earliest
-    if today < timeline.notice_deadline - dt.timedelta(days=1):
-        return timeline.notice_deadline - dt.timedelta(days=1)
-    return earliest
+    if earliest > latest:
+        return None
+    return max(target, earliest)
+
+
+def meeting_dates(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> list[dt.date]:
+    """Business days to propose for the review meeting, before the notice deadline.
+
+    Inside the usual window: its first feasible days. When the window has passed: the
+    earliest days from `meeting_lead_business_days` from today. Empty after the deadline.
+    """
+    first = max(
+        timeline.review_start,
+        add_business_days(timeline.today, timing.meeting_lead_business_days),
+    )
+    first = first if is_business_day(first) else add_business_days(first, 1)
+    latest = min(last_business_day_before(timeline.notice_deadline), timeline.renewal_date)
+    days: list[dt.date] = []
+    day = first
+    while day <= latest and len(days) < timing.meeting_candidates:
+        days.append(day)
+        day = add_business_days(day, 1)
+    return days

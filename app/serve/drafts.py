@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.container import Container
 from app.core.vocabulary import DRAFT_KINDS, DraftKind
-from app.draft import service
+from app.draft import party_service, service
 from app.draft.citations import used_citations
 from app.draft.export import ExportFile, ExportFormat
 from app.draft.models import (
@@ -28,6 +28,8 @@ from app.draft.models import (
     PreviewIn,
     PreviewOut,
 )
+from app.draft.parties import PARTY_FIELDS, PARTY_LABELS
+from app.draft.party_service import MAX_PARTY_CHARS, PartiesIn, PartiesOut
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
 from app.renewals import service as renewals
@@ -39,9 +41,10 @@ api = APIRouter(prefix="/api/v1", tags=["drafts"])
 pages = APIRouter(include_in_schema=False)
 
 KIND_DESCRIPTIONS = {
-    "agenda": "振り返りミーティング（更新日の約3〜2か月前）の議題・時間配分・質問・持ち越し事項",
+    "agenda": "社内用。振り返りミーティングの議題・時間配分・質問・持ち越し事項と、自社の見立て",
+    "agenda_external": "先方と共有する版。代行会社の報告だけを引用し、社内の評価や判断は含めません",
     "memo": "社内稟議のための判断メモ（判断と理由、KPI、根拠、リスク、条件、次のステップ）",
-    "proposal_request": "代行会社に「実行以上の価値」の提案を依頼する丁寧な文書（回答期限つき）",
+    "proposal_request": "代行会社に送る書状。「実行以上の価値」の提案を依頼します（回答期限つき、代行会社の報告だけを引用）",
 }
 
 
@@ -67,6 +70,11 @@ def hub_view(*, container: Container, engagement_id: int) -> dict[str, Any]:
         "kinds": DRAFT_KINDS,
         "kind_descriptions": KIND_DESCRIPTIONS,
         "engine_labels": ENGINE_LABELS,
+        "parties": party_service.get_parties(container=container, engagement_id=engagement_id),
+        "party_labels": PARTY_LABELS,
+        "external_kinds": [
+            k for k in DRAFT_KINDS if container.knowledge.drafts.audiences.of(k) == "external"
+        ],
     }
 
 
@@ -175,7 +183,8 @@ async def export_draft(
     export_format: Annotated[ExportFormat, Query(alias="format")] = "md",
     version: VersionQuery = None,
 ) -> Response:
-    """`?format=md|docx`: the draft with a source list for every marker still in the text."""
+    """`?format=md|docx|pdf`: an internal draft with a source list for every marker still in
+    the text; an external one (sent to the vendor) without markers or sources."""
     file = await run_in_threadpool(
         service.export_draft,
         container=container,
@@ -295,3 +304,42 @@ async def save_page(
             status_code=error.status_code,
         )
     return RedirectResponse(f"/drafts/{draft_id}?saved={draft.version}", status_code=303)
+
+
+# --- parties (who a draft is from and to) ------------------------------------------------
+
+
+@api.get("/engagements/{engagement_id}/parties", response_model=PartiesOut)
+async def get_parties(engagement_id: IdPath, container: ContainerDep) -> PartiesOut:
+    """Our company, department and contact, the vendor's department and contact; fields not
+    stored are suggested from the documents and listed in `suggested`."""
+    return await run_in_threadpool(
+        party_service.get_parties, container=container, engagement_id=engagement_id
+    )
+
+
+@api.put("/engagements/{engagement_id}/parties", response_model=PartiesOut)
+async def put_parties(
+    engagement_id: IdPath, body: PartiesIn, container: ContainerDep
+) -> PartiesOut:
+    """Store the fields sent (null or empty clears one); drafts use them from the next version."""
+    return await run_in_threadpool(
+        party_service.save_parties,
+        container=container,
+        engagement_id=engagement_id,
+        values=body.model_dump(exclude_unset=True),
+    )
+
+
+@pages.post("/engagements/{engagement_id}/parties")
+async def save_parties_page(
+    engagement_id: IdPath, request: Request, container: ContainerDep
+) -> Response:
+    form = await request.form()
+    values = {name: str(form.get(name) or "") for name in PARTY_FIELDS}
+    if any(len(value) > MAX_PARTY_CHARS for value in values.values()):
+        raise InvalidInput(f"名前や部署は{MAX_PARTY_CHARS}文字以内で入力してください。")
+    await run_in_threadpool(
+        party_service.save_parties, container=container, engagement_id=engagement_id, values=values
+    )
+    return RedirectResponse(f"/engagements/{engagement_id}/drafts?parties=1", status_code=303)

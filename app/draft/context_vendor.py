@@ -1,0 +1,350 @@
+"""What the drafts answer and report from the vendor's side: figures, gaps, proposals, requests.
+
+Pure code. `figures` are the KPI values a draft states, each with the passage that states the
+actual (an internal draft takes the reconciled analysis value; an external one the value the
+vendor itself reported). `kpi_gaps` ranks them by how far they fall short, down to 受注 when it
+is reported; `vendor_proposals` and `vendor_requests` are the vendor's own words a letter
+responds to; `owed_items` says who owes what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.analyse.models import Citation, EngagementAnalysis
+from app.core.facts import DocumentFacts, KpiPoint
+from app.core.normalize import normalize_for_matching
+from app.core.text import lines, sentence_spans, strip_marker
+from app.draft.audience import Readers
+from app.draft.findings import Finding, number, percent
+from app.draft.todos import OpenItem
+from app.knowledge import Knowledge
+from app.knowledge.drafts import VendorText
+
+FUNNEL = ("calls", "connections", "appointments", "opportunities", "deals")
+MAX_GAPS = 4
+MAX_PROPOSALS = 5
+MAX_REQUESTS = 4
+MAX_QUOTE_CHARS = 110
+SHORT_SENTENCE_CHARS = 25
+RECENT_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One KPI value of one month, as a draft states it."""
+
+    key: str
+    label: str
+    unit: str
+    period: str
+    value: float
+    target: float | None
+    source: Citation | None  # None when the value is a correction with no passage
+
+    @property
+    def achievement(self) -> float | None:
+        return self.value / self.target if self.target else None
+
+    @property
+    def text(self) -> str:
+        return number(self.value, self.unit)
+
+    @property
+    def target_text(self) -> str:
+        return number(self.target, self.unit) if self.target is not None else ""
+
+    @property
+    def spoken(self) -> str:
+        """As a sentence says it: 24件, 52%, 720,000円."""
+        return self.text + ("件" if self.unit == "count" else "")
+
+    @property
+    def target_spoken(self) -> str:
+        return self.target_text + ("件" if self.unit == "count" and self.target_text else "")
+
+
+def states_value(quote: str, value: float) -> bool:
+    """Whether the passage states this number (so a figure never cites a target sentence)."""
+    text = normalize_for_matching(quote).replace(",", "")
+    digits = re.findall(r"\d+(?:\.\d+)?", text)
+    return any(abs(float(d) - value) < 1e-6 for d in digits)
+
+
+def _citation(point: KpiPoint, documents: dict[int, DocumentFacts]) -> Citation | None:
+    if point.end <= point.start or not point.quote or not states_value(point.quote, point.value):
+        return None
+    document = documents.get(point.document_id)
+    return Citation(
+        document_id=point.document_id,
+        start=point.start,
+        end=point.end,
+        quote=point.quote,
+        period=point.period,
+        title=document.title if document else "",
+    )
+
+
+def figures(
+    *,
+    analysis: EngagementAnalysis,
+    points: Sequence[KpiPoint],
+    documents: Sequence[DocumentFacts],
+    readers: Readers,
+    knowledge: Knowledge,
+) -> list[Figure]:
+    """Every month's KPI values a draft may state, oldest first.
+
+    Internal: the analysis table (the reconciled value), cited only where the passage states
+    that very value. External: what the vendor's own documents reported, preferring a figure
+    given for the document's own month outside a quoted reply.
+    """
+    kpis = knowledge.kpi.kpis
+    by_id = {d.id: d for d in documents}
+    targets = {
+        (month.period, key): cell.target
+        for month in analysis.kpi_table
+        for key, cell in month.values.items()
+    }
+    found: list[Figure] = []
+    if not readers.external:
+        for month in analysis.kpi_table:
+            for key, cell in month.values.items():
+                if key not in kpis:
+                    continue
+                source = cell.source
+                if cell.corrected or (source and not states_value(source.quote, cell.value)):
+                    source = None
+                found.append(
+                    Figure(
+                        key=key,
+                        label=str(kpis[key].label),
+                        unit=str(kpis[key].unit),
+                        period=month.period,
+                        value=cell.value,
+                        target=cell.target,
+                        source=source,
+                    )
+                )
+        return found
+    best: dict[tuple[str, str], KpiPoint] = {}
+    for point in points:
+        if point.document_id not in readers.citable_ids or point.key not in kpis:
+            continue
+        if by_id.get(point.document_id) and by_id[point.document_id].date > analysis.as_of:
+            continue
+        slot = (point.period, point.key)
+        rank = (point.own_period, not point.quoted, not point.corrected)
+        current = best.get(slot)
+        if current is None or rank > (
+            current.own_period,
+            not current.quoted,
+            not current.corrected,
+        ):
+            best[slot] = point
+    for (period, key), point in sorted(best.items()):
+        source = _citation(point, by_id)
+        if source is None:
+            continue  # an external draft states only what a vendor passage says
+        found.append(
+            Figure(
+                key=key,
+                label=str(kpis[key].label),
+                unit=str(kpis[key].unit),
+                period=period,
+                value=point.value,
+                target=targets.get((period, key)),
+                source=source,
+            )
+        )
+    return found
+
+
+def _month(period: str) -> str:
+    return f"{int(period.split('-')[1])}月"
+
+
+def kpi_gaps(items: Sequence[Figure]) -> list[Finding]:
+    """The largest shortfalls against target over the recent months, then the funnel's lower
+    stages (商談, 受注) as reported, so the meeting reaches 受注 when it is reported."""
+    periods = sorted({f.period for f in items})[-RECENT_MONTHS:]
+    recent = [f for f in items if f.period in periods]
+    by_key: dict[str, list[Figure]] = {}
+    for figure in recent:
+        by_key.setdefault(figure.key, []).append(figure)
+    ranked: list[tuple[float, Finding]] = []
+    for key, series in by_key.items():
+        with_target = [f for f in series if f.achievement is not None]
+        cited = [f.source for f in series if f.source is not None][-2:]
+        if with_target:
+            short = [f for f in with_target if (f.achievement or 0) < 1]
+            worst = min(with_target, key=lambda f: f.achievement or 0)
+            if not short:
+                continue
+            assert worst.target is not None
+            text = (
+                f"{worst.label}は{_month(worst.period)}が{worst.spoken}で、目標"
+                f"{worst.target_spoken}に対して{percent(worst.achievement)}でした"
+                f"（{'・'.join(_month(p) for p in periods)}のうち、目標に届かなかった月は"
+                f"{len(short)}か月）。"
+            )
+            ranked.append(((worst.achievement or 0), Finding(text, cited)))
+        elif key in FUNNEL[3:]:
+            latest = series[-1]
+            previous = series[-2] if len(series) > 1 else None
+            change = ""
+            if previous is not None and previous.value != latest.value:
+                direction = "増えて" if latest.value > previous.value else "減って"
+                change = f"（{_month(previous.period)}の{previous.spoken}から{direction}います）"
+            text = f"{latest.label}は{_month(latest.period)}が{latest.spoken}です{change}。"
+            ranked.append((1.5 + FUNNEL.index(key) / 10, Finding(text, cited)))
+    ranked.sort(key=lambda pair: pair[0])
+    return [finding for _score, finding in ranked[:MAX_GAPS]]
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence cut to what matters: without its list marker, at most one long clause."""
+    body = text[start:end]
+    marker = len(body) - len(strip_marker(body))
+    start += marker
+    while end > start and text[end - 1] in " \u3000":
+        end -= 1
+    if end - start > MAX_QUOTE_CHARS:
+        cut = text.rfind("、", start, start + MAX_QUOTE_CHARS)
+        if cut > start + 20:
+            end = cut
+    return start, end
+
+
+def _quote(document: DocumentFacts, start: int, end: int) -> Citation:
+    start, end = _clause(document.text, start, end)
+    return Citation(
+        document_id=document.id,
+        start=start,
+        end=end,
+        quote=document.text[start:end],
+        period=document.period,
+        title=document.title,
+    )
+
+
+def _item_span(
+    text: str, body: int, end: int, sentences: list[tuple[int, int]], hit: int
+) -> tuple[int, int]:
+    """A list item whole when it is short; else the sentence that matters (`hit`), with the
+    sentence before it when it is too short to read alone (「抽出をご相談させてください。」)."""
+    if end - body <= MAX_QUOTE_CHARS:
+        return body, end
+    first, last = sentences[hit]
+    if last - first < SHORT_SENTENCE_CHARS and hit > 0:
+        first = sentences[hit - 1][0]
+    return first, last
+
+
+def _proposal_lines(
+    document: DocumentFacts, heading: re.Pattern[str]
+) -> list[tuple[int, int, bool]]:
+    """(body, end, under a proposal heading) of every item and text line."""
+    text = document.text
+    found: list[tuple[int, int, bool]] = []
+    under = False
+    for line in lines(text):
+        content = text[line.start : line.end]
+        if line.kind == "heading" or (line.kind == "text" and content.rstrip().endswith("】")):
+            under = bool(heading.search(content))
+        elif line.kind in ("item", "text"):
+            found.append((line.body, line.end, under and line.kind == "item"))
+        elif line.kind != "blank":
+            under = False
+    return found
+
+
+def _sent(
+    documents: Sequence[DocumentFacts], readers: Readers, as_of: dt.date
+) -> list[DocumentFacts]:
+    """The vendor's own documents up to `as_of`, newest first."""
+    sent = [d for d in documents if d.id in readers.citable_ids and d.date <= as_of]
+    return sorted(sent, key=lambda d: (d.date, d.id), reverse=True)
+
+
+def vendor_proposals(
+    documents: Sequence[DocumentFacts], readers: Readers, rules: VendorText, as_of: dt.date
+) -> list[Citation]:
+    """The vendor's own proposals, newest documents first: items under a proposal heading,
+    and sentences that propose."""
+    heading = re.compile("|".join(rules.proposal_headings))
+    proposing = re.compile("|".join(rules.proposal_sentences))
+    found: list[Citation] = []
+    for document in _sent(documents, readers, as_of):
+        for body, end, under in _proposal_lines(document, heading):
+            spans = sentence_spans(document.text, body, end)
+            hits = [i for i, (a, b) in enumerate(spans) if proposing.search(document.text[a:b])]
+            if spans and (under or hits):
+                start, stop = _item_span(document.text, body, end, spans, (hits or [0])[0])
+                found.append(_quote(document, start, stop))
+        if len(found) >= MAX_PROPOSALS:
+            break
+    return found[:MAX_PROPOSALS]
+
+
+def vendor_requests(
+    documents: Sequence[DocumentFacts], readers: Readers, rules: VendorText, as_of: dt.date
+) -> list[Citation]:
+    """What the vendor asked us to check, decide or provide (our side's open items), from
+    its two latest documents."""
+    asking = re.compile("|".join(rules.requests_to_client))
+    found: list[Citation] = []
+    for document in _sent(documents, readers, as_of)[:2]:
+        for body, end, _under in _proposal_lines(document, asking):
+            spans = sentence_spans(document.text, body, end)
+            hits = [i for i, (a, b) in enumerate(spans) if asking.search(document.text[a:b])]
+            if hits:
+                start, stop = _item_span(document.text, body, end, spans, hits[0])
+                found.append(_quote(document, start, stop))
+    return found[:MAX_REQUESTS]
+
+
+@dataclass(frozen=True)
+class OwedItem:
+    side: str  # 代行会社 / 当社
+    owner: str
+    task: str
+    due: str | None
+    evidence: list[Citation]
+
+
+def owed_items(
+    items: Sequence[OpenItem], readers: Readers, rules: VendorText, vendor_people: set[str]
+) -> list[OwedItem]:
+    """Open items by who owes them; an external draft keeps ours only when they promise the
+    vendor something and are no internal step, and cites none of the client's minutes."""
+    shared = re.compile(rules.shared_client_items)
+    internal = re.compile(rules.internal_client_items)
+    owed: list[OwedItem] = []
+    for item in items:
+        owner = item.owner or ""
+        vendor_side = item.vendor_side or owner.rstrip("様") in vendor_people
+        private = not shared.search(item.task) or internal.search(item.task)
+        if readers.external and not vendor_side and private:
+            continue
+        source = Citation(
+            document_id=item.document_id,
+            start=item.start,
+            end=item.end,
+            quote=item.quote,
+            period=item.period,
+            title=item.document_title,
+        )
+        owed.append(
+            OwedItem(
+                side="代行会社" if vendor_side else "当社",
+                owner=owner or ("代行会社" if vendor_side else "当社"),
+                task=item.task.rstrip("。"),
+                due=item.due,
+                evidence=readers.keep([source]),
+            )
+        )
+    return owed
