@@ -103,7 +103,7 @@ def test_migration_0007_adds_autoincrement_and_keeps_every_row(tmp_path: Path) -
         )
     migrate(engine)  # 0007 recreates the tables: with foreign keys on this would cascade
     with engine.connect() as connection:
-        schema = dict(
+        schema: dict[str, str] = dict(
             connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type='table'"))
             .tuples()
             .all()
