@@ -199,6 +199,11 @@ def test_unstorable_text_is_refused_the_same_on_every_path(
             assert page.status_code == 422
             assert "保存できない文字（NUL）" in page.text
             assert "アポは24件でした。" in page.text  # the text is kept in the form
+            chat_url = f"/engagements/{engagement_id}/chat"
+            chat_fields = hidden_fields(browser.get(chat_url).text)
+            asked = browser.post(chat_url, data={**chat_fields, "question": "担当者は\x00誰？"})
+            assert asked.status_code == 422
+            assert "保存できない文字（NUL）" in asked.text
         with live_server.client() as client:
             assert client.get(documents).json() == []
 

@@ -30,6 +30,7 @@ from app.chat.history import (
 from app.chat.models import MAX_QUESTION_CHARS, ChatAnswer, ConversationOut
 from app.chat.suggest import portfolio_questions, suggest_questions
 from app.container import Container
+from app.core.normalize import unstorable_text_problem
 from app.errors import InvalidInput, LLMUnavailable
 from app.llm.model import LLMNotConfigured
 from app.store import repository
@@ -77,6 +78,8 @@ def _clean_question(question: str) -> str:
         raise InvalidInput("質問を入力してください。")
     if len(cleaned) > MAX_QUESTION_CHARS:
         raise InvalidInput(f"質問は{MAX_QUESTION_CHARS}文字以内で入力してください。")
+    if (problem := unstorable_text_problem(cleaned)) is not None:
+        raise InvalidInput(problem)
     return cleaned
 
 
