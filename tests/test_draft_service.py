@@ -113,7 +113,7 @@ def test_agenda_has_timeboxed_checklists_questions_and_open_todos(demo: Demo) ->
     assert any("ノウハウ" in line for line in asked)  # dependency is the concern here
     carried = md.split("## 前回からの持ち越し事項", 1)[1].split("## 本日決めること", 1)[0]
     assert "桑原様：通話録音とスクリプトを当社へ共有する場合の運用方法を確認" in carried
-    assert all(MARKER.search(line) for line in carried.splitlines() if line.startswith("- ☐"))
+    assert all(MARKER.search(line) for line in carried.splitlines() if line.startswith("- □"))
     assert "現時点の分析：**条件付き更新**" in md
 
 

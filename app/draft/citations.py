@@ -89,7 +89,8 @@ class CitationCollector:
 
 def inline(text: str) -> str:
     """Document text made safe inside a Markdown line: no structure, links or HTML from data."""
-    return " ".join(text.translate(_INLINE).split())
+    # ASCII whitespace and line breaks collapse; a full-width space (「営業部　日高」) is kept.
+    return re.sub(r"[ \t\r\n\v\f]+", " ", text.translate(_INLINE)).strip(" ")
 
 
 def markers_in(markdown: str) -> list[int]:

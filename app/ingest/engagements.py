@@ -29,8 +29,18 @@ from app.ingest.service import delete_engagement, parse_date
 from app.store import repository
 from app.store.models import Document, Engagement
 
+# The engagement's party columns (migration 0008); drafts read them in app.draft.parties.
+PARTY_FIELDS = (
+    "client_company",
+    "client_department",
+    "client_contact",
+    "vendor_department",
+    "vendor_contact",
+)
+
 __all__ = [
     "KPI_FORM_FIELDS",
+    "PARTY_FIELDS",
     "create_engagement",
     "create_engagement_from_form",
     "create_vendor",
@@ -67,6 +77,7 @@ def _engagement_out(engagement: Engagement, *, today: dt.date) -> EngagementOut:
         kpi_targets=engagement.kpi_targets or {},
         days_left=(engagement.renewal_date - today).days,
         document_count=len(engagement.documents),
+        **{name: getattr(engagement, name) for name in PARTY_FIELDS},
     )
 
 
@@ -144,8 +155,10 @@ def create_engagement(
     notice_days: int | None = None,
     monthly_fee_jpy: int | None = None,
     kpi_targets: Mapping[str, float] | None = None,
+    parties: Mapping[str, str | None] | None = None,
 ) -> EngagementDetail:
-    """Create an engagement for an existing vendor (`vendor_id`) or one named `vendor_name`."""
+    """Create an engagement for an existing vendor (`vendor_id`) or one named `vendor_name`;
+    `parties` are the names drafts use (PARTY_FIELDS, all optional)."""
     with container.session_factory() as session:
         if vendor_id is not None:
             vendor_id = repository.get_vendor(session, vendor_id).id
@@ -163,6 +176,9 @@ def create_engagement(
             monthly_fee_jpy=monthly_fee_jpy,
             kpi_targets=dict(kpi_targets or {}),
         )
+        for name in PARTY_FIELDS:
+            value = " ".join(((parties or {}).get(name) or "").split())
+            setattr(engagement, name, value or None)
         session.commit()
         engagement = repository.get_engagement(session, engagement.id)
         return _engagement_detail(engagement, today=dt.date.today())
@@ -196,15 +212,19 @@ def create_engagement_from_form(*, container: Container, values: Mapping[str, st
     vendor_name = values.get("vendor_name", "").strip()
     if not vendor_name:
         raise InvalidInput("代行会社名を入力してください。")
+    parties = {name: values.get(name, "").strip() or None for name in PARTY_FIELDS}
     try:  # the API's schema, so the form has the API's limits
-        form = EngagementIn(
-            vendor_name=vendor_name,
-            service=values.get("service", ""),
-            start_date=parse_date(values.get("start_date", ""), label="開始日"),
-            renewal_date=parse_date(values.get("renewal_date", ""), label="更新日"),
-            notice_days=_optional_int(values.get("notice_days", ""), "解約予告期間"),
-            monthly_fee_jpy=_optional_int(values.get("monthly_fee_jpy", ""), "月額費用"),
-            kpi_targets=kpi_targets,
+        form = EngagementIn.model_validate(
+            {
+                "vendor_name": vendor_name,
+                "service": values.get("service", ""),
+                "start_date": parse_date(values.get("start_date", ""), label="開始日"),
+                "renewal_date": parse_date(values.get("renewal_date", ""), label="更新日"),
+                "notice_days": _optional_int(values.get("notice_days", ""), "解約予告期間"),
+                "monthly_fee_jpy": _optional_int(values.get("monthly_fee_jpy", ""), "月額費用"),
+                "kpi_targets": kpi_targets,
+                **parties,
+            }
         )
     except ValidationError as error:
         raise InvalidInput(describe_validation(error)) from error
@@ -217,6 +237,7 @@ def create_engagement_from_form(*, container: Container, values: Mapping[str, st
         notice_days=form.notice_days,
         monthly_fee_jpy=form.monthly_fee_jpy,
         kpi_targets=form.kpi_targets,
+        parties={name: getattr(form, name) for name in PARTY_FIELDS},
     )
     return detail.id
 

@@ -15,6 +15,7 @@ from app.errors import InvalidInput
 
 # One definition of each text limit: the API schemas, the page forms (handler and HTML
 # `maxlength`) and the database columns agree on these.
+PARTY_CHARS = 200  # engagement party columns (migration 0008)
 FIELD_LIMITS = {"vendor_name": 200, "service": 300, "title": 300, "note": 500}
 # Ids are SQLite/PostgreSQL integers: anything past int64 cannot name a row.
 MAX_ID = 2**63 - 1
@@ -60,6 +61,12 @@ class EngagementIn(BaseModel):
     kpi_targets: dict[Annotated[str, Field(max_length=64)], KpiNumber] = Field(
         default_factory=dict, examples=[{"appointments": 30}]
     )
+    # Who the drafts are from and to (migration 0008); all optional, editable later.
+    client_company: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    client_department: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    client_contact: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    vendor_department: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    vendor_contact: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
 
 
 class DocumentSummary(BaseModel):
@@ -83,6 +90,11 @@ class EngagementOut(BaseModel):
     kpi_targets: dict[str, float]
     days_left: int
     document_count: int
+    client_company: str | None = None
+    client_department: str | None = None
+    client_contact: str | None = None
+    vendor_department: str | None = None
+    vendor_contact: str | None = None
 
 
 class EngagementDetail(EngagementOut):

@@ -93,6 +93,7 @@ async def create_engagement(
         notice_days=body.notice_days,
         monthly_fee_jpy=body.monthly_fee_jpy,
         kpi_targets=body.kpi_targets,
+        parties={name: getattr(body, name) for name in engagements.PARTY_FIELDS},
     )
 
 
