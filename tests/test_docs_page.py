@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 from playwright.sync_api import ConsoleMessage, Request
 
 from tests.browser import chromium, open_page
 from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
 
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
