@@ -61,6 +61,13 @@ class Engagement(Base):
     client_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     vendor_department: Mapped[str | None] = mapped_column(String(200), nullable=True)
     vendor_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Who looks after the renewal and receives its reminders (migration 0009); a deleted
+    # user leaves the engagement without an owner rather than deleting it.
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_engagements_owner_id_users"),
+        nullable=True,
+        index=True,
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     vendor: Mapped[Vendor] = relationship(back_populates="engagements")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from app.store import auth_tables, chat_tables, draft_tables, models
+from app.store import auth_tables, chat_tables, draft_tables, models, reminder_tables
 
 metadata: MetaData = models.Base.metadata
 
-__all__ = ["auth_tables", "chat_tables", "draft_tables", "metadata", "models"]
+__all__ = ["auth_tables", "chat_tables", "draft_tables", "metadata", "models", "reminder_tables"]
