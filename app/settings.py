@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -62,6 +62,39 @@ class Settings(BaseSettings):
     parse_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     ingest_timeout_s: float = Field(default=300.0, gt=0, le=86_400)
 
+    # Reminders (app/remind): links in messages point at `public_url`; events fire
+    # `remind_review_days_before` days before the review window opens, on each of
+    # `remind_notice_days` before the notice deadline, and when a monthly report is
+    # `remind_missing_report_days` days overdue after its month ended.
+    public_url: str = "http://127.0.0.1:8000"
+    remind_review_days_before: int = Field(default=7, ge=0, le=365)
+    remind_notice_days: Annotated[tuple[int, ...], NoDecode] = (30, 14, 7)
+    remind_missing_report_days: int = Field(default=10, ge=1, le=365)
+    # A five-field cron string ("0 8 * * 1-5") makes the server run reminders itself; unset: off.
+    remind_schedule: str | None = None
+    remind_webhook_url: str | None = None
+    remind_webhook_format: Literal["slack", "teams"] = "slack"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @field_validator("remind_notice_days", mode="before")
+    @classmethod
+    def _comma_separated_days(cls, value: object) -> object:
+        """`RENEWAL_DESK_REMIND_NOTICE_DAYS=30,14,7` in the environment, largest first."""
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", "").split(",") if part]
+        if isinstance(value, list | tuple):
+            days = sorted({int(day) for day in value}, reverse=True)
+            if any(day < 0 or day > 365 for day in days):
+                raise ValueError("remind_notice_days: each day must be 0 … 365")
+            return tuple(days)
+        return value
+
     @model_validator(mode="after")
     def _check_remote_services(self) -> Settings:
         """Refuse half-configured remote services instead of failing on first use."""
@@ -73,6 +106,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 "RENEWAL_DESK_LLM_MODEL is required when RENEWAL_DESK_LLM_BASE_URL is set"
             )
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("RENEWAL_DESK_SMTP_FROM is required when RENEWAL_DESK_SMTP_HOST is set")
         return self
 
     @property
