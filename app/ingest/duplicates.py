@@ -3,8 +3,9 @@ uploaded as a .docx after it was pasted as text, would double the evidence.
 
 Two texts are the same report when their wording matches once whitespace, table pipes,
 greetings, sign-offs and the signature block are set aside (NFKC, via the one segmenter of
-`app.core.text`). A second 月次報告 for the same month is not the same text but is usually a
-correction or a mistake, so it warns too. The caller decides: warn, replace or keep both.
+`app.core.text`). A second 月次報告 for the same month is not the same text but may be a correction or a
+mistake: it is stored, and the document page and the API answer warn about it. For the
+same content the caller decides: warn (409 / the form's choice), replace, or keep both.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
+from app.container import Container
 from app.core.normalize import normalize_for_matching
-from app.core.text import segment
+from app.core.text import is_greeting, segment
 from app.errors import Conflict
 from app.store import repository
 
@@ -60,7 +62,12 @@ class DuplicateFound(Conflict):
 
 def comparable_text(text: str) -> str:
     """The wording that matters: no greetings, sign-offs, signature, whitespace or pipes."""
-    kept = [unit.text(text) for unit in segment(text) if unit.kind not in _SET_ASIDE]
+    # A lone 「以上」 line reads as a heading to the segmenter: a greeting all the same.
+    kept = [
+        unit.text(text)
+        for unit in segment(text)
+        if unit.kind not in _SET_ASIDE and not is_greeting(unit.text(text))
+    ]
     return _NOISE.sub("", normalize_for_matching("\n".join(kept)))
 
 
@@ -97,6 +104,13 @@ def find_duplicates(
     return found
 
 
+def _stored(session: Session, engagement_id: int) -> list[StoredDocument]:
+    return [
+        StoredDocument(d.id, d.kind, d.period, d.title, d.text)
+        for d in repository.list_documents(session, engagement_id=engagement_id)
+    ]
+
+
 def check(
     session: Session,
     *,
@@ -106,14 +120,34 @@ def check(
     kind: str,
     period: str | None,
 ) -> list[int]:
-    """The stored documents to replace once the new one is stored; DuplicateFound on "warn"."""
+    """The stored documents with the same content, to replace once the new one is stored;
+    DuplicateFound on "warn". A second report for the month is stored and warned about
+    (`month_warnings`): it is often the corrected one."""
     if policy == "keep":
         return []
-    stored = [
-        StoredDocument(d.id, d.kind, d.period, d.title, d.text)
-        for d in repository.list_documents(session, engagement_id=engagement_id)
+    found = [
+        duplicate
+        for duplicate in find_duplicates(
+            text=text, kind=kind, period=period, stored=_stored(session, engagement_id)
+        )
+        if duplicate.reason == "same_content"
     ]
-    found = find_duplicates(text=text, kind=kind, period=period, stored=stored)
     if found and policy == "warn":
         raise DuplicateFound(found)
     return [duplicate.document_id for duplicate in found]
+
+
+def month_warnings(*, container: Container, document_id: int) -> list[Duplicate]:
+    """Other monthly reports of the same engagement and month as this stored document."""
+    with container.session_factory() as session:
+        document = repository.get_document(session, document_id)
+        if document.kind != MONTHLY_REPORT or document.period is None:
+            return []
+        others = [d for d in _stored(session, document.engagement_id) if d.id != document.id]
+        return [
+            duplicate
+            for duplicate in find_duplicates(
+                text=document.text, kind=document.kind, period=document.period, stored=others
+            )
+            if duplicate.reason == "same_month_report"
+        ]

@@ -14,7 +14,9 @@ from app.container import Container
 from app.core.normalize import unstorable_text_problem
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import InvalidInput, StorageFailed, TooLarge
+from app.ingest import duplicates
 from app.ingest.chunking import chunk_text
+from app.ingest.duplicates import DuplicatePolicy
 from app.ingest.periods import infer_period, parse_period
 from app.retrieve.bm25 import CatalogEntry, load_catalog
 from app.retrieve.hybrid import period_number
@@ -46,6 +48,9 @@ class DocumentInput:
     text: str
     source_filename: str | None = None
     external_id: str | None = None
+    # The same content as a stored document (apart from whitespace, sign-offs, format):
+    # warn (forms, API), replace it, or keep both (imports, the user's 「別の文書として保存」).
+    on_duplicate: DuplicatePolicy = "keep"
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,14 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
         )
         if existing is not None:
             return IngestResult(existing.id, created=False, chunk_count=len(existing.chunks))
+        replaced = duplicates.check(
+            session,
+            engagement_id=engagement.id,
+            policy=data.on_duplicate,
+            text=text,
+            kind=data.kind,
+            period=period,
+        )
 
     spans = chunk_text(text)
     chunk_texts = [span.text(text) for span in spans]
@@ -248,6 +261,8 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
             for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
         ]
     )
+    for old_id in replaced:  # 「置き換える」: the new document is stored, the old one goes
+        delete_document(container=container, document_id=old_id)
     return IngestResult(document_id, created=True, chunk_count=len(spans))
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import RenewalDeskError
 from app.ingest import engagements
+from app.ingest.duplicates import Duplicate, DuplicateFound, DuplicatePolicy, month_warnings
 from app.ingest.models import check_form_field
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
 from app.serve import schemas
@@ -29,6 +30,16 @@ api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
 
 
+def warnings_of(*, container: Container, document_id: int) -> list[str]:
+    """What the reader should check about a stored document: its period, and another
+    monthly report for the same month (a correction, or the same month filed twice)."""
+    found = engagements.document_warnings(container=container, document_id=document_id)
+    return found + [
+        duplicate.message + "二重に数えないよう、どちらかを削除してください。"
+        for duplicate in month_warnings(container=container, document_id=document_id)
+    ]
+
+
 def ingest(*, container: Container, data: DocumentInput) -> schemas.IngestOut:
     """Store (idempotent; the analysis follows) and read the stored document back."""
     result = store_document(container=container, data=data)
@@ -36,7 +47,7 @@ def ingest(*, container: Container, data: DocumentInput) -> schemas.IngestOut:
         created=result.created,
         message="保存しました。" if result.created else "同じ内容の文書が既に保存されています。",
         document=engagements.get_document(container=container, document_id=result.document_id),
-        warnings=engagements.document_warnings(container=container, document_id=result.document_id),
+        warnings=warnings_of(container=container, document_id=result.document_id),
     )
 
 
@@ -52,7 +63,7 @@ def document_view(
     text = document.text
     if start is not None and end is not None and 0 <= start < end <= len(text):
         highlight = (text[:start], text[start:end], text[end:])
-    warnings = engagements.document_warnings(container=container, document_id=document_id)
+    warnings = warnings_of(container=container, document_id=document_id)
     return {
         "document": document,
         "engagement": engagement,
@@ -73,10 +84,42 @@ async def list_documents(
     )
 
 
+def duplicate_answer(error: DuplicateFound) -> JSONResponse:
+    """409 with the stored documents it repeats: retry with on_duplicate=replace or keep."""
+    details = {
+        "duplicate_of": error.duplicates[0].document_id,
+        "duplicates": [
+            {"document_id": d.document_id, "title": d.title, "reason": d.reason}
+            for d in error.duplicates
+        ],
+    }
+    body = {"code": error.code, "message": error.message, "details": details}
+    return JSONResponse({"error": body}, status_code=status.HTTP_409_CONFLICT)
+
+
+OnDuplicateQuery = Annotated[
+    DuplicatePolicy,
+    Query(
+        description="warn: 409 when the text repeats a stored document (apart from whitespace, "
+        "greetings, signature, file format; a second vendor_report for its month is stored "
+        "with a warning); replace: store it and delete those; keep: store it as another one"
+    ),
+]
+DUPLICATE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": schemas.ErrorBody,
+        "description": "同じ内容の文書が既にある（details.duplicate_of）",
+    }
+}
+
+
 async def _ingest_json(
     container: Container, data: DocumentInput, response: Response
-) -> schemas.IngestOut:
-    out = await run_in_threadpool(ingest, container=container, data=data)
+) -> schemas.IngestOut | JSONResponse:
+    try:
+        out = await run_in_threadpool(ingest, container=container, data=data)
+    except DuplicateFound as error:
+        return duplicate_answer(error)
     response.status_code = status.HTTP_201_CREATED if out.created else status.HTTP_200_OK
     return out
 
@@ -85,11 +128,18 @@ async def _ingest_json(
     "/engagements/{engagement_id}/documents",
     response_model=schemas.IngestOut,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "同じ本文が既にあり、既存の文書を返した"}},
+    responses={
+        200: {"description": "同じ本文が既にあり、既存の文書を返した"},
+        **DUPLICATE_RESPONSE,
+    },
 )
 async def create_document(
-    engagement_id: IdPath, body: schemas.DocumentIn, container: ContainerDep, response: Response
-) -> schemas.IngestOut:
+    engagement_id: IdPath,
+    body: schemas.DocumentIn,
+    container: ContainerDep,
+    response: Response,
+    on_duplicate: OnDuplicateQuery = "warn",
+) -> schemas.IngestOut | JSONResponse:
     data = DocumentInput(
         engagement_id=engagement_id,
         kind=body.kind,
@@ -97,6 +147,7 @@ async def create_document(
         period=body.period,
         title=body.title,
         text=body.text,
+        on_duplicate=on_duplicate,
     )
     return await _ingest_json(container, data, response)
 
@@ -105,6 +156,7 @@ async def create_document(
     "/engagements/{engagement_id}/documents/upload",
     response_model=schemas.IngestOut,
     status_code=status.HTTP_201_CREATED,
+    responses=DUPLICATE_RESPONSE,
 )
 async def upload_document(
     engagement_id: IdPath,
@@ -121,7 +173,8 @@ async def upload_document(
         ),
     ] = None,
     title: Annotated[schemas.StorableText, Form(max_length=schemas.FIELD_LIMITS["title"])] = "",
-) -> schemas.IngestOut:
+    on_duplicate: OnDuplicateQuery = "warn",
+) -> schemas.IngestOut | JSONResponse:
     validate_period(period)
     # 404 before reading (and parsing) a file nobody can store.
     await run_in_threadpool(
@@ -140,6 +193,7 @@ async def upload_document(
         title=title or filename,
         text=text,
         source_filename=filename,
+        on_duplicate=on_duplicate,
     )
     return await _ingest_json(container, data, response)
 
@@ -169,6 +223,7 @@ async def _document_form(
     values: dict[str, str],
     error: str | None = None,
     ask_period: bool = False,
+    duplicates: list[Duplicate] | None = None,
     status_code: int = 200,
 ) -> Response:
     summary = await run_in_threadpool(
@@ -182,6 +237,7 @@ async def _document_form(
             "values": values,
             "error": error,
             "ask_period": ask_period,
+            "duplicates": duplicates or [],
             "kinds": DOCUMENT_KINDS,
         },
         status_code=status_code,
@@ -205,12 +261,16 @@ async def _store_from_form(
     upload: UploadFile | None,
 ) -> Response:
     """Ingest and redirect to the document; on bad input show the form again with the
-    user's input kept and a Japanese message."""
+    user's input kept and a Japanese message; a near-duplicate asks 置き換える or 別の文書として保存."""
+    text, filename = values["text"], values.get("source_filename") or None
+    choice = values.get("on_duplicate", "")
+    policy: DuplicatePolicy = (
+        "replace" if choice == "replace" else "keep" if choice == "keep" else "warn"
+    )
     try:
         date = parse_date(values["date"], label="日付")
         period = validate_period(values["period"])
         check_form_field("title", values["title"])
-        text, filename = values["text"], None
         if upload is not None:
             filename, text = await read_upload(
                 upload,
@@ -225,8 +285,21 @@ async def _store_from_form(
             title=values["title"] or filename or "",
             text=text,
             source_filename=filename,
+            on_duplicate=policy,
         )
         result = await run_in_threadpool(store_document, container=container, data=data)
+    except DuplicateFound as error:
+        # The choice form re-sends the text (an upload's extracted text) with the answer.
+        kept = {**values, "text": text, "source_filename": filename or ""}
+        return await _document_form(
+            request,
+            templates,
+            container,
+            engagement_id,
+            values=kept,
+            duplicates=error.duplicates,
+            status_code=error.status_code,
+        )
     except RenewalDeskError as error:
         if error.status_code == 404:
             raise
@@ -255,8 +328,18 @@ async def paste_document(
     period: Annotated[str, Form()] = "",
     title: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
+    on_duplicate: Annotated[str, Form()] = "",
+    source_filename: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
-    values = {"kind": kind, "date": date, "period": period, "title": title, "text": text}
+    values = {
+        "kind": kind,
+        "date": date,
+        "period": period,
+        "title": title,
+        "text": text,
+        "on_duplicate": on_duplicate,
+        "source_filename": source_filename,
+    }
     return await _store_from_form(request, container, templates, engagement_id, values, None)
 
 
