@@ -136,6 +136,12 @@ def test_numbers_and_dates_that_are_not_what_they_claim(live_server: LiveServer)
             '{"key": "appointments", "value": NaN}',
         )
         _japanese_error(nan, 422)
+        for typed in ("nan", "1e300", "-5"):  # the dashboard's correction form, same bounds
+            page = client.post(
+                f"/documents/{document['id']}/kpis", data={"key": "appointments", "value": typed}
+            )
+            assert page.status_code == 422, (typed, page.status_code)
+            assert "0以上1,000,000,000,000以下の数値" in page.text
 
         # Datetimes say which time zone they are in (stored UTC; SQLite forgets it).
         draft = client.post(f"/api/v1/engagements/{engagement_id}/drafts", json={"kind": "memo"})

@@ -32,7 +32,9 @@ def storable(value: str) -> str:
 
 
 StorableText = Annotated[str, AfterValidator(storable)]
-KpiNumber = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
+# KPI values and targets: counts, yen and rates, never negative, NaN or infinite.
+MAX_KPI_VALUE = 1e12
+KpiNumber = Annotated[float, Field(ge=0, le=MAX_KPI_VALUE, allow_inf_nan=False)]
 
 
 class VendorIn(BaseModel):

@@ -26,6 +26,7 @@ from app.errors import InvalidInput
 from app.serve.charts import ChartSeries, kpi_trend_svg
 from app.serve.deps import ContainerDep
 from app.serve.schemas import (
+    MAX_KPI_VALUE,
     IdForm,
     IdPath,
     IsoDate,
@@ -190,8 +191,11 @@ def _number(value: str, *, label: str = "KPIの値") -> float | None:
         raise InvalidInput(
             f"{label}は数値で入力してください（入力値: {value.strip()!r}）。"
         ) from error
-    if not math.isfinite(number) or number < 0:  # the API's KpiNumber refuses these too
-        raise InvalidInput(f"{label}は0以上の数値で入力してください（入力値: {value.strip()!r}）。")
+    if not math.isfinite(number) or not 0 <= number <= MAX_KPI_VALUE:  # as the API's KpiNumber
+        raise InvalidInput(
+            f"{label}は0以上{MAX_KPI_VALUE:,.0f}以下の数値で入力してください"
+            f"（入力値: {value.strip()!r}）。"
+        )
     return number
 
 

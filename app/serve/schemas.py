@@ -17,6 +17,7 @@ from app.ingest import models as ingest_models
 from app.ingest.models import (
     FIELD_LIMITS,
     MAX_ID,
+    MAX_KPI_VALUE,
     ChunkOut,
     DocumentIn,
     DocumentOut,
@@ -33,6 +34,7 @@ from app.ingest.models import (
 __all__ = [
     "FIELD_LIMITS",
     "MAX_ID",
+    "MAX_KPI_VALUE",
     "ChunkOut",
     "Cleared",
     "DocumentIn",
