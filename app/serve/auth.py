@@ -266,7 +266,12 @@ async def verify_csrf(request: Request) -> None:
     submitted = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if submitted is None and content_type.startswith(FORM_TYPES):
-        value = (await request.form()).get(CSRF_FIELD)
+        # The app's own form limits, so a long paste parses here as it would in its route.
+        limits: dict[str, int] = dict(getattr(request.app, "form_limits", None) or {})
+        form = await request.form(
+            **{k: v for k, v in limits.items() if k in {"max_files", "max_fields", "max_part_size"}}
+        )
+        value = form.get(CSRF_FIELD)
         submitted = value if isinstance(value, str) else None
     if "session" not in request.scope or not sessions.csrf_matches(request.session, submitted):
         raise Forbidden(CSRF_MESSAGE)
