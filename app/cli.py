@@ -1,4 +1,5 @@
-"""`renewal-desk` command line: serve, migrate, import, search, reindex, jobs, users, tokens."""
+"""`renewal-desk` command line: serve, migrate, import, search, reindex, jobs, remind, backup,
+restore, users, tokens."""
 
 from __future__ import annotations
 
@@ -128,6 +129,65 @@ def cmd_jobs(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
+    """For cron: send what is due once; `--dry-run` prints the same lines and sends nothing."""
+    from app.remind.service import run_reminders
+
+    container = _container(settings)
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else None
+    outcomes = run_reminders(container=container, as_of=as_of, dry_run=args.dry_run)
+    for outcome in outcomes:
+        print(outcome.line())
+    if container.mailer is None and container.webhook is None and not args.dry_run:
+        print(
+            "送信手段が設定されていません（RENEWAL_DESK_SMTP_HOST または "
+            "RENEWAL_DESK_REMIND_WEBHOOK_URL）。",
+            file=sys.stderr,
+        )
+    sent = sum(outcome.status == "sent" for outcome in outcomes)
+    failed = sum(outcome.status == "failed" for outcome in outcomes)
+    print(json.dumps({"sent": sent, "failed": failed, "checked": len(outcomes)}))
+    container.close()
+    return 1 if failed else 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from app.backup import backup
+
+    report = backup(settings=settings, target=Path(args.file))
+    counts = report.manifest["counts"]
+    print(
+        f"バックアップを作成しました: {report.path}（文書 {counts.get('documents', 0)} 件、"
+        f"チャンク {counts.get('chunks', 0)} 件、ベクトル {counts.get('vectors', 0)} 件、"
+        f"{report.seconds:.1f} 秒）"
+    )
+    print(json.dumps(report.manifest["counts"], ensure_ascii=False))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from app.backup import restore
+
+    result = restore(settings=settings, source=Path(args.file), force=args.force)
+    counts = result["restored"]
+    print(
+        f"復元しました（{result['backup_created_at']} のバックアップ、文書 "
+        f"{counts.get('documents', 0)} 件、ベクトル {counts.get('vectors', 0)} 件）。"
+    )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _add_backup_commands(commands: Any) -> None:
+    backup = commands.add_parser("backup", help="snapshot database, vectors and knowledge")
+    backup.add_argument("file", help="the .tar.gz to write")
+    backup.set_defaults(handler=cmd_backup)
+    restore = commands.add_parser("restore", help="restore a backup into an empty data dir")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace the data dir's contents")
+    restore.set_defaults(handler=cmd_restore)
+
+
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth.roles import parse_role
     from app.auth.users import create_user
@@ -255,6 +315,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "jobs", help="run queued background jobs (LLM-assisted analysis and drafts) and exit"
     ).set_defaults(handler=cmd_jobs)
+    remind = commands.add_parser("remind", help="send the reminders due today (for cron)")
+    remind.add_argument("--as-of", metavar="YYYY-MM-DD", help="act as if today were this day")
+    remind.add_argument("--dry-run", action="store_true", help="print, send nothing")
+    remind.set_defaults(handler=cmd_remind)
+    _add_backup_commands(commands)
     _add_account_commands(commands)
     return parser
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.cache import BoundedCache
 from app.knowledge import Knowledge, load_knowledge
 from app.llm.client import build_chat_model
+from app.mail import Mailer, WebhookPoster, build_mailer, build_webhook
 from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
 from app.retrieve.bm25 import ChunkCatalog, load_catalog
 from app.retrieve.embeddings import build_embeddings
@@ -62,6 +63,9 @@ class Container:
     knowledge: Knowledge
     chat_model: ChatModel = field(default_factory=OfflineChatModel)
     caches: Caches = field(default_factory=Caches)
+    # Reminder delivery (app/remind): None when SMTP or the webhook is not configured.
+    mailer: Mailer | None = None
+    webhook: WebhookPoster | None = None
     # One thread embeds chat questions against a time budget; it bounds the work left
     # running behind when the budget runs out. Threads start on first use.
     query_worker: ThreadPoolExecutor = field(
@@ -122,6 +126,8 @@ def build_container(
         ),
         knowledge=knowledge,
         chat_model=build_chat(settings),
+        mailer=build_mailer(settings),
+        webhook=build_webhook(settings),
     )
     # An ingest killed between its vector write and its commit left vectors without rows.
     remove_orphan_vectors(

@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from app.auth.bind import secret_key
     from app.ingest.models import form_part_bytes
     from app.jobs import JobRunner
+    from app.remind.schedule import start_scheduler
     from app.serve import (
         admin,
         analysis,
@@ -55,9 +56,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         runner = JobRunner(container) if container.chat_model.configured else None
         if runner is not None:
             runner.start()
+        # Reminders on `remind_schedule` (off by default; `renewal-desk remind` for cron).
+        reminders = start_scheduler(container)
         try:
             yield
         finally:
+            if reminders is not None:
+                reminders.shutdown(wait=False)
             if runner is not None:
                 runner.stop()
             if owns_container:
