@@ -154,12 +154,13 @@ def test_orphan_vectors_are_removed_at_start_up_and_by_reindex(
     assert restarted.vector_store.count() == stored.chunk_count
     # With a shared Chroma server a recent vector may be another worker's ingest in flight.
     _orphan(restarted, "doc998-inflight-0", written_at=time.time())
-    spared = remove_orphan_vectors(
+    _orphan(restarted, "doc997-crashed-an-hour-ago-0", written_at=time.time() - 3600)
+    removed = remove_orphan_vectors(
         session_factory=restarted.session_factory,
         vector_store=restarted.vector_store,
         grace_s=600,
     )
-    assert spared == 0 and restarted.vector_store.count() == stored.chunk_count + 1
+    assert removed == 1 and restarted.vector_store.count() == stored.chunk_count + 1
     reindex(container=restarted)  # embedded Chroma: one process owns it, all are swept
     assert restarted.vector_store.count() == stored.chunk_count
     restarted.close()

@@ -22,6 +22,9 @@ from app.retrieve.vectorstore import VectorStore
 SearchMode = Literal["dense", "bm25", "hybrid"]
 FusionMethod = Literal["zscore", "rrf"]
 QUERY_CACHE_SIZE = 1024
+# e5 reads a query in 512-token windows and costs time linear in its length (about 1 ms a
+# token): a question is far shorter, so a pasted page of "query" is embedded by its opening.
+MAX_QUERY_EMBED_CHARS = 1_000
 MISSING: tuple[None, None] = (None, None)
 
 
@@ -96,7 +99,7 @@ class HybridRetriever:
         cache = self.query_cache
         vector = cache.get(query)
         if vector is None:
-            vector = self.embeddings.embed_query(query)
+            vector = self.embeddings.embed_query(query[:MAX_QUERY_EMBED_CHARS])
             if len(cache) >= QUERY_CACHE_SIZE:
                 cache.pop(next(iter(cache)))
             cache[query] = vector

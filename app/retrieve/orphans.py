@@ -30,17 +30,20 @@ def remove_orphan_vectors(
 
     `grace_s` spares vectors written that recently: with a shared Chroma server another
     worker's ingest may sit between its vector write and its commit (it cannot take longer
-    than its time limit). None (an embedded Chroma, used by one process) sweeps them all.
+    than its time limit), and a vector without `written_at` is not ours. None (an embedded
+    Chroma, used by one process) sweeps them all.
     """
     # Vectors first, rows second: a row committed in between is then seen, never swept.
     stored = vector_store.entries()
     with session_factory() as session:
         known = set(session.scalars(select(Chunk.vector_id)))
     cutoff = None if grace_s is None else time.time() - grace_s
+    # On a shared server only what this app wrote (it records `written_at`) is ever swept.
     orphans = [
         vector_id
         for vector_id, written_at in stored
-        if vector_id not in known and (cutoff is None or written_at is None or written_at < cutoff)
+        if vector_id not in known
+        and (cutoff is None or (written_at is not None and written_at < cutoff))
     ]
     if orphans:
         vector_store.delete(ids=orphans)
