@@ -111,7 +111,7 @@ def _run(
     def fuzz(case: Case[Any]) -> None:
         nonlocal calls
         calls += 1
-        response = case.call(base_url=server.url, headers=server.headers, timeout=120)
+        response = case.call(base_url=server.url, headers=server.headers, timeout=600)
         try:
             case.validate_response(response, checks=CHECKS)
         except (Failure, FailureGroup) as error:
@@ -127,7 +127,8 @@ def _run(
 
 
 def test_every_operation_answers_within_its_schema(server: LiveServer) -> None:
-    with server.client() as client:
+    # Generous timeouts: the first store loads the embedding model, on a shared 2-core machine.
+    with server.client(timeout=600) as client:
         rows = _seed(client)
     schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json", headers=server.headers)
     results = list(schema.get_all_operations())
