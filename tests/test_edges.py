@@ -54,7 +54,7 @@ def _raw_json(client: httpx.Client, url: str, body: str) -> httpx.Response:
 
 
 def test_ids_past_int64_are_refused_on_every_kind_of_route(live_server: LiveServer) -> None:
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         for path in (
             f"/api/v1/engagements/{TOO_BIG_ID}",
             f"/api/v1/engagements/{TOO_BIG_ID}/analysis",
@@ -92,7 +92,7 @@ def test_ids_past_int64_are_refused_on_every_kind_of_route(live_server: LiveServ
 
 
 def test_numbers_and_dates_that_are_not_what_they_claim(live_server: LiveServer) -> None:
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         for changes in (
             {"monthly_fee_jpy": 10**20},
             {"monthly_fee_jpy": -1},
@@ -160,7 +160,7 @@ def test_unstorable_text_is_refused_the_same_on_every_path(
     live_server: LiveServer, bad: str, what: str
 ) -> None:
     escaped = "\\u0000" if bad == "\x00" else "\\ud800"
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         engagement_id = _engagement(client).json()["id"]
         documents = f"/api/v1/engagements/{engagement_id}/documents"
 
@@ -194,7 +194,7 @@ def test_unstorable_text_is_refused_the_same_on_every_path(
         assert [v["name"] for v in client.get("/api/v1/vendors").json()] == ["株式会社境界テスト"]
 
     if bad == "\x00":
-        with live_server.session() as browser:
+        with live_server.session(timeout=300) as browser:
             form_url = f"/engagements/{engagement_id}/documents/new"
             fields = hidden_fields(browser.get(form_url).text)
             text = "4月度の実績です。\x00アポは24件でした。"
@@ -210,12 +210,12 @@ def test_unstorable_text_is_refused_the_same_on_every_path(
             asked = browser.post(chat_url, data={**chat_fields, "question": "担当者は\x00誰？"})
             assert asked.status_code == 422
             assert "保存できない文字（NUL）" in asked.text
-        with live_server.client() as client:
+        with live_server.client(timeout=300) as client:
             assert client.get(documents).json() == []
 
 
 def test_page_forms_have_the_api_limits(live_server: LiveServer) -> None:
-    with live_server.session() as browser:
+    with live_server.session(timeout=300) as browser:
         form = browser.get("/engagements/new").text
         assert 'name="service" required maxlength="300"' in form
         assert 'name="vendor_name" required maxlength="200"' in form
@@ -235,7 +235,7 @@ def test_page_forms_have_the_api_limits(live_server: LiveServer) -> None:
         )
         assert fee.status_code == 422
         assert "KPI目標" in fee.text
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         assert client.get("/api/v1/engagements").json() == []
         # The same 300 the API refuses.
         _japanese_error(_engagement(client, service="代" * 301), 422)
@@ -245,9 +245,9 @@ def test_paste_form_takes_the_documented_size_and_keeps_the_text_beyond_it(
     live_server: LiveServer,
 ) -> None:
     """Starlette's 1 MB form-field default cut urlencoded Japanese at ~116,000 characters."""
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         engagement_id = _engagement(client).json()["id"]
-    with live_server.session() as browser:
+    with live_server.session(timeout=300) as browser:
         fields = hidden_fields(browser.get(f"/engagements/{engagement_id}/documents/new").text)
         form = {**fields, "kind": "vendor_report", "date": "2026-05-08", "period": "2026-04"}
         # 150,000 characters (1.35 MB as a form) reach the ingest checks: here the NUL rule.
@@ -265,7 +265,7 @@ def test_paste_form_takes_the_documented_size_and_keeps_the_text_beyond_it(
         assert refused.status_code == 413
         assert "本文が長すぎます（200,010文字。上限は200,000文字です）。" in refused.text
         assert refused.text.count("営業活動の報告です。") >= 20_001
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         assert client.get(f"/api/v1/engagements/{engagement_id}/documents").json() == []
 
 
@@ -284,7 +284,7 @@ def test_unexpected_error_is_a_japanese_page_or_json_with_a_request_id(
     container: Container, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR, logger="app.serve.middleware")
-    with _failing_server(container) as server, server.client() as client:
+    with _failing_server(container) as server, server.client(timeout=300) as client:
         api = client.get("/api/v1/engagements")
         assert api.status_code == 500
         error = api.json()["error"]
@@ -305,7 +305,7 @@ def test_unexpected_error_is_a_japanese_page_or_json_with_a_request_id(
 
 
 def test_openapi_documents_every_error_with_the_error_body(live_server: LiveServer) -> None:
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         spec = client.get("/openapi.json").json()
         operations = [
             (method, path, operation)

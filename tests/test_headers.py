@@ -37,7 +37,7 @@ def _assert_hardened(response: httpx.Response) -> None:
 
 
 def test_every_kind_of_response_carries_the_headers(live_server: LiveServer) -> None:
-    with live_server.client() as client:
+    with live_server.client(timeout=300) as client:
         engagement = client.post(
             "/api/v1/engagements",
             json={
