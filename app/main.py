@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         login,
         renewals,
         search,
+        sso,
         vendors,
     )
     from app.serve.auth import install as install_auth
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     for module in (renewals, compare, engagements, documents, analysis, search, drafts, chat):
         app.include_router(module.pages)
     app.include_router(login.pages)
+    app.include_router(sso.pages)
     app.include_router(admin.pages)
     app.include_router(audit.pages)
     app.include_router(docs.pages)

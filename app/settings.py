@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     # Failed sign-ins per account and address allowed before the back-off starts (30 s, doubling).
     login_free_attempts: int = Field(default=5, ge=1, le=100)
     login_backoff_max_s: int = Field(default=900, ge=1, le=86_400)
+    # Optional SSO (OpenID Connect, e.g. Entra ID https://login.microsoftonline.com/<tenant>/v2.0
+    # or Google https://accounts.google.com): users are matched by verified e-mail; a new one
+    # gets `oidc_default_role`. Unset issuer: password sign-in only.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_provider_label: str = "シングルサインオン"
+    oidc_default_role: Literal["viewer", "editor", "admin"] = "viewer"
+    # Comma-separated e-mail domains allowed to sign in by SSO (empty: any the provider vouches for).
+    oidc_allowed_domains: str = ""
 
     max_text_chars: int = 200_000
     max_upload_bytes: int = 10 * 1024 * 1024
@@ -101,6 +111,10 @@ class Settings(BaseSettings):
         if self.embedding_mode == "openai" and not self.embedding_base_url:
             raise ValueError(
                 "RENEWAL_DESK_EMBEDDING_BASE_URL is required for embedding_mode=openai"
+            )
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError(
+                "RENEWAL_DESK_OIDC_CLIENT_ID is required when RENEWAL_DESK_OIDC_ISSUER is set"
             )
         if self.llm_base_url and not self.llm_model:
             raise ValueError(

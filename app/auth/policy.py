@@ -17,6 +17,8 @@ _PUBLIC = [
     "GET /login",
     "POST /login",
     "GET /logout",
+    "GET /login/sso",
+    "GET /login/sso/callback",
     "GET /static",  # the mount: stylesheets and scripts, no data
 ]
 

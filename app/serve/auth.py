@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth import policy, sessions
+from app.auth.oidc import build_client
 from app.auth.roles import Role
 from app.auth.tokens import resolve_token
 from app.auth.users import UserInfo, get_user
@@ -329,3 +330,5 @@ def install(app: FastAPI, *, secret_key: str, settings: Settings) -> None:
     templates.env.globals["csrf_token"] = _csrf_value
     templates.env.globals["current_user"] = _current_user
     templates.env.globals["role_labels"] = {role.value: role.label for role in Role}
+    app.state.oidc = build_client(settings)
+    templates.env.globals["sso_label"] = settings.oidc_provider_label if app.state.oidc else None
