@@ -231,6 +231,10 @@ def restore(*, settings: Settings, source: Path, force: bool = False) -> dict[st
         staging = Path(work)
         manifest = _extract(source, staging)
         if settings.chroma_url is None:
+            # Chroma keeps one client per path per process: drop it with the files it had open.
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
             shutil.rmtree(settings.chroma_path, ignore_errors=True)
         shutil.rmtree(settings.knowledge_overlay_dir, ignore_errors=True)
         for suffix in ("", "-wal", "-shm"):
