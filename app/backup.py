@@ -232,7 +232,7 @@ def restore(*, settings: Settings, source: Path, force: bool = False) -> dict[st
         manifest = _extract(source, staging)
         if settings.chroma_url is None:
             # Chroma keeps one client per path per process: drop it with the files it had open.
-            from chromadb.api.client import SharedSystemClient
+            from chromadb.api.shared_system_client import SharedSystemClient
 
             SharedSystemClient.clear_system_cache()
             shutil.rmtree(settings.chroma_path, ignore_errors=True)
