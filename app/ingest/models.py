@@ -147,6 +147,29 @@ FIELD_LABELS = {
     "date": "日付",
     "note": "メモ",
     "value": "値",
+    "kind": "種類",
+    "period": "対象期間",
+    "key": "KPI",
+    "label": "ラベル",
+    "question": "質問",
+    "markdown": "本文",
+    "author": "作成者",
+    "q": "検索語",
+    "k": "件数",
+    "mode": "検索方式",
+    "format": "形式",
+    "as_of": "基準日",
+    "version": "版",
+    "base_version": "元の版",
+    "conversation_id": "会話",
+    "vendor_id": "代行会社",
+    "engagement_id": "契約",
+    "document_id": "文書",
+    "draft_id": "下書き",
+    "file": "ファイル",
+    "email": "メールアドレス",
+    "password": "パスワード",
+    "role": "役割",
 }
 
 
@@ -165,6 +188,14 @@ def describe_error(error: Mapping[str, Any]) -> str:
         return f"{label}は{ctx.get('le', ctx.get('lt'))}以下で入力してください。"
     if kind in ("greater_than_equal", "greater_than"):
         return f"{label}は{ctx.get('ge', ctx.get('gt'))}以上で入力してください。"
+    if kind == "json_invalid":
+        return "JSON の形式に誤りがあります。"
+    if kind in ("literal_error", "enum"):
+        return f"{label}の値が選択肢にありません（{ctx.get('expected', '')}）。"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{label}は整数で指定してください。"
+    if kind in ("float_parsing", "float_type"):
+        return f"{label}は数値で指定してください。"
     if kind == "finite_number":
         return f"{label}は有限の数値で入力してください（NaN・無限大は使えません）。"
     if kind == "value_error" and isinstance(ctx.get("error"), ValueError):

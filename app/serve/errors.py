@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import RenewalDeskError
+from app.ingest.models import describe_error
 from app.serve.schemas import ErrorBody
 
 HTTP_MESSAGES = {
@@ -91,12 +92,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def validation_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
+        sentences = [describe_error(item) for item in error.errors()]
         details = [
-            {"loc": [str(part) for part in item.get("loc", ())], "msg": str(item.get("msg", ""))}
-            for item in error.errors()
+            {"loc": [str(part) for part in item.get("loc", ())], "msg": sentence}
+            for item, sentence in zip(error.errors(), sentences, strict=True)
         ]
-        fields = "、".join(dict.fromkeys(d["loc"][-1] for d in details if d["loc"]))
-        message = f"入力内容に誤りがあります（{fields}）。" if fields else HTTP_MESSAGES[422]
+        # The same Japanese sentences the page forms show, the first few in the message.
+        sentences = list(dict.fromkeys(sentences))
+        message = " ".join(sentences[:5]) or HTTP_MESSAGES[422]
         return _render(request, 422, "invalid_input", message, details)
 
     async def http_error(request: Request, error: Exception) -> Response:
