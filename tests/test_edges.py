@@ -238,7 +238,8 @@ def test_page_forms_have_the_api_limits(live_server: LiveServer) -> None:
     with live_server.client(timeout=300) as client:
         assert client.get("/api/v1/engagements").json() == []
         # The same 300 the API refuses.
-        _japanese_error(_engagement(client, service="代" * 301), 422)
+        refused = _japanese_error(_engagement(client, service="代" * 301), 422)
+        assert refused["message"] == "サービス内容は300文字以内で入力してください。"
 
 
 def test_paste_form_takes_the_documented_size_and_keeps_the_text_beyond_it(
