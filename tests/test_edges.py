@@ -149,6 +149,7 @@ def test_numbers_and_dates_that_are_not_what_they_claim(live_server: LiveServer)
             client.get(f"/api/v1/documents/{document['id']}").json()["created_at"],
             client.get(f"/api/v1/drafts/{draft.json()['id']}").json()["created_at"],
             client.get("/api/v1/me").json()["created_at"],
+            client.get("/api/v1/audit").json()[0]["at"],
         ):
             assert dt.datetime.fromisoformat(served).utcoffset() == dt.timedelta(0), served
 

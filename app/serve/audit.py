@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.audit import actions, trail
 from app.audit.trail import AuditFilter, AuditRow
 from app.container import Container
+from app.core.timestamps import UtcDateTime
 from app.serve.auth import auth_of, match_template
 from app.serve.compare import csv_response
 from app.serve.deps import ContainerDep, TemplatesDep
@@ -28,7 +29,7 @@ pages = APIRouter(include_in_schema=False)
 
 class AuditEventOut(BaseModel):
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     user_email: str | None
     action: str
     action_label: str
