@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.audit import actions, trail
 from app.audit.trail import AuditFilter, AuditRow
 from app.container import Container
-from app.core.timestamps import UtcDateTime
+from app.core.timestamps import IsoDate, UtcDateTime
 from app.serve.auth import auth_of, match_template
 from app.serve.compare import csv_response
 from app.serve.deps import ContainerDep, TemplatesDep
@@ -141,6 +141,7 @@ def _query(container: Container, wanted: AuditFilter) -> list[AuditRow]:
 
 UserQuery = Annotated[str | None, Query(max_length=320)]
 ActionQuery = Annotated[str | None, Query(max_length=64)]
+DateQuery = Annotated[IsoDate | None, Query()]  # YYYY-MM-DD only ("0" is not a date)
 
 
 @api.get("/audit", response_model=list[AuditEventOut])
@@ -148,8 +149,8 @@ async def list_audit(
     container: ContainerDep,
     user: UserQuery = None,
     action: ActionQuery = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: DateQuery = None,
+    until: DateQuery = None,
 ) -> list[AuditEventOut]:
     """Who did what and when, newest first (admins only)."""
     rows = await run_in_threadpool(_query, container, _filter(user, action, since, until))
@@ -163,8 +164,8 @@ async def audit_page(
     templates: TemplatesDep,
     user: UserQuery = None,
     action: ActionQuery = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: DateQuery = None,
+    until: DateQuery = None,
 ) -> Response:
     wanted = _filter(user, action, since, until)
     rows = await run_in_threadpool(_query, container, wanted)
@@ -180,8 +181,8 @@ async def audit_csv(
     container: ContainerDep,
     user: UserQuery = None,
     action: ActionQuery = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: DateQuery = None,
+    until: DateQuery = None,
 ) -> Response:
     wanted = _filter(user, action, since, until)
     rows = await run_in_threadpool(_query, container, wanted)
