@@ -17,10 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app.analyse.service import get_analysis
 from app.container import Container
-from app.errors import RenewalDeskError
+from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
+from app.remind import owners
 from app.serve import schemas
 from app.serve.analysis import dashboard
+from app.serve.auth import auth_of
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.jobs import engagement_jobs, status_lines
 from app.serve.schemas import IdPath, IsoDate
@@ -60,6 +62,8 @@ def engagement_view(
         "kpi_keys_all": list(container.knowledge.kpi.kpis),
         "job_lines": status_lines(jobs),
         "as_of_given": as_of is not None and as_of != dt.date.today(),
+        "owner": owners.get_owner(container=container, engagement_id=engagement_id),
+        "owner_choices": owners.owner_choices(container=container),
         **dashboard(
             container=container,
             analysis=analysis,
@@ -80,9 +84,9 @@ async def list_engagements(container: ContainerDep) -> list[schemas.EngagementOu
     "/engagements", response_model=schemas.EngagementDetail, status_code=status.HTTP_201_CREATED
 )
 async def create_engagement(
-    body: schemas.EngagementIn, container: ContainerDep
+    body: schemas.EngagementCreateIn, request: Request, container: ContainerDep
 ) -> schemas.EngagementDetail:
-    return await run_in_threadpool(
+    detail = await run_in_threadpool(
         engagements.create_engagement,
         container=container,
         vendor_id=body.vendor_id,
@@ -94,6 +98,40 @@ async def create_engagement(
         monthly_fee_jpy=body.monthly_fee_jpy,
         kpi_targets=body.kpi_targets,
         parties={name: getattr(body, name) for name in engagements.PARTY_FIELDS},
+    )
+    await run_in_threadpool(_assign_owner, container, detail.id, body.owner_id, request)
+    return detail
+
+
+def _assign_owner(
+    container: Container,
+    engagement_id: int,
+    owner_id: int | None,
+    request: Request,
+    default_to_caller: bool = True,
+) -> None:
+    """The owner named, or (unless 未設定 was chosen) the user creating the engagement."""
+    user = auth_of(request).user
+    caller = user.id if user is not None and default_to_caller else None
+    chosen = owner_id if owner_id is not None else caller
+    if chosen is not None:
+        owners.set_owner(container=container, engagement_id=engagement_id, owner_id=chosen)
+
+
+@api.get("/engagements/{engagement_id}/owner", response_model=owners.OwnerOut)
+async def get_owner(engagement_id: IdPath, container: ContainerDep) -> owners.OwnerOut:
+    return await run_in_threadpool(
+        owners.get_owner, container=container, engagement_id=engagement_id
+    )
+
+
+@api.put("/engagements/{engagement_id}/owner", response_model=owners.OwnerOut)
+async def put_owner(
+    engagement_id: IdPath, body: schemas.OwnerIn, container: ContainerDep
+) -> owners.OwnerOut:
+    """Who receives this engagement's reminders (an editor or admin; null clears it)."""
+    return await run_in_threadpool(
+        owners.set_owner, container=container, engagement_id=engagement_id, owner_id=body.owner_id
     )
 
 
@@ -118,11 +156,18 @@ async def remove_engagement(engagement_id: IdPath, container: ContainerDep) -> R
 
 
 @pages.get("/engagements/new", response_class=HTMLResponse)
-async def new_engagement(request: Request, templates: TemplatesDep) -> Response:
+async def new_engagement(
+    request: Request, container: ContainerDep, templates: TemplatesDep
+) -> Response:
     return templates.TemplateResponse(
         request,
         "engagement_new.html",
-        {"values": {}, "error": None, "kpi_fields": engagements.KPI_FORM_FIELDS},
+        {
+            "values": {},
+            "error": None,
+            "kpi_fields": engagements.KPI_FORM_FIELDS,
+            "owner_choices": await run_in_threadpool(owners.owner_choices, container=container),
+        },
     )
 
 
@@ -133,17 +178,47 @@ async def create_engagement_page(
     form = await request.form()
     values = {key: str(value) for key, value in form.items()}
     try:
+        owner_id = _form_owner(values.get("owner_id"))
         engagement_id = await run_in_threadpool(
             engagements.create_engagement_from_form, container=container, values=values
+        )
+        await run_in_threadpool(
+            _assign_owner, container, engagement_id, owner_id, request, "owner_id" not in values
         )
     except RenewalDeskError as error:
         return templates.TemplateResponse(
             request,
             "engagement_new.html",
-            {"values": values, "error": error.message, "kpi_fields": engagements.KPI_FORM_FIELDS},
+            {
+                "values": values,
+                "error": error.message,
+                "kpi_fields": engagements.KPI_FORM_FIELDS,
+                "owner_choices": await run_in_threadpool(owners.owner_choices, container=container),
+            },
             status_code=error.status_code,
         )
     return RedirectResponse(f"/engagements/{engagement_id}", status_code=303)
+
+
+def _form_owner(value: str | None) -> int | None:
+    """The owner select: "" is nobody chosen; anything but a bounded id is refused (422)."""
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= schemas.MAX_ID:
+        raise InvalidInput("担当者の指定が正しくありません。")
+    return int(value)
+
+
+@pages.post("/engagements/{engagement_id}/owner")
+async def set_owner_page(
+    engagement_id: IdPath, request: Request, container: ContainerDep
+) -> Response:
+    form = await request.form()
+    owner_id = _form_owner(str(form.get("owner_id") or ""))
+    await run_in_threadpool(
+        owners.set_owner, container=container, engagement_id=engagement_id, owner_id=owner_id
+    )
+    return RedirectResponse(f"/engagements/{engagement_id}?owner=1", status_code=303)
 
 
 @pages.get("/engagements/{engagement_id}", response_class=HTMLResponse)

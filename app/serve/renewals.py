@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app.remind.owners import owner_emails
 from app.renewals import service
 from app.renewals.models import RenewalRow
 from app.renewals.timeline import Timeline
@@ -46,7 +47,8 @@ async def list_renewals(container: ContainerDep) -> list[RenewalRow]:
 async def index(request: Request, container: ContainerDep, templates: TemplatesDep) -> Response:
     """The renewal dashboard: every engagement by urgency, with deadlines and status badges."""
     rows = await run_in_threadpool(service.renewal_overview, container=container)
-    return templates.TemplateResponse(request, "index.html", {"rows": rows})
+    owners = await run_in_threadpool(owner_emails, container=container)
+    return templates.TemplateResponse(request, "index.html", {"rows": rows, "owners": owners})
 
 
 @pages.get("/engagements/{engagement_id}/calendar.ics")

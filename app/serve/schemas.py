@@ -162,3 +162,15 @@ class JobOut(BaseModel):
     error: str | None
     created_at: UtcDateTime
     finished_at: UtcDateTime | None
+
+
+class EngagementCreateIn(ingest_models.EngagementIn):
+    """POST /api/v1/engagements: the engagement, and who owns it (the caller by default)."""
+
+    owner_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="担当者のユーザー ID（省略時は作成したユーザー）"
+    )
+
+
+class OwnerIn(BaseModel):
+    owner_id: int | None = Field(ge=1, le=MAX_ID, description="担当者のユーザー ID（null で解除）")
