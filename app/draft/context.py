@@ -187,11 +187,11 @@ def build_context(
         readers=readers,
         parties=parties or Parties(vendor_name=engagement.vendor_name),
         figures=stated,
-        kpi_gaps=kpi_gaps(stated),
+        kpi_gaps=kpi_gaps(stated, analysis.as_of),
         vendor_proposals=proposed,
         vendor_requests=vendor_requests(visible, readers, rules, analysis.as_of),
         owed=owed_items(items, readers, rules, vendor_people),
-        meeting_dates=meeting_dates(timeline, timing=config.timing),
+        meeting_dates=meeting_dates(timeline, timing=config.timing, not_before=reply_by),
     )
     return restricted(context) if readers.external else context
 

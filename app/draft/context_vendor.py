@@ -167,10 +167,14 @@ def _month(period: str) -> str:
     return f"{int(period.split('-')[1])}月"
 
 
-def kpi_gaps(items: Sequence[Figure]) -> list[Finding]:
+def kpi_gaps(items: Sequence[Figure], as_of: dt.date) -> list[Finding]:
     """The largest shortfalls against target over the recent months, then the funnel's lower
-    stages (商談, 受注) as reported, so the meeting reaches 受注 when it is reported."""
-    periods = sorted({f.period for f in items})[-RECENT_MONTHS:]
+    stages (商談, 受注) as reported, so the meeting reaches 受注 when it is reported. Months
+    more than `RECENT_MONTHS` before `as_of` are not recent, however few were reported."""
+    oldest = as_of.year * 12 + as_of.month - 1 - RECENT_MONTHS - 1
+    periods = sorted(
+        {f.period for f in items if int(f.period[:4]) * 12 + int(f.period[5:7]) - 1 >= oldest}
+    )[-RECENT_MONTHS:]
     recent = [f for f in items if f.period in periods]
     by_key: dict[str, list[Figure]] = {}
     for figure in recent:
@@ -256,7 +260,7 @@ def _proposal_lines(
         if line.kind == "heading" or (line.kind == "text" and content.rstrip().endswith("】")):
             under = bool(heading.search(content))
         elif line.kind in ("item", "text"):
-            found.append((line.body, line.end, under and line.kind == "item"))
+            found.append((line.body, line.end, under))
         elif line.kind != "blank":
             under = False
     return found

@@ -35,12 +35,14 @@ class RenderedDraft:
 
 
 NESTED = str.maketrans({"「": "『", "」": "』"})
+EMPHASIS = re.compile(r"\*\*|__|`")
 
 
 def _quote_shown(text: str) -> str:
     """A quote as shown inside 「」: without the list bullet or number it started with, and
     its own 「」 written 『』, so no 「「 or 」」 appears."""
-    return inline(strip_marker(text)).translate(NESTED)
+    plain = EMPHASIS.sub("", strip_marker(text))  # 「**即時架電**：…」 reads 「即時架電：…」
+    return inline(plain).translate(NESTED)
 
 
 WEEKDAYS = "月火水木金土日"

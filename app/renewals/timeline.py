@@ -202,11 +202,15 @@ def reply_by_date(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> dt.
     return max(target, earliest)
 
 
-def meeting_dates(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> list[dt.date]:
+def meeting_dates(
+    timeline: Timeline, *, timing: Timing = DEFAULT_TIMING, not_before: dt.date | None = None
+) -> list[dt.date]:
     """Business days to propose for the review meeting, before the notice deadline.
 
     Inside the usual window: its first feasible days. When the window has passed: the
-    earliest days from `meeting_lead_business_days` from today. Empty after the deadline.
+    earliest days from `meeting_lead_business_days` from today. After `not_before` (the
+    proposals' reply-by date) when days are left after it, so the meeting can discuss them.
+    Empty after the deadline.
     """
     first = max(
         timeline.review_start,
@@ -214,6 +218,8 @@ def meeting_dates(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> lis
     )
     first = first if is_business_day(first) else add_business_days(first, 1)
     latest = min(last_business_day_before(timeline.notice_deadline), timeline.renewal_date)
+    if not_before is not None and add_business_days(not_before, 1) <= latest:
+        first = max(first, add_business_days(not_before, 1))
     days: list[dt.date] = []
     day = first
     while day <= latest and len(days) < timing.meeting_candidates:
