@@ -17,8 +17,7 @@ from app.auth.users import UserInfo
 from app.container import Container
 from app.core.timestamps import UtcDateTime
 from app.errors import NotFound, RenewalDeskError
-from app.serve.auth import auth_of
-from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.deps import ContainerDep, CurrentUser, TemplatesDep
 from app.serve.schemas import IdPath
 
 api = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -80,19 +79,13 @@ def _token_out(token: TokenInfo) -> TokenOut:
     return TokenOut(**vars(token))
 
 
-def _me(request: Request) -> UserInfo:
-    user = auth_of(request).user
-    assert user is not None  # the gate let only a signed-in user through
-    return user
-
-
 # --- /api/v1 ---------------------------------------------------------------------------
 
 
 @api.get("/me", response_model=UserOut)
-async def whoami(request: Request) -> UserOut:
+async def whoami(user: CurrentUser) -> UserOut:
     """The user the session or token acts as."""
-    return _user_out(_me(request))
+    return _user_out(user)
 
 
 @api.get("/users", response_model=list[UserOut])
