@@ -189,7 +189,7 @@ def test_unstorable_text_is_refused_the_same_on_every_path(
                 data={"kind": "vendor_report", "date": "2026-05-08", "period": "2026-04"},
                 files={"file": ("report.txt", "4月度の実績です。\x00アポは24件。".encode())},
             )
-            _japanese_error(upload, (415, 422))
+            assert "保存できない文字（NUL）" in _japanese_error(upload, 422)["message"]
 
         assert client.get(documents).json() == []
         assert [v["name"] for v in client.get("/api/v1/vendors").json()] == ["株式会社境界テスト"]

@@ -130,7 +130,8 @@ def _looks_binary(text: str) -> bool:
     controls = sum(
         1 for char in text if unicodedata.category(char) == "Cc" and char not in "\r\n\t"
     )
-    return "\x00" in text or controls > max(3, len(text) // 100)
+    # A stray NUL alone is not binary: the text rule (ingest's clean_text) names it instead.
+    return controls > max(3, len(text) // 100)
 
 
 def check_archive(data: bytes, *, label: str, limits: ArchiveLimits = ARCHIVE_LIMITS) -> None:
@@ -200,6 +201,8 @@ def _pdf_text(data: bytes) -> str:
         raise InvalidInput("PDF を読み込めませんでした。") from error
     # PDF text layers often carry Kangxi radicals (⽅ for 方); NFKC maps them back.
     text = "\n".join(unicodedata.normalize("NFKC", page) for page in pages)
+    # Some PDF writers' text layers carry NULs between glyphs: extraction noise, not text.
+    text = text.replace("\x00", "")
     if not text.strip():
         raise InvalidInput(
             "PDF にテキストがありません（スキャン画像の PDF には対応していません）。"
