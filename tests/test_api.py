@@ -275,6 +275,7 @@ def test_get_requests_never_write(container: Container) -> None:
             "/admin/audit.csv": "/admin/audit.csv",
             "/api/v1/audit": "/api/v1/audit",
             "/api/v1/engagements/{engagement_id}/parties": f"/api/v1/engagements/{e}/parties",
+            "/api/v1/engagements/{engagement_id}/owner": f"/api/v1/engagements/{e}/owner",
         }
         # A signed-in visitor goes on from /login; SSO is not configured here.
         expected = {"/login": 303, "/login/sso": 404, "/login/sso/callback": 404}
