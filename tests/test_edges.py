@@ -211,6 +211,15 @@ def test_unstorable_text_is_refused_the_same_on_every_path(
             asked = browser.post(chat_url, data={**chat_fields, "question": "担当者は\x00誰？"})
             assert asked.status_code == 422
             assert "保存できない文字（NUL）" in asked.text
+            with live_server.client(timeout=300) as client:
+                draft = client.post(
+                    f"/api/v1/engagements/{engagement_id}/drafts", json={"kind": "memo"}
+                )
+            edit_url = f"/drafts/{draft.json()['id']}/edit"
+            edit_fields = hidden_fields(browser.get(edit_url).text)
+            saved = browser.post(edit_url, data={**edit_fields, "markdown": "# 判断メモ\n\x00本文"})
+            assert saved.status_code == 422
+            assert "保存できない文字（NUL）" in saved.text
         with live_server.client(timeout=300) as client:
             assert client.get(documents).json() == []
 

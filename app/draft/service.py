@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from app.analyse.models import DecisionKind, EngagementAnalysis
 from app.analyse.service import engagement_facts, get_analysis, kpi_points_of
 from app.container import Container
+from app.core.normalize import unstorable_text_problem
 from app.core.vocabulary import DRAFT_KINDS, DraftKind
 from app.draft import versions
 from app.draft.checks import memo_decision
@@ -248,6 +249,8 @@ def save_edit(
     markdown = markdown.replace("\r\n", "\n").replace("\r", "\n")
     if not markdown.strip():
         raise InvalidInput("本文が空です。")
+    if (problem := unstorable_text_problem(markdown)) is not None:  # the editor form's too
+        raise InvalidInput(problem)
     knowledge = container.knowledge
     for attempt in range(SAVE_ATTEMPTS):
         try:
