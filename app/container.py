@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.cache import BoundedCache
 from app.knowledge import Knowledge, load_knowledge
 from app.llm.client import build_chat_model
-from app.mail import Mailer, WebhookPoster, build_mailer, build_webhook
 from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
+from app.mail import Mailer, WebhookPoster, build_mailer, build_webhook
 from app.retrieve.bm25 import ChunkCatalog, load_catalog
 from app.retrieve.embeddings import build_embeddings
 from app.retrieve.hybrid import HybridRetriever
