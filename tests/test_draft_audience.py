@@ -136,6 +136,14 @@ def test_parties_are_suggested_from_introductions_address_lines_and_signatures()
     assert "vendor_contact" not in kept.suggested
 
 
+def test_a_company_named_without_its_legal_form_is_still_suggested() -> None:
+    report = document(9, "vendor_report", "アオバ化成 水野様\n\nミナミコールの浜田です。\n")
+    suggested = suggest_parties(Parties(vendor_name=VENDOR), [report])
+    assert (suggested.client_company, suggested.client_contact) == ("アオバ化成", "水野")
+    with_full = suggest_parties(Parties(vendor_name=VENDOR), [report, REPORT])
+    assert with_full.client_company == "株式会社ヤマブキ製作所"  # the full name wins
+
+
 def test_nobody_known_gives_a_placeholder_never_a_blank_company() -> None:
     empty = Parties(vendor_name=VENDOR)
     assert empty.addressee_lines == [VENDOR, "ご担当者様"]

@@ -120,6 +120,9 @@ def _from_address(block: Sequence[str], vendor_core: str) -> dict[str, str]:
         before = rest[: match.start()].strip().split()
         if before and DEPARTMENT.search(before[-1]):
             found.setdefault("client_department", before[-1])
+            before = before[:-1]
+        if before and not company and len(before[0]) >= 2:
+            found.setdefault("bare_company", before[0])  # 「ミドリ環境システム 堀江様」
         break
     return found
 
@@ -168,6 +171,9 @@ def suggest_parties(
                 guesses.setdefault(key, value)
     if client_company:
         guesses.setdefault("client_company", client_company)
+    bare = guesses.pop("bare_company", None)
+    if bare:  # a name without 株式会社 only when no document gives the full one
+        guesses.setdefault("client_company", bare)
     if "client_company" in guesses and not re.search(
         "株式会社|有限会社|合同会社", guesses["client_company"]
     ):
