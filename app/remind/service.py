@@ -110,7 +110,7 @@ def _values(row: RenewalRow, event: ReminderEvent, *, public_url: str) -> dict[s
         "vendor": row.vendor_name,
         "service": row.service,
         "url": f"{public_url.rstrip('/')}/engagements/{row.engagement_id}",
-        "owner": "ご担当者",
+        "owner": "ご担当者様",
         "renewal_date": jdate(timeline.renewal_date),
         "notice_deadline": jdate(timeline.notice_deadline),
         "review_start": jdate(timeline.review_start),
