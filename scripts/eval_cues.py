@@ -23,9 +23,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.analyse.cues import Sentence, is_injection, match_cues, sentences
+from app.analyse.cues import CueMatches, Sentence, is_injection, match_cues, sentences
+from app.analyse.detectors import score_corpus, signal_hits
 from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts, author_of
+from app.core.vocabulary import STATUS_SIGNALS
 from app.knowledge import Knowledge, load_knowledge
 from app.knowledge.rubric import Cue
 
@@ -137,7 +139,15 @@ def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
         found: dict[str, set[str]] = {}
         for index, (cues, unless) in enumerate(groups):
             name = factor_keys[index] if signal == "internal_factors" else signal
-            for hit in match_cues(corpus, cues=cues, unless=unless, memo=BoundedCache(4096)):
+            memo: CueMatches = BoundedCache(4096)
+            if signal in STATUS_SIGNALS:
+                scores = score_corpus(corpus, knowledge)
+                hits = signal_hits(
+                    corpus, scores=scores, signal=signal, cues=cues, unless=unless, memo=memo
+                )
+            else:
+                hits = match_cues(corpus, cues=cues, unless=unless, memo=memo)
+            for hit in hits:
                 found.setdefault(hit.polarity, set()).add(name)
         result[signal] = found
     return result

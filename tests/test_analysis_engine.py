@@ -362,3 +362,28 @@ def test_kpi_table_costs_and_funnel(knowledge: Knowledge) -> None:
     connection = next(s for s in result.funnel.stages if s.key == "connections")
     assert connection.rate == 10.0 and connection.assessment == "below_reference"
     assert result.funnel.leak and "接続" in result.funnel.leak
+
+
+def test_status_signals_hear_wording_no_regex_cue_lists(knowledge: Knowledge) -> None:
+    """Invented sentences that no cue pattern matches still count: the learned detectors
+    judge status signals together with the cues, and cite the sentence."""
+    from app.analyse.cues import match_cues, sentences
+    from app.core.cache import BoundedCache
+    from app.core.vocabulary import SignalKey
+
+    proposal = "反応が鈍い業界については、リストの対象を見直す案を弊社からご提案させてください。"
+    reply = "ご質問いただいた点は、翌営業日までに担当者よりご回答いたします。"
+    docs = [report(1, 5, proposal), report(2, 6, reply)]
+    cases: tuple[tuple[DocumentFacts, SignalKey], ...] = (
+        (docs[0], "proactivity"),
+        (docs[1], "communication"),
+    )
+    for doc, key in cases:
+        spec = knowledge.signals.signals[key]
+        corpus = [(s, 1.0) for s in sentences(doc, "vendor")]
+        assert not match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=BoundedCache(64))
+    result = run(knowledge, docs, {5: 20, 6: 21})
+    for key, text in (("proactivity", proposal), ("communication", reply)):
+        signal = result.signals[key]
+        assert signal.status != "insufficient_evidence", key
+        assert any(text.startswith(c.quote[:10]) for c in signal.evidence), key

@@ -21,6 +21,7 @@ from app.analyse.cues import (
     sentences,
 )
 from app.analyse.decision import Findings, decide, decide_phase
+from app.analyse.detectors import score_corpus, signal_hits
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -97,9 +98,13 @@ def analyse(
         )
 
     signals: dict[str, SignalResult] = {}
+    # Status signals: the learned sentence detectors plus the regex cues (the heavier counts).
+    scores = score_corpus(corpus, knowledge)
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
-        hits = match_cues(corpus, cues=signal.cues, unless=signal.unless, memo=memo)
+        hits = signal_hits(
+            corpus, scores=scores, signal=key, cues=signal.cues, unless=signal.unless, memo=memo
+        )
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )
