@@ -318,3 +318,37 @@ def test_remind_command_prints_what_it_sends_and_sends_once(
     again = _cli(remind_settings, "--as-of", as_of)
     assert again.returncode == 0 and '"sent": 0' in again.stdout
     assert len(inbox.messages) == 2
+
+
+def test_every_reminder_template_renders_and_a_broken_file_names_itself(tmp_path: Path) -> None:
+    from app.errors import ConfigError
+    from app.remind.events import REMINDER_KINDS
+    from app.remind.messages import load_templates, render_message
+
+    values: dict[str, object] = {
+        "vendor": "株式会社サンプル営業",
+        "service": "法人向けテレアポ代行",
+        "url": f"{PUBLIC_URL}/engagements/1",
+        "owner": "ご担当者様",
+        "renewal_date": "2027年9月1日",
+        "notice_deadline": "2027年7月3日",
+        "review_start": "2027年6月3日",
+        "review_end": "2027年7月3日",
+        "days_left": 3,
+        "decision": "",
+        "month": "2027年5月度",
+        "period": "2027-05",
+        "days_overdue": 11,
+    }
+    prompts = Settings().prompts_dir
+    for kind in REMINDER_KINDS:
+        message = render_message(prompts_dir=prompts, kind=kind, values=values)
+        assert "株式会社サンプル営業" in message.subject and "\n" not in message.subject
+        assert (
+            message.body.startswith("ご担当者様") and f"{PUBLIC_URL}/engagements/1" in message.body
+        )
+    broken = tmp_path / "reminders" / "reminders.yaml"
+    broken.parent.mkdir()
+    broken.write_text('version: "1"\nsignature: x\nkinds: {}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="kinds"):
+        load_templates(broken)
