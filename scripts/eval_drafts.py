@@ -77,6 +77,7 @@ def evaluate_drafts(
     vendor_ids = frozenset(
         d.id for d in documents if vendor_sent(d, engagement.vendor_name, audiences)
     )
+    vendor_texts = [d.text for d in documents if d.id in vendor_ids]
     client_texts = [d.text for d in documents if author_of(d, engagement.vendor_name) == "client"]
     for kind in DRAFT_KINDS:
         started = time.perf_counter()
@@ -124,6 +125,7 @@ def evaluate_drafts(
                     citations,
                     citable_ids=vendor_ids,
                     client_texts=client_texts,
+                    vendor_texts=vendor_texts,
                     internal_terms=audiences.internal_terms,
                 )
         for metric, problems in found.items():

@@ -72,6 +72,7 @@ DOUBLED = re.compile(r"」」|「「|』』|。。|、。|。、|（）|「」")
 PROPOSED_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日（[月火水木金土日]）")
 NUMBER_CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(%|円|件)?((?:\[\d{1,4}\])+)")
 QUOTED = re.compile(r"「([^「」]{8,})」")
+QUOTE_SPAN = re.compile(r"「[^「」]*」")
 _PREDICATE_END = re.compile(r"[ぁ-ん！？!?]$")
 _TRAILING = re.compile(r"(?:\[\d{1,4}\]|[。．\s]|（[^（）]*）|\([^()]*\))+$")
 
@@ -116,9 +117,10 @@ def text_defects(markdown: str) -> list[str]:
 
 
 def proposed_dates(markdown: str) -> list[dt.date]:
-    """Dates the draft asks someone to keep: they are written with the weekday (jday)."""
+    """Dates the draft asks someone to keep: written with the weekday (jday), outside the
+    quotes of documents (a report's 「9月10日（水）に訪問」 is what it says, not a proposal)."""
     found: list[dt.date] = []
-    for match in PROPOSED_DATE.finditer(markdown):
+    for match in PROPOSED_DATE.finditer(QUOTE_SPAN.sub("", markdown)):
         year, month, day = (int(part) for part in match.groups())
         found.append(dt.date(year, month, day))
     return found
@@ -157,9 +159,10 @@ def audience_problems(
     citable_ids: frozenset[int],
     client_texts: Sequence[str],
     internal_terms: Sequence[str],
+    vendor_texts: Sequence[str] = (),
 ) -> list[str]:
     """What an external draft must not carry: a citation of, or a quote from, a client-side
-    document, and the internal review's wording."""
+    document (words the vendor itself also sent are its own), and the internal wording."""
     problems = [
         f"[{n}]: 自社側の文書（ID {citations[n - 1].document_id}）を引用しています"
         for n in used_citations(markdown, citations)
@@ -167,7 +170,9 @@ def audience_problems(
     ]
     for match in QUOTED.finditer(MARKER.sub("", markdown)):
         quote = match.group(1)
-        if any(quote in text for text in client_texts):
+        if any(quote in text for text in client_texts) and not any(
+            quote in text for text in vendor_texts
+        ):
             problems.append(f"自社側の文書の引用「{quote[:30]}」")
     problems += [
         f"社内向けの表現「{term}」" for term in internal_terms if re.search(term, markdown)

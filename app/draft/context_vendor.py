@@ -251,16 +251,21 @@ def _item_span(
 def _proposal_lines(
     document: DocumentFacts, heading: re.Pattern[str]
 ) -> list[tuple[int, int, bool]]:
-    """(body, end, under a proposal heading) of every item and text line."""
+    """(body, end, under a proposal heading) of every item and text line. Under a heading
+    count its list items, and a paragraph only when it comes right after the heading (a
+    closing line or the signature further down is no proposal)."""
     text = document.text
     found: list[tuple[int, int, bool]] = []
     under = False
+    since = 0  # lines since the heading
     for line in lines(text):
         content = text[line.start : line.end]
         if line.kind == "heading" or (line.kind == "text" and content.rstrip().endswith("】")):
-            under = bool(heading.search(content))
+            under, since = bool(heading.search(content)), 0
         elif line.kind in ("item", "text"):
-            found.append((line.body, line.end, under))
+            since += 1
+            first_paragraph = line.kind == "text" and since == 1
+            found.append((line.body, line.end, under and (line.kind == "item" or first_paragraph)))
         elif line.kind != "blank":
             under = False
     return found
