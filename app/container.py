@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from langchain_core.embeddings import Embeddings
 from sqlalchemy import Engine
@@ -20,7 +21,7 @@ from app.knowledge import Knowledge, load_knowledge
 from app.llm.client import build_chat_model
 from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
 from app.mail import Mailer, WebhookPoster, build_mailer, build_webhook
-from app.retrieve.bm25 import ChunkCatalog, load_catalog
+from app.retrieve.bm25 import ChunkCatalog, load_catalog, refresh_catalog
 from app.retrieve.embeddings import build_embeddings
 from app.retrieve.hybrid import HybridRetriever
 from app.retrieve.orphans import remove_orphan_vectors, sweep_grace_s
@@ -123,6 +124,7 @@ def build_container(
             rrf_k=settings.rrf_k,
             dense_weight=settings.dense_weight,
             bm25_weight=settings.bm25_weight,
+            refresh=partial(refresh_catalog, session_factory=session_factory, catalog=catalog),
         ),
         knowledge=knowledge,
         chat_model=build_chat(settings),

@@ -233,6 +233,7 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
                 embeddings=vectors,
                 metadatas=[{**metadata, "start": s.start, "end": s.end} for s in spans],
             )
+            repository.bump_index_generation(session)
             session.commit()
         except Exception as error:
             session.rollback()
@@ -294,6 +295,7 @@ def delete_document(*, container: Container, document_id: int) -> int:
         engagement_id = document.engagement_id
         vector_ids = [chunk.vector_id for chunk in document.chunks]
         session.delete(document)
+        repository.bump_index_generation(session)
         session.commit()
     # Rows first, vectors after: a crash in between leaves orphan vectors (swept at start-up),
     # never a document whose chunks have lost their vectors.
@@ -308,6 +310,7 @@ def delete_engagement(*, container: Container, engagement_id: int) -> None:
         engagement = repository.require_engagement(session, engagement_id)
         vector_ids = repository.vector_ids_of_engagement(session, engagement_id)
         session.delete(engagement)
+        repository.bump_index_generation(session)
         session.commit()
     container.catalog.remove(vector_ids)
     _forget_vectors(container, vector_ids)

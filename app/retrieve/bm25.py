@@ -2,6 +2,8 @@
 
 The tokens are stored with each chunk row, so start-up rebuilds the index from the database
 without tokenising again; ingestion and deletion update the catalogue after they commit.
+With several processes on one database, each compares the database's index generation
+(bumped by every change) with its own before it searches and fetches only the difference.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import repository
+from app.store.models import Chunk, Document
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,27 @@ class ChunkCatalog:
         self._retriever: object | None = None
         self._vocabulary: dict[str, int] = {}
         self._dirty = True
+        # The database's index generation this catalogue reflects (None: never loaded).
+        self.generation: int | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, vector_id: str) -> CatalogEntry | None:
         return self._entries.get(vector_id)
+
+    def vector_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._entries)
+
+    def sync(self, *, add: list[CatalogEntry], remove: set[str], generation: int) -> None:
+        with self._lock:
+            for vector_id in remove:
+                self._entries.pop(vector_id, None)
+            self._entries.update({entry.vector_id: entry for entry in add})
+            self.generation = generation
+            if add or remove:
+                self._dirty = True
 
     def replace_all(self, entries: list[CatalogEntry]) -> None:
         with self._lock:
@@ -128,24 +146,41 @@ class ChunkCatalog:
         return [(order[index], float(scores[index])) for index in ranked if scores[index] > 0]
 
 
+def _entry(chunk: Chunk, document: Document) -> CatalogEntry:
+    return CatalogEntry(
+        vector_id=chunk.vector_id,
+        document_id=document.id,
+        engagement_id=document.engagement_id,
+        kind=document.kind,
+        period=document.period,
+        start=chunk.start,
+        end=chunk.end,
+        quote=document.text[chunk.start : chunk.end],
+        tokens=tuple(chunk.tokens.split()),
+    )
+
+
 def load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalog) -> int:
     """Rebuild the in-memory catalogue and BM25 index from stored chunk tokens."""
     with session_factory() as session:
-        rows = repository.all_chunks_with_documents(session)
-        entries = [
-            CatalogEntry(
-                vector_id=chunk.vector_id,
-                document_id=document.id,
-                engagement_id=document.engagement_id,
-                kind=document.kind,
-                period=document.period,
-                start=chunk.start,
-                end=chunk.end,
-                quote=document.text[chunk.start : chunk.end],
-                tokens=tuple(chunk.tokens.split()),
-            )
-            for chunk, document in rows
-        ]
+        generation = repository.index_generation(session)  # read first: a later change shows
+        entries = [_entry(c, d) for c, d in repository.all_chunks_with_documents(session)]
     catalog.replace_all(entries)
+    catalog.generation = generation
     catalog.rebuild()
     return len(entries)
+
+
+def refresh_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalog) -> int:
+    """Bring the catalogue up to date when another process changed the chunks: one indexed
+    read when nothing changed; otherwise the difference, from stored tokens. Returns the
+    number of entries added or removed."""
+    with session_factory() as session:
+        generation = repository.index_generation(session)
+        if generation == catalog.generation:
+            return 0
+        stored, known = repository.all_vector_ids(session), catalog.vector_ids()
+        added = [_entry(c, d) for c, d in repository.chunks_with_documents(session, stored - known)]
+    removed = known - stored
+    catalog.sync(add=added, remove=removed, generation=generation)
+    return len(added) + len(removed)

@@ -9,7 +9,7 @@ z-scores keeps that and beat both single methods on JSQuAD and on paraphrases
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,6 +59,8 @@ class HybridRetriever:
     bm25_weight: float = 0.35
     candidates: int = 50
     query_cache: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    # Brings the catalogue up to date with changes other processes made (the container's).
+    refresh: Callable[[], object] | None = None
 
     def search(
         self,
@@ -69,6 +71,8 @@ class HybridRetriever:
         filters: Bm25Filter | None = None,
     ) -> list[SearchHit]:
         filters = filters or Bm25Filter()
+        if self.refresh is not None:
+            self.refresh()
         if not query.strip() or len(self.catalog) == 0:
             return []
         pool = max(k, self.candidates)

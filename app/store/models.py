@@ -129,6 +129,16 @@ class Chunk(Base):
     document: Mapped[Document] = relationship(back_populates="chunks")
 
 
+class IndexGeneration(Base):
+    """One row counting changes to the chunk set: every process compares it with the
+    generation its in-memory BM25 catalogue was built at before it searches."""
+
+    __tablename__ = "index_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class KpiValue(Base):
     """A KPI actual extracted from a document (re-derived on every analysis)."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import InvalidInput, NotFound
-from app.store.models import Chunk, Document, Engagement, Vendor
+from app.store.models import Chunk, Document, Engagement, IndexGeneration, Vendor
 
 
 def list_vendors(session: Session) -> list[Vendor]:
@@ -132,6 +133,42 @@ def list_documents(session: Session, *, engagement_id: int) -> list[Document]:
 def all_chunks_with_documents(session: Session) -> list[tuple[Chunk, Document]]:
     statement = select(Chunk, Document).join(Document, Chunk.document_id == Document.id)
     return [(chunk, document) for chunk, document in session.execute(statement).tuples()]
+
+
+def chunks_with_documents(
+    session: Session, vector_ids: Iterable[str]
+) -> list[tuple[Chunk, Document]]:
+    """The chunks with these vector ids (in batches: an IN list has limits)."""
+    wanted = sorted(vector_ids)
+    found: list[tuple[Chunk, Document]] = []
+    for at in range(0, len(wanted), 500):
+        statement = (
+            select(Chunk, Document)
+            .join(Document, Chunk.document_id == Document.id)
+            .where(Chunk.vector_id.in_(wanted[at : at + 500]))
+        )
+        found.extend(session.execute(statement).tuples())
+    return found
+
+
+def all_vector_ids(session: Session) -> set[str]:
+    return set(session.scalars(select(Chunk.vector_id)))
+
+
+def index_generation(session: Session) -> int:
+    value = session.scalar(select(IndexGeneration.value).where(IndexGeneration.id == 1))
+    return int(value or 0)
+
+
+def bump_index_generation(session: Session) -> None:
+    """Inside the transaction that changes chunks: other processes see the change at once."""
+    bumped = session.execute(
+        update(IndexGeneration)
+        .where(IndexGeneration.id == 1)
+        .values(value=IndexGeneration.value + 1)
+    )
+    if not getattr(bumped, "rowcount", 1):
+        session.add(IndexGeneration(id=1, value=1))
 
 
 def vector_ids_of_engagement(session: Session, engagement_id: int) -> list[str]:
