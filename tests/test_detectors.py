@@ -14,8 +14,9 @@ from app.analyse.cues import sentences
 from app.analyse.detectors import score_corpus, signal_hits
 from app.analyse.detectors.features import char_ngrams, feature_matrix
 from app.core.cache import BoundedCache
-from app.core.facts import DocumentFacts
+from app.core.facts import Author, DocumentFacts
 from app.core.normalize import normalize_for_matching
+from app.core.vocabulary import STATUS_SIGNALS
 from app.errors import ConfigError
 from app.knowledge import DEFAULT_KNOWLEDGE_DIR, Knowledge, load_knowledge
 from app.knowledge.rubric import DetectorFile, DetectorModel, load_detectors
@@ -118,3 +119,30 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
     for name in ("detectors.json", "idf.npy", "weights.npy"):
         committed = DEFAULT_KNOWLEDGE_DIR / "detectors" / name
         assert (tmp_path / name).read_bytes() == committed.read_bytes()
+
+
+def test_greetings_never_count_for_a_signal(knowledge: Knowledge) -> None:
+    """A greeting has almost no features, so the model answers with its prior: not a hit."""
+    document = DocumentFacts(
+        id=1,
+        kind="email",
+        date=dt.date(2025, 6, 30),
+        period="2025-06",
+        title="ご連絡",
+        text="いつもお世話になっております。よろしくお願いいたします。",
+    )
+    authors: tuple[Author, ...] = ("vendor", "client")
+    for author in authors:
+        corpus = [(sentence, 1.0) for sentence in sentences(document, author)]
+        scores = score_corpus(corpus, knowledge)
+        for key in STATUS_SIGNALS:
+            spec = knowledge.signals.signals[key]
+            hits = signal_hits(
+                corpus,
+                scores=scores,
+                signal=key,
+                cues=spec.cues,
+                unless=spec.unless,
+                memo=BoundedCache(64),
+            )
+            assert hits == [], (author, key)

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
 from app.analyse.detectors.features import probabilities
+from app.core.text import is_greeting
 from app.knowledge import Knowledge
 from app.knowledge.rubric import Cue
 
@@ -61,6 +62,10 @@ def _detected(
     columns = {p: scores.keys.index(f"{signal}.{p}") for p in polarities}
     type_columns = [i for i, key in enumerate(scores.keys) if key.startswith(f"{signal}.type.")]
     for row, (sentence, weight) in enumerate(corpus):
+        # A greeting says nothing of the work; the model, seeing almost no features in
+        # one, answers with its prior, which can pass a low threshold.
+        if is_greeting(sentence.quote):
+            continue
         fired = {
             p: float(scores.values[row, c])
             for p, c in columns.items()
