@@ -66,7 +66,7 @@ def candidate_citations(context: DraftContext) -> list[Citation]:
     seen: set[tuple[int, int, int]] = set()
     chosen: list[Citation] = []
     for group in groups:
-        for citation in group:
+        for citation in context.readers.keep(group):  # external: the vendor's passages only
             key = (citation.document_id, citation.start, citation.end)
             if citation.quote and key not in seen:
                 seen.add(key)
