@@ -20,12 +20,19 @@ from app.container import Container
 from app.core.vocabulary import DRAFT_KINDS
 from app.draft.service import generate_draft
 from app.errors import InvalidInput
+from app.ingest.bulk import IMPORT_KIND, import_file
 from app.store.models import Job
 
 log = logging.getLogger(__name__)
 
-JOB_KINDS = ("analysis", "draft")
-JOB_LABELS = {"analysis": "LLMによる分析", "draft": "LLMによる下書き"}
+JOB_KINDS = ("analysis", "draft", IMPORT_KIND)
+JOB_LABELS = {
+    "analysis": "LLMによる分析",
+    "draft": "LLMによる下書き",
+    IMPORT_KIND: "ファイルの取り込み",
+}
+# Without an LLM a process runs only the jobs that need none.
+OFFLINE_KINDS = (IMPORT_KIND,)
 STATUS_LABELS = {"queued": "待機中", "running": "実行中", "done": "完了", "failed": "失敗"}
 
 
@@ -72,11 +79,12 @@ def enqueue(
         return job.id
 
 
-def _claim(container: Container) -> Job | None:
+def _claim(container: Container, kinds: tuple[str, ...] | None = None) -> Job | None:
     with container.session_factory() as session:
-        candidates = session.scalars(
-            select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(5)
-        ).all()
+        query = select(Job.id).where(Job.status == "queued")
+        if kinds is not None:
+            query = query.where(Job.kind.in_(kinds))
+        candidates = session.scalars(query.order_by(Job.id).limit(5)).all()
         for job_id in candidates:
             claimed = session.execute(
                 update(Job)
@@ -93,7 +101,20 @@ def _claim(container: Container) -> Job | None:
     return None
 
 
-def _run(container: Container, job: Job) -> None:
+def _run(container: Container, job: Job) -> dict[str, Any]:
+    """Run one job; returns what to add to its payload (an import's stored document)."""
+    if job.kind == IMPORT_KIND:
+        result = import_file(
+            container=container,
+            engagement_id=job.engagement_id,
+            payload=job.payload,
+            data=job.data or b"",
+        )
+        if result.created:  # the offline analysis now; the assisted one queued once
+            refresh_analysis(container=container, engagement_id=job.engagement_id)
+            if container.chat_model.configured:
+                enqueue(container=container, kind="analysis", engagement_id=job.engagement_id)
+        return {"document_id": result.document_id, "created": result.created}
     if job.kind == "analysis":
         refresh_analysis(container=container, engagement_id=job.engagement_id, assisted=True)
     elif job.kind == "draft":
@@ -108,37 +129,47 @@ def _run(container: Container, job: Job) -> None:
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
             assisted=True,
         )
+    return {}
 
 
-def _finish(container: Container, job_id: int, error: str | None) -> None:
+def _finish(
+    container: Container, job: Job, error: str | None, outcome: dict[str, Any] | None = None
+) -> None:
+    values: dict[str, Any] = {
+        "status": "failed" if error else "done",
+        "error": error,
+        "finished_at": dt.datetime.now(dt.UTC),
+    }
+    if outcome:
+        values["payload"] = {**job.payload, **outcome}
+    if job.data is not None:  # an imported file's bytes are not kept once it is handled
+        values["data"] = None
     with container.session_factory() as session:
-        session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(
-                status="failed" if error else "done",
-                error=error,
-                finished_at=dt.datetime.now(dt.UTC),
-            )
-        )
+        session.execute(update(Job).where(Job.id == job.id).values(**values))
         session.commit()
 
 
-def run_pending(*, container: Container, limit: int = 100) -> int:
-    """Run queued jobs until none is left (or `limit`); returns how many ran."""
+def run_pending(
+    *, container: Container, limit: int = 100, kinds: tuple[str, ...] | None = None
+) -> int:
+    """Run queued jobs (of `kinds`, default all) until none is left (or `limit`)."""
     ran = 0
     while ran < limit:
-        job = _claim(container)
+        job = _claim(container, kinds)
         if job is None:
             break
         try:
-            _run(container, job)
+            outcome = _run(container, job)
         except Exception as error:  # a job's failure is recorded, never raised into the runner
             log.exception("job %s (%s) failed", job.id, job.kind)
-            message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-            _finish(container, job.id, str(message))
+            message = getattr(error, "message", None) or (
+                "予期しないエラーのため取り込めませんでした。何も保存されていません。"
+                if job.kind == IMPORT_KIND
+                else f"{type(error).__name__}: {error}"
+            )
+            _finish(container, job, str(message))
         else:
-            _finish(container, job.id, None)
+            _finish(container, job, None, outcome)
         ran += 1
     return ran
 
@@ -148,7 +179,7 @@ def recent_jobs(*, container: Container, engagement_id: int, limit: int = 10) ->
     with container.session_factory() as session:
         rows = session.scalars(
             select(Job)
-            .where(Job.engagement_id == engagement_id)
+            .where(Job.engagement_id == engagement_id, Job.kind != IMPORT_KIND)
             .order_by(Job.id.desc())
             .limit(limit)
         ).all()
@@ -173,6 +204,7 @@ class JobRunner:
     def __init__(self, container: Container, *, interval_s: float | None = None) -> None:
         self.container = container
         self.interval_s = interval_s or container.settings.job_poll_s
+        self.kinds = None if container.chat_model.configured else OFFLINE_KINDS
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="renewal-desk-jobs", daemon=True)
 
@@ -186,7 +218,7 @@ class JobRunner:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                run_pending(container=self.container, limit=10)
+                run_pending(container=self.container, limit=10, kinds=self.kinds)
             except Exception:  # the database was unreachable: try again on the next tick
                 log.exception("job runner tick failed")
             self._stop.wait(self.interval_s)

@@ -52,11 +52,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # LLM-assisted analysis and drafts run off the request path, only with an LLM.
-        # It polls every `settings.job_poll_s`; the database row is the queue.
-        runner = JobRunner(container) if container.chat_model.configured else None
-        if runner is not None:
-            runner.start()
+        # Bulk-import files, and with an LLM the assisted analysis and drafts, run off the
+        # request path; it polls every `settings.job_poll_s`; the database row is the queue.
+        runner = JobRunner(container)
+        runner.start()
         # Reminders on `remind_schedule` (off by default; `renewal-desk remind` for cron).
         reminders = start_scheduler(container)
         try:
@@ -64,8 +63,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         finally:
             if reminders is not None:
                 reminders.shutdown(wait=False)
-            if runner is not None:
-                runner.stop()
+            runner.stop()
             if owns_container:
                 container.close()
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -217,3 +218,7 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A bulk import (app/ingest/bulk.py): the batch the file belongs to and its bytes, kept
+    # in the row so any worker process can read them, cleared once the file is handled.
+    batch_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

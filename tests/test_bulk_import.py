@@ -1,0 +1,108 @@
+"""Bulk import: a .zip or several files become one job per file; progress from the rows."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from app.container import Container
+from app.errors import InvalidInput, TooLarge
+from app.ingest.bulk import IncomingFile, batch_progress, create_batch, expand_uploads
+from app.jobs import run_pending
+from app.store.models import Document, Job
+
+
+def report(month: int, calls: int) -> bytes:
+    return (
+        f"株式会社サンプル営業 2025年{month}月度 活動報告\n\n"
+        f"架電数は{calls}件、アポイント獲得は{calls // 40}件でした。"
+        "来月はリスト精度の改善に取り組みます。\n"
+    ).encode()
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def good_and_bad_zip() -> bytes:
+    return make_zip(
+        {
+            "2025年度/2025-04_報告.txt": report(4, 1200),
+            "2025年度/2025-05_報告.md": report(5, 1300),
+            "2025-06_報告.txt": report(6, 1250),
+            "メモ.txt": "月の記載がないメモです。来週また連絡します。".encode(),
+            ".DS_Store": b"\x00\x01",
+            "__MACOSX/._2025-06_報告.txt": b"\x00\x05",
+        }
+    )
+
+
+def documents(container: Container, engagement_id: int) -> int:
+    with container.session_factory() as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(Document)
+                .where(Document.engagement_id == engagement_id)
+            )
+            or 0
+        )
+
+
+def run_zip(container: Container, engagement_id: int, data: bytes) -> str:
+    files = expand_uploads([IncomingFile("まとめ.zip", data)], settings=container.settings)
+    batch_id = create_batch(container=container, engagement_id=engagement_id, files=files)
+    run_pending(container=container)
+    return batch_id
+
+
+def test_zip_with_a_bad_file_stores_the_good_ones_and_names_the_reason(
+    container: Container, engagement_id: int
+) -> None:
+    batch_id = run_zip(container, engagement_id, good_and_bad_zip())
+    progress = batch_progress(container=container, batch_id=batch_id)
+    assert (progress.total, progress.finished, progress.stored, progress.failed) == (4, 4, 3, 1)
+    assert progress.complete and progress.percent == 100 and progress.current is None
+    failed = [f for f in progress.files if f.status == "failed"]
+    assert [f.filename for f in failed] == ["メモ.txt"]
+    assert failed[0].error is not None and "何月分" in failed[0].error
+    assert documents(container, engagement_id) == 3
+    with container.session_factory() as session:
+        periods = sorted(p for p in session.scalars(select(Document.period)).all() if p is not None)
+        assert periods == ["2025-04", "2025-05", "2025-06"]
+        # The bytes are not kept once each file is handled.
+        assert session.scalars(select(Job.data).where(Job.batch_id == batch_id)).all() == [None] * 4
+
+    again = batch_progress(
+        container=container, batch_id=run_zip(container, engagement_id, good_and_bad_zip())
+    )
+    assert (again.stored, again.duplicates, again.failed) == (0, 3, 1)
+    assert documents(container, engagement_id) == 3
+
+
+@pytest.mark.parametrize("name", ["../outside.txt", "/etc/2025-04_報告.txt", "a/../../b.txt"])
+def test_a_path_leaving_the_archive_refuses_it(container: Container, name: str) -> None:
+    data = make_zip({"2025-04_報告.txt": report(4, 1000), name: report(5, 1000)})
+    with pytest.raises(InvalidInput, match="フォルダの外"):
+        expand_uploads([IncomingFile("x.zip", data)], settings=container.settings)
+
+
+def test_a_zip_bomb_is_refused_before_inflating(container: Container) -> None:
+    bomb = make_zip({f"2025-0{i}_報告.txt": b"0" * (60 * 1024 * 1024) for i in range(1, 5)})
+    assert len(bomb) < 1024 * 1024
+    with pytest.raises(TooLarge, match="展開後のサイズ"):
+        expand_uploads([IncomingFile("bomb.zip", bomb)], settings=container.settings)
+
+
+def test_too_many_files_are_refused(container: Container, engagement_id: int) -> None:
+    limit = container.settings.bulk_max_files
+    files = [IncomingFile(f"{i}.txt", b"x") for i in range(limit + 1)]
+    with pytest.raises(TooLarge, match="ファイルが多すぎます"):
+        create_batch(container=container, engagement_id=engagement_id, files=files)
