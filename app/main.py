@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         documents,
         drafts,
         engagements,
+        imports,
         jobs,
         login,
         renewals,
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.mount("/static", StaticFiles(directory=SERVE_DIR / "static"), name="static")
     for module in (vendors, engagements, documents, search, analysis, renewals, drafts, chat, jobs):
         app.include_router(module.api, responses=ERROR_RESPONSES)
+    app.include_router(imports.api, responses=ERROR_RESPONSES)
     app.include_router(compare.api, responses=ERROR_RESPONSES)
     app.include_router(admin.api, responses=ERROR_RESPONSES)
     app.include_router(audit.api, responses=ERROR_RESPONSES)
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(admin.pages)
     app.include_router(audit.pages)
     app.include_router(docs.pages)
+    app.include_router(imports.pages)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=request_body_limit(container.settings))
     # Request id, security headers, and a Japanese answer to any unexpected exception.

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +16,7 @@ from app.errors import InvalidInput, TooLarge
 from app.ingest.bulk import IncomingFile, batch_progress, create_batch, expand_uploads
 from app.jobs import run_pending
 from app.store.models import Document, Job
+from tests.conftest import LiveServer, hidden_fields
 
 
 def report(month: int, calls: int) -> bytes:
@@ -106,3 +110,58 @@ def test_too_many_files_are_refused(container: Container, engagement_id: int) ->
     files = [IncomingFile(f"{i}.txt", b"x") for i in range(limit + 1)]
     with pytest.raises(TooLarge, match="ファイルが多すぎます"):
         create_batch(container=container, engagement_id=engagement_id, files=files)
+
+
+def wait_complete(client: httpx.Client, url: str) -> dict[str, Any]:
+    """Poll the batch until the server's job runner has handled every file."""
+    for _ in range(600):
+        batch: dict[str, Any] = client.get(url).json()
+        if batch["complete"]:
+            return batch
+        time.sleep(0.2)
+    raise AssertionError(f"the import did not finish: {batch}")
+
+
+def test_import_over_http_shows_progress_that_survives_a_reload(
+    live_server: LiveServer, engagement_id: int
+) -> None:
+    with live_server.client() as client:
+        response = client.post(
+            f"/api/v1/engagements/{engagement_id}/imports",
+            files=[("files", ("まとめ.zip", good_and_bad_zip(), "application/zip"))],
+        )
+        assert response.status_code == 202, response.text
+        started = response.json()
+        assert started["total"] == 4
+        batch = wait_complete(client, f"/api/v1/imports/{started['batch_id']}")
+        assert (batch["stored"], batch["failed"], batch["percent"]) == (3, 1, 100)
+        failed = next(f for f in batch["files"] if f["status"] == "failed")
+        assert failed["filename"] == "メモ.txt" and "何月分" in failed["error"]
+
+    with live_server.session() as browser:
+        form = hidden_fields(browser.get(f"/engagements/{engagement_id}").text)
+        assert "csrf_token" in form
+        response = browser.post(
+            f"/engagements/{engagement_id}/imports",
+            data={**form, "kind": "vendor_report"},
+            files=[
+                ("files", ("2025-07_報告.txt", report(7, 1400), "text/plain")),
+                ("files", ("2025-04_報告.txt", report(4, 1200), "text/plain")),
+            ],
+        )
+        assert response.status_code == 303, response.text[:300]
+        page_url = response.headers["location"]
+        assert page_url.startswith("/imports/")
+        wait_complete(browser, "/api/v1" + page_url)
+        for _ in range(2):  # the page reads the rows: a reload shows the same state
+            html = browser.get(page_url).text
+            assert 'id="import-progress" max="2" value="2"' in html
+            assert "2 / 2 件を処理しました（保存 1 件、保存済みと同じ内容 1 件、失敗 0 件）" in html
+            assert "2025-07_報告.txt" in html and "/static/imports.js" in html
+        assert "まとめて取り込む" in browser.get(f"/engagements/{engagement_id}").text
+
+
+def test_an_unknown_batch_is_404(live_server: LiveServer) -> None:
+    with live_server.client() as client:
+        assert client.get("/api/v1/imports/" + "0" * 32).status_code == 404
+        assert client.get("/imports/" + "0" * 32).status_code == 404

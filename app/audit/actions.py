@@ -28,6 +28,8 @@ ACTIONS: dict[str, str] = {
     "POST /engagements/{engagement_id}/upload": "document.create",
     "POST /api/v1/engagements/{engagement_id}/documents": "document.create",
     "POST /api/v1/engagements/{engagement_id}/documents/upload": "document.create",
+    "POST /engagements/{engagement_id}/imports": "document.import",
+    "POST /api/v1/engagements/{engagement_id}/imports": "document.import",
     "POST /documents/{document_id}/delete": "document.delete",
     "DELETE /api/v1/documents/{document_id}": "document.delete",
     # KPI corrections and label mappings (the mapping edits the knowledge overlay)

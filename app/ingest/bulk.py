@@ -227,7 +227,7 @@ def batch_progress(*, container: Container, batch_id: str) -> BatchProgress:
     finished = [f for f in files if f.status in ("done", "failed")]
     running = [f for f in files if f.status == "running"]
     queued = [f for f in files if f.status == "queued"]
-    current = (running or queued or [None])[0]
+    pending = running + queued
     return BatchProgress(
         batch_id=batch_id,
         engagement_id=engagement_id,
@@ -236,7 +236,7 @@ def batch_progress(*, container: Container, batch_id: str) -> BatchProgress:
         stored=sum(1 for f in files if f.status == "done" and f.created),
         duplicates=sum(1 for f in files if f.status == "done" and f.created is False),
         failed=sum(1 for f in files if f.status == "failed"),
-        current=current.filename if current is not None else None,
+        current=pending[0].filename if pending else None,
         complete=len(finished) == len(files),
         files=files,
     )
