@@ -122,6 +122,10 @@ def test_authorization_matrix(live_server: LiveServer) -> None:
         ).json()["id"]
         document = admin.post(f"/api/v1/engagements/{engagement}/documents", json=REPORT).json()
         draft = admin.post(f"/api/v1/engagements/{engagement}/drafts", json={"kind": "memo"})
+        batch = admin.post(
+            f"/api/v1/engagements/{engagement}/imports",
+            files=[("files", ("2025-05_報告.txt", REPORT["text"].encode(), "text/plain"))],
+        ).json()["batch_id"]
     db = live_server.app.state.container.session_factory
     editor_token = live_server.token("editor")
     viewer_email, viewer_password = live_server.user("viewer")
@@ -133,6 +137,7 @@ def test_authorization_matrix(live_server: LiveServer) -> None:
         "user_id": str(find_user(db=db, email=viewer_email).id),
         "token_id": str(list_tokens(db=db)[0].id),
         "key": "appointments",
+        "batch_id": batch,
     }
     problems: list[str] = []
     with ExitStack() as stack:
