@@ -129,6 +129,38 @@ def cmd_jobs(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_import_folder(args: argparse.Namespace, settings: Settings) -> int:
+    """Every supported file in a folder as one job each, run here with a line per file."""
+    from app.ingest.bulk import IMPORT_KIND, batch_progress, create_batch, folder_files
+    from app.jobs import run_pending
+
+    container = _container(settings)
+    files = folder_files(Path(args.path))
+    batch_id = create_batch(
+        container=container, engagement_id=args.engagement_id, files=files, kind=args.kind
+    )
+    print(f"{len(files)} 件のファイルを取り込みます（バッチ {batch_id}）。")
+    reported: set[int] = set()
+    while True:
+        ran = run_pending(container=container, limit=1, kinds=(IMPORT_KIND,))
+        progress = batch_progress(container=container, batch_id=batch_id)
+        for file in progress.files:
+            if file.status in ("done", "failed") and file.job_id not in reported:
+                reported.add(file.job_id)
+                outcome = file.error or ("保存しました" if file.created else "保存済みと同じ内容")
+                print(f"[{len(reported)}/{progress.total}] {file.filename}: {outcome}")
+        if progress.complete:
+            break
+        if not ran:  # another process holds the remaining files: wait for it
+            time.sleep(settings.job_poll_s)
+    print(
+        f"完了: 保存 {progress.stored} 件、保存済みと同じ内容 {progress.duplicates} 件、"
+        f"失敗 {progress.failed} 件。"
+    )
+    container.close()
+    return 1 if progress.failed else 0
+
+
 def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     """For cron: send what is due once; `--dry-run` prints the same lines and sends nothing."""
     from app.remind.service import run_reminders
@@ -303,6 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="move the dates of scenarios with relative_dates (the demo) to this day",
     )
     importer.set_defaults(handler=cmd_import)
+    folder = commands.add_parser(
+        "import-folder", help="import every supported file in a folder into an engagement"
+    )
+    folder.add_argument("engagement_id", type=int)
+    folder.add_argument("path")
+    folder.add_argument("--kind", default="vendor_report", help="document kind of every file")
+    folder.set_defaults(handler=cmd_import_folder)
     search = commands.add_parser("search", help="hybrid search over stored documents")
     search.add_argument("query")
     search.add_argument("--engagement", type=int, default=None)

