@@ -31,8 +31,6 @@ JOB_LABELS = {
     "draft": "LLMによる下書き",
     IMPORT_KIND: "ファイルの取り込み",
 }
-# Without an LLM a process runs only the jobs that need none.
-OFFLINE_KINDS = (IMPORT_KIND,)
 STATUS_LABELS = {"queued": "待機中", "running": "実行中", "done": "完了", "failed": "失敗"}
 
 
@@ -204,7 +202,6 @@ class JobRunner:
     def __init__(self, container: Container, *, interval_s: float | None = None) -> None:
         self.container = container
         self.interval_s = interval_s or container.settings.job_poll_s
-        self.kinds = None if container.chat_model.configured else OFFLINE_KINDS
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="renewal-desk-jobs", daemon=True)
 
@@ -218,7 +215,7 @@ class JobRunner:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                run_pending(container=self.container, limit=10, kinds=self.kinds)
+                run_pending(container=self.container, limit=10)
             except Exception:  # the database was unreachable: try again on the next tick
                 log.exception("job runner tick failed")
             self._stop.wait(self.interval_s)
