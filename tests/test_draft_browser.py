@@ -48,11 +48,11 @@ def test_generate_memo_edit_a_line_save_and_download_docx(
             arg="部長確認：ノウハウ移管の費用",
         )
         assert page.locator("#preview-problems").is_hidden()
-        page.fill("input[name=author]", "森下")
         page.click("#save-draft")
         page.wait_for_url("**/drafts/*?saved=2")
         assert "第2版として保存しました" in page.inner_text("#saved")
         assert page.locator("#versions li").count() == 2
+        assert live_server.admin_email in page.inner_text("#versions")  # who saved it
         assert "部長確認：ノウハウ移管の費用は次期予算で確保する" in page.inner_text("#draft-body")
 
         with page.expect_download() as download_info:

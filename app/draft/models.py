@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.analyse.models import DecisionKind
 from app.core.timestamps import UtcDateTime
@@ -24,15 +24,14 @@ ORIGIN_LABELS: dict[str, str] = {"generated": "生成", "edited": "編集"}
 
 
 class DraftRequest(BaseModel):
+    """The author is the signed-in user (or the token's user), never typed in."""
+
+    model_config = ConfigDict(extra="forbid")
     kind: DraftKind
-    author: StorableText | None = Field(
-        default=None, max_length=100, description="作成者名（任意）"
-    )
 
 
 class DraftEdit(BaseModel):
     markdown: StorableText = Field(min_length=1, max_length=200_000)
-    author: StorableText | None = Field(default=None, max_length=100)
     base_version: int | None = Field(
         default=None,
         ge=1,

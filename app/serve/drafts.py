@@ -33,7 +33,7 @@ from app.draft.party_service import MAX_PARTY_CHARS, PartiesIn, PartiesOut
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
 from app.renewals import service as renewals
-from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.deps import ContainerDep, CurrentUser, TemplatesDep
 from app.serve.schemas import MAX_ID, IdPath, VersionQuery
 from app.workflows import draft_requested
 
@@ -126,7 +126,7 @@ def download(file: ExportFile) -> Response:
 
 @api.post("/engagements/{engagement_id}/drafts", response_model=DraftOut, status_code=201)
 async def create_draft(
-    engagement_id: IdPath, body: DraftRequest, container: ContainerDep
+    engagement_id: IdPath, body: DraftRequest, container: ContainerDep, user: CurrentUser
 ) -> DraftOut:
     """Generate an agenda, memo or proposal request; a new version if anything changed."""
     return await run_in_threadpool(
@@ -134,7 +134,7 @@ async def create_draft(
         container=container,
         engagement_id=engagement_id,
         kind=body.kind,
-        author=body.author,
+        author=user.email,
     )
 
 
@@ -156,14 +156,16 @@ async def get_draft(
 
 
 @api.put("/drafts/{draft_id}", response_model=DraftOut)
-async def edit_draft(draft_id: IdPath, body: DraftEdit, container: ContainerDep) -> DraftOut:
+async def edit_draft(
+    draft_id: IdPath, body: DraftEdit, container: ContainerDep, user: CurrentUser
+) -> DraftOut:
     """Save edited Markdown as a new version (409 if `base_version` is no longer the latest)."""
     return await run_in_threadpool(
         service.save_edit,
         container=container,
         draft_id=draft_id,
         markdown=body.markdown,
-        author=body.author,
+        author=user.email,
         base_version=body.base_version,
     )
 
@@ -210,8 +212,8 @@ async def drafts_page(
 async def generate_page(
     engagement_id: IdPath,
     container: ContainerDep,
+    user: CurrentUser,
     kind: Annotated[str, Form()],
-    author: Annotated[str, Form()] = "",
 ) -> Response:
     if kind not in DRAFT_KINDS:
         raise InvalidInput(f"文書の種類が不正です: {kind!r}")
@@ -220,7 +222,7 @@ async def generate_page(
         container=container,
         engagement_id=engagement_id,
         kind=kind,  # narrowed to DraftKind by the check above
-        author=author or None,
+        author=user.email,
     )
     return RedirectResponse(f"/drafts/{draft.id}?generated={draft.version}", status_code=303)
 
@@ -246,7 +248,6 @@ async def _editor(
     draft_id: int,
     *,
     markdown: str | None = None,
-    author: str = "",
     base_version: int | None = None,
     error: str | None = None,
     status_code: int = 200,
@@ -258,7 +259,7 @@ async def _editor(
         markdown=markdown,
         base_version=base_version,
     )
-    context.update(author=author, error=error)
+    context.update(error=error)
     return templates.TemplateResponse(request, "draft_edit.html", context, status_code=status_code)
 
 
@@ -275,8 +276,8 @@ async def save_page(
     request: Request,
     container: ContainerDep,
     templates: TemplatesDep,
+    user: CurrentUser,
     markdown: Annotated[str, Form()] = "",
-    author: Annotated[str, Form()] = "",
     base_version: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """Save as a new version; on a problem, show the form again with the text kept."""
@@ -286,7 +287,7 @@ async def save_page(
             container=container,
             draft_id=draft_id,
             markdown=markdown,
-            author=author or None,
+            author=user.email,
             base_version=base_version,
         )
     except RenewalDeskError as error:
@@ -298,7 +299,6 @@ async def save_page(
             container,
             draft_id,
             markdown=markdown,
-            author=author,
             base_version=base_version,
             error=error.message,
             status_code=error.status_code,
