@@ -77,8 +77,8 @@ def test_external_drafts_may_cite_only_what_the_vendor_sent() -> None:
 
 
 def test_a_letter_names_the_vendors_documents_as_a_letter_would() -> None:
-    assert letter_reference(REPORT, SPEC) == "貴社10月度ご報告"
-    assert letter_reference(THEIR_MAIL, SPEC) == "貴社11月6日付のメール"
+    assert letter_reference(REPORT, SPEC) == "貴社2025年10月度ご報告"
+    assert letter_reference(THEIR_MAIL, SPEC) == "貴社2025年11月6日付のメール"
 
 
 def test_audience_check_finds_client_quotes_citations_and_internal_wording() -> None:

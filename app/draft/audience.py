@@ -51,14 +51,14 @@ def vendor_sent(document: DocumentFacts, vendor_name: str, spec: AudienceSpec) -
 
 
 def letter_reference(document: DocumentFacts, spec: AudienceSpec) -> str:
-    """「貴社10月度ご報告」「貴社11月25日付のメール」: a document named as a letter would."""
+    """「貴社2025年10月度ご報告」「貴社2025年11月25日付のメール」: a document named as a letter would."""
     template = spec.references.get(document.kind)  # type: ignore[call-overload]
     if not template:
         return ""
-    month = int(document.month.split("-")[1])
+    year, month = (int(part) for part in document.month.split("-")[:2])
     if document.kind == "email":
-        month = document.date.month
-    return str(template).format(month=month, day=document.date.day)
+        year, month = document.date.year, document.date.month
+    return str(template).format(year=year, month=month, day=document.date.day)
 
 
 def readers_for(
