@@ -49,6 +49,11 @@ class Caches:
     cue_matches: BoundedCache[tuple[str, str], tuple[int, ...]] = field(
         default_factory=lambda: BoundedCache(100_000)
     )
+    # The sentence detectors' probabilities per (knowledge version, sentence, side), for
+    # the same reason: a re-analysis scores only the sentences of the new document.
+    detector_scores: BoundedCache[tuple[str, str, str], tuple[float, ...]] = field(
+        default_factory=lambda: BoundedCache(100_000)
+    )
 
 
 @dataclass

@@ -69,7 +69,7 @@ def test_the_runner_thread_picks_up_queued_jobs(container: Container, engagement
     runner.start()
     try:
         enqueue(container=container, kind="analysis", engagement_id=engagement_id)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a loaded CI machine: behaviour, not timing
         while time.monotonic() < deadline:
             [job] = recent_jobs(container=container, engagement_id=engagement_id)
             if job.status == "done":

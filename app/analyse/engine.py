@@ -21,7 +21,7 @@ from app.analyse.cues import (
     sentences,
 )
 from app.analyse.decision import Findings, decide, decide_phase
-from app.analyse.detectors import score_corpus, signal_hits
+from app.analyse.detectors import DetectorScores, score_corpus, signal_hits
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -65,6 +65,7 @@ def analyse(
     relevant: Mapping[int, Sequence[tuple[int, int]]] | None = None,
     signal_overrides: Mapping[str, SignalResult] | None = None,
     memo: CueMatches | None = None,
+    scores_memo: DetectorScores | None = None,
 ) -> EngagementAnalysis:
     """`signal_overrides` replaces offline status signals (the LLM path) before deciding.
 
@@ -99,7 +100,7 @@ def analyse(
 
     signals: dict[str, SignalResult] = {}
     # Status signals: the learned sentence detectors plus the regex cues (the heavier counts).
-    scores = score_corpus(corpus, knowledge)
+    scores = score_corpus(corpus, knowledge, scores_memo)
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
         hits = signal_hits(

@@ -205,6 +205,7 @@ def compute_analysis(
         as_of=as_of,
         relevant=relevant,
         memo=container.caches.cue_matches,
+        scores_memo=container.caches.detector_scores,
     )
     unknown = unrecognised_labels(container, [d for d in documents if d.id in visible])
     result = result.model_copy(update={"kpi_unrecognised": unknown})
@@ -232,6 +233,7 @@ def compute_analysis(
         relevant=relevant,
         signal_overrides=overrides,
         memo=container.caches.cue_matches,
+        scores_memo=container.caches.detector_scores,
     )
     engines = {signal.engine for signal in overrides.values()}
     return judged.model_copy(

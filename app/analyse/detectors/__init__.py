@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
 from app.analyse.detectors.features import probabilities
+from app.core.cache import BoundedCache
 from app.core.text import is_greeting
 from app.knowledge import Knowledge
 from app.knowledge.rubric import Cue
@@ -36,10 +37,28 @@ class CorpusScores:
         return self.values[:, self.keys.index(key)]
 
 
-def score_corpus(corpus: Corpus, knowledge: Knowledge) -> CorpusScores:
+DetectorScores = BoundedCache[tuple[str, str, str], tuple[float, ...]]
+
+
+def score_corpus(
+    corpus: Corpus, knowledge: Knowledge, memo: DetectorScores | None = None
+) -> CorpusScores:
+    """Every sentence through every detector; with `memo`, each distinct sentence once."""
     model = knowledge.detectors
-    values = probabilities(
-        model, [s.normalized for s, _w in corpus], [s.author for s, _w in corpus]
+    keys = [(knowledge.version, s.normalized, s.author) for s, _w in corpus]
+    known = {key: memo.get(key) for key in keys} if memo is not None else {}
+    missing = list(dict.fromkeys(key for key in keys if known.get(key) is None))
+    if missing:
+        fresh = probabilities(model, [k[1] for k in missing], [k[2] for k in missing])
+        for key, row in zip(missing, fresh, strict=True):
+            scored = tuple(float(v) for v in row)
+            known[key] = scored
+            if memo is not None:
+                memo.put(key, scored)
+    values = (
+        np.array([known[key] for key in keys], dtype=np.float64)
+        if keys
+        else np.zeros((0, len(model.keys)))
     )
     return CorpusScores(
         keys=tuple(model.keys),

@@ -27,12 +27,12 @@ PARTY_COLUMNS = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("engagements") as batch:
+    with op.batch_alter_table("engagements", table_kwargs={"sqlite_autoincrement": True}) as batch:
         for name in PARTY_COLUMNS:
             batch.add_column(sa.Column(name, sa.String(200), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("engagements") as batch:
+    with op.batch_alter_table("engagements", table_kwargs={"sqlite_autoincrement": True}) as batch:
         for name in reversed(PARTY_COLUMNS):
             batch.drop_column(name)

@@ -20,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("engagements") as batch:
+    with op.batch_alter_table("engagements", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.add_column(sa.Column("owner_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(
             "fk_engagements_owner_id_users", "users", ["owner_id"], ["id"], ondelete="SET NULL"
@@ -53,7 +53,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_sent_reminders_engagement_id", table_name="sent_reminders")
     op.drop_table("sent_reminders")
-    with op.batch_alter_table("engagements") as batch:
+    with op.batch_alter_table("engagements", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.drop_index("ix_engagements_owner_id")
         batch.drop_constraint("fk_engagements_owner_id_users", type_="foreignkey")
         batch.drop_column("owner_id")
