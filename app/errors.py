@@ -92,4 +92,3 @@ class Forbidden(RenewalDeskError):
 
     status_code = 403
     code = "forbidden"
-

@@ -124,7 +124,9 @@ class Settings(BaseSettings):
                 "RENEWAL_DESK_LLM_MODEL is required when RENEWAL_DESK_LLM_BASE_URL is set"
             )
         if self.smtp_host and not self.smtp_from:
-            raise ValueError("RENEWAL_DESK_SMTP_FROM is required when RENEWAL_DESK_SMTP_HOST is set")
+            raise ValueError(
+                "RENEWAL_DESK_SMTP_FROM is required when RENEWAL_DESK_SMTP_HOST is set"
+            )
         return self
 
     @property
