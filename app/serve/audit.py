@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -128,12 +128,6 @@ def install(app: FastAPI) -> None:
     app.add_middleware(AuditMiddleware)
 
 
-def _filter(
-    user: str | None, action: str | None, since: dt.date | None, until: dt.date | None
-) -> AuditFilter:
-    return AuditFilter(user_email=user or None, action=action or None, since=since, until=until)
-
-
 def _query(container: Container, wanted: AuditFilter) -> list[AuditRow]:
     with container.session_factory() as session:
         return trail.query(session, wanted)
@@ -144,30 +138,30 @@ ActionQuery = Annotated[str | None, Query(max_length=64)]
 DateQuery = Annotated[IsoDate | None, Query()]  # YYYY-MM-DD only ("0" is not a date)
 
 
-@api.get("/audit", response_model=list[AuditEventOut])
-async def list_audit(
-    container: ContainerDep,
+def audit_filter(
     user: UserQuery = None,
     action: ActionQuery = None,
     since: DateQuery = None,
     until: DateQuery = None,
-) -> list[AuditEventOut]:
+) -> AuditFilter:
+    """The same query parameters for the page, its CSV and the API."""
+    return AuditFilter(user_email=user or None, action=action or None, since=since, until=until)
+
+
+FilterDep = Annotated[AuditFilter, Depends(audit_filter)]
+
+
+@api.get("/audit", response_model=list[AuditEventOut])
+async def list_audit(container: ContainerDep, wanted: FilterDep) -> list[AuditEventOut]:
     """Who did what and when, newest first (admins only)."""
-    rows = await run_in_threadpool(_query, container, _filter(user, action, since, until))
+    rows = await run_in_threadpool(_query, container, wanted)
     return [AuditEventOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @pages.get("/admin/audit", response_class=HTMLResponse)
 async def audit_page(
-    request: Request,
-    container: ContainerDep,
-    templates: TemplatesDep,
-    user: UserQuery = None,
-    action: ActionQuery = None,
-    since: DateQuery = None,
-    until: DateQuery = None,
+    request: Request, container: ContainerDep, templates: TemplatesDep, wanted: FilterDep
 ) -> Response:
-    wanted = _filter(user, action, since, until)
     rows = await run_in_threadpool(_query, container, wanted)
     return templates.TemplateResponse(
         request,
@@ -177,13 +171,6 @@ async def audit_page(
 
 
 @pages.get("/admin/audit.csv")
-async def audit_csv(
-    container: ContainerDep,
-    user: UserQuery = None,
-    action: ActionQuery = None,
-    since: DateQuery = None,
-    until: DateQuery = None,
-) -> Response:
-    wanted = _filter(user, action, since, until)
+async def audit_csv(container: ContainerDep, wanted: FilterDep) -> Response:
     rows = await run_in_threadpool(_query, container, wanted)
     return csv_response(trail.to_csv(rows), f"操作履歴_{dt.date.today().isoformat()}.csv")
