@@ -22,6 +22,7 @@ from app.ingest.models import check_form_field
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.errors import DUPLICATE_RESPONSE
 from app.serve.schemas import IdPath
 from app.serve.uploads import read_upload
 from app.workflows import remove_document, store_document
@@ -105,12 +106,6 @@ OnDuplicateQuery = Annotated[
         "with a warning); replace: store it and delete those; keep: store it as another one"
     ),
 ]
-DUPLICATE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    409: {
-        "model": schemas.ErrorBody,
-        "description": "同じ内容の文書が既にある（details.duplicate_of）",
-    }
-}
 
 
 async def _ingest_json(

@@ -48,6 +48,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in _DESCRIPTIONS.items()
 }
+# The paste and upload routes' own 409 (the near-duplicate warning names the stored one).
+DUPLICATE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "同じ内容の文書が既にある（details.duplicate_of）"}
+}
 
 
 def _wants_json(request: Request) -> bool:
