@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -226,6 +227,18 @@ def test_get_requests_never_write(container: Container) -> None:
         dr = client.post(f"/api/v1/engagements/{e}/drafts", json={"kind": "memo"}).json()["id"]
         client.post(f"/api/v1/engagements/{e}/chat", json={"question": "アポ数は？"})
         client.post("/api/v1/chat", json={"question": "商談化率が一番高い代行会社は？"})
+        upload = (
+            "7月度報告.txt",
+            "7月度のご報告です。アポ獲得数は12件でした。".encode(),
+            "text/plain",
+        )
+        batch = client.post(f"/api/v1/engagements/{e}/imports", files=[("files", upload)]).json()
+        deadline = time.monotonic() + 300  # the job runner writes until the batch is done
+        while (
+            client.get(batch["url"].replace("/imports", "/api/v1/imports")).json()["finished"] < 1
+        ):
+            assert time.monotonic() < deadline, "the import batch did not finish"
+            time.sleep(0.2)
         urls = {
             "/": "/",
             "/api/v1/vendors": "/api/v1/vendors",
@@ -276,6 +289,8 @@ def test_get_requests_never_write(container: Container) -> None:
             "/api/v1/audit": "/api/v1/audit",
             "/api/v1/engagements/{engagement_id}/parties": f"/api/v1/engagements/{e}/parties",
             "/api/v1/engagements/{engagement_id}/owner": f"/api/v1/engagements/{e}/owner",
+            "/imports/{batch_id}": batch["url"],
+            "/api/v1/imports/{batch_id}": f"/api/v1/imports/{batch['batch_id']}",
         }
         # A signed-in visitor goes on from /login; SSO is not configured here.
         expected = {"/login": 303, "/login/sso": 404, "/login/sso/callback": 404}
