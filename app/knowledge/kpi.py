@@ -98,6 +98,10 @@ class GrammarSpec(_Strict):
     subset_modifiers: Terms
     lead_line_words: Terms
     heading_markers: Terms
+    # Target words that, in a heading or sheet name, only name the section (「## 6月KPI」).
+    heading_neutral: list[Term] = []
+    # Words that give the unit of a table's figures: 「（単位：千円）」, a 「単位」 column.
+    unit_notes: list[Term] = []
     bullet_markers: Terms
     numbered_heading_max_chars: int = Field(gt=0)
     # Row or column titles of a month's total under per-person/week/list parts.

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.analyse.kpi.layout import Candidate, Layout
-from app.analyse.kpi.lexicon import Period, Token, compiled
+from app.analyse.kpi.lexicon import Token, compiled
+from app.analyse.kpi.periods import Period
 from app.analyse.kpi.prose import inline_candidates
-from app.analyse.kpi.tables import table_candidates, unrecognised_rows
+from app.analyse.kpi.tables import table_candidates
+from app.analyse.kpi.unrecognised import unrecognised_rows
 from app.core.normalize import NormalizedText, normalize
 from app.knowledge.kpi import Kind, KpiKnowledge
 

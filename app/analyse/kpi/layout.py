@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon, Period, any_cue
+from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon
+from app.analyse.kpi.periods import Period, any_cue
 from app.core.text import NUMBER_MARKER, line_spans
 from app.core.text import lines as text_lines
 from app.knowledge.kpi import Kind
+
+# Headings about parts (担当者別) or other time scopes (週次, 下期): no actuals in their prose,
+# but a table under them may still have the month's total or a column per month.
+_SCOPES = frozenset({Kind.BREAKDOWN, Kind.PERIOD_SCOPE})
 
 LineKind = Literal["blank", "table", "heading", "subheading", "lead", "bullet", "prose"]
 
@@ -24,6 +29,9 @@ class Line:
     indent: int = 0
     blocked: bool = False  # in a section about targets, plans, breakdowns or an unknown month
     period: Period | None = None  # in a section about another (earlier) month: that month
+    # Blocked only by a breakdown or time scope (「## 担当者別」「## 週次」): a table there still
+    # gives the month's figures in its total or month rows and columns.
+    scoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class _Lead:
     indent: int  # the lines it covers are indented deeper; -1 covers the whole list below
     blocked: bool
     period: Period | None = None
+    scoped: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class _Section:
 
     blocked: bool = False
     period: Period | None = None  # 「## 9月実績」 in the October report: September's figures
+    scoped: bool = False  # 「## 担当者別」「## 週次」: parts or other time scopes, perhaps a total
 
 
 class Layout:
@@ -133,8 +143,10 @@ class Layout:
                 leads.pop()
             if line.kind == "lead":
                 lead = self._section(line)
-                leads.append(_Lead(line.indent, lead.blocked, lead.period))
+                leads.append(_Lead(line.indent, lead.blocked, lead.period, lead.scoped))
             blocked = top.blocked or sub.blocked or any(lead.blocked for lead in leads)
+            scoped = top.scoped or sub.scoped or any(lead.scoped for lead in leads)
+            scoped = scoped and not blocked
             periods = [top.period, sub.period, *(lead.period for lead in leads)]
             period = next((p for p in reversed(periods) if p is not None), None)
             result.append(
@@ -144,8 +156,9 @@ class Layout:
                     line.kind,
                     line.content_start,
                     line.indent,
-                    blocked,
+                    blocked or scoped,
                     period,
+                    scoped,
                 )
             )
         return result
@@ -154,18 +167,22 @@ class Layout:
         """A heading about targets, plans, breakdowns or an unknown month holds no actuals;
         one about a single earlier month holds that month's."""
         tokens = self.lexicon.tokens(self.text, line.start, line.end)
+        if line.kind in ("heading", "subheading"):
+            neutral = self.lexicon.heading_neutral
+            tokens = [t for t in tokens if self.text[t.start : t.end] not in neutral]
         kinds = {token.kind for token in tokens}
-        if any_cue(tokens, NOT_ACTUAL - {Kind.TARGET, Kind.PLAN}, self.period):
+        if any_cue(tokens, NOT_ACTUAL - {Kind.TARGET, Kind.PLAN} - _SCOPES, self.period):
             return _Section(blocked=True)
         says_actual = bool(kinds & {Kind.ACTUAL, Kind.CURRENT})
         if kinds & {Kind.TARGET, Kind.PLAN, Kind.SECTION} and not says_actual:
             return _Section(blocked=True)  # 「■ 10月の計画」 blocks, 「## 目標と実績」 does not
+        scoped = bool(kinds & _SCOPES)
         months = [token for token in tokens if token.kind is Kind.MONTH]
         if not months or not all(Period.unknown_or_other(self.period, m) for m in months):
-            return _Section()
+            return _Section(scoped=scoped)
         resolved = {self.period.resolve(m) for m in months} if self.period else {None}
         if len(resolved) == 1 and None not in resolved:
-            return _Section(period=resolved.pop())
+            return _Section(period=resolved.pop(), scoped=scoped)
         return _Section(blocked=True)
 
 

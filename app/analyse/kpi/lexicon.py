@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from kanjize import kanji2number
 
 from app.core.normalize import normalize_for_matching
-from app.errors import InvalidInput
 from app.knowledge.kpi import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
 
 # Words that make a figure something other than this period's actual.
@@ -174,6 +173,14 @@ class Lexicon:
         self.subset_modifiers = tuple(_normalized(grammar.subset_modifiers))
         self.heading_markers = tuple(_normalized(grammar.heading_markers))
         self.bullet_markers = tuple(_normalized(grammar.bullet_markers))
+        self.heading_neutral = frozenset(_normalized(grammar.heading_neutral))
+        self.stage_words, self.measure_words = self._stages(knowledge)
+        jpy_units = _alternation(u for u, (kind, _) in self._unit_kinds.items() if kind == "jpy")
+        self._unit_note = re.compile(
+            rf"(?:{_alternation(grammar.unit_notes) or '(?!)'})\s*[:=]?\s*(?P<unit>{jpy_units})"
+            rf"|\((?P<bracketed>{jpy_units})\)|\[(?P<squared>{jpy_units})\]"
+        )
+        self.unit_note_words = tuple(_normalized(grammar.unit_notes))
         self._token_cache: dict[str, list[Token]] = {}
         self.total_words = frozenset(_normalized(grammar.total_rows))
         self.total_suffixes = tuple(_normalized(grammar.total_suffixes))
@@ -286,85 +293,37 @@ class Lexicon:
         return value.unit == self.units[key]
 
     def money_multiplier(self, label: str) -> float:
-        """「受注金額（万円）」: a unit note in a table label scales the bare numbers below it."""
-        for unit, (kind, multiplier) in self._unit_kinds.items():
-            if kind == "jpy" and f"({unit})" in label:
-                return multiplier
-        return 1.0
+        """「受注金額（万円）」「（単位：千円）」「金額[千円]」: the yen unit a label or a note
+        gives the bare numbers it covers; 1 when it names none."""
+        match = self._unit_note.search(label)
+        if match is None:
+            return 1.0
+        unit = match.group("unit") or match.group("bracketed") or match.group("squared")
+        return self._unit_kinds[unit][1]
 
-
-@dataclass(frozen=True)
-class Period:
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, period: str | None) -> Period | None:
-        if period is None or not period.strip():
-            return None
-        match = re.fullmatch(r"(\d{4})-(\d{2})", period.strip())
-        if match is None or not 1 <= int(match.group(2)) <= 12:
-            raise InvalidInput(f"期間は YYYY-MM 形式で指定してください: {period!r}")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-    def index(self) -> int:
-        return self.year * 12 + self.month - 1
-
-    def resolve(self, token: Token) -> Period | None:
-        """The period a month name in this period's document means; None when in the future.
-
-        「9月」 in the October 2026 report is 2026-09, 「11月」 in the January report 2025-11.
-        """
-        if token.year is not None:
-            found = Period(token.year, token.month)
-        else:
-            year = self.year - 1 if token.month > self.month + 1 else self.year
-            found = Period(year, token.month)
-        return None if found.index() > self.index() else found
-
-    def shifted(self, months: int) -> Period:
-        index = self.index() + months
-        return Period(index // 12, index % 12 + 1)
-
-    def conflicts(self, token: Token) -> bool:
-        """A month name pointing at another period than this one."""
-        if token.month != self.month:
-            return True
-        return token.year is not None and token.year != self.year
+    def unit_multiplier(self, unit: str) -> float | None:
+        """A cell of a 単位 column (「万円」「件」「%」): its yen multiplier, None if not yen."""
+        found = self._unit_kinds.get(normalize_for_matching(unit).strip())
+        return found[1] if found is not None and found[0] == "jpy" else None
 
     @staticmethod
-    def unknown_or_other(period: Period | None, month: Token) -> bool:
-        """Without a period a month name cannot be attributed, so it counts as another month."""
-        return period is None or period.conflicts(month)
-
-    def names_previous_month_as_own(self, cue: Token, tokens: Sequence[Token]) -> bool:
-        """「先月（10月）」 in the October minutes written in November: 先月 is this period."""
-        if cue.kind is not Kind.PREVIOUS:
-            return False
-        right_after = (t for t in tokens if t.kind is Kind.MONTH and 0 <= t.start - cue.end <= 2)
-        return any(not self.conflicts(month) for month in right_after)
-
-
-def any_cue(
-    tokens: Sequence[Token],
-    kinds: frozenset[Kind],
-    period: Period | None,
-    *,
-    around: Sequence[Token] | None = None,
-) -> bool:
-    """Whether a cue of these kinds is present, forgiving 「先月（10月）」 for period 10.
-
-    `around` holds the tokens to look for that month in, when `tokens` leaves notes out.
-    """
-    context = tokens if around is None else around
-    return any(
-        token.kind in kinds
-        and not (period is not None and period.names_previous_month_as_own(token, context))
-        for token in tokens
-    )
+    def _stages(knowledge: KpiKnowledge) -> tuple[dict[str, dict[str, str | None]], dict[str, str]]:
+        """Each stage word's measures (「成約」: count → deals, amount → revenue), and each
+        measure suffix's kind (「金額」 → amount)."""
+        if knowledge.labels is None:
+            return {}, {}
+        measures = knowledge.labels.measures
+        stage_words: dict[str, dict[str, str | None]] = {}
+        for stage in knowledge.labels.stages.values():
+            keys = {str(measure): stage.measures.get(measure) for measure in measures}
+            for word in stage.words:
+                stage_words[normalize_for_matching(word)] = dict(keys)
+        measure_words = {
+            normalize_for_matching(suffix): str(measure)
+            for measure, suffixes in measures.items()
+            for suffix in suffixes
+        }
+        return stage_words, measure_words
 
 
 def compiled(knowledge: KpiKnowledge) -> Lexicon:

@@ -6,13 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.analyse.kpi.layout import Layout, Line
-from app.analyse.kpi.lexicon import (
-    NOT_ACTUAL_LABEL,
-    QUALIFIERS,
-    Period,
-    Token,
-    Value,
-)
+from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, QUALIFIERS, Token, Value
+from app.analyse.kpi.periods import Period
 from app.core.text import SENTENCE_ENDERS, sentence_spans
 from app.knowledge.kpi import Kind
 

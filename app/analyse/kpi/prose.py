@@ -6,13 +6,8 @@ from bisect import bisect_left
 from collections.abc import Iterator
 
 from app.analyse.kpi.layout import Candidate, Layout, Line
-from app.analyse.kpi.lexicon import (
-    NOT_ACTUAL,
-    NOT_ACTUAL_LABEL,
-    Period,
-    Token,
-    any_cue,
-)
+from app.analyse.kpi.lexicon import NOT_ACTUAL, NOT_ACTUAL_LABEL, Token
+from app.analyse.kpi.periods import Period, any_cue
 from app.analyse.kpi.phrases import (
     Phrase,
     Sentence,

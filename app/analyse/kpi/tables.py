@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from app.analyse.kpi.labels import Label, column_measure, table_label, without_brackets
 from app.analyse.kpi.layout import Candidate, Layout, Line
-from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, Period, any_cue
+from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL
+from app.analyse.kpi.periods import Period, any_cue
 from app.analyse.kpi.prose import line_candidates
 from app.core.normalize import normalize_for_matching
 from app.core.text import cell_spans
@@ -15,20 +17,48 @@ from app.knowledge.kpi import Kind
 
 
 @dataclass(frozen=True)
-class Label:
-    key: str
-    money_multiplier: float
+class Frame:
+    """What the lines around a table say about all of it."""
+
+    # Under a breakdown or time-scope heading (「## 担当者別」): only total or month titles count.
+    totals_only: bool = False
+    money_multiplier: float = 1.0  # 「（単位：千円）」 above the table
+    unit_column: int | None = None  # a 「単位」 column: each row's unit
 
 
 def table_candidates(layout: Layout) -> Iterator[Candidate]:
     block: list[Line] = []
-    for line in [*layout.lines, Line(0, 0, "blank", 0)]:
+    lines = [*layout.lines, Line(0, 0, "blank", 0)]
+    for index, line in enumerate(lines):
         if line.kind == "table":
             block.append(line)
             continue
-        if block and not block[0].blocked:
-            yield from _one_table(layout, block)
+        if block and (not block[0].blocked or block[0].scoped):
+            note = _unit_note_above(layout, lines, index - len(block))
+            frame = Frame(totals_only=block[0].scoped, money_multiplier=note)
+            yield from _one_table(layout, block, frame)
         block = []
+
+
+# How many lines above a table may hold its unit note (「単位：千円」 under the title).
+_UNIT_NOTE_LINES = 3
+
+
+def _unit_note_above(layout: Layout, lines: Sequence[Line], first: int) -> float:
+    """The yen unit a note right above the table gives its bare amounts; 1 when none."""
+    seen = 0
+    for line in reversed(lines[max(0, first - 2 * _UNIT_NOTE_LINES) : first]):
+        if line.kind == "blank":
+            continue
+        if line.kind == "table" or seen == _UNIT_NOTE_LINES:
+            break
+        multiplier = layout.lexicon.money_multiplier(layout.text[line.start : line.end])
+        if multiplier != 1.0:
+            return multiplier
+        if line.kind in ("heading", "subheading"):
+            break
+        seen += 1
+    return 1.0
 
 
 @dataclass(frozen=True)
@@ -38,14 +68,18 @@ class Cell:
     end: int
 
 
-def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
-    cells = [_cells(layout.text, row) for row in rows]
+def _one_table(layout: Layout, rows: list[Line], frame: Frame) -> Iterator[Candidate]:
+    cells = [cells_of(layout.text, row) for row in rows]
     kept = [
-        (row, row_cells) for row, row_cells in zip(rows, cells, strict=True) if not _rule(row_cells)
+        (row, row_cells)
+        for row, row_cells in zip(rows, cells, strict=True)
+        if not is_rule(row_cells)
     ]
     header: list[Cell] | None = None
     if len(kept) >= 2 and _is_header(layout, [c.text for c in kept[0][1]]):
         header, kept = kept[0][1], kept[1:]
+        if len(kept) >= 2 and _continues_header(layout, header, kept[0][1]):
+            header, kept = _merged_header(header, kept[0][1]), kept[1:]
     body_rows = [row for row, _ in kept]
     body = [row_cells for _, row_cells in kept]
     if not body:
@@ -54,12 +88,15 @@ def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
         width = max(len(row) for row in body)
         if len(header) == width - 1:  # an aligned header over an empty corner cell
             header = [Cell("", header[0].start, header[0].start), *header]
+        units = [i for i, c in enumerate(header) if c.text in layout.lexicon.unit_note_words]
+        if units:
+            frame = replace(frame, unit_column=units[0])
     found: list[Candidate] = []
-    if any(_label(layout, row[0].text) for row in body):
-        found = list(_kpis_in_rows(layout, header, body_rows, body))
+    if any(table_label(layout.lexicon, row[0].text) for row in body):
+        found = list(_kpis_in_rows(layout, frame, header, body))
     elif header is not None:
-        found = list(_kpis_in_columns(layout, header, body_rows, body))
-    if found:
+        found = list(_kpis_in_columns(layout, frame, header, body_rows, body))
+    if found or frame.totals_only:
         yield from found
         return
     # A table of notes (「項目 | 内容」 minutes) states its figures in sentences inside the cells:
@@ -68,17 +105,34 @@ def _one_table(layout: Layout, rows: list[Line]) -> Iterator[Candidate]:
         yield from line_candidates(layout, Line(row.start, row.end, "prose", row.start))
 
 
+def _continues_header(layout: Layout, header: list[Cell], row: list[Cell]) -> bool:
+    """A second title row under merged title cells (「| | 商談 | | 受注 | |」 over
+    「| 月 | 計画 | 実績 | 計画 | 実績 |」)."""
+    merged = any(not cell.text for cell in header[1:]) and any(cell.text for cell in header[1:])
+    return merged and len(row) == len(header) and _is_header(layout, [c.text for c in row])
+
+
+def _merged_header(top: list[Cell], bottom: list[Cell]) -> list[Cell]:
+    """Each column titled by its merged cell above and its own title: 「商談 実績」."""
+    merged: list[Cell] = []
+    above = ""
+    for index, (upper, lower) in enumerate(zip(top, bottom, strict=True)):
+        above = upper.text or (above if index > 0 else "")
+        merged.append(Cell(f"{above} {lower.text}".strip(), lower.start, lower.end))
+    return merged
+
+
 def _row_title(row: list[Cell], labels: list[Label | None]) -> str:
     """The row's title: its cells before the first KPI column (「総計 |」, 「A | 野口 |」)."""
     first = next((index for index, label in enumerate(labels) if label is not None), 1)
     return " ".join(cell.text for cell in row[:first] if cell.text)
 
 
-def _rule(cells: list[Cell]) -> bool:
+def is_rule(cells: list[Cell]) -> bool:
     return bool(cells) and all(re.fullmatch(r":?[-=_~]{2,}:?", cell.text) for cell in cells)
 
 
-def _is_total(layout: Layout, title: str) -> bool:
+def is_total(layout: Layout, title: str) -> bool:
     """「合計」「総計」「チーム計」: the month's total under per-person, per-week or per-list rows."""
     text = title.strip()
     if not text or text.endswith(layout.lexicon.subtotal_words):
@@ -88,7 +142,7 @@ def _is_total(layout: Layout, title: str) -> bool:
 
 def _prefer_total(layout: Layout, titles: Sequence[str], indexes: list[int]) -> list[int]:
     """Of tied titles, a total one (the last, 総計 below the 小計s)."""
-    totals = [index for index in indexes if _is_total(layout, titles[index])]
+    totals = [index for index in indexes if is_total(layout, titles[index])]
     return totals[-1:] if totals else indexes
 
 
@@ -101,7 +155,7 @@ def _is_header(layout: Layout, titles: list[str]) -> bool:
     return True
 
 
-def _cells(text: str, row: Line) -> list[Cell]:
+def cells_of(text: str, row: Line) -> list[Cell]:
     return [
         Cell(normalize_for_matching(text[start:end]), start, end)
         for start, end in cell_spans(text, row.start, row.end)
@@ -117,29 +171,113 @@ class Title:
 
 
 def _kpis_in_rows(
-    layout: Layout, header: list[Cell] | None, rows: list[Line], cells: list[list[Cell]]
+    layout: Layout, frame: Frame, header: list[Cell] | None, cells: list[list[Cell]]
 ) -> Iterator[Candidate]:
     """指標 | 目標 | 4月実績 | 前月: names down the first column, values in the actual column;
-    with months as columns (指標 | 8月 | 9月 | 10月), a value for each month."""
+    with months as columns (指標 | 8月 | 9月 | 10月), a value for each month. A column titled
+    by a measure alone (「金額(円)」「率」) gives that measure of the row's stage (成約 → 受注金額)."""
     width = max(len(row) for row in cells)
     titles = [c.text for c in header[1:]] if header is not None else [""] * (width - 1)
-    columns = _columns(layout, cells, titles)
+    measures = {i: m for i, t in enumerate(titles) if (m := _own_measure(layout, t)) is not None}
+    if frame.unit_column is not None:
+        measures[frame.unit_column - 1] = "unit"
+    columns = _columns(layout, frame, cells, titles, set(measures))
     for row_cells in cells:
-        label = _label(layout, row_cells[0].text)
+        label = table_label(layout.lexicon, row_cells[0].text)
         if label is None:
             continue
+        multiplier = _row_multiplier(layout, frame, label, row_cells)
         for column, title in columns:
             if column + 1 < len(row_cells):
-                yield from _cell_candidate(layout, label, row_cells[column + 1], title)
+                scale = _scale(layout, multiplier, titles[column])
+                yield from _cell_candidate(layout, label, row_cells[column + 1], title, scale)
+        if not frame.totals_only:
+            found = bool(columns)
+            yield from _measure_cells(layout, label, row_cells, titles, measures, multiplier, found)
 
 
-def _columns(layout: Layout, cells: list[list[Cell]], titles: list[str]) -> list[tuple[int, Title]]:
+def _own_measure(layout: Layout, title: str) -> str | None:
+    """A column titled by a measure other than a count: 「金額(円)」 amount, 「率」 rate."""
+    measure = column_measure(layout.lexicon, title)
+    return measure if measure in _UNIT_OF_MEASURE and measure != "count" else None
+
+
+_UNIT_OF_MEASURE = {"count": "count", "rate": "percent", "amount": "jpy"}
+
+
+def _measure_cells(
+    layout: Layout,
+    label: Label,
+    row: list[Cell],
+    titles: list[str],
+    measures: dict[int, str],
+    multiplier: float,
+    column_found: bool,
+) -> Iterator[Candidate]:
+    """The row's stage measured in a measure column; or, when a column of actuals was found, a
+    yen figure in another neutral column of a stage with an amount (「成約 | 2 | 計128万円」)."""
+    fallback = column_found and "amount" not in measures.values()
+    for column, title in enumerate(titles):
+        measure = measures.get(column)
+        if column + 1 >= len(row) or measure == "unit" or _title_score(layout, title) is None:
+            continue
+        if measure is None and not fallback:
+            continue
+        key = _measure_key(layout, label, measure or "amount")
+        if key is None or key == label.key:
+            continue
+        sibling = Label(key, label.money_multiplier, label.stage)
+        cell = row[column + 1]
+        if measure is None:
+            value = layout.lexicon.value_at(cell.text, 0, len(cell.text))
+            if value is None or value.unit != "jpy":
+                continue  # only a figure in yen says it is the amount
+        scale = _scale(layout, multiplier, title)
+        yield from _cell_candidate(layout, sibling, cell, Title(1), scale)
+
+
+def _measure_key(layout: Layout, label: Label, measure: str) -> str | None:
+    """The KPI a measure of the label's stage is; a non-stage label only its own measure."""
+    if label.stage:
+        return label.stage.get(measure)
+    fits = layout.lexicon.units[label.key] == _UNIT_OF_MEASURE[measure]
+    return label.key if fits else None
+
+
+def _row_multiplier(layout: Layout, frame: Frame, label: Label, row: list[Cell]) -> float:
+    """The yen unit of the row's bare amounts: its label's note, its 単位 cell, the table's."""
+    if label.money_multiplier != 1.0:
+        return label.money_multiplier
+    if frame.unit_column is not None and frame.unit_column < len(row):
+        found = layout.lexicon.unit_multiplier(row[frame.unit_column].text)
+        if found is not None:
+            return found
+    return frame.money_multiplier
+
+
+def _scale(layout: Layout, multiplier: float, title: str) -> float:
+    """A column's own unit note (「金額(千円)」) wins over the row's and the table's."""
+    own = layout.lexicon.money_multiplier(title)
+    return own if own != 1.0 else multiplier
+
+
+def _columns(
+    layout: Layout,
+    frame: Frame,
+    cells: list[list[Cell]],
+    titles: list[str],
+    excluded: set[int],
+) -> list[tuple[int, Title]]:
     """The columns holding actuals: each month's, else the one best naming this period's."""
-    meanings = [_title(layout, title) for title in titles]
+    meanings = [None if i in excluded else _title(layout, t) for i, t in enumerate(titles)]
     months = [(i, m) for i, m in enumerate(meanings) if m is not None and m.score == 2]
     if months:
         return months
-    columns = _prefer_total(layout, titles, _best_titles(layout, titles))
+    usable = ["" if i in excluded else title for i, title in enumerate(titles)]
+    candidates = [i for i in _best_titles(layout, usable) if i not in excluded]
+    columns = _prefer_total(layout, titles, candidates)
+    if frame.totals_only:
+        columns = [c for c in columns if is_total(layout, titles[c])]
     # 「項目 | 数値 | 備考」: of several unmarked columns, the one holding figures.
     with_figures = [c for c in columns if _column_has_figures(layout, cells, c + 1)]
     column = columns[0] if len(columns) == 1 else _only(with_figures)
@@ -147,25 +285,30 @@ def _columns(layout: Layout, cells: list[list[Cell]], titles: list[str]) -> list
 
 
 def _kpis_in_columns(
-    layout: Layout, header: list[Cell], rows: list[Line], cells: list[list[Cell]]
+    layout: Layout, frame: Frame, header: list[Cell], rows: list[Line], cells: list[list[Cell]]
 ) -> Iterator[Candidate]:
     """月 | 架電数 | アポ数: names across the header, values in the row for this period, or a
     value for each month when the rows are months."""
-    labels = [_label(layout, cell.text) for cell in header]
+    labels = [table_label(layout.lexicon, cell.text) for cell in header]
     chosen: list[tuple[int, Title]]
     if labels[0] is not None:  # no row titles at all: only a single row is unambiguous
-        chosen = [(0, Title(1))] if len(rows) == 1 else []
+        chosen = [(0, Title(1))] if len(rows) == 1 and not frame.totals_only else []
     else:
         titles = [_row_title(row, labels) for row in cells]
         meanings = [_title(layout, title) for title in titles]
         chosen = [(i, m) for i, m in enumerate(meanings) if m is not None and m.score == 2]
         if not chosen:
-            only = _only(_prefer_total(layout, titles, _best_titles(layout, titles)))
+            best = _prefer_total(layout, titles, _best_titles(layout, titles))
+            if frame.totals_only:
+                best = [i for i in best if is_total(layout, titles[i])]
+            only = _only(best)
             chosen = [] if only is None else [(only, Title(1))]
     for row_index, title in chosen:
         for index, label in enumerate(labels):
             if label is not None and index < len(cells[row_index]):
-                yield from _cell_candidate(layout, label, cells[row_index][index], title)
+                scale = _scale(layout, frame.money_multiplier, header[index].text)
+                cell = cells[row_index][index]
+                yield from _cell_candidate(layout, label, cell, title, scale)
 
 
 def _best_titles(layout: Layout, titles: Sequence[str]) -> list[int]:
@@ -186,10 +329,10 @@ def _only(indexes: Sequence[int]) -> int | None:
 
 def _column_has_figures(layout: Layout, cells: list[list[Cell]], column: int) -> bool:
     for row in cells:
-        label = _label(layout, row[0].text)
+        label = table_label(layout.lexicon, row[0].text)
         if label is None or column >= len(row):
             continue
-        if _cell_value(layout, label, row[column].text) is not None:
+        if _cell_value(layout, label, row[column].text, 1.0) is not None:
             return True
     return False
 
@@ -225,90 +368,23 @@ def _title_score(layout: Layout, title: str) -> int | None:
     return 1 if kinds & {Kind.ACTUAL, Kind.CURRENT} else 0
 
 
-def _label(layout: Layout, cell: str) -> Label | None:
-    """The KPI a row or column title names, when it is the head noun and nothing qualifies it."""
-    text = normalize_for_matching(cell)
-    if any(token.kind in NOT_ACTUAL_LABEL for token in layout.lexicon.tokens(text)):
-        return None  # 「アポ数（前月）」「累計アポ数」「達成率」
-    outside = _without_brackets(text)
-    names = [token for token in layout.lexicon.tokens(outside) if token.kind is Kind.KPI]
-    if len(names) != 1 or outside[names[0].end :].strip():
-        return None  # 「架電済み」: the KPI name is not the head noun
-    return Label(names[0].key, layout.lexicon.money_multiplier(text))
-
-
-def _without_brackets(text: str) -> str:
-    previous = None
-    while previous != text:
-        previous, text = text, re.sub(r"\([^()]*\)", "", text)
-    return text
-
-
-def _cell_candidate(layout: Layout, label: Label, cell: Cell, title: Title) -> Iterator[Candidate]:
+def _cell_candidate(
+    layout: Layout, label: Label, cell: Cell, title: Title, multiplier: float
+) -> Iterator[Candidate]:
     """The cell's figure, cited to the cell itself."""
-    value = _cell_value(layout, label, cell.text)
+    value = _cell_value(layout, label, cell.text, multiplier)
     if value is not None:
         yield Candidate(label.key, value, cell.start, 0, (cell.start, cell.end), title.period)
 
 
-def _cell_value(layout: Layout, label: Label, cell: str) -> float | None:
+def _cell_value(layout: Layout, label: Label, cell: str, multiplier: float) -> float | None:
     """The figure in a cell holding just a figure (and perhaps a bracketed note)."""
     text = normalize_for_matching(cell).strip()
     value = layout.lexicon.value_at(text, 0, len(text))
     if value is None or not layout.lexicon.fits(label.key, value, bare_allowed=True):
         return None  # 「―」, or a unit that does not fit
-    if any(char.isalnum() for char in _without_brackets(text[value.end :])):
+    if any(char.isalnum() for char in without_brackets(text[value.end :])):
         return None  # words or a second number after the figure: not a plain cell
     if value.unit is None and layout.lexicon.units[label.key] == "jpy":
-        return value.number * label.money_multiplier
+        return value.number * multiplier
     return value.number
-
-
-@dataclass(frozen=True)
-class UnrecognisedRow:
-    label: str
-    value_text: str
-    span: tuple[int, int]  # normalised span of the row
-
-
-def unrecognised_rows(layout: Layout) -> Iterator[UnrecognisedRow]:
-    """Table rows with a figure whose label names no KPI and no known word (for the user to map).
-
-    Rows titled by a person, team, week, month or total are parts or periods, not labels.
-    """
-    block: list[Line] = []
-    for line in [*layout.lines, Line(0, 0, "blank", 0)]:
-        if line.kind == "table":
-            block.append(line)
-            continue
-        for row in block[1:] if len(block) > 1 else []:
-            cells = _cells(layout.text, row)
-            if len(cells) < 2 or _rule(cells):
-                continue
-            label = cells[0].text
-            if not label or len(label) > _MAX_LABEL_CHARS or _is_total(layout, label):
-                continue
-            if layout.lexicon.tokens(label) or not any(c.isalpha() for c in label):
-                continue
-            figure = next((c for c in cells[1:] if _plain_figure(layout, c.text)), None)
-            if figure is not None and _looks_like_metric(layout, label):
-                yield UnrecognisedRow(label, figure.text, (row.start, row.end))
-        block = []
-
-
-# A label longer than this is a note, not a metric name.
-_MAX_LABEL_CHARS = 20
-
-
-def _plain_figure(layout: Layout, text: str) -> bool:
-    value = layout.lexicon.value_at(text, 0, len(text))
-    return value is not None and not text[value.end :].strip()
-
-
-def _looks_like_metric(layout: Layout, label: str) -> bool:
-    """A metric name ends in a measure word (数, 件数, 率, 額, count, rate…); a name does not."""
-    measures = layout.lexicon.knowledge.labels
-    if measures is None:
-        return False
-    suffixes = [normalize_for_matching(s) for terms in measures.measures.values() for s in terms]
-    return label.endswith(tuple(suffixes))
