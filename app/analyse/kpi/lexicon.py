@@ -64,6 +64,12 @@ _KANJI_NUMBER = rf"(?<![{_KANJI_DIGITS}数何幾])(?P<kanji>[{_KANJI_DIGITS}]+)"
 # vocabulary, so it stays in code; the units themselves are in kpi.yaml.
 _OKU = r"(?<![\d.,])(?P<oku>\d{1,4})億\s*"
 _OKU_VALUE = 100_000_000
+# Leader dots between a name and its figure (「受注 ........ 5件」), after NFKC.
+_LEADER_DOTS = r"(?:\.{2,}|・{2,}|:{2,})"
+# Before the noun stem of a cleft (「商談として成立したのは」「受注に結びついたのは」): case
+# particles, and a stem of kanji or katakana only, so 「のうち商談化したのは」 is not one.
+_CLEFT_PARTICLES = "(?:として|に|を|が)?"
+_CLEFT_STEM = r"[\u4e00-\u9fff\u30a0-\u30ff]{1,6}"
 # Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
 _BARE_NUMBER_FOLLOWERS = " \t)(、。,|→"  # not "/": 「10/15」 is a date
 
@@ -156,12 +162,15 @@ class Lexicon:
             rf"\s*(?P<unit>{units})?"
         )
         # Between a name and its figure: spaces, a colon, a bracketed note, a particle, a link.
+        # A cleft 「商談として成立したのは6件」: a verb link after a short noun stem.
+        verb_links = rf"(?:{_CLEFT_PARTICLES}{_CLEFT_STEM})?(?:{_alternation(grammar.verb_links)})"
         self.gap_pattern = re.compile(
-            rf"(?:\s+|[:=】」』\]]|\([^()]*\)|(?:{_alternation(grammar.verb_links)})"
+            rf"(?:\s+|[:=】」』\]]|\([^()]*\)|{_LEADER_DOTS}|{verb_links}"
             rf"|(?:{_alternation(grammar.particles)})、?)*"
         )
+        # 「計画18件に対し、実績16件」: a link may be followed by a comma.
         self.link_pattern = re.compile(
-            rf"\s*(?P<link>{_alternation([*grammar.item_links, *grammar.arrows])})\s*"
+            rf"\s*(?P<link>{_alternation([*grammar.item_links, *grammar.arrows])})\s*(?:[、,]\s*)?"
         )
         self.arrows = frozenset(_normalized(grammar.arrows))
         self.not_a_level = tuple(_normalized([*grammar.change_words, *grammar.non_figure_suffixes]))

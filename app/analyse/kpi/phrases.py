@@ -97,6 +97,8 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
     for name in (token for token in tokens if token.kind is Kind.KPI):
         gap = lexicon.gap_pattern.match(text, name.end, sentence.end)
         label_end = gap.end() if gap else name.end
+        if _names_another_kpi(text, at, name.end, label_end):
+            continue  # 「アポとして商談化したのは」: the figure is the later name's
         labelled = any(mark in text[name.end : label_end] for mark in ":=")
         items = _items(layout, sentence, at, name.key, label_end, labelled=labelled)
         used.update(item.value.start for item in items)
@@ -109,6 +111,16 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
         value = _count_before(layout, sentence, name)
         if value is not None and value.start not in used:
             yield Phrase(name.key, value, value.start, value.start, name.end, reversed=True)
+
+
+def _names_another_kpi(text: str, at: dict[int, Token], start: int, end: int) -> bool:
+    """Whether a KPI name outside brackets lies in text[start:end] (a note 「（対接続）」 may)."""
+    for position in range(start, end):
+        token = at.get(position)
+        if token is not None and token.kind is Kind.KPI:
+            if text.count("(", start, position) <= text.count(")", start, position):
+                return True
+    return False
 
 
 def _items(

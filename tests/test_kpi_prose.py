@@ -1,0 +1,66 @@
+"""Prose reading rules: links, adverbs, clefts, quoted targets, leader dots, sub-count notes,
+amounts beside counts, figures per month, corrections and restated figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.analyse.kpi import extract_kpis
+from app.knowledge.kpi import KpiKnowledge, load_kpi_knowledge
+
+KNOWLEDGE_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "kpi.yaml"
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> KpiKnowledge:
+    return load_kpi_knowledge(KNOWLEDGE_FILE)
+
+
+def read(
+    knowledge: KpiKnowledge, text: str, period: str | None = "2026-06"
+) -> dict[tuple[str, str | None], float]:
+    return {
+        (m.key, m.period): m.value for m in extract_kpis(text, period=period, knowledge=knowledge)
+    }
+
+
+def own(knowledge: KpiKnowledge, text: str) -> dict[str, float]:
+    return {key: value for (key, period), value in read(knowledge, text).items()}
+
+
+def test_a_link_followed_by_a_comma_still_reaches_the_actual(knowledge: KpiKnowledge) -> None:
+    assert own(knowledge, "受注数は計画5件に対し、実績4件でした。") == {"deals": 4}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "今月の架電数は最終的に1,380件でした。",
+        "架電数は合計で1,380件です。",
+        "架電は確定で1,380件となりました。",
+    ],
+)
+def test_adverbs_between_a_name_and_its_figure(knowledge: KpiKnowledge, sentence: str) -> None:
+    assert own(knowledge, sentence) == {"calls": 1380}
+
+
+def test_a_cleft_after_a_noun_stem_links_the_name(knowledge: KpiKnowledge) -> None:
+    assert own(knowledge, "訪問の結果、受注として確定したのは3件でした。") == {"deals": 3}
+    # The later name owns the figure: not アポ = 2.
+    assert own(knowledge, "アポとして商談化したのは2件でした。") == {"opportunities": 2}
+
+
+def test_a_figure_quoted_as_a_target_is_not_an_actual(knowledge: KpiKnowledge) -> None:
+    assert own(knowledge, "ご提示いただいたアポ15件という目標で合意しました。") == {}
+
+
+def test_leader_dots_between_a_name_and_its_figure(knowledge: KpiKnowledge) -> None:
+    text = "6月度 実績\n訪問 .......... 40件\n有効商談 ........ 12件\n受注 ............ 3件\n"
+    assert own(knowledge, text) == {"opportunities": 12, "deals": 3}
+
+
+def test_english_appointments_set_header(knowledge: KpiKnowledge) -> None:
+    text = "| KPI | Actual | Plan |\n|---|---|---|\n| Appointments set | 19 | 20 |\n"
+    assert own(knowledge, text) == {"appointments": 19}
