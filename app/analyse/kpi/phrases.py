@@ -117,9 +117,9 @@ def _names_another_kpi(text: str, at: dict[int, Token], start: int, end: int) ->
     """Whether a KPI name outside brackets lies in text[start:end] (a note 「（対接続）」 may)."""
     for position in range(start, end):
         token = at.get(position)
-        if token is not None and token.kind is Kind.KPI:
-            if text.count("(", start, position) <= text.count(")", start, position):
-                return True
+        outside = text.count("(", start, position) <= text.count(")", start, position)
+        if token is not None and token.kind is Kind.KPI and outside:
+            return True
     return False
 
 
