@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.cache import BoundedCache
+from app.core.coalesce import Coalescer
 from app.knowledge import Knowledge, load_knowledge
 from app.llm.client import build_chat_model
 from app.llm.model import ChatModel, LangChainChatModel, OfflineChatModel
@@ -72,6 +73,8 @@ class Container:
     # Reminder delivery (app/remind): None when SMTP or the webhook is not configured.
     mailer: Mailer | None = None
     webhook: WebhookPoster | None = None
+    # Re-analyses after concurrent changes to one engagement run once for all of them.
+    analysis_runs: Coalescer = field(default_factory=Coalescer)
     # One thread embeds chat questions against a time budget; it bounds the work left
     # running behind when the budget runs out. Threads start on first use.
     query_worker: ThreadPoolExecutor = field(

@@ -23,9 +23,13 @@ log = logging.getLogger(__name__)
 
 
 def reanalyse(*, container: Container, engagement_id: int) -> None:
-    """Offline analysis now; the LLM-assisted one as a job when an LLM is configured."""
+    """Offline analysis now (one run for changes that arrive while one is running); the
+    LLM-assisted one as a job when an LLM is configured."""
     with contextlib.suppress(NotFound):  # the engagement itself was deleted
-        refresh_analysis(container=container, engagement_id=engagement_id)
+        container.analysis_runs.after_change(
+            engagement_id,
+            lambda: refresh_analysis(container=container, engagement_id=engagement_id),
+        )
         if container.chat_model.configured:
             enqueue(container=container, kind="analysis", engagement_id=engagement_id)
 

@@ -65,7 +65,9 @@ KPI_FORM_FIELDS = {
 }
 
 
-def _engagement_out(engagement: Engagement, *, today: dt.date) -> EngagementOut:
+def _engagement_out(
+    engagement: Engagement, *, today: dt.date, document_count: int
+) -> EngagementOut:
     return EngagementOut(
         id=engagement.id,
         vendor=VendorOut(id=engagement.vendor.id, name=engagement.vendor.name),
@@ -76,7 +78,7 @@ def _engagement_out(engagement: Engagement, *, today: dt.date) -> EngagementOut:
         monthly_fee_jpy=engagement.monthly_fee_jpy,
         kpi_targets=engagement.kpi_targets or {},
         days_left=(engagement.renewal_date - today).days,
-        document_count=len(engagement.documents),
+        document_count=document_count,
         **{name: getattr(engagement, name) for name in PARTY_FIELDS},
     )
 
@@ -95,7 +97,9 @@ def _document_summary(document: Document) -> DocumentSummary:
 
 def _engagement_detail(engagement: Engagement, *, today: dt.date) -> EngagementDetail:
     return EngagementDetail(
-        **_engagement_out(engagement, today=today).model_dump(),
+        **_engagement_out(
+            engagement, today=today, document_count=len(engagement.documents)
+        ).model_dump(),
         documents=[_document_summary(document) for document in engagement.documents],
     )
 
@@ -141,7 +145,9 @@ def create_vendor(*, container: Container, name: str) -> VendorOut:
 def list_engagements(*, container: Container, today: dt.date | None = None) -> list[EngagementOut]:
     today = today or dt.date.today()
     with container.session_factory() as session:
-        return [_engagement_out(e, today=today) for e in repository.list_engagements(session)]
+        rows = repository.list_engagements(session)
+        counts = repository.document_counts(session, (row.id for row in rows))
+        return [_engagement_out(e, today=today, document_count=counts[e.id]) for e in rows]
 
 
 def create_engagement(
@@ -247,7 +253,7 @@ def get_engagement(
 ) -> EngagementDetail:
     """The engagement with its documents (oldest first), or NotFound."""
     with container.session_factory() as session:
-        engagement = repository.get_engagement(session, engagement_id)
+        engagement = repository.get_engagement(session, engagement_id, texts=False)
         return _engagement_detail(engagement, today=today or dt.date.today())
 
 
@@ -256,8 +262,9 @@ def engagement_summary(
 ) -> EngagementOut:
     """The engagement without its document list (page headers), or NotFound."""
     with container.session_factory() as session:
-        engagement = repository.get_engagement(session, engagement_id)
-        return _engagement_out(engagement, today=today or dt.date.today())
+        engagement = repository.get_engagement(session, engagement_id, documents=False)
+        count = repository.document_counts(session, [engagement_id])[engagement_id]
+        return _engagement_out(engagement, today=today or dt.date.today(), document_count=count)
 
 
 def require_engagement(*, container: Container, engagement_id: int) -> None:

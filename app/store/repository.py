@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import InvalidInput, NotFound
@@ -75,20 +75,40 @@ def create_engagement(
 
 
 def list_engagements(session: Session) -> list[Engagement]:
+    """Engagements with their vendors; documents stay unloaded (`document_counts` counts)."""
     statement = (
         select(Engagement)
-        .options(selectinload(Engagement.vendor), selectinload(Engagement.documents))
+        .options(selectinload(Engagement.vendor))
         .order_by(Engagement.renewal_date, Engagement.id)
     )
     return list(session.scalars(statement))
 
 
-def get_engagement(session: Session, engagement_id: int) -> Engagement:
-    engagement = session.get(
-        Engagement,
-        engagement_id,
-        options=[selectinload(Engagement.vendor), selectinload(Engagement.documents)],
+def document_counts(session: Session, engagement_ids: Iterable[int]) -> dict[int, int]:
+    """Documents per engagement in one query: page headers need the number, not the texts."""
+    wanted = list(engagement_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Document.engagement_id, func.count(Document.id))
+        .where(Document.engagement_id.in_(wanted))
+        .group_by(Document.engagement_id)
     )
+    counts = {engagement_id: 0 for engagement_id in wanted}
+    counts.update({engagement_id: count for engagement_id, count in rows.tuples()})
+    return counts
+
+
+def get_engagement(
+    session: Session, engagement_id: int, *, documents: bool = True, texts: bool = True
+) -> Engagement:
+    """The engagement and its vendor; its documents (with their texts unless `texts` is
+    False, for lists that show titles only) unless `documents` is False."""
+    options: list[Any] = [selectinload(Engagement.vendor)]
+    if documents:
+        loader = selectinload(Engagement.documents)
+        options.append(loader if texts else loader.defer(Document.text))
+    engagement = session.get(Engagement, engagement_id, options=options)
     if engagement is None:
         raise NotFound(f"契約（ID {engagement_id}）が見つかりません。")
     return engagement
