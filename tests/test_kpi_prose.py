@@ -64,3 +64,34 @@ def test_leader_dots_between_a_name_and_its_figure(knowledge: KpiKnowledge) -> N
 def test_english_appointments_set_header(knowledge: KpiKnowledge) -> None:
     text = "| KPI | Actual | Plan |\n|---|---|---|\n| Appointments set | 19 | 20 |\n"
     assert own(knowledge, text) == {"appointments": 19}
+
+
+def test_an_amount_beside_a_count_is_the_stages_amount(knowledge: KpiKnowledge) -> None:
+    assert own(knowledge, "- 6月の受注：3件／270万円") == {"deals": 3, "revenue": 2_700_000}
+    assert own(knowledge, "6月は受注2件（計185万円）となりました。") == {
+        "deals": 2,
+        "revenue": 1_850_000,
+    }
+    # A count KPI without an amount stage keeps the yen figure out.
+    assert own(knowledge, "- アポ：12件／90万円") == {"appointments": 12}
+
+
+def test_figures_given_month_by_month_after_one_name(knowledge: KpiKnowledge) -> None:
+    text = "直近の商談数は4月7件、5月9件、6月10件です。"
+    assert read(knowledge, text) == {
+        ("opportunities", "2026-04"): 7,
+        ("opportunities", "2026-05"): 9,
+        ("opportunities", "2026-06"): 10,
+    }
+
+
+def test_months_dividing_a_quarter_are_read_with_their_amounts(knowledge: KpiKnowledge) -> None:
+    text = "第1四半期の受注は、4月が1件（80万円）、5月が2件（計150万円）、6月が3件（計240万円）でした。"
+    found = read(knowledge, text)
+    assert found[("deals", "2026-04")] == 1
+    assert found[("revenue", "2026-05")] == 1_500_000
+    assert found[("deals", "2026-06")] == 3
+    assert found[("revenue", "2026-06")] == 2_400_000
+    assert len(found) == 6
+    # A quarter's own total stays out.
+    assert read(knowledge, "第1四半期の受注は6件でした。") == {}

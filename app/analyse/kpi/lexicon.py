@@ -184,6 +184,7 @@ class Lexicon:
         self.bullet_markers = tuple(_normalized(grammar.bullet_markers))
         self.heading_neutral = frozenset(_normalized(grammar.heading_neutral))
         self.stage_words, self.measure_words = self._stages(knowledge)
+        self._stage_of_key = self._stages_by_key(knowledge)
         jpy_units = _alternation(u for u, (kind, _) in self._unit_kinds.items() if kind == "jpy")
         self._unit_note = re.compile(
             rf"(?:{_alternation(grammar.unit_notes) or '(?!)'})\s*[:=]?\s*(?P<unit>{jpy_units})"
@@ -314,6 +315,21 @@ class Lexicon:
         """A cell of a 単位 column (「万円」「件」「%」): its yen multiplier, None if not yen."""
         found = self._unit_kinds.get(normalize_for_matching(unit).strip())
         return found[1] if found is not None and found[0] == "jpy" else None
+
+    def sibling(self, key: str, measure: str) -> str | None:
+        """Another measure of the key's stage: deals' amount is revenue; None if it has none."""
+        found = self._stage_of_key.get(key, {}).get(measure)
+        return found if found != key else None
+
+    @staticmethod
+    def _stages_by_key(knowledge: KpiKnowledge) -> dict[str, dict[str, str]]:
+        """Each KPI's stage as measure → KPI (the first stage that measures it)."""
+        found: dict[str, dict[str, str]] = {}
+        for stage in knowledge.labels.stages.values() if knowledge.labels else []:
+            measures = {str(m): key for m, key in stage.measures.items()}
+            for key in measures.values():
+                found.setdefault(key, measures)
+        return found
 
     @staticmethod
     def _stages(knowledge: KpiKnowledge) -> tuple[dict[str, dict[str, str | None]], dict[str, str]]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.analyse.kpi.layout import Layout, Line
-from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, QUALIFIERS, Token, Value
+from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, QUALIFIERS, Lexicon, Token, Value
 from app.analyse.kpi.periods import Period
 from app.core.text import SENTENCE_ENDERS, sentence_spans
 from app.knowledge.kpi import Kind
@@ -42,6 +42,9 @@ class Item:
     qualifiers: tuple[Token, ...]
     after_arrow: bool
     is_change: bool
+    amount: Value | None = (
+        None  # 「受注3件（計294万円）」「成約：6件／540万円」: the stage's amount
+    )
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class Phrase:
     label_end: int  # end of the name and its notes, where the figures begin
     end: int  # end of the last figure
     reversed: bool
+    month: Token | None = None  # 「10月8件、11月11件」: the month this figure is given for
+    rank: int = 0  # -1: a restated or corrected figure (「正しくは11件」), preferred to others
+    total: bool = False  # 「→ 合計 12件」 under a heading that names the KPI
 
 
 def line_sentences(text: str, line: Line) -> Iterator[Sentence]:
@@ -102,10 +108,21 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
         labelled = any(mark in text[name.end : label_end] for mark in ":=")
         items = _items(layout, sentence, at, name.key, label_end, labelled=labelled)
         used.update(item.value.start for item in items)
+        amount_key = lexicon.sibling(name.key, "amount")
+        by_month = _month_items(items)
+        if by_month:
+            for item, month in by_month:
+                for key, value in ((name.key, item.value), (amount_key, item.amount)):
+                    if key is not None and value is not None:
+                        yield Phrase(key, value, name.start, label_end, value.end, False, month)
+            continue
         chosen = _choose(layout, items)
         if chosen is not None:
             end = items[-1].value.end
-            yield Phrase(name.key, chosen, name.start, label_end, end, reversed=False)
+            yield Phrase(name.key, chosen.value, name.start, label_end, end, reversed=False)
+            if chosen.amount is not None and amount_key is not None:
+                amount = chosen.amount
+                yield Phrase(amount_key, amount, name.start, label_end, amount.end, reversed=False)
     counted = (t for t in tokens if t.kind is Kind.KPI and lexicon.units[t.key] == "count")
     for name in counted:
         value = _count_before(layout, sentence, name)
@@ -143,30 +160,76 @@ def _items(
             gap = lexicon.gap_pattern.match(text, at[position].end, sentence.end)
             position = gap.end() if gap else at[position].end
         value = lexicon.value_at(text, position, sentence.end)
+        if value is None:
+            return items
         # A bare number counts after a colon or when it ends the sentence (「- 架電数 1200」).
-        ends = value is not None and not text[value.end : sentence.end].strip()
-        if value is None or not lexicon.fits(key, value, bare_allowed=labelled or ends):
+        ends = not text[value.end : sentence.end].strip()
+        if not lexicon.fits(key, value, bare_allowed=labelled or ends):
+            if items and items[-1].amount is None and _is_amount(lexicon, key, value):
+                items[-1] = replace(items[-1], amount=value)  # 「6件／540万円」
             return items
         is_change = text.startswith(lexicon.not_a_level, value.end)
-        items.append(Item(value, tuple(qualifiers), after_arrow, is_change))
-        link = lexicon.link_pattern.match(text, value.end, sentence.end)
+        note_end, amount = _note_after(lexicon, text, key, value.end, sentence.end)
+        items.append(Item(value, tuple(qualifiers), after_arrow, is_change, amount))
+        # A note after the figure does not end the list: 「7月が1件（95万円）、8月が2件」.
+        link = lexicon.link_pattern.match(text, note_end, sentence.end)
         if link is None:
             return items
         after_arrow = link.group("link") in lexicon.arrows
         position = link.end()
 
 
-def _choose(layout: Layout, items: list[Item]) -> Value | None:
+def _is_amount(lexicon: Lexicon, key: str, value: Value) -> bool:
+    return value.unit == "jpy" and lexicon.sibling(key, "amount") is not None
+
+
+def _note_after(
+    lexicon: Lexicon, text: str, key: str, position: int, end: int
+) -> tuple[int, Value | None]:
+    """Where a bracketed note right after a figure ends, and the stage's amount if the note is
+    just one (「3件（計294万円）」); (position, None) when no note follows."""
+    start = position
+    while start < end and text[start] == " ":
+        start += 1
+    if start >= end or text[start] != "(":
+        return position, None
+    close = text.find(")", start, end)
+    if close < 0:
+        return position, None
+    inner = start + 1
+    while inner < close and text[inner] == " ":
+        inner += 1
+    value = lexicon.value_at(text, inner, close)
+    if value is None or text[value.end : close].strip() or not _is_amount(lexicon, key, value):
+        return close + 1, None
+    return close + 1, value
+
+
+def _month_items(items: list[Item]) -> list[tuple[Item, Token]]:
+    """「10月8件、11月11件、12月9件」: two or more figures, each given for its own month."""
+    found: list[tuple[Item, Token]] = []
+    for item in items:
+        months = [token for token in item.qualifiers if token.kind is Kind.MONTH]
+        if not months:
+            continue
+        if item.is_change or any(t.kind in NOT_ACTUAL_LABEL for t in item.qualifiers):
+            continue
+        found.append((item, months[-1]))
+    named = {(month.year, month.month) for _, month in found}
+    return found if len(found) >= 2 and len(named) == len(found) else []
+
+
+def _choose(layout: Layout, items: list[Item]) -> Item | None:
     """The marked actual, else the figure after an arrow, else the first unmarked figure."""
     verdicts = [(item, _verdict(layout, item)) for item in items if not item.is_change]
     marked = [item for item, verdict in verdicts if verdict > 0]
     plain = [item for item, verdict in verdicts if verdict == 0]
     if marked:
-        return marked[0].value
+        return marked[0]
     arrowed = [item for item in plain if item.after_arrow]
     if arrowed:
-        return arrowed[-1].value
-    return plain[0].value if plain else None
+        return arrowed[-1]
+    return plain[0] if plain else None
 
 
 def _verdict(layout: Layout, item: Item) -> int:

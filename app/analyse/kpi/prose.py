@@ -141,6 +141,9 @@ class Reading:
         window = self.tokens_between(self.lead_start(phrase.anchor), phrase.anchor)
         lead = self.outside_closed_notes(window, phrase.anchor)
         cues = [t for t in lead if t.kind is not Kind.SUBCOUNT]
+        if phrase.month is not None:
+            # 「第2四半期の成約は、7月が1件、8月が2件」: the months divide the scope.
+            cues = [t for t in cues if t.kind is not Kind.PERIOD_SCOPE]
         if any_cue(cues, NOT_ACTUAL, self.layout.period, around=window):
             return False, None
         subcounts = [t.start for t in lead if t.kind is Kind.SUBCOUNT]
@@ -149,6 +152,8 @@ class Reading:
         if self._part_marker_before(phrase) and self._part_of_same_kpi(phrase, phrase.anchor):
             return False, None
         months = [t for t in [*lead, *label] if t.kind is Kind.MONTH]
+        if phrase.month is not None:
+            months = [phrase.month]
         own = self.layout.period
         if not months or not Period.unknown_or_other(own, months[-1]):
             return True, None
