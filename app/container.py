@@ -7,6 +7,7 @@ What happens after what (ingest → re-analysis, background jobs) is `app.workfl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -75,6 +76,10 @@ class Container:
     webhook: WebhookPoster | None = None
     # Re-analyses after concurrent changes to one engagement run once for all of them.
     analysis_runs: Coalescer = field(default_factory=Coalescer)
+    # Writes (store, delete, re-analysis) take a slot: `settings.write_concurrency` of them.
+    write_lane: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(1)
+    )
     # One thread embeds chat questions against a time budget; it bounds the work left
     # running behind when the budget runs out. Threads start on first use.
     query_worker: ThreadPoolExecutor = field(
@@ -138,6 +143,7 @@ def build_container(
         chat_model=build_chat(settings),
         mailer=build_mailer(settings),
         webhook=build_webhook(settings),
+        write_lane=threading.BoundedSemaphore(settings.write_concurrency),
     )
     # An ingest killed between its vector write and its commit left vectors without rows.
     remove_orphan_vectors(

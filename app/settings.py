@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # `parse_timeout_s`; chunking and embedding stop at `ingest_timeout_s` with nothing stored.
     parse_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     ingest_timeout_s: float = Field(default=300.0, gt=0, le=86_400)
+    # Stores, deletes and the re-analyses after them run at most this many at a time per
+    # process; the rest wait their turn, so pages and searches keep the CPU meanwhile.
+    write_concurrency: int = Field(default=1, ge=1, le=64)
     # Bulk import (app/ingest/bulk.py): files per batch, and what a .zip may unpack to.
     bulk_max_files: int = Field(default=200, ge=1, le=10_000)
     bulk_max_unpacked_bytes: int = Field(default=200 * 1024 * 1024, ge=1)

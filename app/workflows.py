@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from functools import partial
 from pathlib import Path
 
 from app.analyse.service import refresh_analysis
@@ -22,21 +23,29 @@ from app.jobs import enqueue
 log = logging.getLogger(__name__)
 
 
+def _refresh(container: Container, engagement_id: int) -> None:
+    with container.write_lane:
+        refresh_analysis(container=container, engagement_id=engagement_id)
+
+
 def reanalyse(*, container: Container, engagement_id: int) -> None:
     """Offline analysis now (one run for changes that arrive while one is running); the
     LLM-assisted one as a job when an LLM is configured."""
     with contextlib.suppress(NotFound):  # the engagement itself was deleted
         container.analysis_runs.after_change(
-            engagement_id,
-            lambda: refresh_analysis(container=container, engagement_id=engagement_id),
+            engagement_id, partial(_refresh, container, engagement_id)
         )
         if container.chat_model.configured:
             enqueue(container=container, kind="analysis", engagement_id=engagement_id)
 
 
 def store_document(*, container: Container, data: DocumentInput) -> IngestResult:
-    """Store a document (idempotent) and bring the engagement's analysis up to date."""
-    result = ingest_document(container=container, data=data)
+    """Store a document (idempotent) and bring the engagement's analysis up to date.
+
+    Storing waits for a write slot: twenty pastes at once queue here instead of sharing the
+    CPU with everyone's pages (each still answers once its document and analysis are in)."""
+    with container.write_lane:
+        result = ingest_document(container=container, data=data)
     if result.created:
         reanalyse(container=container, engagement_id=data.engagement_id)
     return result
@@ -44,7 +53,8 @@ def store_document(*, container: Container, data: DocumentInput) -> IngestResult
 
 def remove_document(*, container: Container, document_id: int) -> int:
     """Delete a document completely; returns its engagement, whose analysis is redone."""
-    engagement_id = delete_document(container=container, document_id=document_id)
+    with container.write_lane:
+        engagement_id = delete_document(container=container, document_id=document_id)
     reanalyse(container=container, engagement_id=engagement_id)
     return engagement_id
 
