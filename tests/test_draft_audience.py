@@ -8,8 +8,7 @@ from app.analyse.models import Citation
 from app.core.facts import DocumentFacts
 from app.draft.audience import internal_wording, letter_reference, readers_for
 from app.draft.checks import audience_problems, date_problems, fact_problems, text_defects
-from app.draft.citations import DraftCitation
-from app.draft.export import without_markers
+from app.draft.citations import DraftCitation, without_markers
 from app.draft.parties import Parties, suggest_parties
 from app.knowledge.drafts import DEFAULT_AUDIENCE_FILE, load_audience
 from app.renewals.timeline import (
@@ -123,11 +122,13 @@ def test_an_external_export_carries_no_markers() -> None:
 
 def test_parties_are_suggested_from_introductions_address_lines_and_signatures() -> None:
     suggested = suggest_parties(Parties(vendor_name=VENDOR), DOCUMENTS)
-    assert suggested.vendor_contact == "浜田"
+    assert (
+        suggested.vendor_contact == "浜田 陽介"
+    )  # the introduction's 浜田, named in full by the signature
     assert suggested.client_company == "株式会社ヤマブキ製作所"
     assert suggested.client_department == "営業企画部"
     assert suggested.client_contact == "宮原"
-    assert suggested.addressee_lines == [VENDOR, "浜田様"]
+    assert suggested.addressee_lines == [VENDOR, "【ご所属】　浜田 陽介様"]
     assert suggested.sender_lines == ["株式会社ヤマブキ製作所", "営業企画部　宮原"]
     assert "vendor_contact" in suggested.suggested
     stored = Parties(vendor_name=VENDOR, vendor_contact="藤田", vendor_department="営業部")
@@ -146,8 +147,35 @@ def test_a_company_named_without_its_legal_form_is_still_suggested() -> None:
 
 def test_nobody_known_gives_a_placeholder_never_a_blank_company() -> None:
     empty = Parties(vendor_name=VENDOR)
-    assert empty.addressee_lines == [VENDOR, "ご担当者様"]
-    assert "＿" not in "".join(empty.sender_lines)
+    assert empty.addressee_lines == [VENDOR, "【ご所属】　【ご担当者名】様"]
+    assert empty.sender_lines == ["【自社名】", "【部署名】　【担当者名】"]
+    assert "TEL：【電話番号】" in empty.contact_lines[-1]
+
+
+def test_a_handover_keeps_the_new_contact_and_a_signature_gives_the_full_name() -> None:
+    before = document(
+        5,
+        "email",
+        "ヤマブキ製作所 宮原様\n\nミナミコールの浜田です。\n\n株式会社ミナミコール 営業二部\n浜田 陽介",
+        period=None,
+    )
+    after = DocumentFacts(
+        id=6,
+        kind="vendor_report",
+        date=dt.date(2026, 1, 8),
+        period="2025-12",
+        title="12月度",
+        text="宮原様\n\n1月より担当を引き継ぎました、ミナミコールの岸です。\n",
+    )
+    handed_over = suggest_parties(Parties(vendor_name=VENDOR), [before, after])
+    assert (
+        handed_over.vendor_contact == "岸"
+    )  # the newest introduction; no signature names 岸 in full
+    assert handed_over.vendor_department is None
+    signed = suggest_parties(Parties(vendor_name=VENDOR), [before])
+    assert (signed.vendor_contact, signed.vendor_department) == ("浜田 陽介", "営業二部")
+    stored = suggest_parties(Parties(vendor_name=VENDOR, vendor_contact="浜田"), [before])
+    assert stored.vendor_contact == "浜田"  # what the user entered is never replaced
 
 
 # --- business days ---------------------------------------------------------------------------

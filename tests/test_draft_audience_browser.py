@@ -112,6 +112,8 @@ def test_external_agenda_and_letter_quote_only_the_vendor(
         body = page.inner_text("#draft-body")
         assert "ご提案いただいた施策" in body and "展示会の来場者リスト" in body
         assert "小松様" in body and "貴社" in body
+        assert "[1]" not in body  # the page shows the text the vendor gets: no markers
+        assert "社内の確認用" in page.inner_text("#source-note")  # sources beside it, as a note
         assert_no_client_text(page.inner_text("main"))
         for suffix in ("md", "docx", "pdf"):
             saved = download(page, f"#download-{suffix}", tmp_path / f"agenda.{suffix}")
@@ -130,11 +132,13 @@ def test_external_agenda_and_letter_quote_only_the_vendor(
         page.wait_for_url("**/drafts/*")
         letter = page.inner_text("#draft-body")
         assert_no_client_text(page.inner_text("main"))
-        assert "ご担当者様" not in letter and "＿＿＿＿" not in letter
+        assert "ご担当者様" not in letter and "＿＿＿＿" not in letter and "[1]" not in letter
+        assert "【電話番号】" in letter  # what nobody entered is a placeholder the sender sees
+        assert "【電話番号】" in page.inner_text("#problems")
         saved = download(page, "#download-docx", tmp_path / "letter.docx")
         paragraphs = read_docx(str(saved)).paragraphs
         texts = [p.text for p in paragraphs]
-        assert f"{VENDOR}\n小松様" in texts  # the company and the person on their own lines
+        assert f"{VENDOR}\n【ご所属】　小松様" in texts  # company, department and person
         sender = "株式会社ハルカゼ工業\n営業推進部　日高"
         assert sender in texts
         by_text = {p.text: p for p in paragraphs}

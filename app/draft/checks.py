@@ -23,6 +23,7 @@ from app.draft.citations import (
     used_citations,
 )
 from app.draft.context_vendor import states_value
+from app.draft.parties import PLACEHOLDERS
 from app.knowledge.drafts import DraftConfig
 from app.renewals.timeline import is_business_day
 
@@ -59,6 +60,9 @@ def draft_problems(
     ]
     problems += citation_problems(markdown, citations, texts)
     problems += [f"文章の確認：{problem}" for problem in text_defects(markdown)]
+    unfilled = unfilled_placeholders(markdown)
+    if unfilled:
+        problems.append(f"送る前に{'・'.join(unfilled)}を書き換えてください。")
     if kind == "memo" and memo_decision(markdown) is None:
         problems.append("「判断：」の行がありません。")
     elif kind == "memo" and decision is not None and memo_decision(markdown) != decision:
@@ -73,6 +77,12 @@ PROPOSED_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日（[月火水木�
 NUMBER_CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(%|円|件)?((?:\[\d{1,4}\])+)")
 QUOTED = re.compile(r"「([^「」]{8,})」")
 QUOTE_SPAN = re.compile(r"「[^「」]*」")
+DUE_WRITTEN = re.compile(r"期限：(\d{4})年(\d{1,2})月(\d{1,2})日")
+OVERDUE_SAID = re.compile(r"期限超過|期限を過ぎ")
+PLACEHOLDER = re.compile(r"【[^【】\n]{1,12}】")
+_PLACEHOLDER_WORDS = frozenset(
+    word for value in PLACEHOLDERS.values() for word in PLACEHOLDER.findall(value)
+)
 _PREDICATE_END = re.compile(r"[ぁ-ん！？!?]$")
 _TRAILING = re.compile(r"(?:\[\d{1,4}\]|[。．\s]|（[^（）]*）|\([^()]*\))+$")
 
@@ -126,9 +136,27 @@ def proposed_dates(markdown: str) -> list[dt.date]:
     return found
 
 
-def date_problems(markdown: str, *, today: dt.date, contract_end: dt.date) -> list[str]:
-    """Proposed dates before today, after the contract ends, or on a day off."""
+def unfilled_placeholders(markdown: str) -> list[str]:
+    """The parties' placeholders (【ご担当者名】 …) still in the text, each once."""
+    found = PLACEHOLDER.findall(markdown)
+    return list(dict.fromkeys(p for p in found if p in _PLACEHOLDER_WORDS))
+
+
+def overdue_shown_open(markdown: str, *, today: dt.date) -> list[str]:
+    """An open item whose due day (「期限：2025年11月28日」) is before today must say so."""
     problems: list[str] = []
+    for line in markdown.splitlines():
+        for match in DUE_WRITTEN.finditer(line):
+            year, month, day = (int(part) for part in match.groups())
+            if dt.date(year, month, day) < today and not OVERDUE_SAID.search(line):
+                problems.append(f"期限の過ぎた事項を期限内のように書いています（{match.group(0)}）")
+    return problems
+
+
+def date_problems(markdown: str, *, today: dt.date, contract_end: dt.date) -> list[str]:
+    """Proposed dates before today, after the contract ends, or on a day off; open items past
+    their due day shown without 期限超過."""
+    problems = overdue_shown_open(QUOTE_SPAN.sub("", markdown), today=today)
     for day in proposed_dates(markdown):
         if day < today:
             problems.append(f"過去の日付を提案しています（{day}）")

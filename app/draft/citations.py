@@ -148,3 +148,9 @@ def source_list_markdown(citations: Sequence[DraftCitation], markdown: str) -> s
             f"{c.start}〜{c.end}文字目（{c.href}）"
         )
     return "\n".join(lines) + "\n"
+
+
+def without_markers(markdown: str) -> str:
+    """The text as sent: `[n]` markers removed, with no space left before 。 or 、."""
+    text = MARKER.sub("", markdown)
+    return re.sub(r"[ \t]+\n", "\n", text)

@@ -34,12 +34,12 @@ from app.draft.context_memo import (
     kpi_rows,
     risk_findings,
 )
+from app.draft.context_period import PeriodOverview, period_overview
 from app.draft.context_proposal import ProposalView, proposal_views
 from app.draft.context_vendor import (
     Figure,
     OwedItem,
     figures,
-    kpi_gaps,
     owed_items,
     vendor_proposals,
     vendor_requests,
@@ -88,7 +88,7 @@ class DraftContext:
     readers: Readers
     parties: Parties
     figures: list[Figure]
-    kpi_gaps: list[Finding]
+    kpi_period: PeriodOverview
     vendor_proposals: list[Citation]
     vendor_requests: list[Citation]
     owed: list[OwedItem]
@@ -187,7 +187,7 @@ def build_context(
         readers=readers,
         parties=parties or Parties(vendor_name=engagement.vendor_name),
         figures=stated,
-        kpi_gaps=kpi_gaps(stated, analysis.as_of),
+        kpi_period=period_overview(stated, main_kpi=analysis.main_kpi),
         vendor_proposals=proposed,
         vendor_requests=vendor_requests(visible, readers, rules, analysis.as_of),
         owed=owed_items(items, readers, rules, vendor_people),

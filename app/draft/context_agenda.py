@@ -77,6 +77,8 @@ def open_item_findings(items: Sequence[OpenItem]) -> list[Finding]:
     for item in items[-MAX_OPEN_ITEMS:]:
         owner = f"{item.owner}：" if item.owner else ""
         due = f"（期限：{item.due}）" if item.due else ""
+        if item.overdue and item.due_date is not None:
+            due = f"（期限：{item.due_date.year}年{item.due_date.month}月{item.due_date.day}日・期限超過）"
         source = Citation(
             document_id=item.document_id,
             start=item.start,

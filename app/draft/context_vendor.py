@@ -2,8 +2,8 @@
 
 Pure code. `figures` are the KPI values a draft states, each with the passage that states the
 actual (an internal draft takes the reconciled analysis value; an external one the value the
-vendor itself reported). `kpi_gaps` ranks them by how far they fall short, down to 受注 when it
-is reported; `vendor_proposals` and `vendor_requests` are the vendor's own words a letter
+vendor itself reported; `context_period` presents them over the period, down to 受注);
+`vendor_proposals` and `vendor_requests` are the vendor's own words a letter
 responds to; `owed_items` says who owes what.
 """
 
@@ -19,18 +19,16 @@ from app.core.facts import DocumentFacts, KpiPoint
 from app.core.normalize import normalize_for_matching
 from app.core.text import lines, sentence_spans, strip_marker
 from app.draft.audience import Readers
-from app.draft.findings import Finding, number, percent
+from app.draft.findings import number
 from app.draft.todos import OpenItem
 from app.knowledge import Knowledge
 from app.knowledge.drafts import VendorText
 
 FUNNEL = ("calls", "connections", "appointments", "opportunities", "deals")
-MAX_GAPS = 4
 MAX_PROPOSALS = 5
 MAX_REQUESTS = 4
 MAX_QUOTE_CHARS = 110
 SHORT_SENTENCE_CHARS = 25
-RECENT_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -163,52 +161,6 @@ def figures(
     return found
 
 
-def _month(period: str) -> str:
-    return f"{int(period.split('-')[1])}月"
-
-
-def kpi_gaps(items: Sequence[Figure], as_of: dt.date) -> list[Finding]:
-    """The largest shortfalls against target over the recent months, then the funnel's lower
-    stages (商談, 受注) as reported, so the meeting reaches 受注 when it is reported. Months
-    more than `RECENT_MONTHS` before `as_of` are not recent, however few were reported."""
-    oldest = as_of.year * 12 + as_of.month - 1 - RECENT_MONTHS - 1
-    periods = sorted(
-        {f.period for f in items if int(f.period[:4]) * 12 + int(f.period[5:7]) - 1 >= oldest}
-    )[-RECENT_MONTHS:]
-    recent = [f for f in items if f.period in periods]
-    by_key: dict[str, list[Figure]] = {}
-    for figure in recent:
-        by_key.setdefault(figure.key, []).append(figure)
-    ranked: list[tuple[float, Finding]] = []
-    for key, series in by_key.items():
-        with_target = [f for f in series if f.achievement is not None]
-        cited = [f.source for f in series if f.source is not None][-2:]
-        if with_target:
-            short = [f for f in with_target if (f.achievement or 0) < 1]
-            worst = min(with_target, key=lambda f: f.achievement or 0)
-            if not short:
-                continue
-            assert worst.target is not None
-            text = (
-                f"{worst.label}は{_month(worst.period)}が{worst.spoken}で、目標"
-                f"{worst.target_spoken}に対して{percent(worst.achievement)}でした"
-                f"（{'・'.join(_month(p) for p in periods)}のうち、目標に届かなかった月は"
-                f"{len(short)}か月）。"
-            )
-            ranked.append(((worst.achievement or 0), Finding(text, cited)))
-        elif key in FUNNEL[3:]:
-            latest = series[-1]
-            previous = series[-2] if len(series) > 1 else None
-            change = ""
-            if previous is not None and previous.value != latest.value:
-                direction = "増えて" if latest.value > previous.value else "減って"
-                change = f"（{_month(previous.period)}の{previous.spoken}から{direction}います）"
-            text = f"{latest.label}は{_month(latest.period)}が{latest.spoken}です{change}。"
-            ranked.append((1.5 + FUNNEL.index(key) / 10, Finding(text, cited)))
-    ranked.sort(key=lambda pair: pair[0])
-    return [finding for _score, finding in ranked[:MAX_GAPS]]
-
-
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence cut to what matters: without its list marker, at most one long clause."""
     body = text[start:end]
@@ -323,6 +275,8 @@ class OwedItem:
     task: str
     due: str | None
     evidence: list[Citation]
+    due_date: dt.date | None = None
+    overdue: bool = False
 
 
 def owed_items(
@@ -354,6 +308,8 @@ def owed_items(
                 task=item.task.rstrip("。"),
                 due=item.due,
                 evidence=readers.keep([source]),
+                due_date=item.due_date,
+                overdue=item.overdue,
             )
         )
     return owed

@@ -7,11 +7,10 @@ in its sentences (「貴社10月度ご報告」) and owes the vendor no internal
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
-from app.draft.citations import MARKER, DraftCitation, source_list_markdown
+from app.draft.citations import DraftCitation, source_list_markdown, without_markers
 from app.draft.docx_export import export_docx
 from app.draft.models import DraftOut
 from app.draft.pdf_export import export_pdf
@@ -24,12 +23,6 @@ MEDIA_TYPES: dict[ExportFormat, str] = {
     "pdf": "application/pdf",
 }
 LETTER_KINDS = frozenset({"proposal_request"})
-
-
-def without_markers(markdown: str) -> str:
-    """The text as sent: `[n]` markers removed, with no space left before 。 or 、."""
-    text = MARKER.sub("", markdown)
-    return re.sub(r"[ \t]+\n", "\n", text)
 
 
 @dataclass(frozen=True)

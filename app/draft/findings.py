@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.analyse.models import Citation, EngagementAnalysis, PresenceResult, SignalResult
 from app.core.formatting import kpi_value
+from app.core.text import is_greeting
 from app.core.vocabulary import SignalKey
 
 
@@ -33,8 +34,13 @@ class SignalView:
 
 
 def citable(citations: Sequence[Citation | None]) -> list[Citation]:
-    """Only spans that exist (a corrected KPI may have no source span)."""
-    return [c for c in citations if c is not None and c.quote and c.end > c.start]
+    """Only spans that exist (a corrected KPI may have no source span), and never a greeting,
+    thanks or sign-off (`app.core.text.is_greeting`): a courtesy is no evidence of the work."""
+    return [
+        c
+        for c in citations
+        if c is not None and c.quote and c.end > c.start and not is_greeting(c.quote)
+    ]
 
 
 def percent(value: float | None) -> str:

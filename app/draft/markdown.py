@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
-from app.draft.citations import MARKER, DraftCitation
+from app.draft.citations import MARKER, DraftCitation, without_markers
 
 _TAG = re.compile(r"(<[^>]+>)")
 
@@ -37,9 +37,15 @@ def _link(number: int, citations: Sequence[DraftCitation]) -> str:
     )
 
 
-def render_html(markdown: str, citations: Sequence[DraftCitation]) -> str:
-    """HTML of the draft; `[n]` becomes a superscript link to the highlighted passage."""
-    rendered = parser().render(markdown)
+def render_html(
+    markdown: str, citations: Sequence[DraftCitation], *, external: bool = False
+) -> str:
+    """HTML of the draft; `[n]` becomes a superscript link to the highlighted passage. An
+    external draft reads as the letter the vendor gets: no markers in its text (its passages
+    are listed beside it, as a note that is not part of the letter)."""
+    rendered: str = parser().render(without_markers(markdown) if external else markdown)
+    if external:
+        return rendered
     parts = _TAG.split(rendered)
     inside_code = False
     for index, part in enumerate(parts):

@@ -30,7 +30,20 @@ PARTY_LABELS = {
     "vendor_department": "代行会社の部署",
     "vendor_contact": "代行会社の担当者",
 }
-PLACEHOLDER_COMPANY = "〔自社名〕"
+# What a letter shows for a field nobody entered or the documents do not say: bracketed so
+# the sender notices and fills it in before sending, never a blank or 「＿＿＿」.
+PLACEHOLDERS = {
+    "client_company": "【自社名】",
+    "client_department": "【部署名】",
+    "client_contact": "【担当者名】",
+    "vendor_department": "【ご所属】",
+    "vendor_contact": "【ご担当者名】",
+    "contact_details": "TEL：【電話番号】　E-mail：【メールアドレス】",
+}
+# Words after a surname in a signature or minutes that are a title, not a given name.
+TITLES = re.compile(
+    r"^(部長|課長|係長|主任|次長|室長|本部長|社長|取締役|マネージャー|リーダー|担当|様)$"
+)
 HEAD_LINES = 4
 SIGNATURE_LINES = 3
 ADDRESSEE = re.compile(r"(?P<name>[^\s、。,：:・（(]{1,6})様")
@@ -53,12 +66,16 @@ class Parties:
     vendor_contact: str | None = None
     suggested: frozenset[str] = field(default_factory=frozenset)
 
+    def _value(self, name: str) -> str:
+        value: str | None = getattr(self, name)
+        return value or PLACEHOLDERS[name]
+
     @property
     def addressee_lines(self) -> list[str]:
-        """「株式会社ヒビキコネクト」, then 「営業部　小野寺様」 (ご担当者様 only when no one is known)."""
-        person = f"{self.vendor_contact}様" if self.vendor_contact else "ご担当者様"
-        second = f"{self.vendor_department}　{person}" if self.vendor_department else person
-        return [self.vendor_name, second]
+        """「株式会社ヒビキコネクト」, then 「営業部　小野寺 健太様」; what is unknown is a
+        placeholder the sender sees (【ご所属】, 【ご担当者名】), never 「ご担当者様」."""
+        person = self._value("vendor_contact") + "様"
+        return [self.vendor_name, f"{self._value('vendor_department')}　{person}"]
 
     @property
     def salutation(self) -> str:
@@ -67,14 +84,20 @@ class Parties:
 
     @property
     def sender_lines(self) -> list[str]:
-        company = self.client_company or PLACEHOLDER_COMPANY
-        person = "　".join(p for p in (self.client_department, self.client_contact) if p)
-        return [company, person] if person else [company]
+        """Our company, then department and person: the letter's sender and our attendees."""
+        person = f"{self._value('client_department')}　{self._value('client_contact')}"
+        return [self._value("client_company"), person]
+
+    @property
+    def contact_lines(self) -> list[str]:
+        """The letter's sign-off: who to contact and how (telephone and e-mail are not stored,
+        so they are placeholders to fill in)."""
+        return ["　".join(self.sender_lines), PLACEHOLDERS["contact_details"]]
 
     @property
     def vendor_person(self) -> str:
-        """How the agenda lists the vendor's attendee: 「小野寺様」, or 「ご担当者様」."""
-        return f"{self.vendor_contact}様" if self.vendor_contact else "ご担当者様"
+        """How the agenda lists the vendor's attendee: 「小野寺様」, or 【ご担当者名】様."""
+        return self._value("vendor_contact") + "様"
 
     @property
     def missing(self) -> list[str]:
@@ -144,8 +167,33 @@ def _from_signature(document: DocumentFacts, vendor_core: str) -> dict[str, str]
         if rest and DEPARTMENT.search(rest):
             found["client_department"] = rest
         if following and PERSON.match(following):
-            found["client_contact"] = following.split()[0]
+            found["client_contact"] = _person(following)
     return found
+
+
+def _person(line: str) -> str:
+    """「安田 健一」 whole; 「安田 部長」 → 「安田」 (a title is no given name)."""
+    words = line.split()
+    return " ".join(words[:2]) if len(words) > 1 and not TITLES.match(words[1]) else words[0]
+
+
+def _vendor_signature(document: DocumentFacts, vendor_core: str) -> dict[str, str]:
+    """The vendor's own signature: its company line, an optional department, the full name."""
+    tail = [line for line in _lines(document.text.strip()) if line][-SIGNATURE_LINES:]
+    for index, line in enumerate(tail):
+        if not vendor_core or vendor_core not in line or not COMPANY.search(line):
+            continue
+        found: dict[str, str] = {}
+        rest = [word for word in line.split() if vendor_core not in word]
+        after = tail[index + 1 :]
+        if after and DEPARTMENT.search(after[0]) and not PERSON.match(after[0]):
+            rest, after = [after[0]], after[1:]
+        if rest and DEPARTMENT.search(rest[-1]):
+            found["vendor_department"] = rest[-1]
+        if after and PERSON.match(after[0]):
+            found["vendor_full_name"] = _person(after[0])
+        return found
+    return {}
 
 
 def suggest_parties(
@@ -154,6 +202,7 @@ def suggest_parties(
     """Fill what the user left empty from the newest documents that say it."""
     vendor_core = vendor_core_name(parties.vendor_name)
     guesses: dict[str, str] = {}
+    signers: list[tuple[str, str | None]] = []  # (full name, department), newest first
     newest = sorted(documents, key=lambda d: (d.date, d.id), reverse=True)
     for document in newest:
         vendor_side = author_of(document, parties.vendor_name) == "vendor"
@@ -166,9 +215,18 @@ def suggest_parties(
         if vendor_side:
             for key, value in _from_address(_head(document), vendor_core).items():
                 guesses.setdefault(key, value)
+            signed = _vendor_signature(document, vendor_core)
+            if "vendor_full_name" in signed:
+                signers.append((signed["vendor_full_name"], signed.get("vendor_department")))
         elif document.kind == "email":
             for key, value in _from_signature(document, vendor_core).items():
                 guesses.setdefault(key, value)
+    _sign_with_full_name(guesses, signers, stored=parties.vendor_contact)
+    contact = parties.client_contact or guesses.get("client_contact")
+    if contact and not parties.client_department and "client_department" not in guesses:
+        department = _department_in_minutes(contact, newest, parties.vendor_name)
+        if department:
+            guesses["client_department"] = department
     if client_company:
         guesses.setdefault("client_company", client_company)
     bare = guesses.pop("bare_company", None)
@@ -184,3 +242,38 @@ def suggest_parties(
         if not getattr(parties, name) and name in guesses
     }
     return replace(parties, **updates, suggested=frozenset(updates))
+
+
+def _sign_with_full_name(
+    guesses: dict[str, str], signers: Sequence[tuple[str, str | None]], *, stored: str | None
+) -> None:
+    """The vendor's contact by full name when a signature gives it (「真鍋 遥」 for the 真鍋 who
+    introduces themself), with the department that signature names; no introduction at all:
+    the newest signer. A name the user stored is never replaced."""
+    if stored:
+        return
+    surname = guesses.get("vendor_contact")
+    for full_name, department in signers:
+        if surname is None or full_name.split()[0] == surname:
+            guesses["vendor_contact"] = full_name
+            if department:
+                guesses.setdefault("vendor_department", department)
+            return
+
+
+def _department_in_minutes(
+    contact: str, documents: Sequence[DocumentFacts], vendor_name: str
+) -> str | None:
+    """Our minutes list attendees with their department: 「安田（製造ソリューション営業部 部長）」."""
+    surname = contact.split()[0]
+    attendee = re.compile(
+        re.escape(surname) + r"[^\S\n]*[（(](?P<department>[^（）()\s、,]{2,20}?"
+        r"(?:部|課|室|グループ|チーム|本部|事業部|センター))(?=[\s　）)、,])"
+    )
+    for document in documents:
+        if document.kind != "meeting_notes" or author_of(document, vendor_name) != "client":
+            continue
+        match = attendee.search(document.text)
+        if match:
+            return match.group("department")
+    return None

@@ -321,7 +321,8 @@ def preview(*, container: Container, draft_id: int, markdown: str) -> PreviewOut
             decision=decision,
             knowledge=container.knowledge,
         )
-    return PreviewOut(html=render_html(markdown, citations), problems=problems)
+    external = container.knowledge.drafts.audiences.of(kind) == "external"
+    return PreviewOut(html=render_html(markdown, citations, external=external), problems=problems)
 
 
 def export_draft(
@@ -341,6 +342,7 @@ def export_draft(
     )
 
 
-def render_version_html(draft: DraftOut) -> str:
-    """The page body of one version (markers linked to passages)."""
-    return render_html(draft.markdown, draft.citations)
+def render_version_html(draft: DraftOut, *, external: bool = False) -> str:
+    """The page body of one version: markers linked to passages; an external draft as the
+    vendor will read it (no markers)."""
+    return render_html(draft.markdown, draft.citations, external=external)

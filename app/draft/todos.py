@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.core.facts import DocumentFacts
 from app.core.normalize import normalize_for_matching
@@ -58,8 +58,14 @@ GENERIC = frozenset(
         "案",
     }
 )
+# 「11/28まで」「3月24日（火）まで」「2026年1月9日まで」: the day a due text names.
+DUE_DAY = re.compile(
+    r"(?:(?P<year>\d{4})\s*[年/])?(?P<month>\d{1,2})\s*[/月]\s*(?P<day>\d{1,2})日?"
+)
 MIN_OVERLAP = 2
 MIN_SHARE = 0.6
+# A due day written without a year lies after the minutes that set it, or shortly before.
+MAX_DAYS_BEFORE_MINUTES = 60
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,23 @@ class OpenItem:
     task: str
     due: str | None
     vendor_side: bool
+    due_date: dt.date | None = None
+    overdue: bool = False  # still open after its due day, as of the draft's date
+
+
+def due_day(due: str | None, written: dt.date) -> dt.date | None:
+    """The day a due text names (「11/28まで」 in minutes of 2025-11-13 → 2025-11-28)."""
+    match = DUE_DAY.search(normalize_for_matching(due or ""))
+    if match is None:
+        return None
+    year = int(match.group("year") or written.year)
+    try:
+        day = dt.date(year, int(match.group("month")), int(match.group("day")))
+    except ValueError:
+        return None
+    if not match.group("year") and (written - day).days > MAX_DAYS_BEFORE_MINUTES:
+        day = day.replace(year=year + 1)  # 「1/15まで」 in December's minutes
+    return day
 
 
 def _content_words(text: str) -> set[str]:
@@ -126,6 +149,7 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
                 task=task,
                 due=due,
                 vendor_side=bool(owner and owner.endswith("様")),
+                due_date=due_day(due, document.date),
             )
         )
     return items
@@ -152,7 +176,9 @@ def _reported_done(item: OpenItem, later: Sequence[DocumentFacts]) -> bool:
 
 
 def open_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list[OpenItem]:
-    """Items of every meeting note up to `as_of`, oldest first, minus those reported done."""
+    """Items of every meeting note up to `as_of`, oldest first, minus those reported done;
+    one still open after its due day is marked overdue (a draft says 期限超過, never shows
+    it as if it were still on time)."""
     visible = sorted((d for d in documents if d.date <= as_of), key=lambda d: (d.date, d.id))
     found: list[OpenItem] = []
     for index, document in enumerate(visible):
@@ -160,4 +186,6 @@ def open_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list[Op
             continue
         later = [d for d in visible[index + 1 :] if d.date >= document.date]
         found += [item for item in parse_items(document) if not _reported_done(item, later)]
-    return found
+    return [
+        replace(item, overdue=item.due_date is not None and item.due_date < as_of) for item in found
+    ]

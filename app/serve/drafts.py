@@ -80,12 +80,14 @@ def hub_view(*, container: Container, engagement_id: int) -> dict[str, Any]:
 
 def draft_view(*, container: Container, draft_id: int, version: int | None) -> dict[str, Any]:
     draft = service.get_draft(container=container, draft_id=draft_id, version=version)
+    external = container.knowledge.drafts.audiences.of(draft.kind) == "external"
     return {
         "draft": draft,
         "engagement": engagements.engagement_summary(
             container=container, engagement_id=draft.engagement_id
         ),
-        "html": service.render_version_html(draft),
+        "html": service.render_version_html(draft, external=external),
+        "external": external,
         "engine_labels": ENGINE_LABELS,
         "used": used_citations(draft.markdown, draft.citations),
     }

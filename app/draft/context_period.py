@@ -1,0 +1,140 @@
+"""The KPI picture over the whole period, as an agenda presents it: a month-by-KPI table and
+one sentence per KPI (months met and missed, the largest gap, the latest month).
+
+Pure code over the figures a draft may state (`context_vendor.figures`): the internal agenda
+gets the reconciled values, the one shared with the vendor what the vendor itself reported.
+The meeting then discusses the whole period, not only the months that fell short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.draft.context_vendor import FUNNEL, Figure
+from app.draft.findings import Finding, percent, unique
+
+MAX_COLUMNS = 4
+
+
+@dataclass(frozen=True)
+class PeriodColumn:
+    key: str
+    label: str
+    target: str  # 「25件」 when every month has the same target, else ""
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    period: str
+    cells: list[Figure | None]
+
+
+@dataclass(frozen=True)
+class PeriodOverview:
+    """Table and sentences; empty when fewer than two months were reported."""
+
+    columns: list[PeriodColumn]
+    rows: list[PeriodRow]
+    findings: list[Finding]
+    span: str  # 「2025年9月〜2026年1月の4か月」
+
+
+def _month(period: str) -> str:
+    return f"{int(period[5:7])}月"
+
+
+def _year_month(period: str) -> str:
+    return f"{period[:4]}年{int(period[5:7])}月"
+
+
+def _months(periods: Sequence[str]) -> str:
+    return "・".join(_month(p) for p in periods)
+
+
+def _keys(items: Sequence[Figure], main_kpi: str | None) -> list[str]:
+    """Main KPI first, then KPIs with a target (worst first), then 商談・受注 as reported."""
+    by_key: dict[str, list[Figure]] = {}
+    for figure in items:
+        by_key.setdefault(figure.key, []).append(figure)
+    targeted = [k for k, s in by_key.items() if any(f.achievement is not None for f in s)]
+    targeted.sort(key=lambda k: min(f.achievement or 0 for f in by_key[k] if f.achievement))
+    lower = [k for k in FUNNEL[3:] if k in by_key and k not in targeted]
+    ordered = ([main_kpi] if main_kpi in by_key else []) + targeted + lower
+    return list(dict.fromkeys(ordered))[:MAX_COLUMNS]
+
+
+def _with_target(label: str, series: list[Figure], span: str) -> Finding:
+    scored = [f for f in series if f.achievement is not None]
+    met = [f.period for f in scored if (f.achievement or 0) >= 1]
+    missed = [f.period for f in scored if (f.achievement or 0) < 1]
+    latest = series[-1]
+    if not missed:
+        text = f"{label}は、{span}すべてで目標に届いています（直近の{_month(latest.period)}は{latest.spoken}）。"
+        return Finding(text, unique([f.source for f in series[-1:] if f.source]))
+    worst = min(scored, key=lambda f: f.achievement or 0)
+    if met:
+        head = (
+            f"{label}は、{span}のうち目標に届いた月が{len(met)}か月（{_months(met)}）、"
+            f"届かなかった月が{len(missed)}か月（{_months(missed)}）です。"
+        )
+    else:
+        head = f"{label}は、{span}とも目標に届いていません。"
+    shortfall = f"{worst.spoken}（目標{worst.target_spoken}・達成率{percent(worst.achievement)}）"
+    if latest.period != worst.period:
+        gap = (
+            f"差が最も大きかったのは{_month(worst.period)}の{shortfall}で、"
+            f"直近の{_month(latest.period)}は{latest.spoken}でした。"
+        )
+    else:
+        gap = f"差が最も大きかったのは直近の{_month(worst.period)}で、{shortfall}でした。"
+    sources = [f.source for f in (worst, latest) if f.source]
+    return Finding(head + gap, unique(sources))
+
+
+def _without_target(label: str, series: list[Figure]) -> Finding:
+    first, latest = series[0], series[-1]
+    values = [f.value for f in series]
+    if latest.value == first.value:
+        change = "と同じです"
+    else:
+        change = "から増えています" if latest.value > first.value else "から減っています"
+    top = max(series, key=lambda f: f.value)
+    peak = (
+        ""
+        if top.value in (first.value, latest.value)
+        else (f"（最も多かったのは{_month(top.period)}の{top.spoken}）")
+    )
+    text = (
+        f"{label}は、直近の{_month(latest.period)}が{latest.spoken}で、"
+        f"{_month(first.period)}の{first.spoken}{change}{peak}。"
+    )
+    if len(set(values)) == 1:
+        text = f"{label}は、各月とも{latest.spoken}です。"
+    return Finding(text, unique([f.source for f in (latest, top) if f.source]))
+
+
+def period_overview(items: Sequence[Figure], *, main_kpi: str | None) -> PeriodOverview:
+    """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注."""
+    periods = sorted({f.period for f in items})
+    if len(periods) < 2:
+        return PeriodOverview(columns=[], rows=[], findings=[], span="")
+    last = _month(periods[-1]) if periods[0][:4] == periods[-1][:4] else _year_month(periods[-1])
+    span = f"{_year_month(periods[0])}〜{last}の{len(periods)}か月"
+    keys = _keys(items, main_kpi)
+    cell = {(f.period, f.key): f for f in items}
+    columns: list[PeriodColumn] = []
+    findings: list[Finding] = []
+    for key in keys:
+        series = [cell[(p, key)] for p in periods if (p, key) in cell]
+        targets = {f.target_spoken for f in series if f.target is not None}
+        label = series[0].label
+        columns.append(PeriodColumn(key, label, targets.pop() if len(targets) == 1 else ""))
+        if len(series) < 2:
+            continue
+        if any(f.achievement is not None for f in series):
+            findings.append(_with_target(label, series, span))
+        else:
+            findings.append(_without_target(label, series))
+    rows = [PeriodRow(p, [cell.get((p, key)) for key in keys]) for p in periods]
+    return PeriodOverview(columns=columns, rows=rows, findings=findings, span=span)
