@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.container import Container
+from app.core.spreadsheet_text import BOM
 from app.ingest.service import DocumentInput
-from app.renewals.compare import BOM, latest_with, unit_cost
+from app.renewals.compare import latest_with, unit_cost
 from app.workflows import store_document
 from tests.browser import chromium, open_page
 from tests.conftest import LiveServer, make_engagement

@@ -8,10 +8,8 @@ and renewal status side by side. The figures are the ones each engagement's anal
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, Field
@@ -19,14 +17,13 @@ from pydantic import BaseModel, Field
 from app.analyse.models import DecisionKind, EngagementAnalysis
 from app.analyse.service import get_analysis
 from app.container import Container
+from app.core.spreadsheet_text import csv_text
 from app.ingest import engagements
 from app.renewals.models import RenewalRow
 from app.renewals.service import renewal_overview
 from app.renewals.timeline import TimelineStatus
 
 V = TypeVar("V")
-# Excel opens a UTF-8 CSV as Japanese only when it starts with a byte-order mark.
-BOM = "\ufeff"
 COST_KEYS = {"appointments": "アポ", "opportunities": "商談", "deals": "受注"}
 
 
@@ -161,14 +158,6 @@ def _number(value: float | None, digits: int = 0) -> str:
     return f"{value:.{digits}f}"
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return BOM + buffer.getvalue()
-
-
 def comparison_csv(rows: Sequence[ComparisonRow]) -> str:
     """The comparison table as CSV (UTF-8 with BOM, CRLF): numbers unformatted for Excel."""
     header = [
@@ -210,7 +199,7 @@ def comparison_csv(rows: Sequence[ComparisonRow]) -> str:
         ]
         for row in rows
     ]
-    return _csv(header, body)
+    return csv_text(header, body)
 
 
 def kpi_table_csv(
@@ -237,7 +226,7 @@ def kpi_table_csv(
             ]
         line += [_number(month.cost_per_appointment), _number(month.cost_per_opportunity)]
         body.append(line)
-    return _csv(header, body)
+    return csv_text(header, body)
 
 
 def comparison(*, container: Container, today: dt.date | None = None) -> list[ComparisonRow]:

@@ -18,8 +18,8 @@ from app.audit.trail import AuditFilter, AuditRow
 from app.container import Container
 from app.core.timestamps import IsoDate, UtcDateTime
 from app.serve.auth import auth_of, match_template
-from app.serve.compare import csv_response
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.downloads import csv_download
 
 log = logging.getLogger(__name__)
 
@@ -173,4 +173,4 @@ async def audit_page(
 @pages.get("/admin/audit.csv")
 async def audit_csv(container: ContainerDep, wanted: FilterDep) -> Response:
     rows = await run_in_threadpool(_query, container, wanted)
-    return csv_response(trail.to_csv(rows), f"操作履歴_{dt.date.today().isoformat()}.csv")
+    return csv_download(trail.to_csv(rows), f"操作履歴_{dt.date.today().isoformat()}.csv")

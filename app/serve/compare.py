@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,21 +14,11 @@ from app.container import Container
 from app.renewals import compare
 from app.serve.analysis import dashboard
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.downloads import csv_download
 from app.serve.schemas import IdPath, IsoDate
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
 pages = APIRouter(include_in_schema=False)
-
-CSV_TYPE = "text/csv; charset=utf-8"
-
-
-def csv_response(text: str, filename: str) -> Response:
-    """A download Excel opens as Japanese (BOM in the text; RFC 5987 name for non-ASCII)."""
-    disposition = f'attachment; filename="{filename.encode("ascii", "replace").decode()}"'
-    disposition += f"; filename*=UTF-8''{quote(filename)}"
-    return Response(
-        text.encode("utf-8"), media_type=CSV_TYPE, headers={"Content-Disposition": disposition}
-    )
 
 
 def kpi_csv(*, container: Container, engagement_id: int, as_of: dt.date | None) -> str:
@@ -57,7 +46,7 @@ async def comparison_page(
 async def comparison_csv(container: ContainerDep) -> Response:
     rows = await run_in_threadpool(compare.comparison, container=container)
     today = dt.date.today().isoformat()
-    return csv_response(compare.comparison_csv(rows), f"代行会社の比較_{today}.csv")
+    return csv_download(compare.comparison_csv(rows), f"代行会社の比較_{today}.csv")
 
 
 @pages.get("/engagements/{engagement_id}/kpis.csv")
@@ -69,4 +58,4 @@ async def kpi_table_csv(
     text = await run_in_threadpool(
         kpi_csv, container=container, engagement_id=engagement_id, as_of=as_of
     )
-    return csv_response(text, f"KPI_engagement-{engagement_id}.csv")
+    return csv_download(text, f"KPI_engagement-{engagement_id}.csv")
