@@ -95,3 +95,39 @@ def test_months_dividing_a_quarter_are_read_with_their_amounts(knowledge: KpiKno
     assert len(found) == 6
     # A quarter's own total stays out.
     assert read(knowledge, "第1四半期の受注は6件でした。") == {}
+
+
+def test_a_correction_replaces_the_figure_stated_before(knowledge: KpiKnowledge) -> None:
+    text = "先日の報告でアポ数は15件とお伝えしましたが、重複が1件あり、正しくは14件でした。"
+    assert own(knowledge, text) == {"appointments": 14}
+
+
+def test_a_confirmed_figure_restates_the_kpi_named_just_before(knowledge: KpiKnowledge) -> None:
+    text = "6月の商談数は9件でした。なお、5月の確定値は8件です。"
+    assert read(knowledge, text) == {
+        ("opportunities", "2026-06"): 9,
+        ("opportunities", "2026-05"): 8,
+    }
+    # With no KPI named before, a confirmed figure is nobody's.
+    assert read(knowledge, "5月の確定値は8件です。") == {}
+
+
+def test_a_measure_word_restates_another_measure_of_the_stage(knowledge: KpiKnowledge) -> None:
+    text = "6月のアポ率は1.2%、件数にして18件となりました。"
+    assert own(knowledge, text) == {"appointment_rate": 1.2, "appointments": 18}
+
+
+def test_a_total_line_under_a_heading_naming_the_kpi(knowledge: KpiKnowledge) -> None:
+    text = "■ 担当者別 受注数（6月）\n・佐倉：2件\n・野々宮：1件\n→ 合計 3件\n"
+    assert own(knowledge, text) == {"deals": 3}
+
+
+def test_a_note_opened_by_uchi_holds_parts_of_the_figure_before_it(
+    knowledge: KpiKnowledge,
+) -> None:
+    assert own(knowledge, "・アポ：16件（うちオンライン商談9件）") == {"appointments": 16}
+    # A sentence that moves from one stage to the next states the later stage's figure.
+    assert own(knowledge, "アポ16件のうち、商談化は9件でした。") == {
+        "appointments": 16,
+        "opportunities": 9,
+    }

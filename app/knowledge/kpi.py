@@ -102,6 +102,10 @@ class GrammarSpec(_Strict):
     heading_neutral: list[Term] = []
     # Words that give the unit of a table's figures: 「（単位：千円）」, a 「単位」 column.
     unit_notes: list[Term] = []
+    # Before a figure with no KPI name: it corrects or confirms the KPI named just before.
+    restatements: list[Term] = []
+    # After a measure word (件数, 金額): the figure is that measure of the stage named before.
+    measure_links: list[Term] = []
     bullet_markers: Terms
     numbered_heading_max_chars: int = Field(gt=0)
     # Row or column titles of a month's total under per-person/week/list parts.

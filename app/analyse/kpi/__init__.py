@@ -123,7 +123,7 @@ def _best(candidates: Sequence[Candidate], key: str, period: Period | None) -> C
     )
     if not own:
         return None
-    if own[0].rank == 0 or len({c.value for c in own}) == 1:
+    if own[0].rank <= 0 or len({c.value for c in own}) == 1:
         return own[0]
     return None  # only parts (「製造業のアポ12件、IT業のアポ8件」): no figure for the whole
 

@@ -191,6 +191,12 @@ class Lexicon:
             rf"|\((?P<bracketed>{jpy_units})\)|\[(?P<squared>{jpy_units})\]"
         )
         self.unit_note_words = tuple(_normalized(grammar.unit_notes))
+        measures = _alternation(self.measure_words) or "(?!)"
+        self.restatement_pattern = re.compile(
+            rf"(?:{_alternation(grammar.restatements) or '(?!)'})"
+            rf"|(?P<measure>{measures})(?:{_alternation(grammar.measure_links) or '(?!)'})"
+            rf"|(?P<total>{_alternation(grammar.total_rows) or '(?!)'})"
+        )
         self._token_cache: dict[str, list[Token]] = {}
         self.total_words = frozenset(_normalized(grammar.total_rows))
         self.total_suffixes = tuple(_normalized(grammar.total_suffixes))

@@ -14,6 +14,7 @@ from app.analyse.kpi.phrases import (
     line_sentences,
     phrases_in,
 )
+from app.analyse.kpi.restated import restated_in
 from app.knowledge.kpi import Kind
 
 # =============================================================================================
@@ -23,14 +24,17 @@ from app.knowledge.kpi import Kind
 
 def inline_candidates(layout: Layout) -> Iterator[Candidate]:
     for line in layout.lines:
-        if line.kind in ("bullet", "prose") and not line.blocked:
+        if line.kind in ("bullet", "prose") and (not line.blocked or line.scoped):
             yield from line_candidates(layout, line)
 
 
 def line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
+    """The line's actual figures; under a breakdown heading (「■ 担当者別」), only its total."""
     for sentence in line_sentences(layout.text, line):
         reading = Reading(layout, sentence)
         for phrase in reading.phrases:
+            if line.scoped and not phrase.total:
+                continue
             actual, period = reading.is_actual(phrase)
             if actual:
                 yield reading.candidate(line, phrase, period or line.period)
@@ -52,7 +56,10 @@ class Reading:
         self.sentence = sentence
         self.tokens = layout.lexicon.tokens(layout.text, sentence.start, sentence.end)
         self._token_starts = [token.start for token in self.tokens]
-        self.phrases = list(phrases_in(layout, sentence, self.tokens))
+        self.phrases = [
+            *phrases_in(layout, sentence, self.tokens),
+            *restated_in(layout, sentence, self.tokens),
+        ]
         self._clause_starts = [sentence.start, *(s + 1 for s in sentence.separators)]
         self._groups_by_close = sorted(sentence.groups, key=lambda group: group[1])
         self._group_closes = [close for _, close in self._groups_by_close]
@@ -136,7 +143,7 @@ class Reading:
         label = self.tokens_between(phrase.anchor, phrase.label_end)
         if any(t.kind in NOT_ACTUAL_LABEL for t in label):
             return False, None  # 「アポ数（前月比）：…」「架電数（1日平均）：…」
-        if self._followed_by_plan(phrase):
+        if self._followed_by_plan(phrase) or self._in_subcount_note(phrase):
             return False, None
         window = self.tokens_between(self.lead_start(phrase.anchor), phrase.anchor)
         lead = self.outside_closed_notes(window, phrase.anchor)
@@ -159,6 +166,17 @@ class Reading:
             return True, None
         resolved = own.resolve(months[-1]) if own is not None else None
         return resolved is not None, resolved
+
+    def _in_subcount_note(self, phrase: Phrase) -> bool:
+        """「アポ15件（うちオンライン商談10件）」: a note opened by うち/内訳 holds parts of the
+        figure before it, whatever their names."""
+        notes = [(o, c) for o, c in self.sentence.groups if o < phrase.anchor < c]
+        if not notes:
+            return False
+        start = max(notes)[0] + 1
+        while start < phrase.anchor and self.text[start] == " ":
+            start += 1
+        return any(t.start == start and t.kind is Kind.SUBCOUNT for t in self.tokens)
 
     def _followed_by_plan(self, phrase: Phrase) -> bool:
         """「月1,200件を予定」「20件を目標に」: words after the figure make it a plan or target."""
@@ -223,7 +241,7 @@ class Reading:
     # --- result ----------------------------------------------------------------------------
 
     def candidate(self, line: Line, phrase: Phrase, period: Period | None) -> Candidate:
-        rank = 1 if self.is_subset_phrasing(phrase) else 0
+        rank = phrase.rank or (1 if self.is_subset_phrasing(phrase) else 0)
         if line.kind == "bullet":
             span = _stripped(self.text, self.sentence.start, self.sentence.end)
         else:
