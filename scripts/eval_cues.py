@@ -6,6 +6,15 @@ engine's own code: `sentences` (splitting, normalisation, author), the injection
 recall on the labelled sentences, the opposite polarity fired on them (status signals), and
 the false-positive rate on the signal's neutral sentences. `--misses` lists the failures
 (use it on the tuning file only); `--json` prints one JSON object as the last stdout line.
+
+`--cue-report` instead measures every regex cue on its own over the given files (default:
+the training and tune phrasebooks, never the holdout): how many sentences it fires on and
+how many of those carry its signal and polarity (and, for a factor cue, its type). A
+sentence speaks only for the signal it is labelled under (its polarities and its neutral
+hard negatives), so precision counts those; firing on another signal's sentences is shown
+beside it (such a sentence may well carry this signal too: a careful handover names a 後任).
+A cue is kept when its precision is at least 0.95 and it fires on more than one of its
+signal's sentences (issue 11).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +43,10 @@ from app.knowledge.rubric import Cue
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "eval" / "phrasebook" / "tune.yaml"
+# What the cues are pruned on: every labelled sentence except the holdout phrasebook.
+REPORT_FILES = (ROOT.parent / "shared" / "phrasebook" / "train.yaml", DEFAULT_FILE)
+KEEP_PRECISION = 0.95
+KEEP_MIN_MATCHES = 2
 VENDOR_NAME = "株式会社フレーズブック営業"
 KINDS = ("vendor_report", "meeting_notes", "email")
 NEUTRAL = "neutral"
@@ -116,8 +130,8 @@ def load_items(path: Path) -> list[Item]:
     return items
 
 
-def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
-    """signal → polarity → the internal-factor types (or {signal}) that fired on the item."""
+def corpus_of(item: Item, knowledge: Knowledge) -> list[tuple[Sentence, float]]:
+    """The item as a one-document corpus, read exactly as the engine reads a document."""
     document = DocumentFacts(
         id=1,
         kind=item.kind,
@@ -128,11 +142,16 @@ def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
     )
     # Reports and notes get their side from the app; an email's side is given by the phrasebook.
     author = item.author if item.kind == "email" else author_of(document, VENDOR_NAME)
-    corpus: list[tuple[Sentence, float]] = [
+    return [
         (sentence, 1.0)
         for sentence in sentences(document, author)
         if not is_injection(sentence, knowledge.injection_regexes)
     ]
+
+
+def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
+    """signal → polarity → the internal-factor types (or {signal}) that fired on the item."""
+    corpus = corpus_of(item, knowledge)
     result: dict[str, dict[str, set[str]]] = {}
     factor_keys = list(knowledge.signals.internal_factors.types)
     for signal, groups in cue_groups(knowledge).items():
@@ -192,7 +211,7 @@ def evaluate(items: Sequence[Item], knowledge: Knowledge) -> dict[str, SignalRep
     return reports
 
 
-def summary(path: Path, knowledge: Knowledge, reports: dict[str, SignalReport]) -> dict[str, Any]:
+def summary(path: str, knowledge: Knowledge, reports: dict[str, SignalReport]) -> dict[str, Any]:
     labelled = Tally()
     neutral = Tally()
     signals: dict[str, Any] = {}
@@ -213,11 +232,115 @@ def summary(path: Path, knowledge: Knowledge, reports: dict[str, SignalReport]) 
         if report.type_match.n:
             signals[signal]["type_match"] = report.type_match.as_dict()
     return {
-        "file": str(path),
+        "file": path,
         "knowledge_version": knowledge.version,
         "signals": signals,
         "recall": labelled.as_dict(),
         "neutral_false_positive": neutral.as_dict(),
+    }
+
+
+@dataclass
+class CueStat:
+    """One regex cue measured alone: the sentences it fires on, and how many are right."""
+
+    group: str  # the signal, or internal_factors.<type>
+    polarity: str
+    pattern: str
+    matched: int = 0
+    correct: int = 0
+    elsewhere: int = 0  # fired on sentences labelled for another signal
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct / self.matched if self.matched else None
+
+    @property
+    def keep(self) -> bool:
+        precision = self.precision
+        return (
+            self.matched >= KEEP_MIN_MATCHES
+            and precision is not None
+            and (precision >= KEEP_PRECISION)
+        )
+
+
+def _named_groups(knowledge: Knowledge) -> list[tuple[str, str, Sequence[Cue], Sequence[str]]]:
+    """(signal, group name, cues, unless) in the order of `cue_groups`."""
+    factor_keys = list(knowledge.signals.internal_factors.types)
+    return [
+        (signal, f"{signal}.{factor_keys[index]}" if signal == "internal_factors" else signal)
+        + group
+        for signal, groups in cue_groups(knowledge).items()
+        for index, group in enumerate(groups)
+    ]
+
+
+def cue_report(items: Sequence[Item], knowledge: Knowledge) -> list[CueStat]:
+    """Every cue alone on every item: fired when it matches a sentence of a side it reads
+    and neither its own nor its signal's `unless` patterns block that sentence."""
+    groups = _named_groups(knowledge)
+    stats = [
+        [CueStat(name, cue.polarity, cue.pattern) for cue in cues]
+        for _signal, name, cues, _unless in groups
+    ]
+    blockers = [[re.compile(pattern) for pattern in unless] for *_rest, unless in groups]
+    for item in items:
+        corpus = [sentence for sentence, _weight in corpus_of(item, knowledge)]
+        for (signal, name, cues, _unless), block, row in zip(groups, blockers, stats, strict=True):
+            readable = [s for s in corpus if not any(b.search(s.normalized) for b in block)]
+            for cue, stat in zip(cues, row, strict=True):
+                if not any(
+                    cue.author in ("any", s.author) and cue.matches(s.normalized) for s in readable
+                ):
+                    continue
+                if item.signal != signal:
+                    stat.elsewhere += 1
+                    continue
+                stat.matched += 1
+                stat.correct += item.label == cue.polarity and (
+                    signal != "internal_factors" or name.endswith(f".{item.factor_type}")
+                )
+    return [stat for row in stats for stat in row]
+
+
+def print_cue_report(stats: Sequence[CueStat]) -> dict[str, Any]:
+    """The cues to delete with their figures, then counts per group; returns the JSON."""
+    print(f"{'group':<34}{'pol':<8}{'right/fired':<12}{'precision':<10}{'other':<6}pattern")
+    for stat in stats:
+        if not stat.keep:
+            precision = "-" if stat.precision is None else f"{stat.precision:.2f}"
+            print(
+                f"{stat.group:<34}{stat.polarity:<8}{f'{stat.correct}/{stat.matched}':<12}"
+                f"{precision:<10}{stat.elsewhere:<6}{stat.pattern[:70]}"
+            )
+    counts: dict[str, dict[str, int]] = {}
+    for stat in stats:
+        tally = counts.setdefault(stat.group, {"cues": 0, "kept": 0, "silent": 0, "single": 0})
+        tally["cues"] += 1
+        tally["kept"] += stat.keep
+        tally["silent"] += stat.matched == 0
+        tally["single"] += stat.matched == 1
+    for group, tally in counts.items():
+        print(f"{group:<34}kept {tally['kept']:>3} of {tally['cues']:>3}")
+    kept = sum(stat.keep for stat in stats)
+    print(f"kept {kept} of {len(stats)} cues (precision >= {KEEP_PRECISION}, > 1 sentence)")
+    return {
+        "cues": len(stats),
+        "kept": kept,
+        "groups": counts,
+        "report": [
+            {
+                "group": stat.group,
+                "polarity": stat.polarity,
+                "pattern": stat.pattern,
+                "matched": stat.matched,
+                "correct": stat.correct,
+                "elsewhere": stat.elsewhere,
+                "keep": stat.keep,
+            }
+            for stat in stats
+        ],
     }
 
 
@@ -240,21 +363,34 @@ def print_table(reports: dict[str, SignalReport]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="phrasebook YAML")
+    parser.add_argument(
+        "--file", type=Path, nargs="+", help="phrasebook YAML (several: their sentences together)"
+    )
     parser.add_argument("--knowledge", type=Path, default=ROOT / "knowledge")
     parser.add_argument("--misses", action="store_true", help="list misses and false positives")
     parser.add_argument("--json", action="store_true", help="last stdout line: one JSON object")
+    parser.add_argument(
+        "--cue-report",
+        action="store_true",
+        help="precision of every regex cue alone (default files: train + tune phrasebooks)",
+    )
     args = parser.parse_args(argv)
 
     knowledge = load_knowledge(args.knowledge)
-    items = load_items(args.file)
+    files: list[Path] = args.file or list(REPORT_FILES if args.cue_report else [DEFAULT_FILE])
+    items = [item for path in files for item in load_items(path)]
+    if args.cue_report:
+        report = print_cue_report(cue_report(items, knowledge))
+        if args.json:
+            print(json.dumps({"files": [str(p) for p in files], **report}, ensure_ascii=False))
+        return 0
     reports = evaluate(items, knowledge)
     print_table(reports)
     if args.misses:
         for report in reports.values():
             for line in report.misses:
                 print(line)
-    result = summary(args.file, knowledge, reports)
+    result = summary(", ".join(str(path) for path in files), knowledge, reports)
     print(
         f"overall recall {_rate(Tally(result['recall']['hit'], result['recall']['n']))}, "
         f"neutral FP {_rate(Tally(result['neutral_false_positive']['hit'], result['neutral_false_positive']['n']))}"
