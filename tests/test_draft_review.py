@@ -59,13 +59,13 @@ def test_the_agenda_presents_the_whole_period_not_only_the_shortfalls() -> None:
         figure("2025-12", 3, None, "deals"),
     ]
     overview = period_overview(items, main_kpi="appointments")
-    assert overview.span == "2025年9月〜12月の4か月"
+    assert (overview.span, overview.months) == ("2025年9月〜12月", 4)
     assert [c.label for c in overview.columns] == ["アポ数", "受注数"]
     assert overview.columns[0].target == "25件"
     assert [r.period for r in overview.rows] == ["2025-09", "2025-10", "2025-11", "2025-12"]
     assert overview.rows[1].cells[1] is None  # no 受注 reported for October
     main, deals = (f.text for f in overview.findings)
-    assert "目標に届いた月が2か月（10月・12月）" in main
+    assert "4か月のうち目標に届いた月が2か月（10月・12月）" in main
     assert "届かなかった月が2か月（9月・11月）" in main
     assert "差が最も大きかったのは11月の21件" in main and "直近の12月は25件" in main
     assert "直近の12月が3件で、9月の1件から増えています" in deals

@@ -77,7 +77,7 @@ PROPOSED_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日（[月火水木�
 NUMBER_CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(%|円|件)?((?:\[\d{1,4}\])+)")
 QUOTED = re.compile(r"「([^「」]{8,})」")
 QUOTE_SPAN = re.compile(r"「[^「」]*」")
-DUE_WRITTEN = re.compile(r"期限：(\d{4})年(\d{1,2})月(\d{1,2})日")
+DUE_WRITTEN = re.compile(r"期限：(\d{4})年(\d{1,2})月(?:(\d{1,2})日|末)")
 OVERDUE_SAID = re.compile(r"期限超過|期限を過ぎ")
 PLACEHOLDER = re.compile(r"【[^【】\n]{1,12}】")
 _PLACEHOLDER_WORDS = frozenset(
@@ -147,8 +147,14 @@ def overdue_shown_open(markdown: str, *, today: dt.date) -> list[str]:
     problems: list[str] = []
     for line in markdown.splitlines():
         for match in DUE_WRITTEN.finditer(line):
-            year, month, day = (int(part) for part in match.groups())
-            if dt.date(year, month, day) < today and not OVERDUE_SAID.search(line):
+            year, month = int(match.group(1)), int(match.group(2))
+            first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+            due = (
+                dt.date(year, month, int(match.group(3)))
+                if match.group(3)
+                else first_of_next - dt.timedelta(days=1)
+            )
+            if due < today and not OVERDUE_SAID.search(line):
                 problems.append(f"期限の過ぎた事項を期限内のように書いています（{match.group(0)}）")
     return problems
 

@@ -69,6 +69,7 @@ class DraftContext:
     analysis: EngagementAnalysis
     main_kpi_label: str | None
     kpi_summary: Finding | None
+    recent_achievement: float | None  # of the figures this draft's readers may see
     kpi_columns: list[KpiColumn]
     kpi_rows: list[KpiRow]
     signals: list[SignalView]
@@ -137,11 +138,19 @@ def build_context(
     kpi_summary: Finding | None = None
     sources = [f.source for f in stated if f.key == analysis.main_kpi and f.source][-recent:]
     sources = sources[::-1] or readers.keep(main_sources(analysis, recent))
-    if main_label and analysis.recent_achievement is not None and sources:
+    achievement = analysis.recent_achievement
+    months = f"直近{min(recent, len(analysis.kpi_table))}か月"
+    if readers.external:
+        # The vendor reads the figures it reported: the average is of those months, so the
+        # table, the sentences and the questions of one letter never disagree.
+        reported = [f for f in stated if f.key == analysis.main_kpi and f.achievement][-recent:]
+        achievement = (
+            sum(f.achievement or 0 for f in reported) / len(reported) if reported else None
+        )
+        months = f"ご報告いただいた直近{len(reported)}か月"
+    if main_label and achievement is not None and sources:
         kpi_summary = Finding(
-            f"直近{min(recent, len(analysis.kpi_table))}か月の{main_label}の目標達成率は平均"
-            f"{percent(analysis.recent_achievement)}です。",
-            sources,
+            f"{months}の{main_label}の目標達成率は平均{percent(achievement)}です。", sources
         )
     funnel_leak: Finding | None = None
     if analysis.funnel is not None and analysis.funnel.leak and sources:
@@ -152,7 +161,13 @@ def build_context(
     columns = kpi_columns(analysis, knowledge)
     visible = [d for d in documents if d.date <= analysis.as_of]
     items = open_items(visible, as_of=analysis.as_of)
-    proposed = vendor_proposals(visible, readers, rules, analysis.as_of)
+    requested = vendor_requests(visible, readers, rules, analysis.as_of)
+    asked = {(c.document_id, c.start) for c in requested}
+    proposed = [
+        c
+        for c in vendor_proposals(visible, readers, rules, analysis.as_of)
+        if (c.document_id, c.start) not in asked  # listed once, as what we owe an answer to
+    ]
     vendor_people = {p for p in (parties.vendor_contact if parties else None,) if p}
     reply_by = reply_by_date(timeline, timing=config.timing)
     context = DraftContext(
@@ -163,6 +178,7 @@ def build_context(
         analysis=analysis,
         main_kpi_label=main_label,
         kpi_summary=kpi_summary,
+        recent_achievement=achievement,
         kpi_columns=columns,
         kpi_rows=kpi_rows(analysis, columns, stated),
         signals=signal_views(analysis),
@@ -170,7 +186,7 @@ def build_context(
         conditions=condition_views(analysis, knowledge, config, timeline),
         checks=check_views(analysis, knowledge, config, kpi_summary),
         questions=question_findings(
-            analysis, config, knowledge, kpi_summary, funnel_leak, main_label
+            analysis, config, knowledge, kpi_summary, funnel_leak, main_label, achievement
         ),
         open_items=open_item_findings(items),
         internal_factors=[
@@ -189,7 +205,7 @@ def build_context(
         figures=stated,
         kpi_period=period_overview(stated, main_kpi=analysis.main_kpi),
         vendor_proposals=proposed,
-        vendor_requests=vendor_requests(visible, readers, rules, analysis.as_of),
+        vendor_requests=requested,
         owed=owed_items(items, readers, rules, vendor_people),
         meeting_dates=meeting_dates(timeline, timing=config.timing, not_before=reply_by),
     )

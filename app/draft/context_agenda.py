@@ -34,7 +34,10 @@ def question_findings(
     kpi_summary: Finding | None,
     funnel_leak: Finding | None,
     main_label: str | None,
+    achievement: float | None,
 ) -> list[Finding]:
+    """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
+    average over the figures the draft's readers see."""
     q = config.questions
     found: list[Finding] = []
 
@@ -43,10 +46,15 @@ def question_findings(
         if cited:  # every question to the vendor points at what prompted it
             found.append(Finding(text, cited[:2]))
 
-    achievement = analysis.recent_achievement
     if kpi_summary is not None and achievement is not None and main_label:
         below = achievement < knowledge.engine.decision.renew_min_achievement
-        template = q.kpi_below_target if below else q.kpi_on_target
+        template = (
+            q.kpi_below_target
+            if below
+            else q.kpi_near_target
+            if achievement < 1
+            else q.kpi_on_target
+        )
         ask(template.format(kpi=main_label, achievement=percent(achievement)), kpi_summary.evidence)
     proactivity = signal_result(analysis, "proactivity")
     if proactivity.status == "concern":
@@ -76,9 +84,7 @@ def open_item_findings(items: Sequence[OpenItem]) -> list[Finding]:
     findings: list[Finding] = []
     for item in items[-MAX_OPEN_ITEMS:]:
         owner = f"{item.owner}：" if item.owner else ""
-        due = f"（期限：{item.due}）" if item.due else ""
-        if item.overdue and item.due_date is not None:
-            due = f"（期限：{item.due_date.year}年{item.due_date.month}月{item.due_date.day}日・期限超過）"
+        due = f"（{item.due_label}）" if item.due_label else ""
         source = Citation(
             document_id=item.document_id,
             start=item.start,

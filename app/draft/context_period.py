@@ -37,7 +37,8 @@ class PeriodOverview:
     columns: list[PeriodColumn]
     rows: list[PeriodRow]
     findings: list[Finding]
-    span: str  # 「2025年9月〜2026年1月の4か月」
+    span: str  # 「2025年9月〜2026年1月」
+    months: int  # how many of them have figures
 
 
 def _month(period: str) -> str:
@@ -118,9 +119,10 @@ def period_overview(items: Sequence[Figure], *, main_kpi: str | None) -> PeriodO
     """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注."""
     periods = sorted({f.period for f in items})
     if len(periods) < 2:
-        return PeriodOverview(columns=[], rows=[], findings=[], span="")
+        return PeriodOverview(columns=[], rows=[], findings=[], span="", months=0)
     last = _month(periods[-1]) if periods[0][:4] == periods[-1][:4] else _year_month(periods[-1])
-    span = f"{_year_month(periods[0])}〜{last}の{len(periods)}か月"
+    span = f"{_year_month(periods[0])}〜{last}"
+    counted = f"{len(periods)}か月"
     keys = _keys(items, main_kpi)
     cell = {(f.period, f.key): f for f in items}
     columns: list[PeriodColumn] = []
@@ -133,8 +135,10 @@ def period_overview(items: Sequence[Figure], *, main_kpi: str | None) -> PeriodO
         if len(series) < 2:
             continue
         if any(f.achievement is not None for f in series):
-            findings.append(_with_target(label, series, span))
+            findings.append(_with_target(label, series, counted))
         else:
             findings.append(_without_target(label, series))
     rows = [PeriodRow(p, [cell.get((p, key)) for key in keys]) for p in periods]
-    return PeriodOverview(columns=columns, rows=rows, findings=findings, span=span)
+    return PeriodOverview(
+        columns=columns, rows=rows, findings=findings, span=span, months=len(periods)
+    )

@@ -275,8 +275,7 @@ class OwedItem:
     task: str
     due: str | None
     evidence: list[Citation]
-    due_date: dt.date | None = None
-    overdue: bool = False
+    due_label: str | None = None  # 「期限：11/28まで」, or 「期限：2025年11月28日・期限超過」
 
 
 def owed_items(
@@ -308,8 +307,7 @@ def owed_items(
                 task=item.task.rstrip("。"),
                 due=item.due,
                 evidence=readers.keep([source]),
-                due_date=item.due_date,
-                overdue=item.overdue,
+                due_label=item.due_label,
             )
         )
     return owed

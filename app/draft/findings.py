@@ -43,6 +43,17 @@ def citable(citations: Sequence[Citation | None]) -> list[Citation]:
     ]
 
 
+# A quote shorter than this rarely stands alone (「お二人の研修のおかげです。」「担当交代について」):
+# the memo's signal evidence shows sentences a reader understands without the document.
+MIN_STANDALONE_CHARS = 15
+
+
+def standalone(citations: Sequence[Citation | None]) -> list[Citation]:
+    """Citable spans long enough to read on their own; all citable ones when none is."""
+    kept = citable(citations)
+    return [c for c in kept if len(c.quote.strip()) >= MIN_STANDALONE_CHARS] or kept
+
+
 def percent(value: float | None) -> str:
     return f"{value * 100:.0f}%" if value is not None else "不明"
 
@@ -80,7 +91,7 @@ def signal_views(analysis: EngagementAnalysis) -> list[SignalView]:
             label=s.label,
             state=s.status_label,
             summary=s.summary,
-            evidence=citable(s.evidence),
+            evidence=standalone(s.evidence),
             concern=s.status in ("concern", "watch"),
         )
         for s in analysis.signals.values()
@@ -93,7 +104,7 @@ def signal_views(analysis: EngagementAnalysis) -> list[SignalView]:
                 label=p.label,
                 state="あり" if p.present else "なし",
                 summary=p.summary,
-                evidence=citable(p.evidence),
+                evidence=standalone(p.evidence),
                 concern=p.present and (p.key != "personnel_change" or rough),
             )
         )

@@ -62,6 +62,8 @@ GENERIC = frozenset(
 DUE_DAY = re.compile(
     r"(?:(?P<year>\d{4})\s*[年/])?(?P<month>\d{1,2})\s*[/月]\s*(?P<day>\d{1,2})日?"
 )
+MONTH_NAMED = re.compile(r"(?<![\d/])(?P<month>1[0-2]|[1-9])月(?:の|中|末|上旬|中旬|下旬|まで)")
+MONTH_END = re.compile(r"(?<![\d/])(1[0-2]|[1-9])月(?:末|中)")
 MIN_OVERLAP = 2
 MIN_SHARE = 0.6
 # A due day written without a year lies after the minutes that set it, or shortly before.
@@ -86,12 +88,32 @@ class OpenItem:
     due_date: dt.date | None = None
     overdue: bool = False  # still open after its due day, as of the draft's date
 
+    @property
+    def due_label(self) -> str | None:
+        """「期限：11/28まで」; once passed 「期限：2025年11月28日・期限超過」 (with the year, as
+        「11/28」 a year on could be either)."""
+        if not self.due:
+            return None
+        if not self.overdue or self.due_date is None:
+            return f"期限：{self.due}"
+        day = self.due_date
+        if DUE_DAY.search(normalize_for_matching(self.due)):
+            return f"期限：{day.year}年{day.month}月{day.day}日・期限超過"
+        return f"期限：{day.year}年{day.month}月末・期限超過"
+
 
 def due_day(due: str | None, written: dt.date) -> dt.date | None:
     """The day a due text names (「11/28まで」 in minutes of 2025-11-13 → 2025-11-28)."""
-    match = DUE_DAY.search(normalize_for_matching(due or ""))
+    text = normalize_for_matching(due or "")
+    match = DUE_DAY.search(text)
     if match is None:
-        return None
+        month = MONTH_END.search(text)
+        if month is None:
+            return None
+        first = dt.date(written.year, int(month.group(1)), 1)
+        if (written - first).days > MAX_DAYS_BEFORE_MINUTES:
+            first = first.replace(year=first.year + 1)
+        return (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     year = int(match.group("year") or written.year)
     try:
         day = dt.date(year, int(match.group("month")), int(match.group("day")))
@@ -100,6 +122,12 @@ def due_day(due: str | None, written: dt.date) -> dt.date | None:
     if not match.group("year") and (written - day).days > MAX_DAYS_BEFORE_MINUTES:
         day = day.replace(year=year + 1)  # 「1/15まで」 in December's minutes
     return day
+
+
+def _month_named(task: str) -> str | None:
+    """「10月の定例で報告」: the month the task names is its due text (to the month's end)."""
+    match = MONTH_NAMED.search(normalize_for_matching(task))
+    return f"{match.group('month')}月末まで" if match else None
 
 
 def _content_words(text: str) -> set[str]:
@@ -135,6 +163,8 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
         due = due_match.group("due").strip() if due_match else None
         if due_match:
             task = task[: due_match.start()].strip()
+        if due is None:
+            due = _month_named(task)
         listed += 1
         items.append(
             OpenItem(
@@ -176,16 +206,22 @@ def _reported_done(item: OpenItem, later: Sequence[DocumentFacts]) -> bool:
 
 
 def open_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list[OpenItem]:
-    """Items of every meeting note up to `as_of`, oldest first, minus those reported done;
-    one still open after its due day is marked overdue (a draft says 期限超過, never shows
-    it as if it were still on time)."""
+    """What is carried over, oldest first: the latest minutes' items, and an earlier one only
+    when it fell due after those minutes (what was due by then, the latest meeting reviewed
+    and did not carry over); minus those a later document reports done. One still open after
+    its due day is marked overdue, so a draft says 期限超過 instead of showing it on time."""
     visible = sorted((d for d in documents if d.date <= as_of), key=lambda d: (d.date, d.id))
+    meetings = [d for d in visible if d.kind == "meeting_notes"]
+    latest = meetings[-1].date if meetings else as_of
     found: list[OpenItem] = []
     for index, document in enumerate(visible):
         if document.kind != "meeting_notes":
             continue
         later = [d for d in visible[index + 1 :] if d.date >= document.date]
-        found += [item for item in parse_items(document) if not _reported_done(item, later)]
+        for item in parse_items(document):
+            settled = document.date < latest and (item.due_date is None or item.due_date < latest)
+            if not settled and not _reported_done(item, later):
+                found.append(item)
     return [
         replace(item, overdue=item.due_date is not None and item.due_date < as_of) for item in found
     ]
