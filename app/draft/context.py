@@ -186,7 +186,14 @@ def build_context(
         conditions=condition_views(analysis, knowledge, config, timeline),
         checks=check_views(analysis, knowledge, config, kpi_summary),
         questions=question_findings(
-            analysis, config, knowledge, kpi_summary, funnel_leak, main_label, achievement
+            analysis,
+            config,
+            knowledge,
+            kpi_summary,
+            funnel_leak,
+            main_label,
+            achievement,
+            external=readers.external,
         ),
         open_items=open_item_findings(items),
         internal_factors=[

@@ -35,6 +35,7 @@ def question_findings(
     funnel_leak: Finding | None,
     main_label: str | None,
     achievement: float | None,
+    external: bool = False,
 ) -> list[Finding]:
     """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
     average over the figures the draft's readers see."""
@@ -76,7 +77,12 @@ def question_findings(
         evidence = [c for f in analysis.internal_factors for c in citable(f.evidence)[:1]]
         ask(q.internal_factor.format(label=labels), evidence)
     if funnel_leak is not None and analysis.funnel and analysis.funnel.leak:
-        ask(q.funnel_leak.format(leak=analysis.funnel.leak.rstrip("。")), funnel_leak.evidence)
+        # The funnel's figures mix in our own minutes: the vendor gets the question without them.
+        leak = analysis.funnel.leak.rstrip("。")
+        ask(
+            q.funnel_leak_shared if external else q.funnel_leak.format(leak=leak),
+            funnel_leak.evidence,
+        )
     return found[:MAX_QUESTIONS]
 
 

@@ -83,9 +83,10 @@ def _with_target(label: str, series: list[Figure], span: str) -> Finding:
         head = f"{label}は、{span}とも目標に届いていません。"
     shortfall = f"{worst.spoken}（目標{worst.target_spoken}・達成率{percent(worst.achievement)}）"
     if latest.period != worst.period:
+        since = f"と、{_month(worst.period)}から伸びています" if latest.value > worst.value else ""
         gap = (
             f"差が最も大きかったのは{_month(worst.period)}の{shortfall}で、"
-            f"直近の{_month(latest.period)}は{latest.spoken}でした。"
+            f"直近の{_month(latest.period)}は{latest.spoken}{since or 'でした'}。"
         )
     else:
         gap = f"差が最も大きかったのは直近の{_month(worst.period)}で、{shortfall}でした。"

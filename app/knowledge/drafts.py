@@ -81,6 +81,7 @@ class Questions(_Strict):
     stagnation: str
     internal_factor: str
     funnel_leak: str
+    funnel_leak_shared: str  # for the vendor: no figures from our own minutes
 
 
 class NonRenewalChecks(_Strict):
