@@ -131,3 +131,13 @@ def test_a_note_opened_by_uchi_holds_parts_of_the_figure_before_it(
         "appointments": 16,
         "opportunities": 9,
     }
+
+
+def test_quotes_map_back_past_characters_that_normalise_to_several(
+    knowledge: KpiKnowledge,
+) -> None:
+    text = "㈱ミナモト様　①６月のアポ数：１２件（前月比＋２件）"
+    [mention] = extract_kpis(text, period="2026-06", knowledge=knowledge)
+    assert (mention.key, mention.value) == ("appointments", 12)
+    assert mention.quote == text[mention.start : mention.end]
+    assert mention.quote.endswith("６月のアポ数：１２件（前月比＋２件）")
