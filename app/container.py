@@ -46,6 +46,10 @@ class Caches:
     # compiled chat rules per knowledge version. Values are the chat's own types.
     chat_units: BoundedCache[Hashable, object] = field(default_factory=lambda: BoundedCache(4096))
     chat_rules: BoundedCache[str, object] = field(default_factory=lambda: BoundedCache(2))
+    # Chat: unit-normalised sentence vectors by content hash (app/chat/dense.py), ~1.5 KB each.
+    sentence_vectors: BoundedCache[str, object] = field(
+        default_factory=lambda: BoundedCache(100_000)
+    )
     # Which cues of each cue list match each stored sentence: every ingest re-analyses the
     # whole engagement, and its stored sentences have not changed.
     cue_matches: BoundedCache[tuple[str, str], tuple[int, ...]] = field(

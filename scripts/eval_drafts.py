@@ -43,12 +43,16 @@ def evaluate_drafts(
     engagement_id: int,
     labels: dict[str, Any],
     document_ids: dict[int, str],
+    assisted: bool = False,
 ) -> dict[str, Any]:
-    """Generate the drafts for one scenario and return raw counts for `summarize_drafts`."""
+    """Generate the drafts for one scenario and return raw counts for `summarize_drafts`;
+    `assisted` goes through the LLM path (analysis and prose), as the background jobs do."""
     as_of = labels.get("as_of")
     if not isinstance(as_of, dt.date):
         as_of = dt.date.fromisoformat(str(as_of)) if as_of else dt.date.today()
-    analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
+    analysis = compute_analysis(
+        container=container, engagement_id=engagement_id, as_of=as_of, assisted=assisted
+    )
     config = container.knowledge.drafts
     with container.session_factory() as session:
         texts = dict(
@@ -71,6 +75,7 @@ def evaluate_drafts(
         "past_deadlines": 0,
         "fact_mismatches": 0,
         "text_defects": 0,
+        "llm_drafts": 0,
     }
     engagement, documents = engagement_facts(container, engagement_id)
     audiences = config.audiences
@@ -87,7 +92,9 @@ def evaluate_drafts(
             kind=kind,
             analysis=analysis,
             as_of=as_of,
+            assisted=assisted,
         )
+        outcome["llm_drafts"] += draft.engine == "llm"
         outcome["timings"].append((time.perf_counter() - started) * 1000)
         outcome["drafts"] += 1
         missing = missing_sections(draft.markdown, config.kind(kind).required_sections)

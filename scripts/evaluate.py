@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select
 
+from app.analyse.llm import LLM_SIGNALS
 from app.analyse.models import Citation, EngagementAnalysis
 from app.analyse.service import compute_analysis
 from app.container import Container, build_container
@@ -32,7 +33,15 @@ from app.settings import Settings
 from app.store.models import Document, KpiValue
 from app.workflows import import_scenarios
 from scripts.bench_common import emit
-from scripts.eval_chat import evaluate_bank, evaluate_questions, summarize_questions
+from scripts.eval_chat import (
+    ENGINES,
+    CachedEmbeddings,
+    chat_fallback,
+    eval_settings,
+    evaluate_bank,
+    evaluate_questions,
+    summarize_questions,
+)
 from scripts.eval_drafts import evaluate_drafts, summarize_drafts
 
 PRESENCE_SIGNALS = ("personnel_change", "expectation_gap", "stagnation")
@@ -71,11 +80,16 @@ def same_value(a: float, b: float) -> bool:
     return abs(a - b) < 1e-6
 
 
-def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, Any]:
+def evaluate_scenario(
+    path: Path, embeddings: Any, repeats: int, engine: str = "offline"
+) -> dict[str, Any]:
     scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
     labels = scenario["labels"]
     data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-eval-"))
-    container = build_container(Settings(data_dir=data_dir), embeddings=embeddings)
+    container = build_container(eval_settings(data_dir, engine), embeddings=embeddings)
+    assisted = engine == "llm"
+    if assisted:
+        repeats = 1  # every run asks the model again: time one
     summary = import_scenarios(container=container, path=path)
     engagement_id = next(iter(summary.engagement_ids.values()))
     timings: list[float] = []
@@ -83,7 +97,10 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
     for _ in range(repeats):
         started = time.perf_counter()
         result = compute_analysis(
-            container=container, engagement_id=engagement_id, as_of=labels["as_of"]
+            container=container,
+            engagement_id=engagement_id,
+            as_of=labels["as_of"],
+            assisted=assisted,
         )
         timings.append((time.perf_counter() - started) * 1000)
     assert result is not None
@@ -92,6 +109,8 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
         "id": scenario.get("id", path.stem),
         "timings": timings,
         "checks": {},
+        # The LLM-judged signals that kept the offline result (llm engine only).
+        "signal_fallbacks": sum(result.signals[k].engine != "llm" for k in LLM_SIGNALS),
     }
     checks = outcome["checks"]
     signals = labels.get("signals", {})
@@ -154,13 +173,34 @@ def evaluate_scenario(path: Path, embeddings: Any, repeats: int) -> dict[str, An
         if key not in expected.get(doc, {})
     ]
     outcome["drafts"] = evaluate_drafts(
-        container=container, engagement_id=engagement_id, labels=labels, document_ids=ids
+        container=container,
+        engagement_id=engagement_id,
+        labels=labels,
+        document_ids=ids,
+        assisted=assisted,
     )
     outcome["chat"] = evaluate_questions(
         container=container, engagement_id=engagement_id, labels=labels, document_ids=ids
     )
     container.close()
     return outcome
+
+
+def llm_fallbacks(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per part, the share of LLM attempts whose offline result was kept."""
+    signals = len(outcomes) * len(LLM_SIGNALS)
+    drafts = sum(o["drafts"].get("drafts", 0) for o in outcomes)
+    llm_drafts = sum(o["drafts"].get("llm_drafts", 0) for o in outcomes)
+    return {
+        "engine": "llm",
+        "signals_llm_fallback_rate": round(
+            sum(o["signal_fallbacks"] for o in outcomes) / signals, 3
+        )
+        if signals
+        else None,
+        "drafts_llm_fallback_rate": round((drafts - llm_drafts) / drafts, 3) if drafts else None,
+        **chat_fallback([o["chat"] for o in outcomes]),
+    }
 
 
 def main() -> int:
@@ -173,13 +213,40 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="offline",
+        help="llm: the LLM-assisted path (RENEWAL_DESK_LLM_*), with fallback rates per part",
+    )
+    parser.add_argument(
+        "--vector-cache",
+        type=Path,
+        help="a file of passage vectors by content hash, read and updated (faster re-runs)",
+    )
     args = parser.parse_args()
+    if args.engine == "llm" and not Settings().llm_enabled:
+        print(
+            "--engine llm needs an OpenAI-compatible model: set RENEWAL_DESK_LLM_BASE_URL and "
+            "RENEWAL_DESK_LLM_MODEL (and RENEWAL_DESK_LLM_API_KEY if the server wants one).",
+            file=sys.stderr,
+        )
+        return 2
+    embeddings = CachedEmbeddings(build_embeddings(Settings()), args.vector_cache)
+    try:
+        return _run(args, embeddings)
+    finally:
+        embeddings.save()
+
+
+def _run(args: argparse.Namespace, embeddings: CachedEmbeddings) -> int:
     if args.questions is not None:
         bank = evaluate_bank(
             bank=args.questions,
-            embeddings=build_embeddings(Settings()),
+            embeddings=embeddings,
             root=Path(__file__).resolve().parents[1],
             verbose=args.verbose,
+            engine=args.engine,
         )
         for name, figures in bank["sets"].items():
             print(
@@ -193,8 +260,7 @@ def main() -> int:
         emit(bank, as_json=args.json)
         return 0
     files = sorted(p for p in args.dataset.iterdir() if p.suffix in {".yaml", ".yml"})
-    embeddings = build_embeddings(Settings())
-    outcomes = [evaluate_scenario(path, embeddings, args.repeats) for path in files]
+    outcomes = [evaluate_scenario(path, embeddings, args.repeats, args.engine) for path in files]
 
     per_signal: dict[str, list[bool]] = defaultdict(list)
     for outcome in outcomes:
@@ -252,6 +318,8 @@ def main() -> int:
         **summarize_drafts([o["drafts"] for o in outcomes]),
         **summarize_questions([o["chat"] for o in outcomes]),
     }
+    if args.engine == "llm":
+        result |= llm_fallbacks(outcomes)
     emit(result, as_json=args.json)
     return 0
 

@@ -65,6 +65,9 @@ class Evidence:
     as_of: dt.date
     titles: Mapping[int, frozenset[str]] = field(default_factory=dict)
     analysis: EngagementAnalysis | None = None
+    # Cosine of each unit to the question, keyed (document id, unit start); empty while the
+    # sentence vectors are not ready (app/chat/dense.py).
+    similarity: Mapping[tuple[int, int], float] = field(default_factory=dict)
 
     @property
     def known_periods(self) -> list[str]:

@@ -11,6 +11,7 @@ from concurrent.futures import TimeoutError
 from dataclasses import dataclass
 
 from app.analyse.service import facts_of_document, facts_of_engagement, kpi_points_of
+from app.chat import dense
 from app.chat.answers import ChunkHit, Evidence, Rules, build_rules
 from app.chat.segments import Unit, segment
 from app.container import Container
@@ -99,6 +100,13 @@ def load_evidence(
     read = {d.id: document_units(container, d) for d in documents}
     hits = retrieve(container=container, question=question, engagement_id=engagement_id)
     chunks = [ChunkHit(h.document_id, h.start, h.end) for h in hits if h.document_id in read]
+    # The question's vector is there when the hybrid search embedded it within budget.
+    similarity = dense.similarities(
+        container,
+        engagement_id=engagement_id,
+        query_vector=container.retriever.query_cache.get(question) if question else None,
+        units=[unit for found in read.values() for unit in found.units],
+    )
     return Evidence(
         engagement=engagement,
         documents=documents,
@@ -107,4 +115,15 @@ def load_evidence(
         chunks=chunks,
         as_of=as_of,
         titles={document_id: found.title_tokens for document_id, found in read.items()},
+        similarity=similarity,
     )
+
+
+def warm_engagement(*, container: Container, engagement_id: int) -> int:
+    """Compute the sentence vectors of an engagement's documents now (batched, cached by
+    content hash); a worker may call it after an ingest. Returns how many were embedded."""
+    with container.session_factory() as session:
+        engagement_row = repository.get_engagement(session, engagement_id)
+        documents = [facts_of_document(d) for d in engagement_row.documents]
+    units = [unit for d in documents for unit in document_units(container, d).units]
+    return dense.warm(container, units)

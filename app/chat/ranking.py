@@ -41,6 +41,7 @@ class Scored:
     coverage: float
     event: bool
     topical: bool = True  # a word other than a frame word (内容, 名前 …) matched
+    dense: float = 0.0  # cosine to the question (0 while the sentence vectors are not ready)
 
 
 def _idf(units: Sequence[Unit]) -> dict[str, float]:
@@ -149,6 +150,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     subject_author = _subject_author(intent, evidence.engagement)
     authors = {d.id: author_of(d, evidence.engagement.vendor_name) for d in documents}
     asked_names = set(intent.names)
+    relative = _relative_similarity(units, evidence)
+    dense_weight = chat.thresholds.dense_weight
     scored: list[Scored] = []
     for unit in units:
         sentence = Sentence(
@@ -177,6 +180,7 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             topical = topical or (credit > 0 and term not in chat.frame_set)
         coverage = matched / total
         score = coverage + 0.15 * document_coverage.get(unit.document.id, 0.0)
+        score += dense_weight * relative.get((unit.document.id, unit.start), 0.0)
         rank = _chunk_rank(unit, evidence.chunks)
         if rank is not None:
             score += 0.2 / (1 + 0.5 * rank)
@@ -215,9 +219,30 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             score -= 0.2
         if len(unit.normalized) < 8:
             score -= 0.1
-        scored.append(Scored(unit, score, coverage, bool(events), topical or bool(events)))
+        cosine = evidence.similarity.get((unit.document.id, unit.start), 0.0)
+        scored.append(Scored(unit, score, coverage, bool(events), topical or bool(events), cosine))
     scored.sort(key=lambda s: (-s.score, s.unit.document.date, s.unit.index))
     return scored
+
+
+def _relative_similarity(units: Sequence[Unit], evidence: Evidence) -> dict[tuple[int, int], float]:
+    """Each unit's cosine rescaled within the candidates: 0 at the median, 1 at the best.
+
+    Raw e5 cosines crowd into a narrow band; what tells is how far a sentence stands out
+    from the rest of the engagement."""
+    values = {
+        key: evidence.similarity[key]
+        for key in ((u.document.id, u.start) for u in units)
+        if key in evidence.similarity
+    }
+    if len(values) < 3:
+        return {}
+    ordered = sorted(values.values())
+    median, top = ordered[len(ordered) // 2], ordered[-1]
+    span = top - median
+    if span <= 0:
+        return {}
+    return {key: max(0.0, (value - median) / span) for key, value in values.items()}
 
 
 _COMPANY_QUESTION = re.compile(r"(会社|企業|どこ|社名|取引先)")
@@ -300,8 +325,11 @@ def is_found(best: Scored, thresholds: Thresholds) -> bool:
     knowledge/chat.yaml, calibrated on the tune questions)."""
     if not best.topical:
         return False  # only 「名前」「内容」 matched: the question's topic is not there
-    return best.coverage >= thresholds.found_coverage or (
-        best.event and best.coverage >= thresholds.found_with_event
+    return (
+        best.coverage >= thresholds.found_coverage
+        or (best.event and best.coverage >= thresholds.found_with_event)
+        # Close in meaning though worded otherwise (dense similarity, app/chat/dense.py).
+        or (best.dense >= thresholds.dense_found and best.coverage >= thresholds.dense_min_coverage)
     )
 
 
