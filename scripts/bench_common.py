@@ -6,12 +6,16 @@ import datetime as dt
 import json
 import math
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from app.container import Container, build_container
@@ -137,3 +141,48 @@ def emit(result: dict[str, Any], *, as_json: bool) -> None:
             print(f"{key}: {value}")
         return
     print(json.dumps(result, ensure_ascii=False))
+
+
+RENEWAL_DESK = str(Path(sys.executable).parent / "renewal-desk")
+
+
+def run_cli(env: Mapping[str, str], *args: str, stdin: str | None = None) -> str:
+    """One `renewal-desk` command in `env`; its standard output (fails loudly otherwise)."""
+    done = subprocess.run(
+        [RENEWAL_DESK, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=dict(env),
+        check=True,
+    )
+    return done.stdout
+
+
+@contextmanager
+def serve_process(
+    env: Mapping[str, str], port: int, *, start_timeout_s: float = 180
+) -> Iterator[str]:
+    """`renewal-desk serve` on loopback as a child process; yields its URL once `/login`
+    answers, and stops it afterwards (the load test and the two-process test share it)."""
+    process = subprocess.Popen(
+        [RENEWAL_DESK, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=dict(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            try:
+                httpx.get(f"{url}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the app server did not start") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

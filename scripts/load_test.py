@@ -14,7 +14,6 @@ import os
 import random
 import re
 import secrets
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench_common import percentile  # noqa: E402
+from scripts.bench_common import percentile, run_cli, serve_process  # noqa: E402
 
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>', re.IGNORECASE)
 ATTR = re.compile(r'(name|value)="([^"]*)"')
@@ -79,50 +78,18 @@ def sign_in(client: httpx.Client, email: str, password: str) -> None:
         raise RuntimeError(f"login failed: {response.status_code}")
 
 
-def _cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
-    env = {**os.environ, "RENEWAL_DESK_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False"}
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "renewal-desk"), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    return done.stdout
-
-
 @contextmanager
 def own_server(port: int) -> Iterator[tuple[str, str, str, str]]:
     """A fresh server with the demo data and an admin; yields (url, email, password, token)."""
     data_dir = Path(tempfile.mkdtemp(prefix="renewal-desk-load-"))
     email, password = "load-admin@example.invalid", secrets.token_urlsafe(16)
-    _cli(data_dir, "migrate")
-    _cli(data_dir, "import", str(ROOT / "demo"))
-    _cli(data_dir, "user", "add", email, "--role", "admin", "--password-stdin", stdin=password)
-    token = _cli(data_dir, "token", "create", email, "--name", "load-test").strip().splitlines()[-1]
     env = {**os.environ, "RENEWAL_DESK_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False"}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "renewal-desk"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.3)
+    run_cli(env, "migrate")
+    run_cli(env, "import", str(ROOT / "demo"))
+    run_cli(env, "user", "add", email, "--role", "admin", "--password-stdin", stdin=password)
+    token = run_cli(env, "token", "create", email, "--name", "load-test").strip().splitlines()[-1]
+    with serve_process(env, port) as url:
         yield url, email, password, token
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def user_loop(

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
+from scripts.bench_common import run_cli, serve_process
 from tests.conftest import free_port
 from tests.servers import chroma_server, postgres_cluster
 
-RENEWAL_DESK = str(Path(sys.executable).parent / "renewal-desk")
 REPORT = (
     "11月度のご報告です。物流業界向けの新しいトークで、決裁者への接続率が改善しました。"
     "来月は冷凍倉庫を持つ企業へ対象を広げます。"
@@ -37,32 +33,6 @@ def _env(database_url: str, chroma_url: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-@contextmanager
-def app_server(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [RENEWAL_DESK, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                httpx.get(f"{url}/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the app server did not start") from None
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def _hits(client: httpx.Client, query: str) -> list[int]:
     response = client.get("/api/v1/search", params={"q": query, "mode": "hybrid"})
     assert response.status_code == 200, response.text
@@ -76,26 +46,14 @@ def test_two_processes_share_search_and_deletes(tmp_path: Path) -> None:
         database_url = stack.enter_context(postgres_cluster())
         chroma_url = stack.enter_context(chroma_server(tmp_path / "chroma"))
         env = _env(database_url, chroma_url, tmp_path / "data")
-        subprocess.run([RENEWAL_DESK, "migrate"], env=env, check=True, capture_output=True)
+        run_cli(env, "migrate")
         email = "owner@renewal-desk-test.invalid"
-        subprocess.run(
-            [RENEWAL_DESK, "user", "add", email, "--role", "admin", "--password-stdin"],
-            input=secrets.token_urlsafe(16),
-            text=True,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        created = subprocess.run(
-            [RENEWAL_DESK, "token", "create", email, "--name", "topology"],
-            text=True,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        headers = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
-        first_url = stack.enter_context(app_server(env))
-        second_url = stack.enter_context(app_server(env))
+        password = secrets.token_urlsafe(16)
+        run_cli(env, "user", "add", email, "--role", "admin", "--password-stdin", stdin=password)
+        token = run_cli(env, "token", "create", email, "--name", "topology").splitlines()[-1]
+        headers = {"Authorization": f"Bearer {token.strip()}"}
+        first_url = stack.enter_context(serve_process(env, free_port()))
+        second_url = stack.enter_context(serve_process(env, free_port()))
         first = stack.enter_context(httpx.Client(base_url=first_url, headers=headers, timeout=180))
         second = stack.enter_context(
             httpx.Client(base_url=second_url, headers=headers, timeout=180)
