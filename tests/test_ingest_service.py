@@ -112,6 +112,9 @@ class FailingAfterWrite:
     ) -> list[tuple[str, float]]:
         return self.real.search(embedding=embedding, k=k, where=where)
 
+    def vectors(self, *, ids: list[str]) -> dict[str, list[float]]:
+        return self.real.vectors(ids=ids)
+
     def count(self) -> int:
         return self.real.count()
 

@@ -154,10 +154,15 @@ def checklist_hits(
     """Per signal, the passages its checklist questions retrieve within the engagement."""
     found: dict[str, list[SearchHit]] = {}
     filters = Bm25Filter(engagement_id=engagement_id)
+    synced = False  # the catalogue is brought up to date once, by the first question
     for key, spec in container.knowledge.signals.signals.items():
         hits: dict[str, SearchHit] = {}
         for question in spec.checklist:
-            for hit in container.retriever.search(question, k=4, mode="hybrid", filters=filters):
+            found_hits = container.retriever.search(
+                question, k=4, mode="hybrid", filters=filters, sync=not synced
+            )
+            synced = True
+            for hit in found_hits:
                 if hit.document_id in document_ids:  # documents after `as_of` are ignored
                     hits.setdefault(hit.vector_id, hit)
         found[key] = list(hits.values())

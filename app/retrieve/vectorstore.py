@@ -34,6 +34,10 @@ class VectorStore(Protocol):
         self, *, embedding: list[float], k: int, where: dict[str, Any] | None
     ) -> list[tuple[str, float]]: ...
 
+    def vectors(self, *, ids: list[str]) -> dict[str, list[float]]:
+        """The stored vectors of these ids (missing ids are left out)."""
+        ...
+
     def count(self) -> int: ...
 
     def entries(self) -> list[tuple[str, float | None]]:
@@ -111,6 +115,19 @@ class ChromaVectorStore:
         return [
             (vector_id, float(d)) for vector_id, d in zip(result["ids"][0], distances, strict=True)
         ]
+
+    def vectors(self, *, ids: list[str]) -> dict[str, list[float]]:
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(ids), self._max_batch):
+            page = self._store._collection.get(
+                ids=ids[start : start + self._max_batch], include=["embeddings"]
+            )
+            embeddings = page["embeddings"]
+            if embeddings is None:
+                continue
+            for vector_id, vector in zip(page["ids"], embeddings, strict=True):
+                found[vector_id] = [float(value) for value in vector]
+        return found
 
     def count(self) -> int:
         return int(self._store._collection.count())
