@@ -61,7 +61,7 @@ def draft_problems(
     problems += citation_problems(markdown, citations, texts)
     problems += [f"文章の確認：{problem}" for problem in text_defects(markdown)]
     unfilled = unfilled_placeholders(markdown)
-    if unfilled:
+    if unfilled and config.audiences.of(kind) == "external":  # what leaves the company
         problems.append(f"送る前に{'・'.join(unfilled)}を書き換えてください。")
     if kind == "memo" and memo_decision(markdown) is None:
         problems.append("「判断：」の行がありません。")
