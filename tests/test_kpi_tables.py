@@ -138,3 +138,8 @@ def test_a_transition_rate_is_the_rate_of_the_stage_it_moves_into(
         ("opportunity_rate", "2026-05"): 44.0,
         ("appointments", "2026-05"): 21,
     }
+
+
+def test_a_table_cut_off_after_an_opening_pipe_is_still_read(knowledge: KpiKnowledge) -> None:
+    text = "| 指標 | 5月 |\n|---|---|\n| 架電数 | 1,100 |\n| アポ数 | 12 |\n| "
+    assert read(knowledge, text) == {("calls", "2026-05"): 1100, ("appointments", "2026-05"): 12}

@@ -39,6 +39,14 @@ def table_label(lexicon: Lexicon, cell: str) -> Label | None:
     「アポ→商談 移行率」 is the rate into the stage after the arrow (商談化率); 「商談→受注 移行率」
     names a stage without a rate KPI, so no KPI.
     """
+    cached = lexicon.label_cache.get(cell)
+    if cached is None:
+        cached = (_table_label(lexicon, cell),)
+        lexicon.label_cache.put(cell, cached)
+    return cached[0]
+
+
+def _table_label(lexicon: Lexicon, cell: str) -> Label | None:
     text = _INNER_SPACE.sub("", normalize_for_matching(cell))
     transition = _after_transition(lexicon, text)
     if transition is not None:

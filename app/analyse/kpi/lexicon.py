@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kanjize import kanji2number
 
+from app.core.cache import BoundedCache
 from app.core.normalize import normalize_for_matching
 from app.knowledge.kpi import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
+
+if TYPE_CHECKING:
+    from app.analyse.kpi.labels import Label
 
 # Words that make a figure something other than this period's actual.
 NOT_ACTUAL = frozenset(
@@ -54,6 +58,7 @@ _ENGLISH_MONTH = re.compile(
 )
 _CACHED_TOKEN_CHARS = 200
 _TOKEN_CACHE_SIZE = 20_000
+_TITLE_CACHE_SIZE = 20_000
 # "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
 _NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # Kanji numerals (三件, 十二件, 千二百件), read with kanjize; only with a unit after them, and
@@ -198,6 +203,12 @@ class Lexicon:
             rf"|(?P<total>{_alternation(grammar.total_rows) or '(?!)'})"
         )
         self._token_cache: dict[str, list[Token]] = {}
+        # Table titles repeat across tables and documents (「架電数」「実績」「10月」): each is
+        # read once per lexicon; a 1-tuple tells a cached None from a miss.
+        self.label_cache: BoundedCache[str, tuple[Label | None]] = BoundedCache(_TITLE_CACHE_SIZE)
+        self.title_cache: BoundedCache[tuple[str, str], tuple[int | None]] = BoundedCache(
+            _TITLE_CACHE_SIZE
+        )
         self.total_words = frozenset(_normalized(grammar.total_rows))
         self.total_suffixes = tuple(_normalized(grammar.total_suffixes))
         self.subtotal_words = tuple(_normalized(grammar.subtotal_words))

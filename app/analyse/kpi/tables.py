@@ -73,7 +73,7 @@ def _one_table(layout: Layout, rows: list[Line], frame: Frame) -> Iterator[Candi
     kept = [
         (row, row_cells)
         for row, row_cells in zip(rows, cells, strict=True)
-        if not is_rule(row_cells)
+        if row_cells and not is_rule(row_cells)  # 「| 」 cut off at the end: no cells
     ]
     header: list[Cell] | None = None
     if len(kept) >= 2 and _is_header(layout, [c.text for c in kept[0][1]]):
@@ -354,6 +354,15 @@ def _title(layout: Layout, title: str) -> Title | None:
 
 def _title_score(layout: Layout, title: str) -> int | None:
     """2: names this month; 1: says 実績/今月; 0: says nothing; None: target, plan, other period."""
+    key = (title, str(layout.period))
+    cached = layout.lexicon.title_cache.get(key)
+    if cached is None:
+        cached = (_read_title_score(layout, title),)
+        layout.lexicon.title_cache.put(key, cached)
+    return cached[0]
+
+
+def _read_title_score(layout: Layout, title: str) -> int | None:
     tokens = layout.lexicon.tokens(normalize_for_matching(title))
     kinds = {token.kind for token in tokens}
     if any_cue(tokens, NOT_ACTUAL_LABEL, layout.period):
