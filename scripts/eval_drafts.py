@@ -8,7 +8,9 @@ analysis as of `labels.as_of`; the analysis itself is timed by evaluate.py, so
 document, or using the internal review's wording), `drafts_past_deadlines` (a proposed date
 before the as-of day, after the contract end or on a day off), `drafts_fact_mismatches` (a
 number in the memo whose cited passage states another), `drafts_text_defects` (doubled
-brackets, a sentence repeated in a section, a sentence with no predicate).
+brackets, a sentence repeated in a section, a sentence with no predicate, a greeting or
+thanks cited as evidence). `drafts_past_deadlines` also counts an open item past its due day
+written without 期限超過.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from app.core.vocabulary import DRAFT_KINDS
 from app.draft.audience import vendor_sent
 from app.draft.checks import (
     audience_problems,
+    courtesy_citations,
     date_problems,
     fact_problems,
     memo_decision,
@@ -116,7 +119,8 @@ def evaluate_drafts(
             "past_deadlines": date_problems(
                 draft.markdown, today=as_of, contract_end=engagement.renewal_date
             ),
-            "text_defects": text_defects(draft.markdown),
+            "text_defects": text_defects(draft.markdown)
+            + courtesy_citations(draft.markdown, draft.citations),
             "fact_mismatches": fact_problems(draft.markdown, draft.citations)
             if kind == "memo"
             else [],

@@ -9,7 +9,7 @@ import datetime as dt
 from app.analyse.models import Citation
 from app.core.facts import DocumentFacts
 from app.core.text import is_greeting
-from app.draft.checks import date_problems, unfilled_placeholders
+from app.draft.checks import courtesy_citations, date_problems, unfilled_placeholders
 from app.draft.citations import DraftCitation
 from app.draft.context_period import period_overview
 from app.draft.context_vendor import Figure
@@ -127,3 +127,17 @@ def test_an_external_draft_on_the_page_carries_no_markers() -> None:
     markdown = "貴社10月度ご報告では、アポ数は18件とのことでした[1]。\n"
     assert "[1]" not in render_html(markdown, [citation], external=True)
     assert 'data-citation="1"' in render_html(markdown, [citation])  # the memo keeps them
+
+
+def test_a_courtesy_cited_as_evidence_is_flagged() -> None:
+    thanks = DraftCitation(
+        document_id=1, start=0, end=20, quote="先日の定例会議ではありがとうございました。"
+    )
+    work = DraftCitation(
+        document_id=1, start=30, end=50, quote="報告も早く、毎週金曜に週次の速報も届いている。"
+    )
+    markdown = "コミュニケーションの質は良好です[1][2]。\n"
+    assert courtesy_citations(markdown, [thanks, work]) == [
+        "[1]: あいさつ文を根拠にしています「先日の定例会議ではありがとうございました。」"
+    ]
+    assert courtesy_citations("良好です[2]。", [thanks, work]) == []

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import get_args
 
 from app.analyse.models import DECISION_LABELS, DecisionKind
-from app.core.text import sentence_spans, strip_marker
+from app.core.text import is_greeting, sentence_spans, strip_marker
 from app.core.vocabulary import DraftKind
 from app.draft.citations import (
     MARKER,
@@ -60,6 +60,7 @@ def draft_problems(
     ]
     problems += citation_problems(markdown, citations, texts)
     problems += [f"文章の確認：{problem}" for problem in text_defects(markdown)]
+    problems += courtesy_citations(markdown, citations)
     unfilled = unfilled_placeholders(markdown)
     if unfilled and config.audiences.of(kind) == "external":  # what leaves the company
         problems.append(f"送る前に{'・'.join(unfilled)}を書き換えてください。")
@@ -134,6 +135,15 @@ def proposed_dates(markdown: str) -> list[dt.date]:
         year, month, day = (int(part) for part in match.groups())
         found.append(dt.date(year, month, day))
     return found
+
+
+def courtesy_citations(markdown: str, citations: Sequence[DraftCitation]) -> list[str]:
+    """A marker pointing at a greeting, thanks or sign-off: a courtesy cited as evidence."""
+    return [
+        f"[{n}]: あいさつ文を根拠にしています「{citations[n - 1].quote[:30]}」"
+        for n in used_citations(markdown, citations)
+        if is_greeting(citations[n - 1].quote)
+    ]
 
 
 def unfilled_placeholders(markdown: str) -> list[str]:

@@ -276,6 +276,7 @@ class OwedItem:
     due: str | None
     evidence: list[Citation]
     due_label: str | None = None  # 「期限：11/28まで」, or 「期限：2025年11月28日・期限超過」
+    overdue: bool = False
 
 
 def owed_items(
@@ -308,6 +309,7 @@ def owed_items(
                 due=item.due,
                 evidence=readers.keep([source]),
                 due_label=item.due_label,
+                overdue=item.overdue,
             )
         )
     return owed
