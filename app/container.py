@@ -60,6 +60,11 @@ class Caches:
     detector_scores: BoundedCache[tuple[str, str, str], tuple[float, ...]] = field(
         default_factory=lambda: BoundedCache(100_000)
     )
+    # What the dashboard and the comparison read of each stored analysis, per stored
+    # version (app.analyse.stored.stored_digests): pages no longer parse every analysis.
+    analysis_digests: BoundedCache[tuple[str, int, str, str], object] = field(
+        default_factory=lambda: BoundedCache(8192)
+    )
 
 
 @dataclass

@@ -16,6 +16,7 @@ from app.analyse.engine import analyse
 from app.analyse.kpi import KpiMention, UnrecognisedLabel, extract_kpis, extract_unrecognised
 from app.analyse.llm import LLM_SIGNALS, judge_signal
 from app.analyse.models import EngagementAnalysis, KpiUnrecognised
+from app.analyse.stored import store_analysis, stored_analysis
 from app.container import Container
 from app.core.facts import CorrectionFact, DocumentFacts, EngagementFacts, KpiPoint, kpi_points
 from app.errors import InvalidInput, NotFound
@@ -25,7 +26,7 @@ from app.llm.evidence import Passage
 from app.retrieve.bm25 import Bm25Filter
 from app.retrieve.hybrid import SearchHit
 from app.store import repository
-from app.store.models import AnalysisResult, Document, Engagement, KpiCorrection, KpiValue
+from app.store.models import Document, Engagement, KpiCorrection, KpiValue
 
 log = logging.getLogger(__name__)
 
@@ -257,41 +258,6 @@ def refresh_analysis(
     store_kpis(container, documents)
     result = compute_analysis(container=container, engagement_id=engagement_id, assisted=assisted)
     return store_analysis(container=container, engagement_id=engagement_id, result=result)
-
-
-def store_analysis(
-    *, container: Container, engagement_id: int, result: EngagementAnalysis
-) -> EngagementAnalysis:
-    """Keep `result` as the engagement's current analysis."""
-    with container.session_factory() as session:
-        row = session.scalar(
-            select(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id)
-        )
-        if row is None:
-            row = AnalysisResult(engagement_id=engagement_id)
-            session.add(row)
-        row.as_of = result.as_of
-        row.engine = result.engine
-        row.knowledge_version = result.knowledge_version
-        row.prompt_version = result.prompt_version
-        row.result = result.model_dump_json()
-        row.computed_at = dt.datetime.now(dt.UTC)
-        session.commit()
-    return result
-
-
-def stored_analysis(*, container: Container, engagement_id: int) -> EngagementAnalysis | None:
-    """The stored result if it is still current (same knowledge, computed today)."""
-    with container.session_factory() as session:
-        repository.require_engagement(session, engagement_id)
-        row = session.scalar(
-            select(AnalysisResult).where(AnalysisResult.engagement_id == engagement_id)
-        )
-        if row is None or row.knowledge_version != container.knowledge.version:
-            return None
-        if row.as_of != dt.date.today():
-            return None
-        return EngagementAnalysis.model_validate_json(row.result)
 
 
 def get_analysis(

@@ -13,15 +13,17 @@ from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from app.analyse.models import DecisionKind, EngagementAnalysis
 from app.analyse.service import get_analysis
+from app.analyse.stored import stored_digests
 from app.container import Container
 from app.core.spreadsheet_text import csv_text
-from app.ingest import engagements
 from app.renewals.models import RenewalRow
 from app.renewals.service import renewal_overview
 from app.renewals.timeline import TimelineStatus
+from app.store.models import Engagement
 
 V = TypeVar("V")
 COST_KEYS = {"appointments": "アポ", "opportunities": "商談", "deals": "受注"}
@@ -81,31 +83,38 @@ class ComparisonRow(BaseModel):
     renewal_date: dt.date
 
 
-def comparison_row(
-    *,
-    renewal: RenewalRow,
-    analysis: EngagementAnalysis,
-    monthly_fee_jpy: int | None,
-    kpi_labels: Mapping[str, str],
-) -> ComparisonRow:
-    """Pure: the renewal dashboard row and the analysis of one engagement side by side."""
+class AnalysisColumns(BaseModel):
+    """The comparison's columns that come from an engagement's analysis alone: kept per
+    stored analysis, so the page does not parse every stored analysis on each request."""
+
+    main_kpi: str | None
+    main_kpi_label: str | None
+    period: str | None
+    actual: float | None
+    target: float | None
+    achievement: float | None
+    recent_achievement: float | None
+    counts: list[tuple[str, str, float | None, str | None]]  # key, label, count, month
+    signals_good: int
+    signals_concern: int
+    signal_summary: str
+    concerns: list[str]
+    decision: DecisionKind
+    decision_label: str
+
+
+def analysis_columns(
+    analysis: EngagementAnalysis, *, kpi_labels: Mapping[str, str]
+) -> AnalysisColumns:
+    """Pure: the main KPI's latest month, the counts the unit costs divide by, the signals."""
     table = {month.period: month.values for month in analysis.kpi_table}
     main = analysis.main_kpi
     latest = latest_with(table, main) if main else None
     cell = latest[1] if latest else None
-    costs = []
+    counts: list[tuple[str, str, float | None, str | None]] = []
     for key, label in COST_KEYS.items():
         found = latest_with(table, key)
-        count = found[1].value if found else None
-        costs.append(
-            CostCell(
-                key=key,
-                label=label,
-                count=count,
-                period=found[0] if found else None,
-                cost=unit_cost(monthly_fee_jpy, count),
-            )
-        )
+        counts.append((key, label, found[1].value if found else None, found[0] if found else None))
     statuses = [signal.status for signal in analysis.signals.values()]
     good, concern = statuses.count("good"), statuses.count("concern")
     watch, unknown = statuses.count("watch"), statuses.count("insufficient_evidence")
@@ -124,11 +133,7 @@ def comparison_row(
         )
         if count
     ]
-    timeline = renewal.timeline
-    return ComparisonRow(
-        engagement_id=renewal.engagement_id,
-        vendor_name=renewal.vendor_name,
-        service=renewal.service,
+    return AnalysisColumns(
         main_kpi=main,
         main_kpi_label=kpi_labels.get(main) if main else None,
         period=latest[0] if latest else None,
@@ -136,14 +141,58 @@ def comparison_row(
         target=cell.target if cell else None,
         achievement=cell.achievement if cell else None,
         recent_achievement=analysis.recent_achievement,
-        monthly_fee_jpy=monthly_fee_jpy,
-        costs=costs,
+        counts=counts,
         signals_good=good,
         signals_concern=concern,
         signal_summary="・".join(parts) or "―",
         concerns=concerns,
         decision=analysis.decision.decision,
         decision_label=analysis.decision.label,
+    )
+
+
+def comparison_row(
+    *,
+    renewal: RenewalRow,
+    analysis: EngagementAnalysis | AnalysisColumns,
+    monthly_fee_jpy: int | None,
+    kpi_labels: Mapping[str, str],
+) -> ComparisonRow:
+    """Pure: the renewal dashboard row and the analysis of one engagement side by side."""
+    columns = (
+        analysis
+        if isinstance(analysis, AnalysisColumns)
+        else analysis_columns(analysis, kpi_labels=kpi_labels)
+    )
+    timeline = renewal.timeline
+    return ComparisonRow(
+        engagement_id=renewal.engagement_id,
+        vendor_name=renewal.vendor_name,
+        service=renewal.service,
+        main_kpi=columns.main_kpi,
+        main_kpi_label=columns.main_kpi_label,
+        period=columns.period,
+        actual=columns.actual,
+        target=columns.target,
+        achievement=columns.achievement,
+        recent_achievement=columns.recent_achievement,
+        monthly_fee_jpy=monthly_fee_jpy,
+        costs=[
+            CostCell(
+                key=key,
+                label=label,
+                count=count,
+                period=period,
+                cost=unit_cost(monthly_fee_jpy, count),
+            )
+            for key, label, count, period in columns.counts
+        ],
+        signals_good=columns.signals_good,
+        signals_concern=columns.signals_concern,
+        signal_summary=columns.signal_summary,
+        concerns=columns.concerns,
+        decision=columns.decision,
+        decision_label=columns.decision_label,
         renewal_status=timeline.status,
         renewal_status_label=timeline.status_label,
         notice_deadline=timeline.notice_deadline,
@@ -232,19 +281,32 @@ def kpi_table_csv(
 def comparison(*, container: Container, today: dt.date | None = None) -> list[ComparisonRow]:
     """Every engagement compared, most urgent renewal first (the dashboard's order).
 
-    Reads each stored analysis (a GET never writes; a missing one is computed, not stored).
+    Reads the stored analyses' columns (kept per stored version, so a page parses only the
+    analyses stored since the last one); a missing or stale analysis is computed, not stored
+    (a GET never writes).
     """
     labels = {key: str(spec.label) for key, spec in container.knowledge.kpi.kpis.items()}
+    stored = stored_digests(
+        container=container,
+        slot=f"comparison:{hash(tuple(sorted(labels.items())))}",
+        digest=lambda analysis: analysis_columns(analysis, kpi_labels=labels),
+        current_only=True,
+    )
+    with container.session_factory() as session:
+        fees = dict(
+            session.execute(select(Engagement.id, Engagement.monthly_fee_jpy)).tuples().all()
+        )
     rows = []
     for renewal in renewal_overview(container=container, today=today):
-        engagement = engagements.engagement_summary(
-            container=container, engagement_id=renewal.engagement_id
+        columns = stored.get(renewal.engagement_id) or analysis_columns(
+            get_analysis(container=container, engagement_id=renewal.engagement_id),
+            kpi_labels=labels,
         )
         rows.append(
             comparison_row(
                 renewal=renewal,
-                analysis=get_analysis(container=container, engagement_id=renewal.engagement_id),
-                monthly_fee_jpy=engagement.monthly_fee_jpy,
+                analysis=columns,
+                monthly_fee_jpy=fees.get(renewal.engagement_id),
                 kpi_labels=labels,
             )
         )

@@ -7,19 +7,19 @@ The only module of the renewals feature that touches the database; the date arit
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.analyse.models import DECISION_LABELS, DecisionKind
+from app.analyse.stored import stored_digests
 from app.container import Container
 from app.errors import NotFound
 from app.renewals.calendar import CalendarEntry, render_calendar
 from app.renewals.models import RenewalRow
 from app.renewals.timeline import Timeline, compute_timeline
 from app.store import repository
-from app.store.models import AnalysisResult, Document, Engagement
+from app.store.models import Document, Engagement
 
 
 def timeline_for(
@@ -37,25 +37,23 @@ def timeline_for(
         )
 
 
-def _stored_decisions(session: Session) -> dict[int, DecisionKind]:
-    """The decision of each engagement's stored analysis (the dashboard never re-analyses)."""
-    decisions: dict[int, DecisionKind] = {}
-    for row in session.scalars(select(AnalysisResult)):
-        try:
-            decision = json.loads(row.result)["decision"]["decision"]
-        except (ValueError, KeyError, TypeError):
-            continue
-        if decision in DECISION_LABELS:
-            decisions[row.engagement_id] = decision
-    return decisions
+def _stored_decisions(container: Container) -> dict[int, DecisionKind]:
+    """The decision of each engagement's stored analysis (the dashboard never re-analyses),
+    read once per stored version rather than parsing every stored result on each page."""
+    return stored_digests(
+        container=container,
+        slot="decision",
+        digest=lambda analysis: analysis.decision.decision,
+        current_only=False,
+    )
 
 
 def renewal_overview(*, container: Container, today: dt.date | None = None) -> list[RenewalRow]:
     """Every engagement with its timeline, most urgent first (the renewal dashboard)."""
     today = today or dt.date.today()
     timing = container.knowledge.drafts.timing
+    decisions = _stored_decisions(container)
     with container.session_factory() as session:
-        decisions = _stored_decisions(session)
         counts = dict(
             session.execute(
                 select(Document.engagement_id, func.count(Document.id)).group_by(
