@@ -62,7 +62,10 @@ def _keys(items: Sequence[Figure], main_kpi: str | None) -> list[str]:
     targeted.sort(key=lambda k: min(f.achievement or 0 for f in by_key[k] if f.achievement))
     lower = [k for k in FUNNEL[3:] if k in by_key and k not in targeted]
     ordered = ([main_kpi] if main_kpi in by_key else []) + targeted + lower
-    return list(dict.fromkeys(ordered))[:MAX_COLUMNS]
+    chosen = list(dict.fromkeys(ordered))[:MAX_COLUMNS]  # the largest gaps make the cut
+    stage = {key: index for index, key in enumerate(FUNNEL)}
+    # ... and are shown in the funnel's order (アポ → 商談 → 受注), the main KPI first.
+    return chosen[:1] + sorted(chosen[1:], key=lambda k: stage.get(k, len(stage)))
 
 
 def _with_target(label: str, series: list[Figure], span: str) -> Finding:
