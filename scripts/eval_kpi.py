@@ -145,16 +145,37 @@ def evaluate(path: Path, knowledge: KpiKnowledge, *, verbose: bool) -> dict[str,
     return result
 
 
-def speed(path: Path, knowledge: KpiKnowledge, *, size: int = 2000, repeats: int = 20) -> float:
-    """Median milliseconds to read a 2,000-character report made of the corpus's own texts."""
+def speed(
+    path: Path, knowledge: KpiKnowledge, *, size: int = 2000, repeats: int = 20
+) -> dict[str, float]:
+    """Milliseconds to read 2,000-character reports made of the corpus's own texts.
+
+    `ms_per_2000_chars`: median wall time of the first 2,000 characters read `repeats` times
+    (the figure reported since the reader was written); `cpu_ms_per_2000_chars`: its CPU time,
+    which other processes on a shared machine do not inflate; `first_read_cpu_ms_per_2000_chars`:
+    mean CPU time over every 2,000-character window of the corpus read once each, so the
+    figures in cells are new to the caches as in a new report.
+    """
     texts = [str(item.get("text") or "") for item in items_of(path)]
-    report = "\n\n".join(texts)[:size]
-    timings = []
+    corpus = "\n\n".join(texts)
+    report = corpus[:size]
+    wall: list[float] = []
+    cpu: list[float] = []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         extract_kpis(report, period="2026-03", knowledge=knowledge)
-        timings.append((time.perf_counter() - started) * 1000)
-    return round(sorted(timings)[len(timings) // 2], 2)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    windows = [corpus[at : at + size] for at in range(size, len(corpus) - size + 1, size)]
+    started_cpu = time.process_time()
+    for window in windows:
+        extract_kpis(window, period="2026-03", knowledge=knowledge)
+    first_read = (time.process_time() - started_cpu) * 1000 / max(1, len(windows))
+    return {
+        "ms_per_2000_chars": round(sorted(wall)[len(wall) // 2], 2),
+        "cpu_ms_per_2000_chars": round(sorted(cpu)[len(cpu) // 2], 2),
+        "first_read_cpu_ms_per_2000_chars": round(first_read, 2),
+    }
 
 
 def main() -> int:
@@ -167,7 +188,7 @@ def main() -> int:
     knowledge = load_kpi_knowledge(args.knowledge)
     extract_kpis("", period=None, knowledge=knowledge)  # compile the lexicon once, untimed
     result = evaluate(args.file, knowledge, verbose=args.verbose)
-    result["ms_per_2000_chars"] = speed(args.file, knowledge)
+    result.update(speed(args.file, knowledge))
     emit(result, as_json=args.json)
     return 0
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
-from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon
+from app.analyse.kpi.lexicon import NOT_ACTUAL, Lexicon, Token
 from app.analyse.kpi.periods import Period, any_cue
 from app.core.text import NUMBER_MARKER, line_spans
 from app.core.text import lines as text_lines
@@ -16,6 +17,9 @@ from app.knowledge.kpi import Kind
 # Headings about parts (担当者別) or other time scopes (週次, 下期): no actuals in their prose,
 # but a table under them may still have the month's total or a column per month.
 _SCOPES = frozenset({Kind.BREAKDOWN, Kind.PERIOD_SCOPE})
+
+# Where a number can begin (not inside 1,320 or 52.0): the only places a figure can start.
+_NUMBER_START = re.compile(r"(?<![\d.,])\d")
 
 LineKind = Literal["blank", "table", "heading", "subheading", "lead", "bullet", "prose"]
 
@@ -58,6 +62,10 @@ class Layout:
         self.text = text
         self.lexicon = lexicon
         self.period = period
+        # The knowledge terms of the whole text, read in one pass; sentences, headings and the
+        # look-backs take their slice (tokens_in) instead of reading the text again.
+        self.tokens = lexicon.tokens(text)
+        self._token_starts = [token.start for token in self.tokens]
         # Table rows as the one segmenter sees them (pipes with or without the outer ones,
         # tabs, cells aligned with spaces); everything else is classified here.
         tabled = {
@@ -67,6 +75,12 @@ class Layout:
         }
         lines = [self._classify(start, end, tabled) for start, end in line_spans(text)]
         self.lines = self._with_sections(self._promote_leads(lines))
+
+    def tokens_in(self, start: int, end: int) -> list[Token]:
+        """The text's tokens that lie within text[start:end]."""
+        low = bisect_left(self._token_starts, start)
+        high = bisect_left(self._token_starts, end)
+        return [token for token in self.tokens[low:high] if token.end <= end]
 
     def _classify(self, line_start: int, end: int, tabled: set[int]) -> Line:
         start = line_start
@@ -98,8 +112,8 @@ class Layout:
         return Line(start, end, "prose", start, indent)
 
     def _has_figure(self, start: int, end: int) -> bool:
-        for match in re.finditer(r"\d", self.text[start:end]):
-            value = self.lexicon.value_at(self.text, start + match.start(), end)
+        for match in _NUMBER_START.finditer(self.text, start, end):
+            value = self.lexicon.value_at(self.text, match.start(), end)
             if value is not None and value.unit is not None:
                 return True
         return False
@@ -166,7 +180,7 @@ class Layout:
     def _section(self, line: Line) -> _Section:
         """A heading about targets, plans, breakdowns or an unknown month holds no actuals;
         one about a single earlier month holds that month's."""
-        tokens = self.lexicon.tokens(self.text, line.start, line.end)
+        tokens = self.tokens_in(line.start, line.end)
         if line.kind in ("heading", "subheading"):
             neutral = self.lexicon.heading_neutral
             tokens = [t for t in tokens if self.text[t.start : t.end] not in neutral]

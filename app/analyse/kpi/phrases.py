@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -13,6 +14,8 @@ from app.knowledge.kpi import Kind
 
 # Punctuation is the language's structure, not tunable vocabulary, so it stays in code.
 CLAUSE_SEPARATORS = "、,;"
+# The characters a sentence's structure is read from: brackets and clause separators.
+_STRUCTURE = re.compile(rf"[(){re.escape(CLAUSE_SEPARATORS)}]")
 
 
 # =============================================================================================
@@ -28,10 +31,13 @@ class Sentence:
     end: int
     groups: tuple[tuple[int, int], ...]  # (open, close + 1) of each bracketed note
     separators: tuple[int, ...]  # clause separators outside brackets
-    depths: tuple[int, ...]  # per character, how many brackets are open around it
+    unclosed: tuple[int, ...] = ()  # brackets opened and not closed before the sentence ends
 
     def in_note(self, position: int) -> bool:
-        return self.depths[position - self.start] > 0
+        """Whether a bracket is open at `position` (its closing one counts as inside)."""
+        if any(open_ < position for open_ in self.unclosed):
+            return True
+        return any(open_ < position < close for open_, close in self.groups)
 
 
 @dataclass(frozen=True)
@@ -74,18 +80,17 @@ def line_sentences(text: str, line: Line) -> Iterator[Sentence]:
 def _sentence(text: str, start: int, end: int) -> Sentence:
     groups: list[tuple[int, int]] = []
     separators: list[int] = []
-    depths: list[int] = []
     opened: list[int] = []
-    for index in range(start, end):
-        char = text[index]
-        depths.append(len(opened))
+    for match in _STRUCTURE.finditer(text, start, end):
+        index, char = match.start(), match.group()
         if char == "(":
             opened.append(index)
-        elif char == ")" and opened:
-            groups.append((opened.pop(), index + 1))
-        elif char in CLAUSE_SEPARATORS and not opened and not _thousands_comma(text, index):
+        elif char == ")":
+            if opened:
+                groups.append((opened.pop(), index + 1))
+        elif not opened and not _thousands_comma(text, index):
             separators.append(index)
-    return Sentence(start, end, tuple(groups), tuple(separators), tuple(depths))
+    return Sentence(start, end, tuple(groups), tuple(separators), tuple(opened))
 
 
 def _thousands_comma(text: str, index: int) -> bool:

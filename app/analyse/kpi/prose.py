@@ -54,7 +54,7 @@ class Reading:
         self.layout = layout
         self.text = layout.text
         self.sentence = sentence
-        self.tokens = layout.lexicon.tokens(layout.text, sentence.start, sentence.end)
+        self.tokens = layout.tokens_in(sentence.start, sentence.end)
         self._token_starts = [token.start for token in self.tokens]
         self.phrases = [
             *phrases_in(layout, sentence, self.tokens),
@@ -213,8 +213,8 @@ class Reading:
             return True
         # 「…訪問できたのは38件でした。このうち有効商談数は16件」: うち points at a whole in the
         # sentence before; a part of another KPI there is this KPI's own figure.
-        earlier = self.layout.lexicon.tokens(
-            self.text, max(0, self.sentence.start - _MAX_LEAD_CHARS), self.sentence.start
+        earlier = self.layout.tokens_in(
+            max(0, self.sentence.start - _MAX_LEAD_CHARS), self.sentence.start
         )
         kpis = [token for token in earlier if token.kind is Kind.KPI]
         return kpis[-1].key == phrase.key if kpis else True

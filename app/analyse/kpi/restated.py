@@ -58,7 +58,5 @@ def _antecedent(layout: Layout, tokens: list[Token], position: int) -> Token | N
     names = [t for t in tokens if t.kind is Kind.KPI and t.end <= position]
     if not names:
         start = max(0, position - _ANTECEDENT_CHARS)
-        names = [
-            t for t in layout.lexicon.tokens(layout.text, start, position) if t.kind is Kind.KPI
-        ]
+        names = [t for t in layout.tokens_in(start, position) if t.kind is Kind.KPI]
     return names[-1] if names else None
