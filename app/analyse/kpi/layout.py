@@ -163,6 +163,9 @@ class Layout:
             scoped = scoped and not blocked
             periods = [top.period, sub.period, *(lead.period for lead in leads)]
             period = next((p for p in reversed(periods) if p is not None), None)
+            if not blocked and not scoped and period is None:
+                result.append(line)  # most lines: nothing above them changes what they hold
+                continue
             result.append(
                 Line(
                     line.start,

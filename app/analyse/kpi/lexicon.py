@@ -15,6 +15,7 @@ from app.knowledge.kpi import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
 
 if TYPE_CHECKING:
     from app.analyse.kpi.labels import Label
+    from app.analyse.kpi.periods import Period
 
 # Words that make a figure something other than this period's actual.
 NOT_ACTUAL = frozenset(
@@ -213,7 +214,7 @@ class Lexicon:
         # Table titles repeat across tables and documents (「架電数」「実績」「10月」): each is
         # read once per lexicon; a 1-tuple tells a cached None from a miss.
         self.label_cache: BoundedCache[str, tuple[Label | None]] = BoundedCache(_TITLE_CACHE_SIZE)
-        self.title_cache: BoundedCache[tuple[str, str], tuple[int | None]] = BoundedCache(
+        self.title_cache: BoundedCache[tuple[str, Period | None], tuple[int | None]] = BoundedCache(
             _TITLE_CACHE_SIZE
         )
         self.total_words = frozenset(_normalized(grammar.total_rows))

@@ -354,7 +354,7 @@ def _title(layout: Layout, title: str) -> Title | None:
 
 def _title_score(layout: Layout, title: str) -> int | None:
     """2: names this month; 1: says 実績/今月; 0: says nothing; None: target, plan, other period."""
-    key = (title, str(layout.period))
+    key = (title, layout.period)
     cached = layout.lexicon.title_cache.get(key)
     if cached is None:
         cached = (_read_title_score(layout, title),)
