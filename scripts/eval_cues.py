@@ -2,7 +2,9 @@
 
 Every phrasebook sentence becomes a one-sentence document of its kind and goes through the
 engine's own code: `sentences` (splitting, normalisation, author), the injection filter and
-`match_cues` with each signal's cues and `unless` patterns. Reported per signal and polarity:
+the engine's `SignalFinder` (the learned detectors plus the kept cues for the signals
+engine.yaml lists in `detector_signals`, the cues alone for the others) with each signal's
+cues and `unless` patterns. Reported per signal and polarity:
 recall on the labelled sentences, the opposite polarity fired on them (status signals), and
 the false-positive rate on the signal's neutral sentences. `--misses` lists the failures
 (use it on the tuning file only); `--json` prints one JSON object as the last stdout line.
@@ -33,11 +35,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.analyse.cues import CueMatches, Sentence, is_injection, match_cues, sentences
-from app.analyse.detectors import score_corpus, signal_hits
+from app.analyse.cues import Sentence, is_injection, sentences
+from app.analyse.detectors import SignalFinder, score_corpus
 from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts, author_of
-from app.core.vocabulary import STATUS_SIGNALS
 from app.knowledge import Knowledge, load_knowledge
 from app.knowledge.rubric import Cue
 
@@ -150,23 +151,25 @@ def corpus_of(item: Item, knowledge: Knowledge) -> list[tuple[Sentence, float]]:
 
 
 def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
-    """signal → polarity → the internal-factor types (or {signal}) that fired on the item."""
+    """signal → polarity → the internal-factor types (or {signal}) that fired on the item.
+
+    The engine's own finder: detectors plus kept cues for engine.yaml's `detector_signals`.
+    """
     corpus = corpus_of(item, knowledge)
+    finder = SignalFinder(
+        corpus,
+        score_corpus(corpus, knowledge),
+        knowledge.engine.detector_signals,
+        BoundedCache(4096),
+    )
     result: dict[str, dict[str, set[str]]] = {}
     factor_keys = list(knowledge.signals.internal_factors.types)
     for signal, groups in cue_groups(knowledge).items():
         found: dict[str, set[str]] = {}
         for index, (cues, unless) in enumerate(groups):
             name = factor_keys[index] if signal == "internal_factors" else signal
-            memo: CueMatches = BoundedCache(4096)
-            if signal in STATUS_SIGNALS:
-                scores = score_corpus(corpus, knowledge)
-                hits = signal_hits(
-                    corpus, scores=scores, signal=signal, cues=cues, unless=unless, memo=memo
-                )
-            else:
-                hits = match_cues(corpus, cues=cues, unless=unless, memo=memo)
-            for hit in hits:
+            factor = name if signal == "internal_factors" else None
+            for hit in finder(signal, cues, unless, factor):
                 found.setdefault(hit.polarity, set()).add(name)
         result[signal] = found
     return result
@@ -269,8 +272,11 @@ def _named_groups(knowledge: Knowledge) -> list[tuple[str, str, Sequence[Cue], S
     """(signal, group name, cues, unless) in the order of `cue_groups`."""
     factor_keys = list(knowledge.signals.internal_factors.types)
     return [
-        (signal, f"{signal}.{factor_keys[index]}" if signal == "internal_factors" else signal)
-        + group
+        (
+            signal,
+            f"{signal}.{factor_keys[index]}" if signal == "internal_factors" else signal,
+            *group,
+        )
         for signal, groups in cue_groups(knowledge).items()
         for index, group in enumerate(groups)
     ]
@@ -380,9 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     files: list[Path] = args.file or list(REPORT_FILES if args.cue_report else [DEFAULT_FILE])
     items = [item for path in files for item in load_items(path)]
     if args.cue_report:
-        report = print_cue_report(cue_report(items, knowledge))
+        cue_figures = print_cue_report(cue_report(items, knowledge))
         if args.json:
-            print(json.dumps({"files": [str(p) for p in files], **report}, ensure_ascii=False))
+            files_seen = [str(path) for path in files]
+            print(json.dumps({"files": files_seen, **cue_figures}, ensure_ascii=False))
         return 0
     reports = evaluate(items, knowledge)
     print_table(reports)

@@ -4,7 +4,9 @@ One logistic regression per signal and polarity over character n-gram TF-IDF of 
 NFKC-normalised sentence plus the document's side, trained on the shared training phrasebook
 and the project's tune phrasebook. Each detector's threshold comes from cross-validation by
 source file (fit on train.yaml, score tune.yaml): the lowest score that keeps the signal's
-neutral sentences at most `--neutral-fp` false positives, clamped to [0.15, 0.5]. The holdout
+neutral sentences at most `--neutral-fp` false positives, clamped to [0.15, 0.5]; and, from
+the same fold, the higher score from which a sentence only the detector found is cited as
+evidence (`--evidence-precision` of the fold's sentences scoring there are right). The holdout
 phrasebook is never read. Output: `detectors.json` (metadata, vocabulary, thresholds, biases), `idf.npy` and
 `weights.npy` (float32; `.npy` has no timestamps, so the same input gives the same bytes); no
 pickles. Runs in a few seconds.
@@ -53,6 +55,10 @@ C = 4.0
 # this signal (a handover sentence can be good communication).
 OTHER_SIGNAL_WEIGHT = 0.3
 MIN_THRESHOLD, MAX_THRESHOLD = 0.15, 0.5
+# Evidence: a detector-only sentence is cited when this share of the held-out sentences
+# scoring as high carry the detector's signal and polarity (docs/detectors.md, "Evidence").
+EVIDENCE_PRECISION = 0.9
+MAX_EVIDENCE_THRESHOLD = 0.9
 
 
 def side_of(item: Item) -> str:
@@ -105,29 +111,51 @@ def fit(key: str, features: Features, items: Sequence[Item]) -> LogisticRegressi
     return model
 
 
-def threshold(
+def thresholds(
     key: str,
     fold: Features,
     fold_train: Sequence[Item],
     fold_test: Sequence[Item],
     neutral_fp: float,
-) -> float:
-    """The score above which at most `neutral_fp` of the held-out fold's neutral sentences fire."""
+    evidence_precision: float,
+) -> tuple[float, float]:
+    """The detection and the evidence threshold, both from the held-out fold.
+
+    Detection: the score above which at most `neutral_fp` of the signal's neutral sentences
+    fire. Evidence: the lowest score (not below detection) above which at least
+    `evidence_precision` of ALL the fold's sentences that score there carry this signal and
+    polarity — a sentence cited alone must be right, not just not neutral.
+    """
     if ".type." in key:
-        return 0.0  # the type is an argmax among factor sentences, not a threshold
-    signal = key.split(".")[0]
+        return 0.0, 0.0  # the type is an argmax among factor sentences, not a threshold
+    signal, polarity = key.split(".")
     model = fit(key, fold, fold_train)
-    neutral = [i for i in fold_test if i.signal == signal and i.label == "neutral"]
-    scores = np.sort(model.predict_proba(fold.matrix(neutral))[:, 1])[::-1]
-    allowed = int(np.floor(neutral_fp * len(scores)))
-    cut = float(scores[allowed]) + 1e-6 if allowed < len(scores) else 0.0
-    return round(min(max(cut, MIN_THRESHOLD), MAX_THRESHOLD), 4)
+    scores = model.predict_proba(fold.matrix(fold_test))[:, 1]
+    neutral = np.sort(
+        [
+            score
+            for score, i in zip(scores, fold_test, strict=True)
+            if i.signal == signal and i.label == "neutral"
+        ]
+    )[::-1]
+    allowed = int(np.floor(neutral_fp * len(neutral)))
+    cut = float(neutral[allowed]) + 1e-6 if allowed < len(neutral) else 0.0
+    detect = round(min(max(cut, MIN_THRESHOLD), MAX_THRESHOLD), 4)
+    right = np.array([i.signal == signal and i.label == polarity for i in fold_test])
+    order = np.argsort(-scores, kind="stable")
+    precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    passing = [
+        float(scores[order[n]]) for n in range(len(order)) if precision[n] >= evidence_precision
+    ]
+    evidence = min(passing) - 1e-6 if passing else MAX_EVIDENCE_THRESHOLD
+    return detect, round(min(max(evidence, detect), MAX_EVIDENCE_THRESHOLD), 4)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     parser.add_argument("--neutral-fp", type=float, default=0.03)
+    parser.add_argument("--evidence-precision", type=float, default=EVIDENCE_PRECISION)
     args = parser.parse_args(argv)
     train, tune = (load_items(path) for path in TRAIN_FILES)
     items = train + tune
@@ -136,12 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = detector_keys()
     weights: list[NDArray[np.float64]] = []
     biases: list[float] = []
-    thresholds: dict[str, float] = {}
+    cuts: dict[str, tuple[float, float]] = {}
     for key in keys:
         model = fit(key, features, items)
         weights.append(model.coef_[0])
         biases.append(float(model.intercept_[0]))
-        thresholds[key] = threshold(key, fold, train, tune, args.neutral_fp)
+        cuts[key] = thresholds(key, fold, train, tune, args.neutral_fp, args.evidence_precision)
     vocabulary = sorted(features.vectorizer.vocabulary_, key=features.vectorizer.vocabulary_.get)
     args.out.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -152,7 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "extra_features": ["side_client"],
         "trained_on": [path.name for path in TRAIN_FILES],
         "detectors": [
-            {"key": key, "threshold": thresholds[key], "bias": round(bias, 6)}
+            {
+                "key": key,
+                "threshold": cuts[key][0],
+                "evidence_threshold": cuts[key][1],
+                "bias": round(bias, 6),
+            }
             for key, bias in zip(keys, biases, strict=True)
         ],
         "vocabulary": vocabulary,
@@ -164,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     np.save(args.out / "weights.npy", np.stack(weights).astype(np.float32))
     print(f"{len(keys)} detectors, {len(vocabulary)} n-grams → {args.out}")
     for key in keys:
-        print(f"  {key:<36} threshold {thresholds[key]}")
+        print(f"  {key:<36} threshold {cuts[key][0]}  evidence {cuts[key][1]}")
     return 0
 
 

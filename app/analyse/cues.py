@@ -21,6 +21,7 @@ class Sentence:
     end: int
     normalized: str
     relevant: bool = False  # inside a passage the checklist questions retrieved
+    kind: str = "sentence"  # the core.text segment kind: greetings and signatures are never cited
 
     @property
     def quote(self) -> str:
@@ -33,6 +34,10 @@ class CueHit:
     polarity: str
     weight: float  # cue weight × author weight × recency weight
     citable: bool = True
+    corroborated: bool = False  # a regex cue and a detector both found it: cited first
+    # False for a detector-only hit below its evidence threshold: it counts, and is cited
+    # only when nothing surer supports the judgment.
+    sure: bool = True
 
 
 def sentences(
@@ -47,7 +52,15 @@ def sentences(
         start, end = unit.start, unit.end
         inside = any(s < end and start < e for s, e in relevant)
         found.append(
-            Sentence(document, author, start, end, normalize_for_matching(text[start:end]), inside)
+            Sentence(
+                document,
+                author,
+                start,
+                end,
+                normalize_for_matching(text[start:end]),
+                inside,
+                unit.kind,
+            )
         )
     return found
 

@@ -17,11 +17,10 @@ from app.analyse.cues import (
     Sentence,
     any_pattern,
     is_injection,
-    match_cues,
     sentences,
 )
 from app.analyse.decision import Findings, decide, decide_phase
-from app.analyse.detectors import DetectorScores, score_corpus, signal_hits
+from app.analyse.detectors import DetectorScores, SignalFinder, score_corpus
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -101,19 +100,18 @@ def analyse(
     signals: dict[str, SignalResult] = {}
     # Status signals: the learned sentence detectors plus the regex cues (the heavier counts).
     scores = score_corpus(corpus, knowledge, scores_memo)
+    finder = SignalFinder(corpus, scores, knowledge.engine.detector_signals, memo)
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
-        hits = signal_hits(
-            corpus, scores=scores, signal=key, cues=signal.cues, unless=signal.unless, memo=memo
-        )
+        hits = finder(key, signal.cues, signal.unless)
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )
     signals.update(signal_overrides or {})
 
-    personnel, change_count = _personnel_change(corpus, knowledge, memo)
+    personnel, change_count = _personnel_change(corpus, knowledge, finder)
     gap_spec = spec.signals["expectation_gap"]
-    gap_hits = match_cues(corpus, cues=gap_spec.cues, unless=gap_spec.unless, memo=memo)
+    gap_hits = finder("expectation_gap", gap_spec.cues, gap_spec.unless)
     gap_weight = sum(h.weight for h in gap_hits)
     gap_present = gap_weight >= rules.presence.expectation_gap
     expectation_gap = PresenceResult(
@@ -132,12 +130,12 @@ def analyse(
     main = main_kpi(values, targets=engagement.kpi_targets, rules=rules)
     series = series_of(values, main, engagement.kpi_targets.get(main)) if main else None
     achievement = series.recent_achievement(rules.kpi.recent_months) if series else None
-    stagnation = _stagnation(corpus, values, series, achievement, knowledge, titles, memo)
+    stagnation = _stagnation(values, series, achievement, knowledge, titles, finder)
 
     shortfall = stagnation.present or (
         achievement is not None and achievement < rules.decision.renew_min_achievement
     )
-    factors = _internal_factors(corpus, knowledge, memo) if shortfall else []
+    factors = _internal_factors(knowledge, finder) if shortfall else []
     found_types = {factor.type for factor in factors}
     open_checks = [
         check
@@ -249,10 +247,10 @@ def _change_periods(hits: Sequence[CueHit]) -> list[str]:
 
 
 def _personnel_change(
-    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, memo: CueMatches
+    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, finder: SignalFinder
 ) -> tuple[PresenceResult, int]:
     spec = knowledge.signals.signals["personnel_change"]
-    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=memo)
+    hits = finder("personnel_change", spec.cues, spec.unless)
     weight = sum(h.weight for h in hits)
     present = weight >= knowledge.engine.presence.personnel_change
     if not present:
@@ -298,13 +296,12 @@ def _personnel_change(
 
 
 def _stagnation(
-    corpus: list[tuple[Sentence, float]],
     values: dict[str, dict[str, KpiPoint]],
     series: object,
     achievement: float | None,
     knowledge: Knowledge,
     titles: dict[int, str],
-    memo: CueMatches,
+    finder: SignalFinder,
 ) -> PresenceResult:
     from app.analyse.series import Series
 
@@ -334,7 +331,7 @@ def _stagnation(
                         title=titles.get(point.document_id, ""),
                     )
                 )
-    hits = match_cues(corpus, cues=spec.cues, unless=spec.unless, memo=memo)
+    hits = finder("stagnation", spec.cues, spec.unless)
     text_weight = sum(h.weight for h in hits)
     below = achievement is not None and achievement < rules.stagnation.flat_below_achievement
     present = bool(window) or (text_weight >= rules.presence.stagnation_text and below)
@@ -359,14 +356,12 @@ def _stagnation(
     )
 
 
-def _internal_factors(
-    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, memo: CueMatches
-) -> list[InternalFactor]:
+def _internal_factors(knowledge: Knowledge, finder: SignalFinder) -> list[InternalFactor]:
     spec = knowledge.signals.internal_factors
     threshold = knowledge.engine.presence.internal_factor
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
-        hits = match_cues(corpus, cues=factor_type.cues, unless=spec.unless, memo=memo)
+        hits = finder("internal_factors", factor_type.cues, spec.unless, key)
         if sum(h.weight for h in hits) >= threshold:
             found.append(
                 InternalFactor(

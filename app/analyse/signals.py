@@ -13,6 +13,7 @@ MAX_EVIDENCE = 3
 # A heading such as 「■ 気づき」 says nothing by itself: cite sentences, not labels.
 MIN_QUOTE_CHARS = 8
 MIN_COUNTER_CHARS = 4
+UNCITABLE_KINDS = ("greeting", "signature")
 
 
 def citation(hit: CueHit) -> Citation:
@@ -30,11 +31,26 @@ def citation(hit: CueHit) -> Citation:
 def strongest(
     hits: Sequence[CueHit], limit: int = MAX_EVIDENCE, *, min_chars: int = MIN_QUOTE_CHARS
 ) -> list[Citation]:
-    """The heaviest hits first, one per sentence; retrieved and newer passages first among equals."""
-    citable = [hit for hit in hits if hit.citable and len(hit.sentence.quote) >= min_chars]
+    """Hits both a cue and a detector found first, then the heaviest, one per sentence;
+    retrieved and newer passages first among equals. Greetings and signatures never.
+
+    A detector hit below its evidence threshold is cited only when no surer hit is: then
+    the single strongest, so a judgment always shows the sentence it rests on.
+    """
+    quotable = [
+        hit
+        for hit in hits
+        if hit.citable
+        and len(hit.sentence.quote) >= min_chars
+        and hit.sentence.kind not in UNCITABLE_KINDS
+    ]
+    citable = [hit for hit in quotable if hit.sure]
+    if not citable:
+        citable, limit = quotable, min(limit, 1)
     ordered = sorted(
         citable,
         key=lambda h: (
+            not h.corroborated,
             -round(h.weight, 3),
             not h.sentence.relevant,
             -h.sentence.document.date.toordinal(),

@@ -194,6 +194,19 @@ class EngineFile(BaseModel):
     reference_ranges: dict[str, ReferenceRange]
     funnel: list[FunnelStageSpec] = Field(min_length=2)
     injection_patterns: list[Pattern] = []
+    # Signals whose sentences the learned detectors find together with the kept cues; the
+    # others are found by their cues alone (docs/detectors.md).
+    detector_signals: list[
+        Literal[
+            "proactivity",
+            "communication",
+            "dependency",
+            "personnel_change",
+            "expectation_gap",
+            "stagnation",
+            "internal_factors",
+        ]
+    ] = ["proactivity", "communication", "dependency"]
 
 
 class DetectorEntry(BaseModel):
@@ -201,6 +214,8 @@ class DetectorEntry(BaseModel):
     # "<signal>.<polarity>" or "internal_factors.type.<factor type>".
     key: str = Field(pattern=r"^[a-z_]+\.([a-z_]+|type\.[a-z_]+)$")
     threshold: float = Field(ge=0, le=1)
+    # A sentence only this detector found is cited as evidence from here up (None: threshold).
+    evidence_threshold: float | None = Field(default=None, ge=0, le=1)
     bias: float
 
 

@@ -4,19 +4,23 @@ Every sentence is scored once by every detector (`score_corpus`); a detector fir
 probability reaches its threshold (knowledge/detectors/, from scripts/train_detectors.py).
 A kept regex cue fires as before. Per sentence and polarity the stronger of the two counts,
 times the document's author and recency weight — the engine's judgment is unchanged.
+
+A sentence only a detector found is cited as evidence only from that detector's (higher)
+evidence threshold up; one a cue and a detector both found is cited first.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
 from app.analyse.detectors.features import probabilities
+from app.analyse.signals import UNCITABLE_KINDS
 from app.core.cache import BoundedCache
 from app.core.text import is_greeting
 from app.knowledge import Knowledge
@@ -32,6 +36,8 @@ class CorpusScores:
     keys: tuple[str, ...]
     thresholds: NDArray[np.float64]
     values: NDArray[np.float64]
+    # From here up a sentence only the detector found is cited as evidence.
+    evidence_thresholds: NDArray[np.float64] | None = None
 
     def column(self, key: str) -> NDArray[np.float64]:
         return self.values[:, self.keys.index(key)]
@@ -64,6 +70,12 @@ def score_corpus(
         keys=tuple(model.keys),
         thresholds=np.array([entry.threshold for entry in model.spec.detectors]),
         values=values,
+        evidence_thresholds=np.array(
+            [
+                entry.threshold if entry.evidence_threshold is None else entry.evidence_threshold
+                for entry in model.spec.detectors
+            ]
+        ),
     )
 
 
@@ -80,10 +92,13 @@ def _detected(
     found: dict[tuple[int, str], CueHit] = {}
     columns = {p: scores.keys.index(f"{signal}.{p}") for p in polarities}
     type_columns = [i for i, key in enumerate(scores.keys) if key.startswith(f"{signal}.type.")]
+    evidence = (
+        scores.thresholds if scores.evidence_thresholds is None else scores.evidence_thresholds
+    )
     for row, (sentence, weight) in enumerate(corpus):
         # A greeting says nothing of the work; the model, seeing almost no features in
-        # one, answers with its prior, which can pass a low threshold.
-        if is_greeting(sentence.quote):
+        # one, answers with its prior, which can pass a low threshold. Nor does a signature.
+        if sentence.kind in UNCITABLE_KINDS or is_greeting(sentence.quote):
             continue
         fired = {
             p: float(scores.values[row, c])
@@ -98,7 +113,8 @@ def _detected(
                 continue
         # A sentence is good or concern for a signal, not both: the likelier one counts.
         polarity = max(fired, key=lambda p: fired[p])
-        found[(row, polarity)] = CueHit(sentence, polarity, fired[polarity] * weight)
+        sure = bool(fired[polarity] >= evidence[columns[polarity]])
+        found[(row, polarity)] = CueHit(sentence, polarity, fired[polarity] * weight, sure=sure)
     return found
 
 
@@ -125,6 +141,48 @@ def signal_hits(
     rows = {id(sentence): row for row, (sentence, _w) in enumerate(corpus)}
     for hit in match_cues(corpus, cues=cues, unless=unless, memo=memo):
         key = (rows[id(hit.sentence)], hit.polarity)
-        if key not in hits or hit.weight > hits[key].weight:
+        detected = hits.get(key)
+        if detected is None:
             hits[key] = hit
+            continue
+        # Both found it: the heavier weight counts, cited when the cue is (or the detector
+        # is sure enough), and cited before a sentence only one of them found.
+        heavier = hit if hit.weight > detected.weight else detected
+        hits[key] = replace(
+            heavier, citable=hit.citable or detected.sure, corroborated=True, sure=True
+        )
     return [hits[key] for key in sorted(hits)]
+
+
+class SignalFinder:
+    """A signal's hits: detectors plus kept cues for the signals engine.yaml lists in
+    `detector_signals`, the cues alone for the others."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        scores: CorpusScores,
+        detected: Sequence[str],
+        memo: CueMatches,
+    ) -> None:
+        self.corpus, self.scores, self.memo = corpus, scores, memo
+        self.detected = set(detected)
+
+    def __call__(
+        self,
+        signal: str,
+        cues: Sequence[Cue],
+        unless: Sequence[str],
+        factor_type: str | None = None,
+    ) -> list[CueHit]:
+        if signal not in self.detected:
+            return match_cues(self.corpus, cues=cues, unless=unless, memo=self.memo)
+        return signal_hits(
+            self.corpus,
+            scores=self.scores,
+            signal=signal,
+            cues=cues,
+            unless=unless,
+            memo=self.memo,
+            factor_type=factor_type,
+        )
