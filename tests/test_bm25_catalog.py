@@ -128,3 +128,26 @@ def test_dense_search_within_an_engagement_matches_chroma_and_follows_changes(
         filters=Bm25Filter(engagement_id=first, period_from="2025-06"),
     )
     assert {hit.period for hit in june} == {"2025-06"}
+
+
+def test_index_scores_like_bm25s() -> None:
+    """The numpy index gives bm25s's default (Lucene) scores, repeated query terms included."""
+    import random
+
+    import bm25s
+    import numpy as np
+
+    from app.retrieve.bm25_index import Bm25Index
+
+    rng = random.Random(3)
+    vocabulary = {f"t{index}": index for index in range(60)}
+    documents = [[rng.randrange(60) for _ in range(rng.randint(1, 30))] for _ in range(200)]
+    reference = bm25s.BM25()
+    reference.index(
+        bm25s.tokenization.Tokenized(ids=documents, vocab=vocabulary), show_progress=False
+    )
+    ours = Bm25Index([np.array(ids, dtype=np.int32) for ids in documents], len(vocabulary))
+    for query in (["t1"], ["t2", "t7", "t7"], ["t59", "t0", "t33", "t12"]):
+        expected = reference.get_scores(query)
+        found = ours.score([vocabulary[token] for token in query])
+        assert np.allclose(found, expected, rtol=1e-5, atol=1e-6)
