@@ -90,6 +90,12 @@ def kind_of(
         ("なぜ解約を検討しているのですか？", "what"),
         ("競合の動きについて報告はありましたか？", "yesno"),
         ("これまでの経緯をまとめてください", "summary"),
+        # Which of several: a description, not a yes or no.
+        ("先月試した2つのトークのうち、反応が良かったのはどちらですか？", "what"),
+        # Ends in a person's role: who, even when it names a KPI word (売上).
+        ("定例で「売上倍増」を掲げた架空物産の役員は？", "who"),
+        ("来月からの先方の窓口は？", "who"),
+        ("担当者は何と言っていましたか？", "what"),
     ],
 )
 def test_question_classes(

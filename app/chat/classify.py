@@ -151,6 +151,8 @@ def classify(
     table.extend((term, "quantity", spec) for term, spec in knowledge.quantity_terms)
     hits = _scan(normalized, table)
     roles = [hit.role for hit in hits]
+    if knowledge.who_ending is not None and knowledge.who_ending.search(normalized):
+        roles.append("who")  # 「…を掲げた役員は？」: a person, whatever else it names
 
     lexicon_tokens = compiled(kpi_knowledge).tokens(normalized)
     kpi_tokens = [token for token in lexicon_tokens if token.kind is Kind.KPI]

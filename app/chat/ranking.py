@@ -150,7 +150,7 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     subject_author = _subject_author(intent, evidence.engagement)
     authors = {d.id: author_of(d, evidence.engagement.vendor_name) for d in documents}
     asked_names = set(intent.names)
-    relative = _relative_similarity(units, evidence)
+    relative = _relative_similarity(units, evidence, chat.thresholds.dense_from_quantile)
     dense_weight = chat.thresholds.dense_weight
     scored: list[Scored] = []
     for unit in units:
@@ -225,8 +225,10 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     return scored
 
 
-def _relative_similarity(units: Sequence[Unit], evidence: Evidence) -> dict[tuple[int, int], float]:
-    """Each unit's cosine rescaled within the candidates: 0 at the median, 1 at the best.
+def _relative_similarity(
+    units: Sequence[Unit], evidence: Evidence, quantile: float
+) -> dict[tuple[int, int], float]:
+    """Each unit's cosine rescaled within the candidates: 0 at `quantile`, 1 at the best.
 
     Raw e5 cosines crowd into a narrow band; what tells is how far a sentence stands out
     from the rest of the engagement."""
@@ -238,11 +240,11 @@ def _relative_similarity(units: Sequence[Unit], evidence: Evidence) -> dict[tupl
     if len(values) < 3:
         return {}
     ordered = sorted(values.values())
-    median, top = ordered[len(ordered) // 2], ordered[-1]
-    span = top - median
+    floor, top = ordered[int(len(ordered) * quantile)], ordered[-1]
+    span = top - floor
     if span <= 0:
         return {}
-    return {key: max(0.0, (value - median) / span) for key, value in values.items()}
+    return {key: max(0.0, (value - floor) / span) for key, value in values.items()}
 
 
 _COMPANY_QUESTION = re.compile(r"(会社|企業|どこ|社名|取引先)")

@@ -64,6 +64,8 @@ class Classes(_Strict):
     who: Terms
     what: Terms
     summary: Terms
+    # A question that ends in one of these and は (「…の役員は？」) asks for a person.
+    who_endings: Terms = []
 
 
 class ReasonSpec(_Strict):
@@ -216,6 +218,8 @@ class Thresholds(_Strict):
     dense_weight: float = Field(default=0.0, ge=0, le=2)
     dense_found: float = Field(default=1.0, ge=0, le=1)
     dense_min_coverage: float = Field(default=0.0, ge=0, le=1)
+    # Where the rescaling starts: the share of the engagement's units that get no credit.
+    dense_from_quantile: float = Field(default=0.5, ge=0, lt=1)
 
 
 class Suggestions(_Strict):
@@ -260,6 +264,13 @@ class ChatKnowledge(_Strict):
     @cached_property
     def class_terms(self) -> dict[str, tuple[str, ...]]:
         return {name: _folded(getattr(self.classes, name)) for name in ("when", "who", "what")}
+
+    @cached_property
+    def who_ending(self) -> re.Pattern[str] | None:
+        words = sorted(_folded(self.classes.who_endings), key=len, reverse=True)
+        if not words:
+            return None
+        return re.compile(f"({'|'.join(map(re.escape, words))})(は|って)[\\s?？]*$")
 
     @cached_property
     def day_terms(self) -> frozenset[str]:
