@@ -12,7 +12,7 @@ from app.core.text import is_greeting
 from app.draft.checks import courtesy_citations, date_problems, unfilled_placeholders
 from app.draft.citations import DraftCitation
 from app.draft.context_period import period_overview
-from app.draft.context_vendor import Figure
+from app.draft.context_vendor import Figure, addressed
 from app.draft.findings import citable
 from app.draft.markdown import render_html
 from app.draft.parties import Parties
@@ -141,3 +141,14 @@ def test_a_courtesy_cited_as_evidence_is_flagged() -> None:
         "[1]: あいさつ文を根拠にしています「先日の定例会議ではありがとうございました。」"
     ]
     assert courtesy_citations("良好です[2]。", [thanks, work]) == []
+
+
+def test_what_the_vendor_gets_calls_it_kisha_not_our_shorthand() -> None:
+    core = "アユミセールスパートナーズ"
+    assert (
+        addressed("単独訪問の結果を月次でアユミと共有", core) == "単独訪問の結果を月次で貴社と共有"
+    )
+    assert addressed(f"{core}に試算シートを共有", core) == "貴社に試算シートを共有"
+    assert (
+        addressed("セールス資料を更新して共有", "セールスブリッジ") == "セールス資料を更新して共有"
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.analyse.models import Citation, EngagementAnalysis
-from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
+from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint, vendor_core_name
 from app.core.vocabulary import DraftKind
 from app.draft.audience import Readers, readers_for
 from app.draft.context_agenda import (
@@ -213,7 +213,9 @@ def build_context(
         kpi_period=period_overview(stated, main_kpi=analysis.main_kpi),
         vendor_proposals=proposed,
         vendor_requests=requested,
-        owed=owed_items(items, readers, rules, vendor_people),
+        owed=owed_items(
+            items, readers, rules, vendor_people, vendor_core_name(engagement.vendor_name)
+        ),
         meeting_dates=meeting_dates(timeline, timing=config.timing, not_before=reply_by),
     )
     return restricted(context) if readers.external else context

@@ -279,11 +279,35 @@ class OwedItem:
     overdue: bool = False
 
 
+NAME_RUN = re.compile(r"[ァ-ヴー]{3,}|[一-龥々]{3,}")
+PARTICLES = frozenset("とにへのがはから")
+
+
+def addressed(task: str, vendor_core: str) -> str:
+    """Our minutes' name for the vendor, in full or shortened (「月次でアユミと共有」), reads
+    「貴社」 in what the vendor gets; a shortening counts only before a particle."""
+    if not vendor_core:
+        return task
+    task = task.replace(vendor_core, "貴社")
+
+    def swap(match: re.Match[str]) -> str:
+        run = match.group(0)
+        after = task[match.end() : match.end() + 1]
+        return "貴社" if vendor_core.startswith(run) and after in PARTICLES else run
+
+    return NAME_RUN.sub(swap, task)
+
+
 def owed_items(
-    items: Sequence[OpenItem], readers: Readers, rules: VendorText, vendor_people: set[str]
+    items: Sequence[OpenItem],
+    readers: Readers,
+    rules: VendorText,
+    vendor_people: set[str],
+    vendor_core: str = "",
 ) -> list[OwedItem]:
     """Open items by who owes them; an external draft keeps ours only when they promise the
-    vendor something and are no internal step, and cites none of the client's minutes."""
+    vendor something and are no internal step, cites none of the client's minutes, and calls
+    the vendor 貴社."""
     shared = re.compile(rules.shared_client_items)
     internal = re.compile(rules.internal_client_items)
     owed: list[OwedItem] = []
@@ -301,11 +325,12 @@ def owed_items(
             period=item.period,
             title=item.document_title,
         )
+        task = item.task.rstrip("。")
         owed.append(
             OwedItem(
                 side="代行会社" if vendor_side else "当社",
                 owner=owner or ("代行会社" if vendor_side else "当社"),
-                task=item.task.rstrip("。"),
+                task=addressed(task, vendor_core) if readers.external else task,
                 due=item.due,
                 evidence=readers.keep([source]),
                 due_label=item.due_label,
