@@ -141,3 +141,20 @@ def test_quotes_map_back_past_characters_that_normalise_to_several(
     assert (mention.key, mention.value) == ("appointments", 12)
     assert mention.quote == text[mention.start : mention.end]
     assert mention.quote.endswith("６月のアポ数：１２件（前月比＋２件）")
+
+
+def test_a_gloss_in_prose_says_what_the_figure_counts(knowledge: KpiKnowledge) -> None:
+    assert own(knowledge, "・コール数（担当者接続）：296件") == {"connections": 296}
+
+
+def test_a_word_written_onto_the_name_makes_a_part(knowledge: KpiKnowledge) -> None:
+    text = "6月は決裁者アポ6件、アポ獲得数18件でした。"
+    assert own(knowledge, text) == {"appointments": 18}
+    assert own(knowledge, "6月は架電1,200件、今月アポ18件でした。") == {
+        "calls": 1200,
+        "appointments": 18,
+    }
+
+
+def test_a_forecast_named_yosou_is_not_an_actual(knowledge: KpiKnowledge) -> None:
+    assert own(knowledge, "7月の予想はアポ20件です。") == {}

@@ -143,3 +143,26 @@ def test_a_transition_rate_is_the_rate_of_the_stage_it_moves_into(
 def test_a_table_cut_off_after_an_opening_pipe_is_still_read(knowledge: KpiKnowledge) -> None:
     text = "| 指標 | 5月 |\n|---|---|\n| 架電数 | 1,100 |\n| アポ数 | 12 |\n| "
     assert read(knowledge, text) == {("calls", "2026-05"): 1100, ("appointments", "2026-05"): 12}
+
+
+def test_a_gloss_naming_another_kpi_says_what_the_row_counts(knowledge: KpiKnowledge) -> None:
+    text = "| 指標 | 実績 |\n|---|---|\n| コール数（担当者接続） | 301 |\n| 架電数（総発信） | 1,480 |\n"
+    assert read(knowledge, text) == {("connections", "2026-05"): 301, ("calls", "2026-05"): 1480}
+    # A note on the denominator is no gloss: 「アポ率（対接続）」 stays the appointment rate.
+    rate = "| 指標 | 実績 |\n|---|---|\n| アポ率（対接続） | 4.9% |\n"
+    assert read(knowledge, rate) == {("appointment_rate", "2026-05"): 4.9}
+
+
+def test_a_qualified_row_gives_way_to_the_plain_one(knowledge: KpiKnowledge) -> None:
+    text = "| 指標 | 実績 |\n|---|---|\n| 決裁者アポ | 7 |\n| アポ獲得数 | 19 |\n"
+    assert read(knowledge, text) == {("appointments", "2026-05"): 19}
+    # Alone, it is the table's figure for the KPI; a numbered or month-named row is plain.
+    alone = "| 指標 | 実績 |\n|---|---|\n| 新規アポ | 7 |\n"
+    assert read(knowledge, alone) == {("appointments", "2026-05"): 7}
+    numbered = "| 指標 | 実績 |\n|---|---|\n| ①架電数 | 1,200 |\n| 5月架電数 | 1,100 |\n"
+    assert read(knowledge, numbered) == {("calls", "2026-05"): 1200}
+
+
+def test_quarter_and_difference_columns_are_not_the_month(knowledge: KpiKnowledge) -> None:
+    text = "| KPI | Q3 | Δ |\n|---|---|---|\n| Calls | 6,000 | +120 |\n"
+    assert read(knowledge, text) == {}

@@ -6,13 +6,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, Lexicon
+from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, Lexicon, Token
 from app.core.normalize import normalize_for_matching
 from app.knowledge.kpi import Kind
 
 # Spaces between two Japanese characters inside one cell (「商談 移行率」「アポ 実績」) join a label.
 _INNER_SPACE = re.compile(r"(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 _BRACKETED = re.compile(r"\([^()]*\)")
+_NOTE = re.compile(r"\(([^()]*)\)")
 # Words that may follow the KPI name in a title without changing it: 「アポ数 実績」「商談(今月)」.
 _TRAILING_KINDS = frozenset({Kind.ACTUAL, Kind.CURRENT})
 
@@ -24,6 +25,24 @@ class Label:
     # measure → KPI, when the title is a bare stage word (「成約」): a 金額 column in its row
     # gives that stage's amount.
     stage: Mapping[str, str | None] = field(default_factory=dict)
+    # Words before the KPI name narrow it (「決裁者アポ」「新規アポ」): a part, used only when the
+    # table gives no plain row for that KPI.
+    qualified: bool = False
+
+
+def gloss(lexicon: Lexicon, text: str, start: int, end: int, key: str) -> str | None:
+    """「コール数（担当者接続）」: a note in text[start:end] that is just a KPI name of the same
+    unit says what the figure counts, whatever the head word; its key, else None."""
+    for match in _NOTE.finditer(text, start, end):
+        content = match.group(1).strip()
+        tokens = lexicon.tokens(content) if content else []
+        if len(tokens) != 1 or tokens[0].kind is not Kind.KPI:
+            continue
+        found = tokens[0]
+        whole = found.start == 0 and found.end == len(content)
+        if whole and found.key != key and lexicon.units[found.key] == lexicon.units[key]:
+            return found.key
+    return None
 
 
 def without_brackets(text: str) -> str:
@@ -71,7 +90,22 @@ def _table_label(lexicon: Lexicon, cell: str) -> Label | None:
     if outside[position:].strip():
         return None  # 「架電済み」: the KPI name is not the head noun
     stage = lexicon.stage_words.get(outside[name.start : name.end], {})
-    return Label(name.key, lexicon.money_multiplier(text), stage)
+    key = gloss(lexicon, text, 0, len(text), name.key) or name.key
+    qualified = _qualifies(outside[: name.start], [t for t in tokens if t.end <= name.start])
+    return Label(key, lexicon.money_multiplier(text), stage, qualified)
+
+
+def _qualifies(prefix: str, tokens: list[Token]) -> bool:
+    """Whether words before a KPI name narrow it: 「決裁者」「新規」「A社」 do; a month, 今月,
+    実績, or a number (「①」) does not."""
+    words = [char for char in prefix if char.isalpha()]
+    if not words:
+        return False
+    covered = sum(t.end - t.start for t in tokens if t.kind in _PERIOD_KINDS)
+    return len(words) > covered
+
+
+_PERIOD_KINDS = frozenset({Kind.MONTH, Kind.CURRENT, Kind.ACTUAL})
 
 
 def _after_transition(lexicon: Lexicon, text: str) -> str | None:

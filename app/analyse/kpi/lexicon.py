@@ -167,6 +167,7 @@ class Lexicon:
         self._terms = re.compile(_trie_pattern(_normalized(self._meaning)))
         self._unit_kinds = self._unit_table(knowledge.units)
         self._approximate = frozenset(_normalized(grammar.approximate))
+        self.unit_words = tuple(_normalized(self._unit_kinds))
         units = _alternation(self._unit_kinds)
         self.value_pattern = re.compile(
             rf"(?:(?P<approx>{_alternation([*grammar.approximators, *grammar.approximate])})\s*)?"

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from app.analyse.kpi.labels import gloss
 from app.analyse.kpi.layout import Layout, Line
 from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, QUALIFIERS, Lexicon, Token, Value
 from app.analyse.kpi.periods import Period
@@ -113,6 +114,11 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
         labelled = any(mark in text[name.end : label_end] for mark in ":=")
         items = _items(layout, sentence, at, name.key, label_end, labelled=labelled)
         used.update(item.value.start for item in items)
+        glossed = gloss(lexicon, text, name.end, label_end, name.key)
+        if glossed is not None:
+            name = replace(
+                name, key=glossed
+            )  # 「コール数（担当者接続）：296件」 counts connections
         amount_key = lexicon.sibling(name.key, "amount")
         by_month = _month_items(items)
         if by_month:

@@ -228,6 +228,8 @@ class Reading:
         before = self._before(phrase)
         if before[-1:].isascii() and before[-1:].isalpha():
             return True
+        if self._compound_prefix(phrase, before):
+            return True
         modifier = next(
             (m for m in self.layout.lexicon.subset_modifiers if before.endswith(m)), None
         )
@@ -237,6 +239,18 @@ class Reading:
         modifier_start = self.text.rindex(modifier, 0, phrase.anchor)
         period_words = (Kind.MONTH, Kind.CURRENT)
         return not any(t.end == modifier_start and t.kind in period_words for t in self.tokens)
+
+    def _compound_prefix(self, phrase: Phrase, before: str) -> bool:
+        """「決裁者アポ」「新規アポ」: a word written onto the name narrows it; a period word
+        (「今月アポ」), a figure's unit (「1,200件アポ…」) or another known term does not."""
+        last = before[-1:]
+        if not last or before[-1:] != self.text[phrase.anchor - 1 : phrase.anchor]:
+            return False  # a space or nothing before the name
+        if not ("\u4e00" <= last <= "\u9fff" or "\u30a0" <= last <= "\u30ff"):
+            return False
+        if any(t.end == phrase.anchor for t in self.tokens):
+            return False
+        return not before.endswith(self.layout.lexicon.unit_words)
 
     # --- result ----------------------------------------------------------------------------
 

@@ -383,7 +383,8 @@ def _cell_candidate(
     """The cell's figure, cited to the cell itself."""
     value = _cell_value(layout, label, cell.text, multiplier)
     if value is not None:
-        yield Candidate(label.key, value, cell.start, 0, (cell.start, cell.end), title.period)
+        rank = 1 if label.qualified else 0
+        yield Candidate(label.key, value, cell.start, rank, (cell.start, cell.end), title.period)
 
 
 def _cell_value(layout: Layout, label: Label, cell: str, multiplier: float) -> float | None:
