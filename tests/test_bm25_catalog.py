@@ -151,3 +151,21 @@ def test_index_scores_like_bm25s() -> None:
         expected = reference.get_scores(query)
         found = ours.score([vocabulary[token] for token in query])
         assert np.allclose(found, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_another_processes_catalogue_catches_up_then_reads_only_the_counter(
+    container: Container,
+) -> None:
+    """A catalogue loaded before a change (another worker's) fetches the new chunks at its
+    next refresh, and a refresh when nothing changed fetches nothing."""
+    from app.retrieve.bm25 import load_catalog, refresh_catalog
+
+    engagement_id = make_engagement(container)
+    other = ChunkCatalog()
+    load_catalog(session_factory=container.session_factory, catalog=other)
+    _ingest(container, engagement_id, 4, REPORTS[0])
+    assert refresh_catalog(session_factory=container.session_factory, catalog=other) > 0
+    assert refresh_catalog(session_factory=container.session_factory, catalog=other) == 0
+    assert other.vector_ids() == container.catalog.vector_ids()
+    found = other.search(["アポ"], k=5, filters=Bm25Filter(engagement_id=engagement_id))
+    assert found and all(entry.engagement_id == engagement_id for entry, _ in found)
