@@ -83,21 +83,21 @@ def test_cue_report_keeps_only_precise_cues(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """Each cue alone: precision over its signal's sentences, and more than one sentence."""
-    rows = "      - {kind: meeting_notes, text: 言った言わないの議論になった。}\n"
-    neutral = "      - {kind: meeting_notes, text: 言った言わないにならないよう議事録を残す。}\n"
+    rows = "      - {kind: meeting_notes, text: 成果の数え方について認識のズレがあった。}\n"
+    neutral = "      - {kind: meeting_notes, text: 認識のズレが生じないよう定例で確認している。}\n"
     book = tmp_path / "book.yaml"
     book.write_text(
         "version: 1\nsignals:\n  expectation_gap:\n    present:\n" + rows * 2,
         encoding="utf-8",
     )
 
-    def said(result: dict[str, object]) -> dict[str, object]:
+    def gap(result: dict[str, object]) -> dict[str, object]:
         report = result["report"]
         assert isinstance(report, list)
-        return next(row for row in report if row["pattern"].startswith("言った"))
+        return next(row for row in report if row["pattern"].startswith("(認識|理解)(の"))
 
-    precise = said(run(capsys, "--cue-report", "--file", str(book)))
+    precise = gap(run(capsys, "--cue-report", "--file", str(book)))
     assert (precise["matched"], precise["correct"], precise["keep"]) == (2, 2, True)
     book.write_text(book.read_text(encoding="utf-8") + "    neutral:\n" + neutral, encoding="utf-8")
-    loose = said(run(capsys, "--cue-report", "--file", str(book)))
+    loose = gap(run(capsys, "--cue-report", "--file", str(book)))
     assert (loose["matched"], loose["correct"], loose["keep"]) == (3, 2, False)
