@@ -244,6 +244,11 @@ def test_offline_answers_cite_exact_passages(chat_container: Container, seeded: 
     sent = ask(container, seeded, "担当変更のメールはいつ送られましたか？")
     assert sent.text.startswith("2025年6月20日")
 
+    # Nothing but the kind of document and its month: the month's report, by its date.
+    received = ask(container, seeded, "4月度の報告書が届いたのは何日でしたか？")
+    assert received.text.startswith("2025年5月8日")
+    assert received.citations[0].document_id == seeded.april
+
 
 def test_not_in_the_documents_is_said_plainly_and_later_documents_are_ignored(
     chat_container: Container, seeded: Seeded

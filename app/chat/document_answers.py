@@ -5,6 +5,7 @@ Pure, like `app.chat.offline`, which routes 「…のメールはいつ送られ
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -17,9 +18,11 @@ from app.chat.ranking import (
     senders,
 )
 from app.core.facts import DocumentFacts
+from app.core.normalize import normalize_for_matching
 from app.core.text import SELF_INTRODUCTION
 
 FOUND_BY_SENDER = 0.1
+_REPORTING_MONTH = re.compile(r"\d{1,2}月度")
 
 
 def document_answer(
@@ -34,6 +37,14 @@ def document_answer(
         top = sorted((i.score for i in items), reverse=True)[:3]
         return sum(top) / len(top)
 
+    if intent.time.periods and _REPORTING_MONTH.search(intent.normalized):
+        # 「9月度の報告書」: the document for September (sent in October), not one sent then.
+        of_month = {
+            d: items
+            for d, items in by_document.items()
+            if items[0].unit.document.month in intent.time.periods
+        }
+        by_document = of_month or by_document
     best_id = max(by_document, key=lambda d: document_score(by_document[d]))
     items = by_document[best_id]
     document = items[0].unit.document
@@ -44,7 +55,19 @@ def document_answer(
         p in (document.date.strftime("%Y-%m"), document.month) for p in intent.time.periods
     )
     topical = [t for t in intent.terms if t not in rules.chat.frame_set]
-    if not topical:
+    kinds = rules.chat.document_kinds
+    named_kinds = [
+        word
+        for word in map(
+            normalize_for_matching, (*kinds.email, *kinds.meeting_notes, *kinds.vendor_report)
+        )
+        if word in intent.normalized
+    ]
+    # 「9月度の報告書が届いたのは何日？」: the words of the kind asked (報告・書) and a month.
+    kind_and_month = bool(intent.time.periods) and all(
+        any(t in word for word in named_kinds) for t in topical
+    )
+    if not topical or kind_and_month:
         # Nothing but the kind and the month (「9月の定例はいつ開かれた？」): the month decides.
         if not in_month:
             return not_found(evidence, intent)
