@@ -414,7 +414,7 @@ def main() -> int:
 
     admin = create_user(
         db=container.session_factory,
-        email="bench@renewal-desk.invalid",
+        email=f"bench-{time.time_ns()}@renewal-desk.invalid",  # a kept store has earlier ones
         role=Role.ADMIN,
         password=None,
     )
