@@ -158,3 +158,15 @@ def test_a_word_written_onto_the_name_makes_a_part(knowledge: KpiKnowledge) -> N
 
 def test_a_forecast_named_yosou_is_not_an_actual(knowledge: KpiKnowledge) -> None:
     assert own(knowledge, "7月の予想はアポ20件です。") == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("アポ数は14件ではなく13件でした。", 13),
+        ("【訂正】アポ数に誤りがありました（誤：14件、正：13件）。", 13),
+        ("アポの確定値は13件です。", 13),
+    ],
+)
+def test_correction_phrasings(knowledge: KpiKnowledge, text: str, expected: float) -> None:
+    assert own(knowledge, text) == {"appointments": expected}

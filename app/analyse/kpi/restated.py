@@ -26,12 +26,13 @@ def restated_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Iter
     starts = [token.start for token in tokens]
     for marker in lexicon.restatement_pattern.finditer(text, sentence.start, sentence.end):
         total = marker.group("total") is not None
+        correction = not total and marker.group("measure") is None
         if total and marker.start() != sentence.start:
             continue  # a total word restates only at the start of a line: 「→ 合計 12件」
         clause = _clause_start(sentence, marker.start())
         before = tokens[bisect_left(starts, clause) : bisect_left(starts, marker.start())]
-        if any(token.kind is Kind.KPI for token in before):
-            continue  # 「アポは確定値で14件」: the clause names its KPI itself
+        if not correction and any(token.kind is Kind.KPI for token in before):
+            continue  # 「アポ件数にして」: the clause names its KPI itself
         gap = lexicon.gap_pattern.match(text, marker.end(), sentence.end)
         position = gap.end() if gap else marker.end()
         value = lexicon.value_at(text, position, sentence.end)
