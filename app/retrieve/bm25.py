@@ -228,7 +228,38 @@ def load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalo
     """Rebuild the in-memory catalogue and BM25 index from stored chunk tokens."""
     with session_factory() as session:
         generation = repository.index_generation(session)  # read first: a later change shows
-        entries = [_entry(c, d) for c, d in repository.all_chunks_with_documents(session)]
+        # Plain rows, each document's text read once: ORM objects for every chunk and its
+        # document were most of a start-up at 30,000 chunks.
+        documents = {
+            row[0]: row[1:]
+            for row in session.execute(
+                select(
+                    Document.id,
+                    Document.engagement_id,
+                    Document.kind,
+                    Document.period,
+                    Document.text,
+                )
+            ).tuples()
+        }
+        entries = []
+        for vector_id, document_id, start, end, tokens in session.execute(
+            select(Chunk.vector_id, Chunk.document_id, Chunk.start, Chunk.end, Chunk.tokens)
+        ).tuples():
+            engagement_id, kind, period, text = documents[document_id]
+            entries.append(
+                CatalogEntry(
+                    vector_id=vector_id,
+                    document_id=document_id,
+                    engagement_id=engagement_id,
+                    kind=kind,
+                    period=period,
+                    start=start,
+                    end=end,
+                    quote=text[start:end],
+                    tokens=tuple(tokens.split()),
+                )
+            )
     catalog.replace_all(entries)
     catalog.generation = generation
     catalog.rebuild()
