@@ -34,7 +34,7 @@ from app.draft.context_memo import (
     kpi_rows,
     risk_findings,
 )
-from app.draft.context_period import PeriodOverview, period_overview
+from app.draft.context_period import PeriodOverview, months_phrase, period_overview
 from app.draft.context_proposal import ProposalView, proposal_views
 from app.draft.context_vendor import (
     Figure,
@@ -140,6 +140,7 @@ def build_context(
     sources = sources[::-1] or readers.keep(main_sources(analysis, recent))
     achievement = analysis.recent_achievement
     months = f"直近{min(recent, len(analysis.kpi_table))}か月"
+    latest = analysis.kpi_table[-1].period if analysis.kpi_table else None
     if readers.external:
         # The vendor reads the figures it reported: the average is of those months, so the
         # table, the sentences and the questions of one letter never disagree.
@@ -147,7 +148,7 @@ def build_context(
         achievement = (
             sum(f.achievement or 0 for f in reported) / len(reported) if reported else None
         )
-        months = f"ご報告いただいた直近{len(reported)}か月"
+        months = months_phrase([f.period for f in reported], latest)
     if main_label and achievement is not None and sources:
         kpi_summary = Finding(
             f"{months}の{main_label}の目標達成率は平均{percent(achievement)}です。", sources
@@ -194,6 +195,7 @@ def build_context(
             main_label,
             achievement,
             external=readers.external,
+            months=months,
         ),
         open_items=open_item_findings(items),
         internal_factors=[
@@ -210,7 +212,7 @@ def build_context(
         readers=readers,
         parties=parties or Parties(vendor_name=engagement.vendor_name),
         figures=stated,
-        kpi_period=period_overview(stated, main_kpi=analysis.main_kpi),
+        kpi_period=period_overview(stated, main_kpi=analysis.main_kpi, latest=latest),
         vendor_proposals=proposed,
         vendor_requests=requested,
         owed=owed_items(

@@ -36,9 +36,10 @@ def question_findings(
     main_label: str | None,
     achievement: float | None,
     external: bool = False,
+    months: str = "直近数か月",
 ) -> list[Finding]:
     """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
-    average over the figures the draft's readers see."""
+    average over the figures the draft's readers see, over `months` (「書面でご報告いただいた9月・12月」)."""
     q = config.questions
     found: list[Finding] = []
 
@@ -56,7 +57,8 @@ def question_findings(
             if achievement < 1
             else q.kpi_on_target
         )
-        ask(template.format(kpi=main_label, achievement=percent(achievement)), kpi_summary.evidence)
+        text = template.format(kpi=main_label, achievement=percent(achievement), months=months)
+        ask(text, kpi_summary.evidence)
     proactivity = signal_result(analysis, "proactivity")
     if proactivity.status == "concern":
         ask(q.proactivity_concern, proactivity.evidence)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from app.draft.context_vendor import FUNNEL, Figure
 from app.draft.findings import Finding, percent, unique
 
 MAX_COLUMNS = 4
+MAX_LISTED = 3  # months named one by one when others are missing between them
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class PeriodOverview:
     findings: list[Finding]
     span: str  # 「2025年9月〜2026年1月」
     months: int  # how many of them have figures
+    listed: str = ""  # 「4月・6月・10月・12月」 when months in between have no figures, else ""
 
 
 def _month(period: str) -> str:
@@ -51,6 +54,26 @@ def _year_month(period: str) -> str:
 
 def _months(periods: Sequence[str]) -> str:
     return "・".join(_month(p) for p in periods)
+
+
+def _next(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12}-{month % 12 + 1:02d}"
+
+
+def consecutive(periods: Sequence[str]) -> bool:
+    """No month missing between the first and the last (sorted 「YYYY-MM」)."""
+    return all(_next(a) == b for a, b in pairwise(periods))
+
+
+def months_phrase(periods: Sequence[str], latest: str | None) -> str:
+    """How a sentence names the months an average is over: 「ご報告いただいた直近3か月」 only
+    when they run without a gap up to the latest month known; else the months themselves
+    (「書面でご報告いただいた9月・12月」), so nothing is claimed of a month not reported."""
+    ordered = sorted(periods)
+    if ordered and consecutive(ordered) and (latest is None or ordered[-1] >= latest):
+        return f"ご報告いただいた直近{len(ordered)}か月"
+    return f"書面でご報告いただいた{_months(ordered)}"
 
 
 def _keys(items: Sequence[Figure], main_kpi: str | None) -> list[str]:
@@ -68,13 +91,18 @@ def _keys(items: Sequence[Figure], main_kpi: str | None) -> list[str]:
     return chosen[:1] + sorted(chosen[1:], key=lambda k: stage.get(k, len(stage)))
 
 
-def _with_target(label: str, series: list[Figure], span: str) -> Finding:
+def _with_target(label: str, series: list[Figure], span: str, latest_word: str) -> Finding:
+    """Months met and missed, the largest gap, the last month; `latest_word` is 「直近の」
+    only when that month is the latest one known."""
     scored = [f for f in series if f.achievement is not None]
     met = [f.period for f in scored if (f.achievement or 0) >= 1]
     missed = [f.period for f in scored if (f.achievement or 0) < 1]
     latest = series[-1]
     if not missed:
-        text = f"{label}は、{span}すべてで目標に届いています（直近の{_month(latest.period)}は{latest.spoken}）。"
+        text = (
+            f"{label}は、{span}すべてで目標に届いています"
+            f"（{latest_word}{_month(latest.period)}は{latest.spoken}）。"
+        )
         return Finding(text, unique([f.source for f in series[-1:] if f.source]))
     worst = min(scored, key=lambda f: f.achievement or 0)
     if met:
@@ -83,23 +111,37 @@ def _with_target(label: str, series: list[Figure], span: str) -> Finding:
             f"届かなかった月が{len(missed)}か月（{_months(missed)}）です。"
         )
     else:
-        head = f"{label}は、{span}とも目標に届いていません。"
+        head = f"{label}は、{span}のいずれも目標に届いていません。"
     shortfall = f"{worst.spoken}（目標{worst.target_spoken}・達成率{percent(worst.achievement)}）"
+    periods = [f.period for f in series]
     if latest.period != worst.period:
-        since = f"と、{_month(worst.period)}から伸びています" if latest.value > worst.value else ""
+        # a trend only over months that follow each other; across a gap, the two figures
+        grew = latest.value > worst.value and consecutive(periods[periods.index(worst.period) :])
+        since = f"と、{_month(worst.period)}から伸びています" if grew else ""
         gap = (
             f"差が最も大きかったのは{_month(worst.period)}の{shortfall}で、"
-            f"直近の{_month(latest.period)}は{latest.spoken}{since or 'でした'}。"
+            f"{latest_word}{_month(latest.period)}は{latest.spoken}{since or 'でした'}。"
         )
     else:
-        gap = f"差が最も大きかったのは直近の{_month(worst.period)}で、{shortfall}でした。"
+        gap = f"差が最も大きかったのは{latest_word}{_month(worst.period)}で、{shortfall}でした。"
     sources = [f.source for f in (worst, latest) if f.source]
     return Finding(head + gap, unique(sources))
 
 
-def _without_target(label: str, series: list[Figure]) -> Finding:
+def _without_target(label: str, series: list[Figure], latest_word: str) -> Finding:
     first, latest = series[0], series[-1]
     values = [f.value for f in series]
+    if not consecutive([f.period for f in series]) and len(set(values)) > 1:
+        # months are missing in between: the range of what was reported, not a trend
+        low, high = min(series, key=lambda f: f.value), max(series, key=lambda f: f.value)
+        text = (
+            f"{label}は、ご報告いただいた{len(series)}か月では{low.spoken}〜{high.spoken}で、"
+            f"{latest_word}{_month(latest.period)}は{latest.spoken}でした。"
+        )
+        if len(series) <= MAX_LISTED:
+            each = [f"{_month(f.period)}が{f.spoken}" for f in series[:-1]]
+            text = f"{label}は、{'、'.join(each)}、{latest_word}{_month(latest.period)}が{latest.spoken}でした。"
+        return Finding(text, unique([f.source for f in (latest, high) if f.source]))
     if latest.value == first.value:
         change = "と同じです"
     else:
@@ -111,7 +153,7 @@ def _without_target(label: str, series: list[Figure]) -> Finding:
         else (f"（最も多かったのは{_month(top.period)}の{top.spoken}）")
     )
     text = (
-        f"{label}は、直近の{_month(latest.period)}が{latest.spoken}で、"
+        f"{label}は、{latest_word}{_month(latest.period)}が{latest.spoken}で、"
         f"{_month(first.period)}の{first.spoken}{change}{peak}。"
     )
     if len(set(values)) == 1:
@@ -119,14 +161,20 @@ def _without_target(label: str, series: list[Figure]) -> Finding:
     return Finding(text, unique([f.source for f in (latest, top) if f.source]))
 
 
-def period_overview(items: Sequence[Figure], *, main_kpi: str | None) -> PeriodOverview:
-    """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注."""
+def period_overview(
+    items: Sequence[Figure], *, main_kpi: str | None, latest: str | None = None
+) -> PeriodOverview:
+    """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注;
+    `latest` is the latest month known at all (a later one the readers have no figures for
+    makes the last reported month no longer 「直近」)."""
     periods = sorted({f.period for f in items})
     if len(periods) < 2:
         return PeriodOverview(columns=[], rows=[], findings=[], span="", months=0)
     last = _month(periods[-1]) if periods[0][:4] == periods[-1][:4] else _year_month(periods[-1])
     span = f"{_year_month(periods[0])}〜{last}"
-    counted = f"{len(periods)}か月"
+    gaps = not consecutive(periods)
+    counted = f"ご報告いただいた{_months(periods)}" if gaps else f"{len(periods)}か月"
+    latest_word = "直近の" if latest is None or periods[-1] >= latest else ""
     keys = _keys(items, main_kpi)
     cell = {(f.period, f.key): f for f in items}
     columns: list[PeriodColumn] = []
@@ -139,10 +187,15 @@ def period_overview(items: Sequence[Figure], *, main_kpi: str | None) -> PeriodO
         if len(series) < 2:
             continue
         if any(f.achievement is not None for f in series):
-            findings.append(_with_target(label, series, counted))
+            findings.append(_with_target(label, series, counted, latest_word))
         else:
-            findings.append(_without_target(label, series))
+            findings.append(_without_target(label, series, latest_word))
     rows = [PeriodRow(p, [cell.get((p, key)) for key in keys]) for p in periods]
     return PeriodOverview(
-        columns=columns, rows=rows, findings=findings, span=span, months=len(periods)
+        columns=columns,
+        rows=rows,
+        findings=findings,
+        span=span,
+        months=len(periods),
+        listed=_months(periods) if gaps else "",
     )

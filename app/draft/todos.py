@@ -87,6 +87,8 @@ class OpenItem:
     vendor_side: bool
     due_date: dt.date | None = None
     overdue: bool = False  # still open after its due day, as of the draft's date
+    due_inferred: bool = False  # the due text is the month the task names (「10月の定例で」)
+    to_confirm: bool = False  # past an inferred due day, but a later report covers that month
 
     @property
     def due_label(self) -> str | None:
@@ -94,6 +96,8 @@ class OpenItem:
         「11/28」 a year on could be either)."""
         if not self.due:
             return None
+        if self.to_confirm:
+            return f"期限：{self.due}・対応状況を確認"
         if not self.overdue or self.due_date is None:
             return f"期限：{self.due}"
         day = self.due_date
@@ -163,7 +167,8 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
         due = due_match.group("due").strip() if due_match else None
         if due_match:
             task = task[: due_match.start()].strip()
-        if due is None:
+        inferred = due is None
+        if inferred:
             due = _month_named(task)
         listed += 1
         items.append(
@@ -180,6 +185,7 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
                 due=due,
                 vendor_side=bool(owner and owner.endswith("様")),
                 due_date=due_day(due, document.date),
+                due_inferred=inferred and due is not None,
             )
         )
     return items
@@ -222,6 +228,18 @@ def open_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list[Op
             settled = document.date < latest and (item.due_date is None or item.due_date < latest)
             if not settled and not _reported_done(item, later):
                 found.append(item)
-    return [
-        replace(item, overdue=item.due_date is not None and item.due_date < as_of) for item in found
-    ]
+    return [_as_of(item, visible, as_of) for item in found]
+
+
+def _as_of(item: OpenItem, visible: Sequence[DocumentFacts], as_of: dt.date) -> OpenItem:
+    """Overdue once its due day has passed; but a due day only inferred from the month the
+    task names (「10月の定例で報告」) is not a promise missed when a later vendor report for
+    that month exists: the item may well be in it, so it is marked to be confirmed."""
+    if item.due_date is None or item.due_date >= as_of:
+        return item
+    month = item.due_date.strftime("%Y-%m")
+    covered = item.due_inferred and any(
+        d.kind == "vendor_report" and d.month == month and d.date > item.document_date
+        for d in visible
+    )
+    return replace(item, to_confirm=True) if covered else replace(item, overdue=True)
