@@ -215,7 +215,8 @@ def funnel(
             and stage.value is not None
             and stage.value < stage.target * 0.9
         ):
-            leak = f"{stage.label}が月平均{stage.value:g}で、目標{stage.target:g}に届いていません。"
+            # funnel stages are counts: the unit after the average (「月平均30.3件」)
+            leak = f"{stage.label}が月平均{stage.value:g}件で、目標{stage.target:g}件に届いていません。"
         stages.append(stage)
         previous = stage
     if all(stage.value is None for stage in stages):

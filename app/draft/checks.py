@@ -84,6 +84,12 @@ PLACEHOLDER = re.compile(r"【[^【】\n]{1,12}】")
 _PLACEHOLDER_WORDS = frozenset(
     word for value in PLACEHOLDERS.values() for word in PLACEHOLDER.findall(value)
 )
+# 「月平均30.3で」: an average a reader cannot place without its unit (件, %, 円 …)
+BARE_AVERAGE = re.compile(
+    r"平均(\d[\d,]*(?:\.\d+)?)(?![\d.,]|%|％|件|円|万|か月|ヶ月|日|回|人|名|社|時間|分|倍|点|ポイント)"
+)
+# 「（懸念 13 件、良い兆候 14 件）」: tallies of matched sentences, which no reader can weigh
+HIT_TALLY = re.compile(r"[（(](?:根拠|懸念|良い兆候)\s*\d+\s*件")
 _PREDICATE_END = re.compile(r"[ぁ-ん！？!?]$")
 _TRAILING = re.compile(r"(?:\[\d{1,4}\]|[。．\s]|（[^（）]*）|\([^()]*\))+$")
 
@@ -108,9 +114,13 @@ def _bare(sentence: str) -> str:
 
 
 def text_defects(markdown: str) -> list[str]:
-    """Doubled brackets or punctuation, a sentence said twice in one section, and sentences
-    with no predicate (「KPI以外の貢献（提案・市場の気づき）[4][5]。」)."""
+    """Doubled brackets or punctuation, a sentence said twice in one section, sentences
+    with no predicate (「KPI以外の貢献（提案・市場の気づき）[4][5]。」), an average without its
+    unit and the tallies of matched sentences (both outside quotes)."""
     problems = [f"記号の重複「{m.group(0)}」" for m in DOUBLED.finditer(MARKER.sub("", markdown))]
+    own = QUOTE_SPAN.sub("", MARKER.sub("", markdown))
+    problems += [f"単位のない平均「{m.group(0)}」" for m in BARE_AVERAGE.finditer(own)]
+    problems += [f"読み手が判断できない件数「{m.group(0)}」" for m in HIT_TALLY.finditer(own)]
     seen: set[tuple[str, str]] = set()
     for section, line in _prose_lines(markdown):
         for start, end in sentence_spans(line):

@@ -9,7 +9,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.analyse.models import Citation, EngagementAnalysis
-from app.draft.findings import Finding, citable, percent, presence_evidence, signal_result
+from app.draft.findings import (
+    Finding,
+    citable,
+    percent,
+    presence_evidence,
+    readable,
+    signal_result,
+)
 from app.draft.todos import OpenItem
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
@@ -120,7 +127,9 @@ def agenda_blocks(
         goals.append(funnel_leak)
     if analysis.stagnation.present:
         goals.append(
-            Finding(analysis.stagnation.summary, presence_evidence(analysis.stagnation)[:2])
+            Finding(
+                readable(analysis.stagnation.summary), presence_evidence(analysis.stagnation)[:2]
+            )
         )
     for factor in analysis.internal_factors:
         goals.append(
@@ -138,26 +147,35 @@ def agenda_blocks(
         )
 
     issues: list[Finding] = [
-        Finding(signals["proactivity"].summary, citable(signals["proactivity"].evidence)[:2])
+        Finding(
+            readable(signals["proactivity"].summary), citable(signals["proactivity"].evidence)[:2]
+        )
     ]
     if analysis.expectation_gap.present:
         issues.append(
             Finding(
-                analysis.expectation_gap.summary, presence_evidence(analysis.expectation_gap)[:2]
+                readable(analysis.expectation_gap.summary),
+                presence_evidence(analysis.expectation_gap)[:2],
             )
         )
     if signals["dependency"].status != "insufficient_evidence":
         issues.append(
-            Finding(signals["dependency"].summary, citable(signals["dependency"].evidence)[:2])
+            Finding(
+                readable(signals["dependency"].summary), citable(signals["dependency"].evidence)[:2]
+            )
         )
 
     communication: list[Finding] = [
-        Finding(signals["communication"].summary, citable(signals["communication"].evidence)[:2])
+        Finding(
+            readable(signals["communication"].summary),
+            citable(signals["communication"].evidence)[:2],
+        )
     ]
     if analysis.personnel_change.present:
         communication.append(
             Finding(
-                analysis.personnel_change.summary, presence_evidence(analysis.personnel_change)[:2]
+                readable(analysis.personnel_change.summary),
+                presence_evidence(analysis.personnel_change)[:2],
             )
         )
     by_key = {"goals": goals, "issues": issues, "communication": communication}

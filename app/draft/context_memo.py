@@ -21,6 +21,7 @@ from app.draft.findings import (
     number,
     percent,
     presence_evidence,
+    readable,
     signal_result,
     unique,
 )
@@ -148,15 +149,21 @@ def risk_findings(
         risks.append(Finding(f"成果：{kpi_summary.text}", kpi_summary.evidence))
     for signal in analysis.signals.values():
         if signal.status in ("concern", "watch") and citable(signal.evidence):
-            risks.append(Finding(f"{signal.label}：{signal.summary}", citable(signal.evidence)))
+            risks.append(
+                Finding(f"{signal.label}：{readable(signal.summary)}", citable(signal.evidence))
+            )
     for presence in (analysis.expectation_gap, analysis.stagnation):
         if presence.present and presence_evidence(presence):
             risks.append(
-                Finding(f"{presence.label}：{presence.summary}", presence_evidence(presence))
+                Finding(
+                    f"{presence.label}：{readable(presence.summary)}", presence_evidence(presence)
+                )
             )
     change = analysis.personnel_change
     if change.present and change.handover != "smooth" and presence_evidence(change):
-        risks.append(Finding(f"{change.label}：{change.summary}", presence_evidence(change)))
+        risks.append(
+            Finding(f"{change.label}：{readable(change.summary)}", presence_evidence(change))
+        )
     for factor in analysis.internal_factors:
         if citable(factor.evidence):
             risks.append(

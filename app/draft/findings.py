@@ -6,6 +6,7 @@ Pure code over the analysis; the per-kind sections (`context_memo`, `context_age
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -13,6 +14,15 @@ from app.analyse.models import Citation, EngagementAnalysis, PresenceResult, Sig
 from app.core.formatting import kpi_value
 from app.core.text import is_greeting
 from app.core.vocabulary import SignalKey
+
+# 「（懸念 13 件、良い兆候 14 件）」: the engine's tallies of matched sentences. A manager cannot
+# weigh them (a count of cue hits is no measure of anything); the quotes are the support.
+HIT_COUNTS = re.compile(r"（(?:(?:根拠|懸念|良い兆候)\s*\d+\s*件、?)+）")
+
+
+def readable(summary: str) -> str:
+    """A signal's summary as a draft states it: without the tallies of matched sentences."""
+    return HIT_COUNTS.sub("", summary)
 
 
 @dataclass(frozen=True)
@@ -90,7 +100,7 @@ def signal_views(analysis: EngagementAnalysis) -> list[SignalView]:
             key=s.key,
             label=s.label,
             state=s.status_label,
-            summary=s.summary,
+            summary=readable(s.summary),
             evidence=standalone(s.evidence),
             concern=s.status in ("concern", "watch"),
         )
@@ -103,7 +113,7 @@ def signal_views(analysis: EngagementAnalysis) -> list[SignalView]:
                 key=p.key,
                 label=p.label,
                 state="あり" if p.present else "なし",
-                summary=p.summary,
+                summary=readable(p.summary),
                 evidence=standalone(p.evidence),
                 concern=p.present and (p.key != "personnel_change" or rough),
             )

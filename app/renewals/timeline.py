@@ -71,7 +71,7 @@ def _stage(*, today: dt.date, review_start: dt.date, review_end: dt.date, deadli
             f"あと{(review_start - today).days}日です。"
         )
     if today <= review_end:
-        return f"振り返りミーティングの実施時期です（{jdate(review_end)}まで）。"
+        return f"振り返りミーティングは{jdate(review_end)}までに行う必要があります。"
     if today < deadline:
         return (
             f"振り返りの標準時期（{jdate(review_end)}まで）を過ぎています。"
