@@ -4,6 +4,7 @@ chunk rows, catalogue entries and vector metadata (apart from ids and write time
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -31,7 +32,9 @@ def _data(engagement_id: int) -> DocumentInput:
     )
 
 
-def _stored(container: Container, engagement_id: int) -> tuple[object, list[object], list[object]]:
+def _stored(
+    container: Container, engagement_id: int
+) -> tuple[object, Sequence[object], Sequence[object]]:
     with container.session_factory() as session:
         document = session.scalars(
             select(Document).where(Document.engagement_id == engagement_id)
