@@ -129,6 +129,18 @@ def cmd_jobs(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_reanalyse(_args: argparse.Namespace, settings: Settings) -> int:
+    """For a daily cron: re-analyse what is not current, so pages only read stored results."""
+    from app.workflows import refresh_stale
+
+    container = _container(settings)
+    started = time.perf_counter()
+    count = refresh_stale(container=container)
+    print(json.dumps({"reanalysed": count, "seconds": round(time.perf_counter() - started, 2)}))
+    container.close()
+    return 0
+
+
 def cmd_import_folder(args: argparse.Namespace, settings: Settings) -> int:
     """Every supported file in a folder as one job each, run here with a line per file."""
     from app.ingest.bulk import IMPORT_KIND, batch_progress, create_batch, folder_files
@@ -354,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "jobs", help="run queued background jobs (LLM-assisted analysis and drafts) and exit"
     ).set_defaults(handler=cmd_jobs)
+    commands.add_parser(
+        "reanalyse", help="re-analyse engagements whose stored analysis is not today's (cron)"
+    ).set_defaults(handler=cmd_reanalyse)
     remind = commands.add_parser("remind", help="send the reminders due today (for cron)")
     remind.add_argument("--as-of", metavar="YYYY-MM-DD", help="act as if today were this day")
     remind.add_argument("--dry-run", action="store_true", help="print, send nothing")

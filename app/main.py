@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     from app.serve.middleware import EdgeMiddleware
     from app.serve.templating import make_templates
     from app.serve.uploads import BodyLimitMiddleware, request_body_limit
+    from app.workflows import refresh_stale
 
     owns_container = container is None
     container = container or build_container(settings or Settings())
@@ -57,8 +59,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         # request path; it polls every `settings.job_poll_s`; the database row is the queue.
         runner = JobRunner(container)
         runner.start()
-        # Reminders on `remind_schedule` (off by default; `renewal-desk remind` for cron).
-        reminders = start_scheduler(container)
+        # Reminders on `remind_schedule` and the re-analysis of stale analyses on
+        # `analysis_schedule` (both off by default; `renewal-desk remind` / `reanalyse`).
+        reminders = start_scheduler(
+            container,
+            also={
+                "analysis": (
+                    container.settings.analysis_schedule,
+                    partial(refresh_stale, container=container),
+                )
+            },
+        )
         try:
             yield
         finally:

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     remind_missing_report_days: int = Field(default=10, ge=1, le=365)
     # A five-field cron string ("0 8 * * 1-5") makes the server run reminders itself; unset: off.
     remind_schedule: str | None = None
+    # The same for re-analysing engagements whose stored analysis is not today's ("5 0 * * *").
+    analysis_schedule: str | None = None
     remind_webhook_url: str | None = None
     remind_webhook_format: Literal["slack", "teams"] = "slack"
     smtp_host: str | None = None

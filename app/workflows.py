@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from app.analyse.service import refresh_analysis
+from app.analyse.stored import stale_engagements
 from app.container import Container
 from app.errors import NotFound
 from app.ingest.scenario import ImportSummary, import_path
@@ -37,6 +38,15 @@ def reanalyse(*, container: Container, engagement_id: int) -> None:
         )
         if container.chat_model.configured:
             enqueue(container=container, kind="analysis", engagement_id=engagement_id)
+
+
+def refresh_stale(*, container: Container) -> int:
+    """Re-analyse every engagement whose stored analysis is not today's (daily, after a
+    knowledge change); returns how many. Pages then read stored results only."""
+    stale = stale_engagements(container=container)
+    for engagement_id in stale:
+        reanalyse(container=container, engagement_id=engagement_id)
+    return len(stale)
 
 
 def store_document(*, container: Container, data: DocumentInput) -> IngestResult:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.analyse.models import EngagementAnalysis
 from app.container import Container
 from app.store import repository
-from app.store.models import AnalysisResult
+from app.store.models import AnalysisResult, Engagement
 
 T = TypeVar("T")
 
@@ -105,3 +105,21 @@ def stored_digests(
                 cache.put(key, value)
                 found[engagement_id] = value
     return found
+
+
+def stale_engagements(*, container: Container) -> list[int]:
+    """Engagements without a current stored analysis (none yet, older knowledge, or not
+    computed today): what the daily re-analysis brings up to date, so that no page has to
+    compute hundreds of analyses inside one request."""
+    today, version = dt.date.today(), container.knowledge.version
+    with container.session_factory() as session:
+        rows = session.execute(
+            select(Engagement.id, AnalysisResult.knowledge_version, AnalysisResult.as_of)
+            .outerjoin(AnalysisResult, AnalysisResult.engagement_id == Engagement.id)
+            .order_by(Engagement.id)
+        ).tuples()
+        return [
+            engagement_id
+            for engagement_id, knowledge_version, as_of in rows
+            if knowledge_version != version or as_of != today
+        ]

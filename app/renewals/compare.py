@@ -282,7 +282,9 @@ def comparison(*, container: Container, today: dt.date | None = None) -> list[Co
     """Every engagement compared, most urgent renewal first (the dashboard's order).
 
     Reads the stored analyses' columns (kept per stored version, so a page parses only the
-    analyses stored since the last one); a missing or stale analysis is computed, not stored
+    analyses stored since the last one), also yesterday's until the daily re-analysis
+    (`renewal-desk reanalyse`, `ANALYSIS_SCHEDULE`) replaces them: recomputing every stale
+    one here took 76 s at 300 engagements. Only a missing analysis is computed, not stored
     (a GET never writes).
     """
     labels = {key: str(spec.label) for key, spec in container.knowledge.kpi.kpis.items()}
@@ -290,7 +292,7 @@ def comparison(*, container: Container, today: dt.date | None = None) -> list[Co
         container=container,
         slot=f"comparison:{hash(tuple(sorted(labels.items())))}",
         digest=lambda analysis: analysis_columns(analysis, kpi_labels=labels),
-        current_only=True,
+        current_only=False,
     )
     with container.session_factory() as session:
         fees = dict(
