@@ -15,7 +15,11 @@ from app.errors import InvalidInput
 from app.settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.orm import Session, sessionmaker
+
+    from app.container import Container
 
 
 def _container(settings: Settings):  # type: ignore[no-untyped-def]
@@ -107,38 +111,35 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _timed(settings: Settings, key: str, work: Callable[[Container], int]) -> int:
+    """Run one maintenance step on a fresh container and print `{key: count, seconds}`."""
+    container = _container(settings)
+    started = time.perf_counter()
+    count = work(container)
+    print(json.dumps({key: count, "seconds": round(time.perf_counter() - started, 2)}))
+    container.close()
+    return 0
+
+
 def cmd_reindex(_args: argparse.Namespace, settings: Settings) -> int:
     from app.ingest.service import reindex
 
-    container = _container(settings)
-    started = time.perf_counter()
-    count = reindex(container=container)
-    print(json.dumps({"chunks": count, "seconds": round(time.perf_counter() - started, 2)}))
-    container.close()
-    return 0
+    return _timed(settings, "chunks", lambda container: reindex(container=container))
 
 
 def cmd_jobs(_args: argparse.Namespace, settings: Settings) -> int:
     from app.jobs import run_pending
 
-    container = _container(settings)
-    started = time.perf_counter()
-    ran = run_pending(container=container, limit=10_000)
-    print(json.dumps({"jobs": ran, "seconds": round(time.perf_counter() - started, 2)}))
-    container.close()
-    return 0
+    return _timed(
+        settings, "jobs", lambda container: run_pending(container=container, limit=10_000)
+    )
 
 
 def cmd_reanalyse(_args: argparse.Namespace, settings: Settings) -> int:
     """For a daily cron: re-analyse what is not current, so pages only read stored results."""
     from app.workflows import refresh_stale
 
-    container = _container(settings)
-    started = time.perf_counter()
-    count = refresh_stale(container=container)
-    print(json.dumps({"reanalysed": count, "seconds": round(time.perf_counter() - started, 2)}))
-    container.close()
-    return 0
+    return _timed(settings, "reanalysed", lambda container: refresh_stale(container=container))
 
 
 def cmd_import_folder(args: argparse.Namespace, settings: Settings) -> int:

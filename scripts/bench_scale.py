@@ -38,13 +38,18 @@ from app.auth.tokens import create_token
 from app.auth.users import create_user
 from app.container import Caches, Container
 from app.ingest.chunking import ChunkSpan, chunk_text
-from app.ingest.service import DocumentInput, clean_text, content_hash, resolve_period
+from app.ingest.service import (
+    DocumentInput,
+    chunk_records,
+    clean_text,
+    content_hash,
+    resolve_period,
+)
 from app.main import create_app
 from app.retrieve.bm25 import Bm25Filter, CatalogEntry, ChunkCatalog, load_catalog
-from app.retrieve.hybrid import period_number
 from app.retrieve.vectorstore import Metadata
 from app.store import repository
-from app.store.models import Chunk, Document, Engagement
+from app.store.models import Document, Engagement
 from scripts.bench_common import emit, percentile, temporary_container
 from scripts.bench_ingest import synthetic_report
 
@@ -191,49 +196,21 @@ def store_documents(container: Container, prepared: list[PreparedDocument]) -> N
         metadatas: list[Metadata] = []
         entries: list[CatalogEntry] = []
         for document, item in zip(documents, prepared, strict=True):
-            vector_ids = [
-                f"doc{document.id}-{item.digest[:12]}-{ordinal}"
-                for ordinal in range(len(item.spans))
-            ]
-            session.add_all(
-                Chunk(
-                    document_id=document.id,
-                    ordinal=ordinal,
-                    start=span.start,
-                    end=span.end,
-                    prefix=span.prefix,
-                    tokens=" ".join(tokens),
-                    vector_id=vector_id,
-                )
-                for ordinal, (span, tokens, vector_id) in enumerate(
-                    zip(item.spans, item.tokens, vector_ids, strict=True)
-                )
+            records = chunk_records(
+                document_id=document.id,
+                data=item.data,
+                period=item.period,
+                digest=item.digest,
+                text=item.text,
+                spans=item.spans,
+                token_lists=item.tokens,
             )
-            metadata: Metadata = {
-                "document_id": document.id,
-                "engagement_id": item.data.engagement_id,
-                "kind": item.data.kind,
-                "period": period_number(item.period),
-                "written_at": time.time(),
-            }
-            ids += vector_ids
+            session.add_all(records.rows)
+            ids += records.vector_ids
             texts += item.chunk_texts
             vectors += item.vectors
-            metadatas += [{**metadata, "start": s.start, "end": s.end} for s in item.spans]
-            entries += [
-                CatalogEntry(
-                    vector_id=vector_id,
-                    document_id=document.id,
-                    engagement_id=item.data.engagement_id,
-                    kind=item.data.kind,
-                    period=item.period,
-                    start=span.start,
-                    end=span.end,
-                    quote=item.text[span.start : span.end],
-                    tokens=tuple(tokens),
-                )
-                for vector_id, span, tokens in zip(vector_ids, item.spans, item.tokens, strict=True)
-            ]
+            metadatas += records.metadatas
+            entries += records.entries
         session.flush()
         container.vector_store.add(ids=ids, texts=texts, embeddings=vectors, metadatas=metadatas)
         repository.bump_index_generation(session)

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +16,7 @@ from app.core.normalize import unstorable_text_problem
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import InvalidInput, StorageFailed, TooLarge
 from app.ingest import duplicates
-from app.ingest.chunking import chunk_text
+from app.ingest.chunking import ChunkSpan, chunk_text
 from app.ingest.duplicates import DuplicatePolicy
 from app.ingest.periods import infer_period, parse_period
 from app.retrieve.bm25 import CatalogEntry, load_catalog
@@ -114,6 +115,67 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ChunkRecords:
+    """What storing one document's chunks writes: rows, vector ids and metadata, keyword
+    catalogue entries (ingest and the scale benchmark's bulk fill write the same)."""
+
+    rows: list[Chunk]
+    vector_ids: list[str]
+    metadatas: list[Metadata]
+    entries: list[CatalogEntry]
+
+
+def chunk_records(
+    *,
+    document_id: int,
+    data: DocumentInput,
+    period: str | None,
+    digest: str,
+    text: str,
+    spans: Sequence[ChunkSpan],
+    token_lists: Sequence[Sequence[str]],
+) -> ChunkRecords:
+    vector_ids = [f"doc{document_id}-{digest[:12]}-{ordinal}" for ordinal in range(len(spans))]
+    metadata: Metadata = {
+        "document_id": document_id,
+        "engagement_id": data.engagement_id,
+        "kind": data.kind,
+        "period": period_number(period),
+        "written_at": time.time(),  # the orphan sweep spares in-flight ingests by it
+    }
+    rows = [
+        Chunk(
+            document_id=document_id,
+            ordinal=ordinal,
+            start=span.start,
+            end=span.end,
+            prefix=span.prefix,
+            tokens=" ".join(tokens),
+            vector_id=vector_id,
+        )
+        for ordinal, (span, tokens, vector_id) in enumerate(
+            zip(spans, token_lists, vector_ids, strict=True)
+        )
+    ]
+    entries = [
+        CatalogEntry(
+            vector_id=vector_id,
+            document_id=document_id,
+            engagement_id=data.engagement_id,
+            kind=data.kind,
+            period=period,
+            start=span.start,
+            end=span.end,
+            quote=text[span.start : span.end],
+            tokens=tuple(tokens),
+        )
+        for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
+    ]
+    metadatas: list[Metadata] = [{**metadata, "start": s.start, "end": s.end} for s in spans]
+    return ChunkRecords(rows, vector_ids, metadatas, entries)
+
+
 @dataclass
 class _Deadline:
     """The ingest time limit, checked between steps: a thread cannot be killed, but it can
@@ -200,29 +262,17 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
         except IntegrityError:  # the same text arrived concurrently
             session.rollback()
             return _existing(container, data.engagement_id, digest)
-        vector_ids = [f"doc{document.id}-{digest[:12]}-{ordinal}" for ordinal in range(len(spans))]
-        chunks = [
-            Chunk(
-                document_id=document.id,
-                ordinal=ordinal,
-                start=span.start,
-                end=span.end,
-                prefix=span.prefix,
-                tokens=" ".join(tokens),
-                vector_id=vector_id,
-            )
-            for ordinal, (span, tokens, vector_id) in enumerate(
-                zip(spans, token_lists, vector_ids, strict=True)
-            )
-        ]
-        session.add_all(chunks)
-        metadata: Metadata = {
-            "document_id": document.id,
-            "engagement_id": data.engagement_id,
-            "kind": data.kind,
-            "period": period_number(period),
-            "written_at": time.time(),  # the orphan sweep spares in-flight ingests by it
-        }
+        records = chunk_records(
+            document_id=document.id,
+            data=data,
+            period=period,
+            digest=digest,
+            text=text,
+            spans=spans,
+            token_lists=token_lists,
+        )
+        vector_ids = records.vector_ids
+        session.add_all(records.rows)
         try:
             session.flush()
             # Vectors before the commit: a crash in between leaves only vectors without
@@ -231,7 +281,7 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
                 ids=vector_ids,
                 texts=chunk_texts,
                 embeddings=vectors,
-                metadatas=[{**metadata, "start": s.start, "end": s.end} for s in spans],
+                metadatas=records.metadatas,
             )
             repository.bump_index_generation(session)
             session.commit()
@@ -246,22 +296,7 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
             ) from error
         document_id = document.id
 
-    container.catalog.add(
-        [
-            CatalogEntry(
-                vector_id=vector_id,
-                document_id=document_id,
-                engagement_id=data.engagement_id,
-                kind=data.kind,
-                period=period,
-                start=span.start,
-                end=span.end,
-                quote=text[span.start : span.end],
-                tokens=tuple(tokens),
-            )
-            for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
-        ]
-    )
+    container.catalog.add(records.entries)
     for old_id in replaced:  # 「置き換える」: the new document is stored, the old one goes
         delete_document(container=container, document_id=old_id)
     return IngestResult(document_id, created=True, chunk_count=len(spans))
