@@ -8,7 +8,6 @@ LLM-written version as a job when an LLM is configured.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +33,7 @@ from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
 from app.renewals import service as renewals
 from app.serve.deps import ContainerDep, CurrentUser, TemplatesDep
+from app.serve.downloads import attachment
 from app.serve.schemas import MAX_ID, IdPath, VersionQuery
 from app.workflows import draft_requested
 
@@ -111,15 +111,12 @@ def editor_view(
 
 
 def download(file: ExportFile) -> Response:
-    """Attachment with an ASCII fallback name and the Japanese name (RFC 6266 / 5987)."""
-    disposition = (
-        f'attachment; filename="{file.ascii_filename}"; '
-        f"filename*=UTF-8''{quote(file.filename, safe='')}"
-    )
-    return Response(
-        content=file.content,
+    """The exported draft as an attachment (its ASCII fallback name and the Japanese one)."""
+    return attachment(
+        file.content,
         media_type=file.media_type,
-        headers={"Content-Disposition": disposition},
+        filename=file.filename,
+        ascii_filename=file.ascii_filename,
     )
 
 
