@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath
 
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from app.container import Container
@@ -174,8 +175,9 @@ def import_file(
     )
 
 
-@dataclass(frozen=True)
-class FileProgress:
+class FileProgress(BaseModel, frozen=True):
+    """One file of a batch; also the API's row of it (`app.serve.imports.ImportOut`)."""
+
     job_id: int
     filename: str
     status: str

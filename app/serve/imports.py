@@ -17,7 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from app.container import Container
 from app.errors import InvalidInput, TooLarge
 from app.ingest import engagements
-from app.ingest.bulk import IncomingFile, batch_progress, create_batch, expand_uploads
+from app.ingest.bulk import (
+    FileProgress,
+    IncomingFile,
+    batch_progress,
+    create_batch,
+    expand_uploads,
+)
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.schemas import IdPath
@@ -26,16 +32,6 @@ api = APIRouter(prefix="/api/v1", tags=["imports"])
 pages = APIRouter(include_in_schema=False)
 
 BatchPath = Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="an import batch id")]
-
-
-class FileProgressOut(BaseModel):
-    job_id: int
-    filename: str
-    status: str
-    status_label: str
-    error: str | None
-    document_id: int | None
-    created: bool | None
 
 
 class ImportOut(BaseModel):
@@ -52,7 +48,7 @@ class ImportOut(BaseModel):
     percent: int
     current: str | None
     complete: bool
-    files: list[FileProgressOut]
+    files: list[FileProgress]
 
 
 def progress_out(*, container: Container, batch_id: str) -> ImportOut:
