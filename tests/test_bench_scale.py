@@ -4,6 +4,7 @@ chunk rows, catalogue entries and vector metadata (apart from ids and write time
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from app.container import Container
 from app.ingest.service import DocumentInput, ingest_document
 from app.store.models import Chunk, Document
-from scripts.bench_scale import prepared_document, store_documents
+from scripts.bench_scale import ReportPool, prepared_document, reports, store_documents
 from tests.conftest import make_engagement
 
 TEXT = (
@@ -67,3 +68,22 @@ def test_bulk_fill_stores_what_ingest_document_stores(container: Container) -> N
     expected, found = _stored(container, one), _stored(container, other)
     assert found == expected
     assert len(found[1]) == len(found[2]) > 0
+
+
+def test_pooled_reports_keep_each_documents_own_fields(container: Container) -> None:
+    pool = ReportPool(container, variants=1)
+    one, other = (
+        make_engagement(container),
+        make_engagement(container, vendor="株式会社ほかセールス"),
+    )
+    first = reports(container, one, [4] * 24, random.Random(1), pool)
+    second = reports(container, other, [4] * 24, random.Random(1), pool)
+    # One variant per month: the second engagement re-uses the first one's prepared texts …
+    assert [d.text for d in first] == [d.text for d in second]
+    assert len(pool) == 24 and len({d.digest for d in first}) == 24
+    # … under its own engagement, period and title, stored like any other report.
+    assert {d.data.engagement_id for d in second} == {other}
+    assert [d.period for d in second] == [d.period for d in first]
+    assert second[13].period == "2025-02" and second[13].title == "2025年2月度 活動報告"
+    store_documents(container, first + second)
+    assert len(container.catalog) == sum(len(d.spans) for d in first + second)
