@@ -59,8 +59,8 @@ def test_an_average_names_its_months_when_they_are_not_the_latest_run() -> None:
     assert months_phrase(["2025-10", "2025-11", "2025-12"], "2025-12") == (
         "ご報告いただいた直近3か月"
     )
-    assert months_phrase(["2025-09", "2025-12"], "2025-12") == "書面でご報告いただいた9月・12月"
-    assert months_phrase(["2025-10", "2025-11"], "2026-01") == ("書面でご報告いただいた10月・11月")
+    assert months_phrase(["2025-09", "2025-12"], "2025-12") == "ご報告いただいた9月・12月"
+    assert months_phrase(["2025-10", "2025-11"], "2026-01") == ("ご報告いただいた10月・11月")
 
 
 def test_kpi_sentences_over_months_with_gaps_claim_nothing_of_the_missing_months() -> None:

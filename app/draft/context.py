@@ -36,7 +36,15 @@ from app.draft.context_memo import (
 )
 from app.draft.context_period import PeriodOverview, months_phrase, period_overview
 from app.draft.context_proposal import ProposalView, proposal_views
+from app.draft.context_reasons import (
+    StatedCause,
+    explained,
+    offered_for,
+    stated_causes,
+    strongest_result,
+)
 from app.draft.context_vendor import (
+    FUNNEL,
     Figure,
     OwedItem,
     figures,
@@ -94,6 +102,8 @@ class DraftContext:
     vendor_requests: list[Citation]
     owed: list[OwedItem]
     meeting_dates: list[dt.date]
+    causes: list[StatedCause]  # reasons the vendor's reports give for missed months
+    strongest: Citation | None  # the vendor's own result the letter thanks it for
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -171,6 +181,19 @@ def build_context(
     ]
     vendor_people = {p for p in (parties.vendor_contact if parties else None,) if p}
     reply_by = reply_by_date(timeline, timing=config.timing)
+    owed = owed_items(
+        items, readers, rules, vendor_people, vendor_core_name(engagement.vendor_name)
+    )
+    causes = stated_causes(stated, visible, readers, rules, knowledge)
+    scored = [f for f in stated if f.achievement is not None]
+    recent_periods = sorted({f.period for f in scored})[-recent:]
+    missed = [f for f in scored if f.period in recent_periods and (f.achievement or 0) < 1]
+    main_explained = explained(causes, [f for f in missed if f.key == analysis.main_kpi])
+    funnel_explained = explained(causes, [f for f in missed if f.key in FUNNEL[3:]])
+    proposal_list = []
+    for view in proposal_views(analysis, config, knowledge, kpi_summary):
+        offered, underway = offered_for(config.proposals[view.key].matches, proposed, owed)
+        proposal_list.append(replace(view, offered=offered[:2], underway=underway[:2]))
     context = DraftContext(
         kind=kind,
         as_of=today,
@@ -196,6 +219,8 @@ def build_context(
             achievement,
             external=readers.external,
             months=months,
+            main_explained=main_explained,
+            funnel_explained=funnel_explained,
         ),
         open_items=open_item_findings(items),
         internal_factors=[
@@ -203,7 +228,7 @@ def build_context(
             for f in analysis.internal_factors
         ],
         open_checks=list(analysis.open_checks),
-        proposals=proposal_views(analysis, config, knowledge, kpi_summary),
+        proposals=proposal_list,
         reply_by=reply_by,
         blocks=agenda_blocks(analysis, config, kpi_summary, funnel_leak, contributions),
         funnel_leak=funnel_leak,
@@ -215,10 +240,10 @@ def build_context(
         kpi_period=period_overview(stated, main_kpi=analysis.main_kpi, latest=latest),
         vendor_proposals=proposed,
         vendor_requests=requested,
-        owed=owed_items(
-            items, readers, rules, vendor_people, vendor_core_name(engagement.vendor_name)
-        ),
+        owed=owed,
         meeting_dates=meeting_dates(timeline, timing=config.timing, not_before=reply_by),
+        causes=causes,
+        strongest=strongest_result(visible, readers, rules),
     )
     return restricted(context) if readers.external else context
 

@@ -44,9 +44,13 @@ def question_findings(
     achievement: float | None,
     external: bool = False,
     months: str = "直近数か月",
+    main_explained: Sequence[Citation] = (),
+    funnel_explained: Sequence[Citation] = (),
 ) -> list[Finding]:
     """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
-    average over the figures the draft's readers see, over `months` (「書面でご報告いただいた9月・12月」)."""
+    average over the figures the draft's readers see, over `months` (「ご報告いただいた9月・12月」).
+    When the vendor's reports already give the reason for every missed month
+    (`main_explained`, `funnel_explained`), the question is about its measures instead."""
     q = config.questions
     found: list[Finding] = []
 
@@ -64,8 +68,14 @@ def question_findings(
             if achievement < 1
             else q.kpi_on_target
         )
+        evidence = list(kpi_summary.evidence)
+        if achievement < 1 and main_explained:
+            template = (q.kpi_below_target_explained if below else q.kpi_near_target_explained) or (
+                template
+            )
+            evidence = list(main_explained) + evidence
         text = template.format(kpi=main_label, achievement=percent(achievement), months=months)
-        ask(text, kpi_summary.evidence)
+        ask(text, evidence)
     proactivity = signal_result(analysis, "proactivity")
     if proactivity.status == "concern":
         ask(q.proactivity_concern, proactivity.evidence)
@@ -88,10 +98,13 @@ def question_findings(
     if funnel_leak is not None and analysis.funnel and analysis.funnel.leak:
         # The funnel's figures mix in our own minutes: the vendor gets the question without them.
         leak = analysis.funnel.leak.rstrip("。")
-        ask(
-            q.funnel_leak_shared if external else q.funnel_leak.format(leak=leak),
-            funnel_leak.evidence,
-        )
+        if funnel_explained and q.funnel_leak_explained:
+            ask(q.funnel_leak_explained, list(funnel_explained) + list(funnel_leak.evidence))
+        else:
+            ask(
+                q.funnel_leak_shared if external else q.funnel_leak.format(leak=leak),
+                funnel_leak.evidence,
+            )
     return found[:MAX_QUESTIONS]
 
 

@@ -69,11 +69,11 @@ def consecutive(periods: Sequence[str]) -> bool:
 def months_phrase(periods: Sequence[str], latest: str | None) -> str:
     """How a sentence names the months an average is over: 「ご報告いただいた直近3か月」 only
     when they run without a gap up to the latest month known; else the months themselves
-    (「書面でご報告いただいた9月・12月」), so nothing is claimed of a month not reported."""
+    (「ご報告いただいた9月・12月」), so nothing is claimed of a month not reported."""
     ordered = sorted(periods)
     if ordered and consecutive(ordered) and (latest is None or ordered[-1] >= latest):
         return f"ご報告いただいた直近{len(ordered)}か月"
-    return f"書面でご報告いただいた{_months(ordered)}"
+    return f"ご報告いただいた{_months(ordered)}"
 
 
 def _keys(items: Sequence[Figure], main_kpi: str | None) -> list[str]:

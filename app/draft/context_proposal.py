@@ -6,9 +6,10 @@ Pure code over the analysis (rubric, "New value").
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.analyse.models import Citation, EngagementAnalysis
+from app.draft.context_vendor import OwedItem
 from app.draft.findings import Finding, citable, factor_evidence
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig, ProposalKey
@@ -21,6 +22,9 @@ class ProposalView:
     description: str
     reasons: list[tuple[str, list[Citation]]]
     asks: list[str]
+    # what the vendor already proposed, or owes us, toward this: acknowledged, not asked anew
+    offered: list[Citation] = field(default_factory=list)
+    underway: list[OwedItem] = field(default_factory=list)
 
 
 def proposal_views(

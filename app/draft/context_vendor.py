@@ -42,6 +42,8 @@ class Figure:
     value: float
     target: float | None
     source: Citation | None  # None when the value is a correction with no passage
+    # False in an external draft when no vendor document states it (heard in a meeting)
+    written: bool = True
 
     @property
     def achievement(self) -> float | None:
@@ -97,8 +99,9 @@ def figures(
     """Every month's KPI values a draft may state, oldest first.
 
     Internal: the analysis table (the reconciled value), cited only where the passage states
-    that very value. External: what the vendor's own documents reported, preferring a figure
-    given for the document's own month outside a quoted reply.
+    that very value. External: the same reconciled values, cited only to the vendor's own
+    documents (a figure given for the document's own month outside a quoted reply); a month
+    no vendor document states is `written=False`, stated without a citation.
     """
     kpis = knowledge.kpi.kpis
     by_id = {d.id: d for d in documents}
@@ -143,22 +146,43 @@ def figures(
             not current.corrected,
         ):
             best[slot] = point
-    for (period, key), point in sorted(best.items()):
-        source = _citation(point, by_id)
-        if source is None:
-            continue  # an external draft states only what a vendor passage says
-        found.append(
-            Figure(
-                key=key,
-                label=str(kpis[key].label),
-                unit=str(kpis[key].unit),
-                period=period,
-                value=point.value,
-                target=targets.get((period, key)),
-                source=source,
+    # Every month the analysis reconciled is stated (a month the vendor reported only in a
+    # meeting must not look missing), cited only where a vendor passage states that value.
+    for month in analysis.kpi_table:
+        for key, cell in month.values.items():
+            if key not in kpis:
+                continue
+            given = best.pop((month.period, key)) if (month.period, key) in best else None
+            source = _citation(given, by_id) if given else None
+            if source is not None and not states_value(source.quote, cell.value):
+                source = None
+            found.append(
+                Figure(
+                    key=key,
+                    label=str(kpis[key].label),
+                    unit=str(kpis[key].unit),
+                    period=month.period,
+                    value=cell.value,
+                    target=cell.target,
+                    source=source,
+                    written=source is not None,
+                )
             )
-        )
-    return found
+    for (period, key), point in best.items():  # a vendor figure the analysis did not keep
+        source = _citation(point, by_id)
+        if source is not None:
+            found.append(
+                Figure(
+                    key=key,
+                    label=str(kpis[key].label),
+                    unit=str(kpis[key].unit),
+                    period=period,
+                    value=point.value,
+                    target=targets.get((period, key)),
+                    source=source,
+                )
+            )
+    return sorted(found, key=lambda f: f.period)
 
 
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:
@@ -185,6 +209,11 @@ def _quote(document: DocumentFacts, start: int, end: int) -> Citation:
         period=document.period,
         title=document.title,
     )
+
+
+def clause_citation(document: DocumentFacts, start: int, end: int) -> Citation:
+    """A sentence of a document as a draft quotes it (cut to the clause that matters)."""
+    return _quote(document, start, end)
 
 
 def _item_span(

@@ -22,6 +22,7 @@ from app.analyse.models import Citation
 from app.core.text import SENTENCE_ENDERS, sentence_spans, strip_marker
 from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
+from app.draft.context_reasons import swap_parties
 from app.errors import ConfigError
 
 LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
@@ -149,6 +150,13 @@ def render_draft(
         """「貴社10月度ご報告」 for a passage the vendor sent; its title otherwise."""
         return readers.reference(citation) or citation.title
 
+    rules = context.config.audiences.vendor_text
+
+    def vquote(text: str) -> str:
+        """A vendor quote inside 「」; in an external draft with the parties swapped (〔貴社〕)."""
+        shown = _quote_shown(text)
+        return swap_parties(shown, rules) if readers.external else shown
+
     def prose_text(key: str) -> str:
         text = given_prose.get(key, "")
         return prose_markers(text, given_passages, collector) if text.strip() else ""
@@ -163,6 +171,7 @@ def render_draft(
             cites=cites,
             cited=cited,
             ref=ref,
+            vquote=vquote,
             prose_text=prose_text,
         )
     except jinja2.TemplateError as error:

@@ -82,6 +82,11 @@ class Questions(_Strict):
     internal_factor: str
     funnel_leak: str
     funnel_leak_shared: str  # for the vendor: no figures from our own minutes
+    # When the vendor's own report already gives the reason for a missed month: the next
+    # question (its measures, their effect), not the cause again.
+    kpi_below_target_explained: str = ""
+    kpi_near_target_explained: str = ""
+    funnel_leak_explained: str = ""
 
 
 class NonRenewalChecks(_Strict):
@@ -97,6 +102,9 @@ class ProposalSpec(_Strict):
     title: str
     description: str
     asks: list[str] = Field(min_length=1)
+    # A vendor proposal or open item matching this (regular expression) is one the letter
+    # acknowledges and asks to develop, rather than requesting it as new.
+    matches: str = ""
 
 
 Audience = Literal["internal", "external"]
@@ -113,6 +121,13 @@ class VendorText(_Strict):
     requests_to_client: list[str] = Field(min_length=1)
     shared_client_items: str
     internal_client_items: str
+    # A sentence of the vendor's report that gives a reason for a figure (regular expressions).
+    cause_sentences: list[str] = []
+    # The vendor's words for itself and for us: a quote in our letter swaps them (〔貴社〕).
+    vendor_self_words: list[str] = []
+    vendor_client_words: list[str] = []
+    # A vendor sentence that reports an effect of its own work (the thanks name it).
+    result_sentences: list[str] = []
 
 
 class AudienceSpec(_Strict):

