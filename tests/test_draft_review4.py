@@ -169,3 +169,28 @@ def test_the_letter_thanks_a_named_result_and_asks_nothing_already_offered(demo:
     letter = demo.export("proposal_request")
     assert "とりわけ" in letter and "成果" in letter
     assert "一般的な目安" not in letter  # no benchmark claim the documents do not support
+
+
+def test_the_reply_by_day_leaves_reading_time_before_the_first_meeting() -> None:
+    from app.renewals.timeline import (
+        add_business_days,
+        compute_timeline,
+        is_business_day,
+        review_dates,
+    )
+
+    for today in (dt.date(2026, 12, 1), dt.date(2026, 11, 2), dt.date(2027, 1, 4)):
+        for renewal in (dt.date(2027, 2, 14), dt.date(2027, 2, 19), dt.date(2027, 3, 31)):
+            timeline = compute_timeline(
+                engagement_id=1, renewal_date=renewal, notice_days=30, today=today
+            )
+            reply_by, meetings = review_dates(timeline)
+            assert meetings and all(is_business_day(d) for d in meetings)
+            assert all(d < timeline.notice_deadline for d in meetings)
+            if meetings[0] <= timeline.review_end:  # the window is open: stay inside it
+                assert all(d <= timeline.review_end for d in meetings)
+            if reply_by is None:  # too late for a reply and reading time before the deadline
+                assert add_business_days(today, 8) >= timeline.notice_deadline
+                continue
+            assert reply_by >= add_business_days(today, 5)
+            assert add_business_days(reply_by, 3) <= meetings[0], (today, renewal)

@@ -65,7 +65,7 @@ from app.draft.parties import Parties
 from app.draft.todos import open_items
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
-from app.renewals.timeline import Timeline, compute_timeline, meeting_dates, reply_by_date
+from app.renewals.timeline import Timeline, compute_timeline, review_dates
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def build_context(
         if (c.document_id, c.start) not in asked  # listed once, as what we owe an answer to
     ]
     vendor_people = {p for p in (parties.vendor_contact if parties else None,) if p}
-    reply_by = reply_by_date(timeline, timing=config.timing)
+    reply_by, meetings = review_dates(timeline, timing=config.timing)
     owed = owed_items(
         items, readers, rules, vendor_people, vendor_core_name(engagement.vendor_name)
     )
@@ -241,7 +241,7 @@ def build_context(
         vendor_proposals=proposed,
         vendor_requests=requested,
         owed=owed,
-        meeting_dates=meeting_dates(timeline, timing=config.timing, not_before=reply_by),
+        meeting_dates=meetings,
         causes=causes,
         strongest=strongest_result(visible, readers, rules),
     )

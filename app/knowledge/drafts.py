@@ -36,6 +36,8 @@ class Timing(_Strict):
     reply_min_business_days: int = Field(ge=1)
     meeting_lead_business_days: int = Field(ge=1)
     meeting_candidates: int = Field(ge=1, le=5)
+    # Business days between the reply-by date and the first meeting candidate (reading time).
+    reply_reading_business_days: int = Field(default=3, ge=0)
 
 
 class Slot(_Strict):

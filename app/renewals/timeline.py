@@ -226,3 +226,57 @@ def meeting_dates(
         days.append(day)
         day = add_business_days(day, 1)
     return days
+
+
+def business_days_before(day: dt.date, count: int) -> dt.date:
+    """The `count`-th business day before `day`."""
+    current = day
+    while count > 0:
+        current -= dt.timedelta(days=1)
+        count -= is_business_day(current)
+    return current
+
+
+def review_dates(
+    timeline: Timeline, *, timing: Timing = DEFAULT_TIMING
+) -> tuple[dt.date | None, list[dt.date]]:
+    """The proposals' reply-by date and the meeting candidates, chosen together so they agree.
+
+    Meetings fall inside the review window when any day of it is still open (else the
+    earliest days before the notice deadline), and start no sooner than
+    `reply_reading_business_days` after the earliest fair reply-by day; the reply-by day is
+    then that many business days before the first candidate, so the proposals can be read
+    before the meeting. No reply-by day when no such pair of days is left before the deadline
+    (the letter then asks to agree one).
+    """
+    earliest_reply = add_business_days(timeline.today, timing.reply_min_business_days)
+    deadline_day = last_business_day_before(timeline.notice_deadline)
+    latest = min(deadline_day, timeline.renewal_date)
+    first = max(
+        timeline.review_start,
+        add_business_days(timeline.today, timing.meeting_lead_business_days),
+    )
+    reading_start = add_business_days(earliest_reply, timing.reply_reading_business_days)
+    # A reply-by day only when it leaves reading time before a meeting the deadline allows.
+    reply_possible = earliest_reply <= deadline_day and reading_start <= latest
+    if reply_possible:
+        first = max(first, reading_start)
+    first = first if is_business_day(first) else add_business_days(first, 1)
+    window_end = business_day_on_or_before(min(timeline.review_end, latest))
+    end = window_end if first <= window_end else latest
+    days: list[dt.date] = []
+    day = first
+    while day <= end and len(days) < timing.meeting_candidates:
+        days.append(day)
+        day = add_business_days(day, 1)
+    if not reply_possible:
+        return None, days
+    target = business_day_on_or_before(
+        min(
+            timeline.notice_deadline - dt.timedelta(days=timing.reply_lead_days),
+            timeline.review_end,
+        )
+    )
+    if days:
+        target = min(target, business_days_before(days[0], timing.reply_reading_business_days))
+    return max(target, earliest_reply), days
