@@ -9,8 +9,8 @@ With several processes on one database, each compares the database's index gener
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from itertools import chain
 
 import numpy as np
@@ -22,11 +22,14 @@ from app.store import repository
 from app.store.models import Chunk, Document, IndexGeneration
 
 GENERATION = select(IndexGeneration.value).where(IndexGeneration.id == 1)
+LOAD_BATCH = 5000  # chunk rows per batch at start-up
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogEntry:
-    """One searchable chunk: where it lives and what it says."""
+    """One searchable chunk: where it lives and what it says. The catalogue keeps `tokens`
+    as vocabulary ids only and holds its entries with `tokens` empty: a tuple of token
+    strings per chunk was most of the memory at 100,000 chunks."""
 
     vector_id: str
     document_id: int
@@ -36,7 +39,7 @@ class CatalogEntry:
     start: int
     end: int
     quote: str
-    tokens: tuple[str, ...]
+    tokens: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,27 @@ class ChunkCatalog:
             if add or remove:
                 self._dirty = True
 
-    def replace_all(self, entries: list[CatalogEntry]) -> None:
+    def replace_all(
+        self, entries: list[CatalogEntry], *, token_ids: Sequence[np.ndarray] | None = None
+    ) -> None:
+        """Every entry anew; `token_ids` (per entry, from `vocabulary_ids`) when the caller
+        mapped the tokens in bulk, as the start-up load does."""
         with self._lock:
             self._entries, self._by_engagement, self._token_ids = {}, {}, {}
-            self._insert(entries)
+            self._insert(entries, token_ids=token_ids)
             self._dirty = True
+
+    def vocabulary_ids(self, tokens: list[str]) -> np.ndarray:
+        """Vocabulary ids of a flat token list (new tokens get the next ids), in one pass
+        with the lookups in C: a generator per entry cost ~5 µs a token."""
+        with self._lock:
+            return self._ids_of(tokens)
+
+    def _ids_of(self, tokens: list[str]) -> np.ndarray:
+        vocabulary = self._vocabulary
+        for token in set(tokens) - vocabulary.keys():
+            vocabulary[token] = len(vocabulary)
+        return np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens))
 
     def add(self, entries: list[CatalogEntry]) -> None:
         with self._lock:
@@ -121,11 +140,19 @@ class ChunkCatalog:
             self._discard(vector_ids)
             self._dirty = True
 
-    def _insert(self, entries: list[CatalogEntry]) -> None:
-        """Under the lock: add or replace entries, keeping the per-engagement sets."""
+    def _insert(
+        self, entries: list[CatalogEntry], *, token_ids: Sequence[np.ndarray] | None = None
+    ) -> None:
+        """Under the lock: add or replace entries (their tokens kept as ids only), keeping
+        the per-engagement sets."""
         self._discard([entry.vector_id for entry in entries])
-        for entry in entries:
+        if token_ids is None:
+            token_ids = self._map_tokens(entries)
+        for entry, ids in zip(entries, token_ids, strict=True):
+            if entry.tokens:
+                entry = replace(entry, tokens=())
             self._entries[entry.vector_id] = entry
+            self._token_ids[entry.vector_id] = ids
             self._by_engagement.setdefault(entry.engagement_id, set()).add(entry.vector_id)
 
     def _discard(self, vector_ids: Iterable[str]) -> None:
@@ -142,15 +169,15 @@ class ChunkCatalog:
     def rebuild(self) -> None:
         """(Re)build the BM25 index; cheap because tokens (and their ids) are already known."""
         with self._lock:
-            order = [entry for entry in self._entries.values() if entry.tokens]
+            token_ids = self._token_ids
+            order = [entry for entry in self._entries.values() if len(token_ids[entry.vector_id])]
             if not order:
                 self._order, self._retriever = [], None
                 self._positions = {}
                 self._dirty = False
                 return
             vocabulary = self._vocabulary
-            self._map_tokens([e for e in order if e.vector_id not in self._token_ids])
-            retriever = Bm25Index([self._token_ids[e.vector_id] for e in order], len(vocabulary))
+            retriever = Bm25Index([token_ids[e.vector_id] for e in order], len(vocabulary))
             grouped: dict[int, list[int]] = {}
             for position, entry in enumerate(order):
                 grouped.setdefault(entry.engagement_id, []).append(position)
@@ -158,21 +185,10 @@ class ChunkCatalog:
             self._positions = {key: np.array(value) for key, value in grouped.items()}
             self._dirty = False
 
-    def _map_tokens(self, entries: list[CatalogEntry]) -> None:
-        """Under the lock: the new entries' tokens as ids, in one pass over all of them
-        (a lookup per token in C: a generator per entry cost ~5 µs a token)."""
-        if not entries:
-            return
-        vocabulary = self._vocabulary
-        flat = list(chain.from_iterable(entry.tokens for entry in entries))
-        for token in dict.fromkeys(flat).keys() - vocabulary.keys():
-            vocabulary[token] = len(vocabulary)
-        ids = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int32, count=len(flat))
-        start = 0
-        for entry in entries:
-            end = start + len(entry.tokens)
-            self._token_ids[entry.vector_id] = ids[start:end]
-            start = end
+    def _map_tokens(self, entries: list[CatalogEntry]) -> list[np.ndarray]:
+        """Under the lock: the entries' tokens as ids, in one pass over all of them."""
+        ids = self._ids_of(list(chain.from_iterable(entry.tokens for entry in entries)))
+        return split_ids(ids, [len(entry.tokens) for entry in entries])
 
     def search(
         self, tokens: list[str], *, k: int, filters: Bm25Filter
@@ -184,30 +200,46 @@ class ChunkCatalog:
         known = [token for token in tokens if token in self._vocabulary]
         if retriever is None or not known:
             return []
-        scores = retriever.score([self._vocabulary[token] for token in known])
+        term_ids = [self._vocabulary[token] for token in known]
         if filters.engagement_id is not None:
-            # Only the engagement's own chunks are candidates; the other filters test those.
+            # Only the engagement's own chunks are candidates (their rows are scored, not
+            # every chunk); the other filters test those.
             candidates = positions.get(filters.engagement_id, np.array([], dtype=int))
             accepted = [int(p) for p in candidates if filters.accepts(order[p])]
             candidates = np.array(accepted, dtype=int)
-        elif filters != Bm25Filter():
+            chosen = retriever.score_rows(term_ids, candidates)
+            return _top(order, candidates, chosen, k)
+        scores = retriever.score(term_ids)
+        if filters != Bm25Filter():
             mask = np.fromiter(
                 (filters.accepts(entry) for entry in order), dtype=bool, count=len(order)
             )
             candidates = np.flatnonzero(mask)
         else:
             candidates = np.arange(len(order))
-        if not len(candidates):
-            return []
-        chosen = scores[candidates]
-        k = min(k, len(candidates))
-        top = np.argpartition(-chosen, k - 1)[:k]
-        ranked = sorted(top.tolist(), key=lambda index: -float(chosen[index]))
-        return [
-            (order[int(candidates[index])], float(chosen[index]))
-            for index in ranked
-            if chosen[index] > 0
-        ]
+        return _top(order, candidates, scores[candidates], k)
+
+
+def _top(
+    order: list[CatalogEntry], candidates: np.ndarray, chosen: np.ndarray, k: int
+) -> list[tuple[CatalogEntry, float]]:
+    """The k best of the candidates by their scores `chosen` (zero scores left out)."""
+    if not len(candidates):
+        return []
+    k = min(k, len(candidates))
+    top = np.argpartition(-chosen, k - 1)[:k]
+    ranked = sorted(top.tolist(), key=lambda index: -float(chosen[index]))
+    return [
+        (order[int(candidates[index])], float(chosen[index]))
+        for index in ranked
+        if chosen[index] > 0
+    ]
+
+
+def split_ids(ids: np.ndarray, lengths: list[int]) -> list[np.ndarray]:
+    """One flat id array cut into per-entry views (no copies)."""
+    ends = np.cumsum(lengths).tolist()
+    return [ids[end - length : end] for end, length in zip(ends, lengths, strict=True)]
 
 
 def _entry(chunk: Chunk, document: Document) -> CatalogEntry:
@@ -226,41 +258,43 @@ def _entry(chunk: Chunk, document: Document) -> CatalogEntry:
 
 def load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalog) -> int:
     """Rebuild the in-memory catalogue and BM25 index from stored chunk tokens."""
+    # Plain rows, each document's text read once, the chunks streamed: each batch's tokens
+    # become ids at once (a tuple of token strings per chunk was most of the start-up time
+    # and memory at 100,000 chunks).
+    texts = select(
+        Document.id, Document.engagement_id, Document.kind, Document.period, Document.text
+    )
+    chunks = select(
+        Chunk.vector_id, Chunk.document_id, Chunk.start, Chunk.end, Chunk.tokens
+    ).execution_options(yield_per=LOAD_BATCH)
+    entries: list[CatalogEntry] = []
+    token_ids: list[np.ndarray] = []
     with session_factory() as session:
         generation = repository.index_generation(session)  # read first: a later change shows
-        # Plain rows, each document's text read once: ORM objects for every chunk and its
-        # document were most of a start-up at 30,000 chunks.
-        documents = {
-            row[0]: row[1:]
-            for row in session.execute(
-                select(
-                    Document.id,
-                    Document.engagement_id,
-                    Document.kind,
-                    Document.period,
-                    Document.text,
+        documents = {row[0]: row[1:] for row in session.execute(texts).tuples()}
+        for batch in session.execute(chunks).tuples().partitions():
+            flat: list[str] = []
+            lengths: list[int] = []
+            for vector_id, document_id, start, end, tokens in batch:
+                engagement_id, kind, period, text = documents[document_id]
+                entries.append(
+                    CatalogEntry(
+                        vector_id=vector_id,
+                        document_id=document_id,
+                        engagement_id=engagement_id,
+                        kind=kind,
+                        period=period,
+                        start=start,
+                        end=end,
+                        quote=text[start:end],
+                    )
                 )
-            ).tuples()
-        }
-        entries = []
-        for vector_id, document_id, start, end, tokens in session.execute(
-            select(Chunk.vector_id, Chunk.document_id, Chunk.start, Chunk.end, Chunk.tokens)
-        ).tuples():
-            engagement_id, kind, period, text = documents[document_id]
-            entries.append(
-                CatalogEntry(
-                    vector_id=vector_id,
-                    document_id=document_id,
-                    engagement_id=engagement_id,
-                    kind=kind,
-                    period=period,
-                    start=start,
-                    end=end,
-                    quote=text[start:end],
-                    tokens=tuple(tokens.split()),
-                )
-            )
-    catalog.replace_all(entries)
+                parts = tokens.split()
+                lengths.append(len(parts))
+                flat += parts
+            token_ids += split_ids(catalog.vocabulary_ids(flat), lengths)
+        del documents
+    catalog.replace_all(entries, token_ids=token_ids)
     catalog.generation = generation
     catalog.rebuild()
     return len(entries)
