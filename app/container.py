@@ -26,7 +26,7 @@ from app.mail import Mailer, WebhookPoster, build_mailer, build_webhook
 from app.retrieve.bm25 import ChunkCatalog, load_catalog, refresh_catalog
 from app.retrieve.embeddings import build_embeddings
 from app.retrieve.hybrid import HybridRetriever
-from app.retrieve.orphans import remove_orphan_vectors, sweep_grace_s
+from app.retrieve.orphans import sweep_grace_s, sweep_vectors
 from app.retrieve.tokenizer import SudachiTokenizer
 from app.retrieve.vectorstore import ChromaVectorStore, VectorStore, make_chroma_client
 from app.settings import Settings
@@ -154,8 +154,9 @@ def build_container(
         webhook=build_webhook(settings),
         write_lane=threading.BoundedSemaphore(settings.write_concurrency),
     )
-    # An ingest killed between its vector write and its commit left vectors without rows.
-    remove_orphan_vectors(
+    # An ingest killed between its vector write and its commit left vectors without rows; a
+    # long document whose vector job died with its process, rows without vectors.
+    sweep_vectors(
         session_factory=session_factory, vector_store=vector_store, grace_s=sweep_grace_s(settings)
     )
     load_catalog(session_factory=session_factory, catalog=catalog)

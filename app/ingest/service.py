@@ -19,9 +19,9 @@ from app.ingest import duplicates
 from app.ingest.chunking import ChunkSpan, chunk_text
 from app.ingest.duplicates import DuplicatePolicy
 from app.ingest.periods import infer_period, parse_period
+from app.ingest.vectors import EMBEDDING_JOB, chunk_metadata, deferred, embed_texts, forget_vectors
 from app.retrieve.bm25 import CatalogEntry, load_catalog
-from app.retrieve.hybrid import period_number
-from app.retrieve.orphans import remove_orphan_vectors, sweep_grace_s
+from app.retrieve.orphans import sweep_grace_s, sweep_vectors
 from app.retrieve.vectorstore import Metadata
 from app.store import repository
 from app.store.models import Chunk, Document
@@ -59,6 +59,8 @@ class IngestResult:
     document_id: int
     created: bool
     chunk_count: int
+    # A long document: stored and found by keyword now, its vectors written by a job.
+    vectors_pending: bool = False
 
 
 def parse_date(value: str, *, label: str) -> dt.date:
@@ -137,13 +139,6 @@ def chunk_records(
     token_lists: Sequence[Sequence[str]],
 ) -> ChunkRecords:
     vector_ids = [f"doc{document_id}-{digest[:12]}-{ordinal}" for ordinal in range(len(spans))]
-    metadata: Metadata = {
-        "document_id": document_id,
-        "engagement_id": data.engagement_id,
-        "kind": data.kind,
-        "period": period_number(period),
-        "written_at": time.time(),  # the orphan sweep spares in-flight ingests by it
-    }
     rows = [
         Chunk(
             document_id=document_id,
@@ -172,7 +167,16 @@ def chunk_records(
         )
         for vector_id, span, tokens in zip(vector_ids, spans, token_lists, strict=True)
     ]
-    metadatas: list[Metadata] = [{**metadata, "start": s.start, "end": s.end} for s in spans]
+    metadatas = [
+        chunk_metadata(
+            document_id=document_id,
+            engagement_id=data.engagement_id,
+            kind=data.kind,
+            period=period,
+            span=span,
+        )
+        for span in spans
+    ]
     return ChunkRecords(rows, vector_ids, metadatas, entries)
 
 
@@ -190,19 +194,6 @@ class _Deadline:
                 f"文書の処理が{self.seconds:g}秒以内に終わらなかったため中止しました。"
                 "何も保存されていません。文書をいくつかに分けて保存してください。"
             )
-
-
-def _embed_within(container: Container, texts: list[str], deadline: _Deadline) -> list[list[float]]:
-    """Embed each distinct chunk text once, in batches, checking the time limit between them."""
-    distinct = list(dict.fromkeys(texts))
-    size = container.settings.embedding_batch_size
-    vectors: list[list[float]] = []
-    for start in range(0, len(distinct), size):
-        deadline.check()
-        vectors.extend(container.embeddings.embed_documents(distinct[start : start + size]))
-    deadline.check()
-    by_text = dict(zip(distinct, vectors, strict=True))
-    return [by_text[text] for text in texts]
 
 
 def ingest_document(*, container: Container, data: DocumentInput) -> IngestResult:
@@ -240,8 +231,10 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
     spans = chunk_text(text)
     chunk_texts = [span.text(text) for span in spans]
     token_lists = [container.tokenizer.tokenize(chunk) for chunk in chunk_texts]
-    # Embed before opening the write transaction: it is the slow step.
-    vectors = _embed_within(container, chunk_texts, deadline)
+    # Embed before opening the write transaction: it is the slow step. A long document's
+    # vectors are left to a job committed with it (app.ingest.vectors).
+    later = deferred(container, chunk_texts)
+    vectors = [] if later else embed_texts(container, chunk_texts, deadline.check)
 
     vector_ids: list[str] = []
     with container.session_factory() as session:
@@ -275,19 +268,27 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
         session.add_all(records.rows)
         try:
             session.flush()
-            # Vectors before the commit: a crash in between leaves only vectors without
-            # rows, which the start-up sweep removes, never rows without vectors.
-            container.vector_store.add(
-                ids=vector_ids,
-                texts=chunk_texts,
-                embeddings=vectors,
-                metadatas=records.metadatas,
-            )
+            if later:
+                repository.queue_job(
+                    session,
+                    kind=EMBEDDING_JOB,
+                    engagement_id=data.engagement_id,
+                    payload={"document_id": document.id},
+                )
+            else:
+                # Vectors before the commit: a crash in between leaves only vectors without
+                # rows, which the start-up sweep removes, never rows without vectors.
+                container.vector_store.add(
+                    ids=vector_ids,
+                    texts=chunk_texts,
+                    embeddings=vectors,
+                    metadatas=records.metadatas,
+                )
             repository.bump_index_generation(session)
             session.commit()
         except Exception as error:
             session.rollback()
-            _forget_vectors(container, vector_ids)
+            forget_vectors(container, vector_ids)
             if isinstance(error, IntegrityError):
                 return _existing(container, data.engagement_id, digest)
             log.exception("ingest failed; nothing was kept")
@@ -299,7 +300,7 @@ def ingest_document(*, container: Container, data: DocumentInput) -> IngestResul
     container.catalog.add(records.entries)
     for old_id in replaced:  # 「置き換える」: the new document is stored, the old one goes
         delete_document(container=container, document_id=old_id)
-    return IngestResult(document_id, created=True, chunk_count=len(spans))
+    return IngestResult(document_id, created=True, chunk_count=len(spans), vectors_pending=later)
 
 
 def _existing(container: Container, engagement_id: int, digest: str) -> IngestResult:
@@ -310,17 +311,6 @@ def _existing(container: Container, engagement_id: int, digest: str) -> IngestRe
         if existing is None:
             raise StorageFailed("文書の保存に失敗しました。もう一度お試しください。")
         return IngestResult(existing.id, created=False, chunk_count=len(existing.chunks))
-
-
-def _forget_vectors(container: Container, vector_ids: list[str]) -> None:
-    """Best effort: vectors whose rows are gone (rolled back or deleted); what a failure
-    here leaves behind is removed by the orphan sweep at the next start-up."""
-    if not vector_ids:
-        return
-    try:
-        container.vector_store.delete(ids=vector_ids)
-    except Exception:
-        log.exception("could not remove vectors %s after a failed ingest", vector_ids[:3])
 
 
 def delete_document(*, container: Container, document_id: int) -> int:
@@ -335,7 +325,7 @@ def delete_document(*, container: Container, document_id: int) -> int:
     # Rows first, vectors after: a crash in between leaves orphan vectors (swept at start-up),
     # never a document whose chunks have lost their vectors.
     container.catalog.remove(vector_ids)
-    _forget_vectors(container, vector_ids)
+    forget_vectors(container, vector_ids)
     return engagement_id
 
 
@@ -348,13 +338,13 @@ def delete_engagement(*, container: Container, engagement_id: int) -> None:
         repository.bump_index_generation(session)
         session.commit()
     container.catalog.remove(vector_ids)
-    _forget_vectors(container, vector_ids)
+    forget_vectors(container, vector_ids)
 
 
 def reindex(*, container: Container) -> int:
     """Re-embed every stored chunk (after changing the embedder), remove vectors without a
     chunk row and rebuild BM25."""
-    remove_orphan_vectors(
+    sweep_vectors(
         session_factory=container.session_factory,
         vector_store=container.vector_store,
         grace_s=sweep_grace_s(container.settings),
@@ -363,25 +353,22 @@ def reindex(*, container: Container) -> int:
         rows = repository.all_chunks_with_documents(session)
         batch: list[tuple[str, str, Metadata]] = []
         for chunk, document in rows:
-            body = document.text[chunk.start : chunk.end]
-            text = f"{chunk.prefix}\n{body}" if chunk.prefix else body
-            metadata: Metadata = {
-                "document_id": document.id,
-                "engagement_id": document.engagement_id,
-                "kind": document.kind,
-                "period": period_number(document.period),
-                "start": chunk.start,
-                "end": chunk.end,
-                "written_at": time.time(),
-            }
-            batch.append((chunk.vector_id, text, metadata))
+            span = ChunkSpan(chunk.start, chunk.end, chunk.prefix)
+            metadata = chunk_metadata(
+                document_id=document.id,
+                engagement_id=document.engagement_id,
+                kind=document.kind,
+                period=document.period,
+                span=span,
+            )
+            batch.append((chunk.vector_id, span.text(document.text), metadata))
     for start in range(0, len(batch), 256):
         part = batch[start : start + 256]
         texts = [text for _, text, _ in part]
         container.vector_store.add(
             ids=[vector_id for vector_id, _, _ in part],
             texts=texts,
-            embeddings=container.embeddings.embed_documents(texts),
+            embeddings=embed_texts(container, texts),
             metadatas=[metadata for _, _, metadata in part],
         )
     return load_catalog(session_factory=container.session_factory, catalog=container.catalog)

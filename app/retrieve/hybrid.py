@@ -133,7 +133,8 @@ class HybridRetriever:
         ids = self.catalog.vector_ids_of(engagement_id)
         with self._vectors_lock:
             cached = self.engagement_vectors.get(engagement_id)
-        if cached is None or cached.ids != ids:
+        # Fewer vectors than ids: a long document's are still being written (app.ingest.vectors).
+        if cached is None or cached.ids != ids or len(cached.order) < len(ids):
             stored = self.vector_store.vectors(ids=sorted(ids))
             order = tuple(vector_id for vector_id in sorted(ids) if vector_id in stored)
             matrix = np.asarray([stored[vector_id] for vector_id in order], dtype=np.float32)

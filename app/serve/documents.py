@@ -20,6 +20,7 @@ from app.ingest import engagements
 from app.ingest.duplicates import Duplicate, DuplicateFound, DuplicatePolicy, month_warnings
 from app.ingest.models import check_form_field
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
+from app.ingest.vectors import vectors_pending
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.errors import DUPLICATE_RESPONSE
@@ -28,6 +29,10 @@ from app.serve.uploads import read_upload
 from app.workflows import remove_document, store_document
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
+LONG_DOCUMENT_NOTE = (
+    "長い文書のため、意味検索の索引はバックグラウンドで作成しています。"
+    "キーワード検索と分析にはもう使えます。"
+)
 pages = APIRouter(include_in_schema=False)
 
 
@@ -44,9 +49,12 @@ def warnings_of(*, container: Container, document_id: int) -> list[str]:
 def ingest(*, container: Container, data: DocumentInput) -> schemas.IngestOut:
     """Store (idempotent; the analysis follows) and read the stored document back."""
     result = store_document(container=container, data=data)
+    message = "保存しました。" if result.created else "同じ内容の文書が既に保存されています。"
+    if result.vectors_pending:
+        message += LONG_DOCUMENT_NOTE
     return schemas.IngestOut(
         created=result.created,
-        message="保存しました。" if result.created else "同じ内容の文書が既に保存されています。",
+        message=message,
         document=engagements.get_document(container=container, document_id=result.document_id),
         warnings=warnings_of(container=container, document_id=result.document_id),
     )
@@ -70,6 +78,10 @@ def document_view(
         "engagement": engagement,
         "highlight": highlight,
         "warnings": warnings,
+        "vectors_pending": vectors_pending(
+            container=container, engagement_id=document.engagement_id, document_id=document_id
+        ),
+        "long_document_note": LONG_DOCUMENT_NOTE,
     }
 
 

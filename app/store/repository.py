@@ -10,7 +10,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import InvalidInput, NotFound
-from app.store.models import Chunk, Document, Engagement, IndexGeneration, Vendor
+from app.store.models import Chunk, Document, Engagement, IndexGeneration, Job, Vendor
+
+# A long document's vectors, written by a job after its rows (app.ingest.vectors).
+EMBEDDING_JOB = "embedding"
 
 
 def list_vendors(session: Session) -> list[Vendor]:
@@ -198,3 +201,32 @@ def vector_ids_of_engagement(session: Session, engagement_id: int) -> list[str]:
         .where(Document.engagement_id == engagement_id)
     )
     return list(session.scalars(statement))
+
+
+def queue_job(session: Session, *, kind: str, engagement_id: int, payload: dict[str, Any]) -> int:
+    """Add a queued job unless the same one is already waiting (inside the caller's
+    transaction: a document and the job that finishes it commit together); returns its id."""
+    waiting = session.scalars(
+        select(Job).where(
+            Job.kind == kind, Job.engagement_id == engagement_id, Job.status == "queued"
+        )
+    ).all()
+    for job in waiting:
+        if job.payload == payload:
+            return job.id
+    job = Job(kind=kind, engagement_id=engagement_id, payload=payload, status="queued")
+    session.add(job)
+    session.flush()
+    return job.id
+
+
+def embedding_waiting(session: Session, *, engagement_id: int, document_id: int) -> bool:
+    """Whether the document's vectors are still to be written (a queued or running job)."""
+    jobs = session.scalars(
+        select(Job).where(
+            Job.kind == EMBEDDING_JOB,
+            Job.engagement_id == engagement_id,
+            Job.status.in_(("queued", "running")),
+        )
+    )
+    return any(job.payload.get("document_id") == document_id for job in jobs)
