@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import random
 from functools import partial
 from pathlib import Path
 
@@ -42,11 +43,18 @@ def reanalyse(*, container: Container, engagement_id: int) -> None:
 
 def refresh_stale(*, container: Container) -> int:
     """Re-analyse every engagement whose stored analysis is not today's (daily, after a
-    knowledge change); returns how many. Pages then read stored results only."""
+    knowledge change); returns how many this process did. Pages then read stored results.
+
+    Every worker runs the schedule: each goes through the list in its own order and asks
+    again just before each one, so two workers share the work instead of both doing all."""
     stale = stale_engagements(container=container)
+    random.shuffle(stale)
+    done = 0
     for engagement_id in stale:
-        reanalyse(container=container, engagement_id=engagement_id)
-    return len(stale)
+        if stale_engagements(container=container, among=(engagement_id,)):
+            reanalyse(container=container, engagement_id=engagement_id)
+            done += 1
+    return done
 
 
 def store_document(*, container: Container, data: DocumentInput) -> IngestResult:

@@ -8,7 +8,7 @@ worked out once per stored version instead of parsing every result on each reque
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -107,17 +107,20 @@ def stored_digests(
     return found
 
 
-def stale_engagements(*, container: Container) -> list[int]:
+def stale_engagements(*, container: Container, among: Collection[int] | None = None) -> list[int]:
     """Engagements without a current stored analysis (none yet, older knowledge, or not
     computed today): what the daily re-analysis brings up to date, so that no page has to
-    compute hundreds of analyses inside one request."""
+    compute hundreds of analyses inside one request. `among` asks about those only."""
     today, version = dt.date.today(), container.knowledge.version
+    query = (
+        select(Engagement.id, AnalysisResult.knowledge_version, AnalysisResult.as_of)
+        .outerjoin(AnalysisResult, AnalysisResult.engagement_id == Engagement.id)
+        .order_by(Engagement.id)
+    )
+    if among is not None:
+        query = query.where(Engagement.id.in_(among))
     with container.session_factory() as session:
-        rows = session.execute(
-            select(Engagement.id, AnalysisResult.knowledge_version, AnalysisResult.as_of)
-            .outerjoin(AnalysisResult, AnalysisResult.engagement_id == Engagement.id)
-            .order_by(Engagement.id)
-        ).tuples()
+        rows = session.execute(query).tuples()
         return [
             engagement_id
             for engagement_id, knowledge_version, as_of in rows
