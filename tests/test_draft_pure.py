@@ -240,7 +240,8 @@ def test_marker_checks_and_source_list() -> None:
     assert missing_sections(text, ["判断", "リスク"]) == ["リスク"]
     sources = source_list_markdown(CITATIONS, text)
     assert "- [1] 「アポ22件」" in sources and "[2]" not in sources
-    assert "/documents/3?start=0&end=5#passage" in sources
+    assert "— 報告（2025年10月）" in sources  # the document by name and month, no id or link
+    assert "/documents/" not in sources and "文書ID" not in sources
 
 
 def test_document_text_cannot_inject_markup_or_markers() -> None:

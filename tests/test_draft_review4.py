@@ -194,3 +194,37 @@ def test_the_reply_by_day_leaves_reading_time_before_the_first_meeting() -> None
                 continue
             assert reply_by >= add_business_days(today, 5)
             assert add_business_days(reply_by, 3) <= meetings[0], (today, renewal)
+
+
+def test_the_memo_reads_plainly_and_states_what_the_minutes_decided(demo: Demo) -> None:
+    memo = demo.export("memo")
+    assert not re.search(r"ルーブリック|文書ID|文字目|/documents/", memo)  # no jargon, ids, links
+    assert "依存度（丸投げ）は" not in memo and "丸投げになっておらず" not in memo
+    assert "任せきり" in memo  # what the dependency concern means, said plainly
+    conditions = memo.split("## 更新の条件", 1)[1].split("## 非更新チェック", 1)[0]
+    assert "までに計画を提出し合意する（実行は次期に）" in conditions  # feasible by the deadline
+    assert "議事録で、すでに次のことが決まっています" in conditions
+    for label, state, sentence in re.findall(r"### (.+?)：(.+?)\n\n(.+?)\n", memo):
+        assert not sentence.startswith(f"{label}は{state}")  # no heading repeated as a sentence
+
+
+def test_decided_items_come_from_the_latest_minutes_that_list_any() -> None:
+    from app.draft.todos import decided_items
+
+    older = DocumentFacts(
+        1, "meeting_notes", dt.date(2026, 1, 9), None, "定例", "決定事項\n- 月2回の定例にする\n"
+    )
+    latest = DocumentFacts(
+        2,
+        "meeting_notes",
+        dt.date(2026, 2, 9),
+        None,
+        "定例",
+        "議題\n- 実績の確認\n\n決定事項\n- 4か月の短期更新とする\n- 評価指標に受注率を加える\n\nToDo\n- 野村：稟議\n",
+    )
+    items = decided_items([older, latest], as_of=dt.date(2026, 2, 20))
+    assert [i.task for i in items] == ["4か月の短期更新とする", "評価指標に受注率を加える"]
+    assert latest.text[items[0].start : items[0].end] == items[0].quote
+    assert [i.task for i in decided_items([older, latest], as_of=dt.date(2026, 2, 1))] == [
+        "月2回の定例にする"
+    ]

@@ -90,7 +90,10 @@ def test_memo_has_every_section_the_decision_and_cited_sentences(demo: Demo) -> 
     assert re.search(r"\| 2026年1月 \| 25\[\d+\] / 25（100%）", kpi) and "28,800円" in kpi
     assert fact_problems(memo.markdown, memo.citations) == []
     conditions = memo.markdown.split("## 更新の条件", 1)[1].split("## 非更新チェック", 1)[0]
-    assert "ノウハウ移転計画" in conditions and "| 代行会社 | 2026年4月1日（水） |" in conditions
+    assert (
+        "ノウハウ移転計画" in conditions
+        and "| 代行会社 | 2026年4月1日（水）までに計画を提出し合意する" in conditions
+    )
     checks = memo.markdown.split("## 非更新チェック", 1)[1]
     assert "| 業務が代行会社に依存している（高い依存度） | 該当 |" in checks
     assert "| 直近の主要KPI達成率が約70%以下で推移している | 非該当 |" in checks

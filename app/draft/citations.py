@@ -142,12 +142,17 @@ def source_list_markdown(citations: Sequence[DraftCitation], markdown: str) -> s
     lines = ["## 出典", ""]
     for number in numbers:
         c = citations[number - 1]
-        where = f"{c.title}（{c.period}）" if c.period else c.title
-        lines.append(
-            f"- [{number}] 「{inline(c.quote)}」 — {inline(where)}、文書ID {c.document_id}・"
-            f"{c.start}〜{c.end}文字目（{c.href}）"
-        )
+        lines.append(f"- [{number}] 「{inline(c.quote)}」 — {inline(source_name(c))}")
     return "\n".join(lines) + "\n"
+
+
+def source_name(citation: DraftCitation) -> str:
+    """「1月度 定例会議 議事録（2026年1月）」: how a reader finds the document, without ids,
+    offsets or links (the page links each marker to its passage)."""
+    if not citation.period:
+        return citation.title
+    year, month = citation.period.split("-")[:2]
+    return f"{citation.title}（{year}年{int(month)}月）"
 
 
 def without_markers(markdown: str) -> str:

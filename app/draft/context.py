@@ -62,7 +62,7 @@ from app.draft.findings import (
     signal_views,
 )
 from app.draft.parties import Parties
-from app.draft.todos import open_items
+from app.draft.todos import OpenItem, decided_items, open_items
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
 from app.renewals.timeline import Timeline, compute_timeline, review_dates
@@ -102,6 +102,7 @@ class DraftContext:
     vendor_requests: list[Citation]
     owed: list[OwedItem]
     meeting_dates: list[dt.date]
+    decisions: list[Finding]  # the latest minutes' 決定事項 (a term already agreed …)
     causes: list[StatedCause]  # reasons the vendor's reports give for missed months
     strongest: Citation | None  # the vendor's own result the letter thanks it for
 
@@ -205,8 +206,12 @@ def build_context(
         recent_achievement=achievement,
         kpi_columns=columns,
         kpi_rows=kpi_rows(analysis, columns, stated),
-        signals=signal_views(analysis),
-        risks=risk_findings(analysis, kpi_summary, funnel_leak, knowledge),
+        signals=signal_views(analysis, config.signal_wording),
+        risks=risk_findings(analysis, kpi_summary, funnel_leak, knowledge, config.signal_wording),
+        decisions=[
+            Finding(item.task, [_item_citation(item)])
+            for item in decided_items(visible, as_of=analysis.as_of)
+        ],
         conditions=condition_views(analysis, knowledge, config, timeline),
         checks=check_views(analysis, knowledge, config, kpi_summary),
         questions=question_findings(
@@ -248,6 +253,17 @@ def build_context(
     return restricted(context) if readers.external else context
 
 
+def _item_citation(item: OpenItem) -> Citation:
+    return Citation(
+        document_id=item.document_id,
+        start=item.start,
+        end=item.end,
+        quote=item.quote,
+        period=item.period,
+        title=item.document_title,
+    )
+
+
 def restricted(context: DraftContext) -> DraftContext:
     """The context of an external draft: every passage not sent by the vendor removed."""
     keep = context.readers.keep
@@ -263,6 +279,7 @@ def restricted(context: DraftContext) -> DraftContext:
         questions=findings(context.questions),
         open_items=[f for f in findings(context.open_items) if f.evidence],
         internal_factors=[],
+        decisions=[],  # our minutes: the vendor reads what was agreed from the agenda
         contributions=keep(context.contributions),
         funnel_leak=None,
         conditions=[replace(c, evidence=keep(c.evidence)) for c in context.conditions],

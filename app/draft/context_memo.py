@@ -7,7 +7,7 @@ the LLM's passages, which is why they are built for every kind.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.analyse.models import Citation, EngagementAnalysis
@@ -18,6 +18,7 @@ from app.draft.findings import (
     citable,
     factor_evidence,
     main_sources,
+    meaning,
     number,
     percent,
     presence_evidence,
@@ -65,6 +66,7 @@ class ConditionView:
     due: dt.date | None  # None: no feasible date left in this contract term
     reason: str
     evidence: list[Citation]
+    by_deadline: str = ""  # what is due by `due` when the whole cannot be done by then
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class CheckView:
     holds: bool
     detail: str
     evidence: list[Citation]
+    unconfirmed: bool = False  # the check cannot be judged yet (checks of ours still open)
 
 
 def kpi_columns(analysis: EngagementAnalysis, knowledge: Knowledge) -> list[KpiColumn]:
@@ -138,7 +141,9 @@ def risk_findings(
     kpi_summary: Finding | None,
     funnel_leak: Finding | None,
     knowledge: Knowledge,
+    wording: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Finding]:
+    wording = wording or {}
     risks: list[Finding] = []
     rules = knowledge.engine.decision
     if (
@@ -150,7 +155,7 @@ def risk_findings(
     for signal in analysis.signals.values():
         if signal.status in ("concern", "watch") and citable(signal.evidence):
             risks.append(
-                Finding(f"{signal.label}：{readable(signal.summary)}", citable(signal.evidence))
+                Finding(f"{signal.label}：{meaning(signal, wording)}", citable(signal.evidence))
             )
     for presence in (analysis.expectation_gap, analysis.stagnation):
         if presence.present and presence_evidence(presence):
@@ -214,6 +219,7 @@ def condition_views(
                 due=due,
                 reason=condition.reason,
                 evidence=condition_evidence(keys.get(condition.text), analysis),
+                by_deadline=config.condition_by_deadline.get(keys.get(condition.text) or "", ""),
             )
         )
     return views
@@ -238,6 +244,7 @@ def check_views(
     kpi_summary: Finding | None,
 ) -> list[CheckView]:
     labels = config.non_renewal_checks
+    wording = config.signal_wording
     rules = knowledge.engine.decision
     achievement = analysis.recent_achievement
     kpi_evidence = kpi_summary.evidence if kpi_summary else []
@@ -251,7 +258,9 @@ def check_views(
         return CheckView(
             label=label,
             holds=signal.status == "concern",
-            detail=f"{signal.label}は「{signal.status_label}」",
+            detail=meaning(signal, wording).rstrip("。")
+            if signal.status in wording.get(key, {})
+            else f"{signal.label}は「{signal.status_label}」",
             evidence=citable(signal.evidence)[:2],
         )
 
@@ -266,12 +275,15 @@ def check_views(
         status_check(labels.proactivity_concern, "proactivity"),
         CheckView(
             label=labels.unexplained_by_internal,
-            holds=shortfall and not factors,
+            holds=shortfall and not factors and not analysis.open_checks,
+            unconfirmed=shortfall and not factors and bool(analysis.open_checks),
             detail=(
                 "未達・停滞はなく、対象外"
                 if not shortfall
                 else "自社要因あり（" + "・".join(factors) + "）"
                 if factors
+                else f"自社側の確認が{len(analysis.open_checks)}件残っており、まだ判断できない"
+                if analysis.open_checks
                 else "自社要因は見つかっていない"
             ),
             evidence=factor_evidence(analysis, [f.type for f in analysis.internal_factors])[:2],

@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from markdown_it.token import Token
 
-from app.draft.citations import MARKER, DraftCitation, used_citations
+from app.draft.citations import MARKER, DraftCitation, source_name, used_citations
 from app.draft.markdown import parser
 from app.knowledge.drafts import DocxSpec
 
@@ -214,14 +214,11 @@ def _source_list(document: Any, markdown: str, citations: Sequence[DraftCitation
     document.add_heading("出典", level=1)
     for number in numbers:
         citation = citations[number - 1]
-        where = f"{citation.title}（{citation.period}）" if citation.period else citation.title
         paragraph = document.add_paragraph()
         label = paragraph.add_run(f"[{number}] ")
         label.bold = True
         paragraph.add_run(f"「{' '.join(citation.quote.split())}」")
-        detail = paragraph.add_run(
-            f" — {where}、文書ID {citation.document_id}・{citation.start}〜{citation.end}文字目"
-        )
+        detail = paragraph.add_run(f" — {source_name(citation)}")
         detail.font.size = Pt(9)
 
 

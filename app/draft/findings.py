@@ -7,7 +7,7 @@ Pure code over the analysis; the per-kind sections (`context_memo`, `context_age
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from app.analyse.models import Citation, EngagementAnalysis, PresenceResult, SignalResult
@@ -93,14 +93,22 @@ def unique(citations: Sequence[Citation]) -> list[Citation]:
     return result
 
 
-def signal_views(analysis: EngagementAnalysis) -> list[SignalView]:
+def meaning(signal: SignalResult, wording: Mapping[str, Mapping[str, str]]) -> str:
+    """What a status signal means, said plainly (drafts.yaml `signal_wording`), else the
+    analysis summary without tallies."""
+    return wording.get(signal.key, {}).get(signal.status) or readable(signal.summary)
+
+
+def signal_views(
+    analysis: EngagementAnalysis, wording: Mapping[str, Mapping[str, str]] | None = None
+) -> list[SignalView]:
     """Status signals, then the present/absent ones, as the memo's signal table shows them."""
     views = [
         SignalView(
             key=s.key,
             label=s.label,
             state=s.status_label,
-            summary=readable(s.summary),
+            summary=meaning(s, wording or {}),
             evidence=standalone(s.evidence),
             concern=s.status in ("concern", "watch"),
         )

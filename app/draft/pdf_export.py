@@ -16,7 +16,7 @@ from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 from markdown_it.token import Token
 
-from app.draft.citations import DraftCitation, used_citations
+from app.draft.citations import DraftCitation, source_name, used_citations
 from app.draft.markdown import parser
 from app.errors import ConfigError
 
@@ -156,6 +156,7 @@ def export_pdf(
         writer.paragraph("出典", size=SIZES[2])
         for number in numbers:
             c = citations[number - 1]
-            where = f"{c.title}（{c.period}）" if c.period else c.title
-            writer.paragraph(f"[{number}] 「{' '.join(c.quote.split())}」 — {where}", size=9)
+            writer.paragraph(
+                f"[{number}] 「{' '.join(c.quote.split())}」 — {source_name(c)}", size=9
+            )
     return writer.output()

@@ -243,3 +243,46 @@ def _as_of(item: OpenItem, visible: Sequence[DocumentFacts], as_of: dt.date) -> 
         for d in visible
     )
     return replace(item, to_confirm=True) if covered else replace(item, overdue=True)
+
+
+DECIDED = re.compile(r"^[\s■◆●▼【\[#＃]*(?:決定事項|決定した事項|合意事項|決まったこと)")
+
+
+def decided_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list[OpenItem]:
+    """The 決定事項 of the latest minutes that list any (a memo states what was decided, such
+    as a shorter term, instead of proposing it anew)."""
+    minutes = sorted(
+        (d for d in documents if d.kind == "meeting_notes" and d.date <= as_of),
+        key=lambda d: (d.date, d.id),
+        reverse=True,
+    )
+    for document in minutes:
+        found: list[OpenItem] = []
+        under = False
+        text = document.text
+        for line in lines(text):
+            content = text[line.start : line.end]
+            if DECIDED.match(content):
+                under = True
+                continue
+            if under and line.kind == "item" and line.body < line.end:
+                found.append(
+                    OpenItem(
+                        document_id=document.id,
+                        document_title=document.title,
+                        document_date=document.date,
+                        period=document.period,
+                        start=line.body,
+                        end=line.end,
+                        quote=text[line.body : line.end],
+                        owner=None,
+                        task=text[line.body : line.end].rstrip("。"),
+                        due=None,
+                        vendor_side=False,
+                    )
+                )
+            elif under and content.strip() and line.kind != "item":
+                under = False
+        if found:
+            return found
+    return []

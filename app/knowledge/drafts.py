@@ -169,6 +169,12 @@ class DraftConfig(_Strict):
     condition_due: dict[str, DueAnchor]
     proposals: dict[ProposalKey, ProposalSpec]
     docx: DocxSpec
+    # What a status signal means, as a colleague says it (signal key → status → sentence);
+    # the engine's 「依存度（丸投げ）は良好です」 reads oddly in a memo.
+    signal_wording: dict[str, dict[str, str]] = {}
+    # What can be done by a condition's deadline when the whole condition cannot (engine
+    # condition key → the part due by then).
+    condition_by_deadline: dict[str, str] = {}
     templates_version: str = ""
     audience: AudienceSpec | None = None  # from knowledge/drafts_audience.yaml, set on load
 
