@@ -228,3 +228,30 @@ def test_decided_items_come_from_the_latest_minutes_that_list_any() -> None:
     assert [i.task for i in decided_items([older, latest], as_of=dt.date(2026, 2, 1))] == [
         "月2回の定例にする"
     ]
+
+
+def test_a_demo_moved_by_a_year_moves_the_dates_in_its_text_too() -> None:
+    from app.ingest.scenario import DateShift
+
+    text = "日時：2025年11月13日（木）10:00\n候補は3月6日（金）15時、ToDo（11/28まで）、2025年9月度"
+    moved = DateShift(years=1, renewal_date=None).text(text, dt.date(2026, 2, 18))
+    assert (
+        moved
+        == "日時：2026年11月13日（金）10:00\n候補は3月6日（土）15時、ToDo（11/28まで）、2026年9月度"
+    )
+    assert DateShift(years=0, renewal_date=None).text(text, dt.date(2026, 2, 18)) == text
+
+
+def test_demo_texts_name_no_contract_dates_the_import_moves() -> None:
+    """The renewal moves to `renewal_in_days` after the import day, so a demo text naming
+    the contract's end or notice deadline by date would contradict the dashboard."""
+    import yaml
+
+    for path in sorted(DEMO.parent.glob("engagement-*.yaml")):
+        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for document in scenario["documents"]:
+            named = re.search(
+                r"\d+月(?:\d+日|末)(?:の契約)?満了|(?:満了|予告期限)(?:日)?(?:は|：)\d+月",
+                document["text"],
+            )
+            assert named is None, (path.name, named)

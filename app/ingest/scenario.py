@@ -11,6 +11,7 @@ Without `relative_to` every date is used as written (the evaluation's fixed figu
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,51 @@ class DateShift:
         year, month = str(value).split("-")[:2]
         return f"{int(year) + self.years}-{month}"
 
+    def text(self, value: str, written: dt.date) -> str:
+        """The document's own dates moved with it (「2025年11月13日（木）」 → the next year's
+        date with its weekday; 「3月6日（金）」 by the year whose weekday it names), so a
+        text never contradicts its document's date. Dates without a weekday or year stay."""
+        if not self.years:
+            return value
 
+        def weekday(day: dt.date) -> str:
+            return WEEKDAYS[day.weekday()]
+
+        def with_year(match: re.Match[str]) -> str:
+            year = int(match.group("year")) + self.years
+            moved = f"{year}{match.group(0)[4:]}"
+            day, named = match.group("day"), match.group("weekday")
+            if day and named:
+                try:
+                    new = dt.date(year, int(match.group("month")), int(day))
+                except ValueError:
+                    return moved
+                return moved[: -len(named)] + named[0] + weekday(new) + named[-1]
+            return moved
+
+        def without_year(match: re.Match[str]) -> str:
+            month, day, named = int(match.group("month")), int(match.group("day")), match.group(3)
+            for year in (written.year, written.year - 1, written.year + 1):
+                try:
+                    if weekday(dt.date(year, month, day)) == named:
+                        new = dt.date(year + self.years, month, day)
+                        return f"{month}月{day}日（{weekday(new)}"
+                except ValueError:
+                    return match.group(0)
+            return match.group(0)
+
+        value = YEAR_DATE.sub(with_year, value)
+        return MONTH_DAY.sub(without_year, value)
+
+
+WEEKDAYS = "月火水木金土日"
+YEAR_DATE = re.compile(
+    r"(?<!\d)(?P<year>20\d\d)年(?P<month>1[0-2]|0?[1-9])月"
+    r"(?:(?P<day>3[01]|[12]\d|0?[1-9])日(?P<weekday>[（(][月火水木金土日][）)])?)?"
+)
+MONTH_DAY = re.compile(
+    r"(?<![\d年])(?P<month>1[0-2]|[1-9])月(?P<day>3[01]|[12]\d|[1-9])日（([月火水木金土日])"
+)
 NO_SHIFT = DateShift(years=0, renewal_date=None)
 
 
@@ -113,7 +158,7 @@ def import_path(
                     date=shift.date(_as_date(raw["date"], "日付")),
                     period=shift.period(str(period)) if period else None,
                     title=str(raw.get("title") or ""),
-                    text=str(raw["text"]),
+                    text=shift.text(str(raw["text"]), _as_date(raw["date"], "日付")),
                     source_filename=file.name,
                     external_id=str(raw.get("id")) if raw.get("id") else None,
                 ),
