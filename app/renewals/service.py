@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from app.analyse.models import DECISION_LABELS, DecisionKind
 from app.analyse.stored import stored_digests
@@ -19,7 +18,7 @@ from app.renewals.calendar import CalendarEntry, render_calendar
 from app.renewals.models import RenewalRow
 from app.renewals.timeline import Timeline, compute_timeline
 from app.store import repository
-from app.store.models import Document, Engagement
+from app.store.models import Document, Engagement, Vendor
 
 
 def timeline_for(
@@ -66,7 +65,7 @@ def renewal_overview(*, container: Container, today: dt.date | None = None) -> l
         rows = [
             RenewalRow(
                 engagement_id=e.id,
-                vendor_name=e.vendor.name,
+                vendor_name=e.name,
                 service=e.service,
                 renewal_date=e.renewal_date,
                 document_count=counts.get(e.id, 0),
@@ -80,9 +79,17 @@ def renewal_overview(*, container: Container, today: dt.date | None = None) -> l
                     timing=timing,
                 ),
             )
-            for e in session.scalars(
-                select(Engagement).options(selectinload(Engagement.vendor))
-            )  # not repository.list_engagements: that loads every document's text
+            # Plain rows (not repository.list_engagements: that loads every document's text;
+            # ORM objects per engagement and vendor were most of this at 1,000 engagements).
+            for e in session.execute(
+                select(
+                    Engagement.id,
+                    Vendor.name,
+                    Engagement.service,
+                    Engagement.renewal_date,
+                    Engagement.notice_days,
+                ).join(Vendor, Vendor.id == Engagement.vendor_id)
+            )
         ]
     return sorted(rows, key=lambda row: row.timeline.urgency)
 

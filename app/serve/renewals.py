@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.remind.owners import owner_emails
 from app.renewals import service
+from app.renewals.dashboard import STATUS_ORDER, dashboard_page
 from app.renewals.models import RenewalRow
-from app.renewals.timeline import Timeline
+from app.renewals.timeline import STATUS_LABELS, Timeline, TimelineStatus
 from app.serve.deps import ContainerDep, TemplatesDep
 from app.serve.schemas import IdPath
 
@@ -44,11 +47,29 @@ async def list_renewals(container: ContainerDep) -> list[RenewalRow]:
 
 
 @pages.get("/", response_class=HTMLResponse)
-async def index(request: Request, container: ContainerDep, templates: TemplatesDep) -> Response:
-    """The renewal dashboard: every engagement by urgency, with deadlines and status badges."""
+async def index(
+    request: Request,
+    container: ContainerDep,
+    templates: TemplatesDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    status: Annotated[TimelineStatus | None, Query()] = None,
+) -> Response:
+    """The renewal dashboard: engagements by urgency, a page at a time (counts per status
+    over all of them), with deadlines and status badges."""
     rows = await run_in_threadpool(service.renewal_overview, container=container)
     owners = await run_in_threadpool(owner_emails, container=container)
-    return templates.TemplateResponse(request, "index.html", {"rows": rows, "owners": owners})
+    view = dashboard_page(rows, page=page, status=status)
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "rows": view.rows,
+            "view": view,
+            "owners": owners,
+            "status_order": STATUS_ORDER,
+            "status_labels": STATUS_LABELS,
+        },
+    )
 
 
 @pages.get("/engagements/{engagement_id}/calendar.ics")

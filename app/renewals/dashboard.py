@@ -1,0 +1,62 @@
+"""The renewal dashboard's page: the most urgent engagements first, a page at a time.
+
+Nobody reads a table of 1,000 engagements, and rendering one took most of the page's time
+at that size; the counts per status cover every engagement, the table shows one page of
+them (optionally one status), most urgent first as `renewal_overview` sorts them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.renewals.models import RenewalRow
+from app.renewals.timeline import TimelineStatus
+
+PER_PAGE = 50
+# The dashboard's badges, most urgent first (labels: timeline.STATUS_LABELS).
+STATUS_ORDER: tuple[TimelineStatus, ...] = ("overdue", "notice_soon", "review_due", "upcoming")
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    rows: list[RenewalRow]
+    counts: dict[TimelineStatus, int]  # every engagement, whatever the filter
+    status: TimelineStatus | None
+    page: int
+    pages: int
+    matching: int  # engagements the filter keeps
+    first: int  # 1-based position of the page's first row (0 when empty)
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def dashboard_page(
+    rows: Sequence[RenewalRow],
+    *,
+    page: int = 1,
+    status: TimelineStatus | None = None,
+    per_page: int = PER_PAGE,
+) -> DashboardPage:
+    """Pure: one page of `rows` (already most urgent first); a page past the end shows the
+    last one, so a link kept from a larger portfolio still lands somewhere."""
+    counts: dict[TimelineStatus, int] = dict.fromkeys(STATUS_ORDER, 0)
+    for row in rows:
+        counts[row.timeline.status] = counts.get(row.timeline.status, 0) + 1
+    kept = [row for row in rows if status is None or row.timeline.status == status]
+    pages = max(1, math.ceil(len(kept) / per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    shown = list(kept[start : start + per_page])
+    return DashboardPage(
+        rows=shown,
+        counts=counts,
+        status=status,
+        page=page,
+        pages=pages,
+        matching=len(kept),
+        first=start + 1 if shown else 0,
+    )
