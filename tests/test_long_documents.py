@@ -33,7 +33,11 @@ class HashEmbeddings(Embeddings):
 
     threads = 1
 
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded.extend(texts)
         return [self.embed_query(text) for text in texts]
 
     def embed_query(self, text: str) -> list[float]:
@@ -103,6 +107,9 @@ def test_a_150000_character_line_is_searchable_at_once_and_gets_its_vectors_from
 
     assert run_pending(container=container) == 1
     assert container.vector_store.count() == len(spans)
+    # The line repeats itself: each distinct chunk text was embedded once.
+    embedded = container.embeddings.embedded  # type: ignore[attr-defined]
+    assert len(embedded) == len(set(embedded)) < len(spans)
     assert not vectors_pending(
         container=container, engagement_id=engagement_id, document_id=document_id
     )

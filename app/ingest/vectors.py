@@ -116,17 +116,25 @@ def embed_document(*, container: Container, document_id: int) -> int:
             for chunk in document.chunks
         ]
     present = container.vector_store.vectors(ids=[vector_id for vector_id, _ in chunks])
-    missing = [(vector_id, span) for vector_id, span in chunks if vector_id not in present]
+    missing: dict[str, list[tuple[str, ChunkSpan]]] = {}  # each distinct text embedded once
+    for vector_id, span in chunks:
+        if vector_id not in present:
+            missing.setdefault(span.text(text), []).append((vector_id, span))
+    distinct = list(missing)
     written: list[str] = []
     size = container.settings.embedding_batch_size
-    for start in range(0, len(missing), size):
-        part = missing[start : start + size]
-        texts = [span.text(text) for _, span in part]
-        ids = [vector_id for vector_id, _ in part]
+    for start in range(0, len(distinct), size):
+        batch = distinct[start : start + size]
+        vectors = container.embeddings.embed_documents(batch)
+        rows = [
+            (vector_id, span, chunk_text, vector)
+            for chunk_text, vector in zip(batch, vectors, strict=True)
+            for vector_id, span in missing[chunk_text]
+        ]
         container.vector_store.add(
-            ids=ids,
-            texts=texts,
-            embeddings=embed_texts(container, texts),
+            ids=[vector_id for vector_id, _, _, _ in rows],
+            texts=[chunk_text for _, _, chunk_text, _ in rows],
+            embeddings=[vector for _, _, _, vector in rows],
             metadatas=[
                 chunk_metadata(
                     document_id=document_id,
@@ -135,10 +143,10 @@ def embed_document(*, container: Container, document_id: int) -> int:
                     period=period,
                     span=span,
                 )
-                for _, span in part
+                for _, span, _, _ in rows
             ],
         )
-        written.extend(ids)
+        written.extend(vector_id for vector_id, _, _, _ in rows)
         if not _exists(container, document_id):
             forget_vectors(container, written)
             return 0
