@@ -91,6 +91,12 @@ class Rules:
     event_unless: Mapping[str, Sequence[re.Pattern[str]]] = field(default_factory=dict)
     # The knowledge's one list of instruction-like patterns (`Knowledge.injection_regexes`).
     injection: Sequence[re.Pattern[str]] = ()
+    # The tokenizer the questions were read with: a name in a question (「ノボリテック側の…」)
+    # is recognised by its tokens, which need not be words of their own (上る + テック).
+    analyze: Analyze | None = None
+
+    def tokens_of(self, text: str) -> frozenset[str]:
+        return frozenset(self.analyze(text).tokens) if self.analyze is not None else frozenset()
 
     def event_matches(self, key: str, text: str) -> bool:
         if not any(pattern.search(text) for pattern in self.event_patterns.get(key, ())):
@@ -128,6 +134,7 @@ def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) 
         event_tokens=event_tokens,
         event_unless=unless,
         injection=knowledge.injection_regexes,
+        analyze=analyze,
     )
 
 
@@ -172,7 +179,7 @@ def named(document: DocumentFacts, vocabulary: Vocabulary) -> str:
 
 
 def not_found(evidence: Evidence, intent: Intent, detail: str = "") -> OfflineAnswer:
-    lead = detail or "ご質問の内容は、登録されている資料からは確認できませんでした。"
+    lead = detail or "ご質問の内容についての記載は、登録されている資料には見当たりませんでした。"
     scope = f"（{date_label(evidence.as_of)}時点の文書{len(evidence.documents)}件を確認）"
     return OfflineAnswer(
         text=f"{lead}{scope}\n推測ではお答えできません。言葉を変えて質問するか、該当する資料を登録してください。",

@@ -80,6 +80,7 @@ class Intent:
     contrast: bool = False
     party: Literal["vendor", "client"] | None = None  # 「代行会社から…」: whose doing it is
     aspect: Aspect | None = None  # a question about the renewal itself (kind "assessment")
+    premise: tuple[str, ...] = ()  # terms of the context clause (「…の後、」), not the ask
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def classify(
         normalized, knowledge.sent_verbs
     )
     asks_document_date = kind == "when" and about_a_sent_document
+    premise = _premise(normalized, terms, knowledge, analyze)
     return Intent(
         question=question.strip(),
         normalized=normalized,
@@ -262,7 +264,23 @@ def classify(
         party=party,
         wants_day=any(hit.role == "when" and hit.term in knowledge.day_terms for hit in hits),
         aspect=aspect,
+        premise=premise,
     )
+
+
+def _premise(
+    text: str, terms: Sequence[str], knowledge: ChatKnowledge, analyze: Analyze
+) -> tuple[str, ...]:
+    """The terms of the clause before a premise marker (「…の件の後、」), when terms of
+    the question remain after it: what happened is context, what was done is asked."""
+    positions = [text.find(fold(m)) for m in knowledge.premise if fold(m) in text]
+    if not positions:
+        return ()
+    cut = min(positions)
+    before = set(analyze(text[:cut]).tokens)
+    premise = tuple(t for t in terms if t in before)
+    rest = [t for t in terms if t not in before]
+    return premise if premise and rest else ()
 
 
 def _aspect(text: str, knowledge: ChatKnowledge) -> Aspect | None:

@@ -114,3 +114,25 @@ def similarities(
         (unit.document.id, unit.start): float(found[sentence_key(unit_text(unit))] @ query)
         for unit in units
     }
+
+
+def relative_similarity(
+    units: Sequence[Unit], similarity: Mapping[tuple[int, int], float], quantile: float
+) -> dict[tuple[int, int], float]:
+    """Each unit's cosine rescaled within the candidates: 0 at `quantile`, 1 at the best.
+
+    Raw e5 cosines crowd into a narrow band; what tells is how far a sentence stands out
+    from the rest of the engagement."""
+    values = {
+        key: similarity[key]
+        for key in ((u.document.id, u.start) for u in units)
+        if key in similarity
+    }
+    if len(values) < 3:
+        return {}
+    ordered = sorted(values.values())
+    floor, top = ordered[int(len(ordered) * quantile)], ordered[-1]
+    span = top - floor
+    if span <= 0:
+        return {}
+    return {key: max(0.0, (value - floor) / span) for key, value in values.items()}

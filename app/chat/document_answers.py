@@ -45,6 +45,15 @@ def document_answer(
             if items[0].unit.document.month in intent.time.periods
         }
         by_document = of_month or by_document
+    subject = _subject_name(intent)
+    if subject is not None:
+        # 「早川さんが藤井課長のメールに返信したのは」: a document 早川 wrote, not one to them.
+        written = {
+            d: items
+            for d, items in by_document.items()
+            if subject in senders(evidence.units.get(d, ()))
+        }
+        by_document = written or by_document
     best_id = max(by_document, key=lambda d: document_score(by_document[d]))
     items = by_document[best_id]
     document = items[0].unit.document
@@ -94,6 +103,17 @@ def document_answer(
     if len(unique) > 1:
         text += f"\n「{unique[1].quote.strip()}」[2]"
     return OfflineAnswer(text, unique, True, intent.kind, {"document_id": str(document.id)})
+
+
+_SUBJECT = r"(さん|様|氏|課長|部長|社長|マネージャー)?(が|から)"
+
+
+def _subject_name(intent: Intent) -> str | None:
+    """The person the question makes the subject (「早川さんが…」「早川さんから…」)."""
+    for name in intent.names:
+        if re.search(re.escape(name.lower()) + _SUBJECT, intent.normalized):
+            return name
+    return None
 
 
 def _sender_answer(

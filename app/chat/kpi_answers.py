@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from app.analyse.series import monthly_values
 from app.chat.answers import (
     Evidence,
@@ -18,6 +20,7 @@ from app.chat.dates import (
     period_label,
 )
 from app.core.facts import KpiPoint
+from app.core.normalize import normalize_for_matching
 from app.knowledge.chat import fold
 
 TREND_MONTHS = 6
@@ -159,6 +162,9 @@ def answer_kpi(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswe
         return OfflineAnswer(text, (source,) if source else (), True, intent.kind, context)
 
     point = found_point
+    glued = glued_phrase(intent)
+    if glued is not None and _narrower_count_stated(glued, evidence, point):
+        return None  # 「Aアポは何件」: answered from the sentence, not the month's アポ
     if intent.qualifiers and not _qualifiers_in_source(intent, evidence, point):
         return None  # 「新規開拓分の受注金額」: not necessarily the month's total
     source = _unit_around(evidence, point)
@@ -207,3 +213,26 @@ def _qualifiers_in_source(intent: Intent, evidence: Evidence, point: KpiPoint) -
     for unit in near:
         tokens |= unit.tokens | unit.heading_tokens
     return all(term in tokens for term in intent.qualifiers)
+
+
+def glued_phrase(intent: Intent) -> str | None:
+    """Two question words written together (「Aアポ」「新規商談」): one name for a count,
+    possibly narrower than the KPI the lexicon reads in it."""
+    for first, second in zip(intent.terms, intent.terms[1:], strict=False):
+        for a, b in ((first, second), (second, first)):
+            if a + b in intent.normalized:
+                return a + b
+    return None
+
+
+def _narrower_count_stated(phrase: str, evidence: Evidence, point: KpiPoint) -> bool:
+    """「アポ23件（Aアポ9件）」: the phrase asked is written right before a figure of its
+    own where the month's value is stated, so the question asks that figure."""
+    source = _unit_around(evidence, point)
+    if source is None:
+        return False
+    text = normalize_for_matching(source.quote)
+    for match in re.finditer(re.escape(phrase) + r"\s*[:：]?\s*(\d[\d,]*(?:\.\d+)?)", text):
+        if abs(float(match.group(1).replace(",", "")) - point.value) > 1e-9:
+            return True
+    return False

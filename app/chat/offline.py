@@ -30,13 +30,15 @@ from app.chat.dates import (
     period_label,
 )
 from app.chat.document_answers import document_answer
-from app.chat.kpi_answers import answer_kpi
-from app.chat.people import answer_contact
+from app.chat.kpi_answers import answer_kpi, glued_phrase
+from app.chat.people import answer_contact, answer_full_name
 from app.chat.ranking import (
     LIST_INTRO,
     Scored,
+    asks_company,
     is_found,
     missing_topics,
+    naming,
     rank_units,
 )
 from app.chat.segments import Unit, following_items, line_units
@@ -62,7 +64,10 @@ def _span_for(intent: Intent, best: Unit, units: Sequence[Unit]) -> tuple[int, i
     or the rest of a bullet."""
     if best.is_heading:
         items = following_items(units, best, limit=5)
-        return best.start, (items[-1].end if items else best.end)
+        if items:
+            return best.start, items[-1].end
+        # 「■ 市場レポート」 over a paragraph: the heading and what it heads.
+        return best.start, _section_end(best, units)
     if LIST_INTRO.search(best.normalized):
         items = following_items(units, best, limit=5)
         if items:
@@ -120,6 +125,19 @@ def _date_in(intent: Intent, unit: Unit) -> DateExpression | None:
     return next(d for d in dates if (d.start, d.end) == chosen) if chosen else None
 
 
+def _person_in(intent: Intent, unit: Unit) -> str | None:
+    """The person a who-answer names: the first name in the sentence the question does
+    not itself name (「野口より、…訪問済み」→ 野口)."""
+    if asks_company(intent) or intent.names:
+        return None
+    found = sorted(
+        (unit.normalized.find(name.lower()), name)
+        for name in unit.names - set(intent.names)
+        if unit.normalized.find(name.lower()) >= 0
+    )
+    return found[0][1] if found else None
+
+
 _REFERENCE = re.compile(r"[(（]([0-9０-９]{1,2})[)）]")
 _ITEM_NUMBER = re.compile(r"^\s*[(（]([0-9]{1,2})[)）]")
 
@@ -139,6 +157,17 @@ def _referenced_items(best: Unit, units: Sequence[Unit]) -> list[Unit]:
         if match and int(match.group(1)) in numbers and unit.start - line_start <= 8:
             found.append(unit)
     return found[:4]
+
+
+def _section_end(heading: Unit, units: Sequence[Unit]) -> int:
+    """Where the text under a heading ends: the next heading, or as much as reads as a
+    quote (at least the first unit under it)."""
+    end = heading.end
+    for unit in units[heading.index + 1 :]:
+        if unit.is_heading or (end > heading.end and unit.end - heading.start > MAX_SECTION_CHARS):
+            break
+        end = unit.end
+    return end
 
 
 def _section(best: Unit, units: Sequence[Unit]) -> tuple[int, int] | None:
@@ -177,7 +206,11 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
         return not_found(evidence, intent)
     if intent.asks_document_date or intent.asks_document_sender:
         return document_answer(intent, ranked, evidence, rules)
-    required = [key for key in intent.events if rules.chat.events[key].required]
+    # 「担当の交代はいつ？」 needs a sentence about the change; 「引継ぎ漏れとは何？」 asks what
+    # went wrong around it, which a sentence about the change itself rarely says.
+    required = [
+        key for key in intent.events if rules.chat.events[key].required and intent.kind != "what"
+    ]
     if required:
         # 「担当の交代はいつ？」 is answered only by a sentence about a change.
         ranked = [item for item in ranked if item.event] or ranked[:0]
@@ -189,6 +222,7 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
             labels = "・".join(rules.chat.events[key].label for key in required)
             detail = f"{labels}についての記述は、登録されている資料に見当たりません。"
         return not_found(evidence, intent, detail)
+    ranked = naming(intent, ranked, rules.chat.thresholds)
     if intent.kind == "when" and required:
         repeated = _occurrences(intent, ranked, rules)
         if repeated is not None:
@@ -219,6 +253,12 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
             (m.start(), m.end()) for m in intent.quantity.regex.finditer(best.unit.normalized)
         ]
         chosen = _nearest(matches, _term_positions(intent, best.unit))
+        glued = glued_phrase(intent)
+        at = best.unit.normalized.find(glued) if glued is not None else -1
+        if at >= 0:
+            # 「Aアポは何件」 in 「アポ23件（Aアポ9件）」: the figure after the phrase.
+            after = [m for m in matches if m[0] >= at + len(glued or "")]
+            chosen = after[0] if after else chosen
         if chosen is None and not intent.time.periods:
             # 「単価はいくら？」 and the best sentence states no price: not in the documents.
             return not_found(
@@ -229,6 +269,8 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
             if chosen
             else "資料には次のようにあります[1]。"
         )
+    elif intent.kind == "who" and (person := _person_in(intent, best.unit)) is not None:
+        head = f"{person}さんです[1]。"
     elif intent.kind == "yesno":
         head = "はい、資料に記載があります[1]。"
     else:
@@ -329,6 +371,9 @@ def answer(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer:
         summary = answer_summary(intent, evidence, rules)
         if summary is not None:
             return summary
+    full_name = answer_full_name(intent, evidence, rules)
+    if full_name is not None:
+        return full_name
     contact = answer_contact(intent, evidence, rules)
     if contact is not None:
         return contact

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from app.chat.answers import Evidence, OfflineAnswer, Rules, source_span, where
+from app.chat.answers import Evidence, OfflineAnswer, Rules, not_found, source_span, where
 from app.chat.classify import Intent
 from app.chat.dates import date_label, mentions_month, period_label
 from app.chat.segments import Unit
@@ -158,6 +158,8 @@ def asks_contact(
     if not any(fold(word) in intent.normalized for word in people.roles):
         return False
     role_tokens = {fold(word) for word in people.roles} | set(rules.chat.frame_set)
+    for name in names:  # 「ノボリテック側の窓口」: the name's tokens, however it splits
+        role_tokens |= rules.tokens_of(name)
     # 「最初に」「前任の」「後任の」 say which contact, not what about.
     which = [fold(w) for w in (*people.roles, *people.first, *people.previous, *people.successor)]
     for key in intent.events:
@@ -259,5 +261,48 @@ def answer_contact(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineA
             f"（{where(previous.unit.document, rules.vocabulary)}）。"
         )
     return OfflineAnswer(
-        text, tuple(citations), True, intent.kind, {"document_id": str(document.id)}
+        text,
+        tuple(citations),
+        True,
+        intent.kind,
+        {"document_id": str(document.id), "person": person.name},
+    )
+
+
+def answer_full_name(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer | None:
+    """「担当者のフルネームは？」「石田さんの下の名前は？」: the person named (or the side's
+    contact), with the given name from a line that writes it in full (a signature); when no
+    document writes it, that is said, rather than quoting a line with the surname only."""
+    if not any(fold(word) in intent.normalized for word in rules.chat.people.full_name):
+        return None
+    name = intent.names[0] if intent.names else None
+    if name is None:
+        contact = answer_contact(intent, evidence, rules)
+        name = str(contact.context.get("person", "")) if contact is not None else None
+    if not name:
+        return None
+    written = re.compile(
+        rf"(?:^|\s){re.escape(name.lower())}[\s　]+(?P<given>[^\s、。()（）]{{1,4}})$"
+    )
+    found: tuple[DocumentFacts, Unit, str] | None = None
+    for document in sorted(evidence.documents, key=lambda d: (d.date, d.id)):
+        if document.date > evidence.as_of:
+            continue
+        for unit in evidence.units.get(document.id, ()):
+            match = written.search(unit.normalized.strip())
+            if match:
+                found = (document, unit, unit.quote.strip())
+    if found is None:
+        return not_found(
+            evidence,
+            intent,
+            f"{name}さんの下の名前（フルネーム）は、登録されている資料に見当たりません。",
+        )
+    document, unit, quote = found
+    return OfflineAnswer(
+        f"フルネームは{quote}さんです[1]（{where(document, rules.vocabulary)}）。\n「{quote}」",
+        (source_span(document, unit.start, unit.end),),
+        True,
+        intent.kind,
+        {"document_id": str(document.id), "person": name},
     )

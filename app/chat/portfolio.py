@@ -231,7 +231,7 @@ def combine(answers: Sequence[tuple[EngagementView, OfflineAnswer]]) -> Portfoli
     found = [(view, answer) for view, answer in answers if answer.found]
     if not found:
         return PortfolioAnswer(
-            "ご質問の内容は、どの契約の資料からも確認できませんでした。推測ではお答えできません。",
+            "ご質問の内容についての記載は、どの契約の資料にも見当たりませんでした。推測ではお答えできません。",
             (),
             False,
             "search",

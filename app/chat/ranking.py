@@ -20,6 +20,7 @@ from app.chat.dates import (
     mentions_day,
     mentions_month,
 )
+from app.chat.dense import relative_similarity
 from app.chat.segments import Unit
 from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
 from app.core.text import SELF_INTRODUCTION, has_company_affix
@@ -31,6 +32,8 @@ HEADING_TOPIC = 0.9
 TITLE_CREDIT = 0.8
 MIN_TOPIC_CHARS = 2
 UBIQUITOUS_WEIGHT = 0.3
+DOCUMENT_WEIGHT = 0.15
+PREMISE_DOCUMENT_WEIGHT = 0.4
 LIST_INTRO = re.compile(r"([:：]$|以下|次の|下記)")
 
 
@@ -127,8 +130,18 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     units = [unit for d in documents for unit in evidence.units.get(d.id, ())]
     if not units or not (intent.terms or intent.asks_document_date):
         return []
-    weights = term_weights(intent, units, rules)
-    total = sum(weights.values()) or 1.0
+    all_weights = term_weights(intent, units, rules)
+    # 「…の件の後、どう対応した？」: the context clause picks the document, the ask the unit.
+    weights = {t: w for t, w in all_weights.items() if t not in intent.premise}
+    # The month named and the figures stated (「2月度にアポが33件まで伸びた要因は？」) are
+    # part of what is asked: a sentence of that month, or stating that figure, covers them.
+    asked_figures = _figures(intent.normalized)
+    constraint_weight = sum(weights.values()) / len(weights) if weights else 1.0
+    scoped = bool(intent.time.periods) and intent.kind not in ("when",)
+    total = (sum(weights.values()) or 1.0) + constraint_weight * (
+        int(scoped) + int(bool(asked_figures))
+    )
+    document_weight = PREMISE_DOCUMENT_WEIGHT if intent.premise else DOCUMENT_WEIGHT
     document_tokens: dict[int, set[str]] = defaultdict(set)
     title_tokens: dict[int, frozenset[str]] = {}
     line_tokens: dict[tuple[int, int], set[str]] = defaultdict(set)
@@ -138,8 +151,9 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     chat = rules.chat
     for document in documents:
         title_tokens[document.id] = evidence.titles.get(document.id, frozenset())
+    all_total = sum(all_weights.values()) or 1.0
     document_coverage = {
-        document_id: sum(w for t, w in weights.items() if t in tokens) / total
+        document_id: sum(w for t, w in all_weights.items() if t in tokens) / all_total
         for document_id, tokens in document_tokens.items()
     }
     event_headings = [
@@ -150,7 +164,7 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     subject_author = _subject_author(intent, evidence.engagement)
     authors = {d.id: author_of(d, evidence.engagement.vendor_name) for d in documents}
     asked_names = set(intent.names)
-    relative = _relative_similarity(units, evidence, chat.thresholds.dense_from_quantile)
+    relative = relative_similarity(units, evidence.similarity, chat.thresholds.dense_from_quantile)
     dense_weight = chat.thresholds.dense_weight
     scored: list[Scored] = []
     for unit in units:
@@ -178,8 +192,15 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
                 credit = TITLE_CREDIT
             matched += credit * weight
             topical = topical or (credit > 0 and term not in chat.frame_set)
+        if scoped and any(
+            unit.document.month == period or mentions_month(unit.normalized, period)
+            for period in intent.time.periods
+        ):
+            matched += constraint_weight
+        if asked_figures and asked_figures & _figures(unit.normalized):
+            matched += constraint_weight
         coverage = matched / total
-        score = coverage + 0.15 * document_coverage.get(unit.document.id, 0.0)
+        score = coverage + document_weight * document_coverage.get(unit.document.id, 0.0)
         score += dense_weight * relative.get((unit.document.id, unit.start), 0.0)
         rank = _chunk_rank(unit, evidence.chunks)
         if rank is not None:
@@ -213,7 +234,9 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             score -= 0.3
         if unit.is_heading:
             # A heading that names the whole topic (【再発防止策】) introduces the answer.
-            names_topic = intent.kind in ("what", "yesno") and coverage >= HEADING_TOPIC
+            names_topic = intent.kind in ("what", "yesno") and (
+                coverage >= HEADING_TOPIC or _named_heading(unit, intent)
+            )
             score += 0.15 if names_topic else -0.15
         if intent.kind not in ("who", "when") and chat.header_regex.search(unit.normalized):
             score -= 0.2
@@ -225,29 +248,37 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     return scored
 
 
-def _relative_similarity(
-    units: Sequence[Unit], evidence: Evidence, quantile: float
-) -> dict[tuple[int, int], float]:
-    """Each unit's cosine rescaled within the candidates: 0 at `quantile`, 1 at the best.
+def _named_heading(unit: Unit, intent: Intent) -> bool:
+    """「引継ぎ漏れとは何ですか」 and the heading 「2. 引継ぎ漏れ」: the question names the
+    section (every content word of the heading is a word of the question)."""
+    words = {t for t in unit.tokens if len(t) >= 2 and not t.isdigit()}
+    return bool(words) and words <= set(intent.terms)
 
-    Raw e5 cosines crowd into a narrow band; what tells is how far a sentence stands out
-    from the rest of the engagement."""
-    values = {
-        key: evidence.similarity[key]
-        for key in ((u.document.id, u.start) for u in units)
-        if key in evidence.similarity
-    }
-    if len(values) < 3:
-        return {}
-    ordered = sorted(values.values())
-    floor, top = ordered[int(len(ordered) * quantile)], ordered[-1]
-    span = top - floor
-    if span <= 0:
-        return {}
-    return {key: max(0.0, (value - floor) / span) for key, value in values.items()}
+
+_FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?\s*(?:件|社|名|人|%|円|万円|回|倍)")
+
+
+def _figures(text: str) -> frozenset[str]:
+    """Figures with their unit (「33件」「12.5%」), spaces and commas dropped."""
+    return frozenset(re.sub(r"[\s,]", "", match.group(0)) for match in _FIGURE.finditer(text))
 
 
 _COMPANY_QUESTION = re.compile(r"(会社|企業|どこ|社名|取引先)")
+
+
+def asks_company(intent: Intent) -> bool:
+    """「どの会社」「どこ」: a who-question answered by a company, not a person."""
+    return _COMPANY_QUESTION.search(intent.normalized) is not None
+
+
+def naming(intent: Intent, ranked: Sequence[Scored], thresholds: Thresholds) -> list[Scored]:
+    """A who-question about a person is answered by a sentence that names someone other
+    than the people the question itself names; the best such one, if it passes."""
+    if intent.kind != "who" or asks_company(intent) or intent.names:
+        return list(ranked)  # 「石田さんの下の名前は？」 asks about the person named
+    asked = set(intent.names)
+    named = [item for item in ranked if item.unit.names - asked]
+    return named if named and is_found(named[0], thresholds) else list(ranked)
 
 
 def _named_documents(
@@ -309,7 +340,7 @@ def _answer_type_bonus(intent: Intent, unit: Unit, rules: Rules, asked_names: se
         if any(unit.normalized[d.end : d.end + 4].startswith(tuple(markers)) for d in dates):
             bonus += 0.1
     if intent.kind == "who":
-        if _COMPANY_QUESTION.search(intent.normalized):
+        if asks_company(intent):
             bonus += 0.15 if has_company_affix(unit.normalized) else 0.0
         elif unit.names - asked_names:
             bonus += 0.2
@@ -348,6 +379,9 @@ def missing_topics(intent: Intent, evidence: Evidence, rules: Rules) -> list[str
         for unit in evidence.units.get(document.id, ()):
             vocabulary |= unit.tokens
     exempt = set(rules.chat.frame_set)
+    if intent.kind == "who":
+        # 「…側の窓口は誰？」: a role names what kind of person, and is answered by a name.
+        exempt |= {token for word in rules.chat.people.roles for token in rules.tokens_of(word)}
     for key in intent.events:
         exempt |= rules.event_tokens.get(key, frozenset())
     return [

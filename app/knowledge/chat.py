@@ -193,6 +193,8 @@ class PeopleWords(_Strict):
     successor: Terms
     first: Terms
     previous: Terms
+    # 「…のフルネームは？」「下の名前は？」: the given name, written only in signatures.
+    full_name: Terms = []
 
 
 class PortfolioWords(_Strict):
@@ -253,6 +255,7 @@ class ChatKnowledge(_Strict):
     boilerplate: Terms
     header_fields: Terms
     contrast: Terms
+    premise: Terms = []
     events: Annotated[dict[Term, EventSpec], Field(min_length=1)]
     contract: ContractWords
     assessment: AssessmentWords
