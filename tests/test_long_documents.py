@@ -17,7 +17,7 @@ from app.ingest.service import DocumentInput, delete_document, ingest_document
 from app.ingest.vectors import EMBEDDING_JOB, vectors_pending
 from app.jobs import run_pending
 from app.retrieve.bm25 import Bm25Filter
-from app.serve.documents import ingest
+from app.serve.document_views import ingest
 from app.settings import Settings
 from app.store.models import Job
 from tests.conftest import make_engagement

@@ -1,13 +1,14 @@
 """Documents: the paste/upload form, the document page, deletion, and their /api/v1 twins.
 
 Both renderings store through `app.workflows.store_document` (the analysis follows) and read
-back through `app.ingest.engagements.get_document`; `ingest` below is the shared view-model.
+back through `app.ingest.engagements.get_document`; the shared view-models are in
+`app.serve.document_views`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -17,74 +18,19 @@ from app.container import Container
 from app.core.vocabulary import DOCUMENT_KINDS
 from app.errors import RenewalDeskError
 from app.ingest import engagements
-from app.ingest.duplicates import Duplicate, DuplicateFound, DuplicatePolicy, month_warnings
+from app.ingest.duplicates import Duplicate, DuplicateFound, DuplicatePolicy
 from app.ingest.models import check_form_field
 from app.ingest.service import DocumentInput, PeriodMissing, parse_date, validate_period
-from app.ingest.vectors import vectors_pending
 from app.serve import schemas
 from app.serve.deps import ContainerDep, TemplatesDep
+from app.serve.document_views import document_view, ingest
 from app.serve.errors import DUPLICATE_RESPONSE
 from app.serve.schemas import IdPath
 from app.serve.uploads import read_upload
 from app.workflows import remove_document, store_document
 
 api = APIRouter(prefix="/api/v1", tags=["api"])
-LONG_DOCUMENT_NOTE = (
-    "長い文書のため、意味検索の索引はバックグラウンドで作成しています。"
-    "キーワード検索と分析にはもう使えます。"
-)
 pages = APIRouter(include_in_schema=False)
-
-
-def warnings_of(*, container: Container, document_id: int) -> list[str]:
-    """What the reader should check about a stored document: its period, and another
-    monthly report for the same month (a correction, or the same month filed twice)."""
-    found = engagements.document_warnings(container=container, document_id=document_id)
-    return found + [
-        duplicate.message + "二重に数えないよう、どちらかを削除してください。"
-        for duplicate in month_warnings(container=container, document_id=document_id)
-    ]
-
-
-def ingest(*, container: Container, data: DocumentInput) -> schemas.IngestOut:
-    """Store (idempotent; the analysis follows) and read the stored document back."""
-    result = store_document(container=container, data=data)
-    message = "保存しました。" if result.created else "同じ内容の文書が既に保存されています。"
-    if result.vectors_pending:
-        message += LONG_DOCUMENT_NOTE
-    return schemas.IngestOut(
-        created=result.created,
-        message=message,
-        document=engagements.get_document(container=container, document_id=result.document_id),
-        warnings=warnings_of(container=container, document_id=result.document_id),
-    )
-
-
-def document_view(
-    *, container: Container, document_id: int, start: int | None, end: int | None
-) -> dict[str, Any]:
-    """The document page: the stored text, its engagement, and the cited passage if any."""
-    document = engagements.get_document(container=container, document_id=document_id)
-    engagement = engagements.engagement_summary(
-        container=container, engagement_id=document.engagement_id
-    )
-    highlight = None
-    text = document.text
-    if start is not None and end is not None and 0 <= start < end <= len(text):
-        highlight = (text[:start], text[start:end], text[end:])
-    warnings = warnings_of(container=container, document_id=document_id)
-    return {
-        "document": document,
-        "engagement": engagement,
-        "highlight": highlight,
-        "warnings": warnings,
-        "vectors_pending": vectors_pending(
-            container=container, engagement_id=document.engagement_id, document_id=document_id
-        ),
-        "long_document_note": LONG_DOCUMENT_NOTE,
-    }
-
-
 # --- /api/v1 -------------------------------------------------------------------------------
 
 
