@@ -203,7 +203,7 @@ def test_the_memo_reads_plainly_and_states_what_the_minutes_decided(demo: Demo) 
     assert "任せきり" in memo  # what the dependency concern means, said plainly
     conditions = memo.split("## 更新の条件", 1)[1].split("## 非更新チェック", 1)[0]
     assert "までに計画を提出し合意する（実行は次期に）" in conditions  # feasible by the deadline
-    assert "議事録で、すでに次のことが決まっています" in conditions
+    assert "直近の議事録で、次のことが決まっています" in conditions
     for label, state, sentence in re.findall(r"### (.+?)：(.+?)\n\n(.+?)\n", memo):
         assert not sentence.startswith(f"{label}は{state}")  # no heading repeated as a sentence
 

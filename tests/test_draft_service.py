@@ -164,7 +164,9 @@ def test_markdown_export_appends_the_sources_it_uses(demo: Demo) -> None:
     assert text.startswith(agenda.markdown.rstrip("\n"))
     sources = text.split("## 出典", 1)[1]
     assert sources.count("\n- [") == len(agenda.citations)
-    assert f"/documents/{agenda.citations[0].document_id}?start=" in sources
+    first = agenda.citations[0]
+    assert f"— {first.title}（" in sources  # named as a reader finds it: title and month
+    assert "/documents/" not in sources and "文字目" not in sources  # no links, ids or offsets
 
 
 def test_every_kind_composes_and_external_ones_cite_only_the_vendor(demo: Demo) -> None:

@@ -242,41 +242,47 @@ def review_dates(
 ) -> tuple[dt.date | None, list[dt.date]]:
     """The proposals' reply-by date and the meeting candidates, chosen together so they agree.
 
-    Meetings fall inside the review window when any day of it is still open (else the
-    earliest days before the notice deadline), and start no sooner than
-    `reply_reading_business_days` after the earliest fair reply-by day; the reply-by day is
-    then that many business days before the first candidate, so the proposals can be read
-    before the meeting. No reply-by day when no such pair of days is left before the deadline
-    (the letter then asks to agree one).
+    The reply-by day aims at `reply_lead_days` before the notice deadline (at least
+    `reply_min_business_days` from today); the meetings follow it after
+    `reply_reading_business_days`, so the proposals can be read first. While the review
+    window is still open the reply-by day moves earlier so the candidates fit inside it;
+    after the window, before the notice deadline. No reply-by day when no such pair of days
+    is left (the letter then asks to agree one); the meetings are then the earliest days.
     """
+    reading = timing.reply_reading_business_days
+    count = timing.meeting_candidates
     earliest_reply = add_business_days(timeline.today, timing.reply_min_business_days)
-    deadline_day = last_business_day_before(timeline.notice_deadline)
-    latest = min(deadline_day, timeline.renewal_date)
-    first = max(
+    latest = min(last_business_day_before(timeline.notice_deadline), timeline.renewal_date)
+    window_end = business_day_on_or_before(min(timeline.review_end, latest))
+    soonest = max(
         timeline.review_start,
         add_business_days(timeline.today, timing.meeting_lead_business_days),
     )
-    reading_start = add_business_days(earliest_reply, timing.reply_reading_business_days)
-    # A reply-by day only when it leaves reading time before a meeting the deadline allows.
-    reply_possible = earliest_reply <= deadline_day and reading_start <= latest
-    if reply_possible:
-        first = max(first, reading_start)
-    first = first if is_business_day(first) else add_business_days(first, 1)
-    window_end = business_day_on_or_before(min(timeline.review_end, latest))
-    end = window_end if first <= window_end else latest
-    days: list[dt.date] = []
-    day = first
-    while day <= end and len(days) < timing.meeting_candidates:
-        days.append(day)
-        day = add_business_days(day, 1)
-    if not reply_possible:
-        return None, days
+    soonest = soonest if is_business_day(soonest) else add_business_days(soonest, 1)
     target = business_day_on_or_before(
         min(
             timeline.notice_deadline - dt.timedelta(days=timing.reply_lead_days),
             timeline.review_end,
         )
     )
-    if days:
-        target = min(target, business_days_before(days[0], timing.reply_reading_business_days))
-    return max(target, earliest_reply), days
+    reply: dt.date | None = None
+    end = latest
+    for last in (
+        window_end,
+        latest,
+    ):  # inside the window when it still fits, else before the deadline
+        if add_business_days(earliest_reply, reading) > last:
+            continue
+        back = count - 1 if last == window_end else 0
+        reply = max(earliest_reply, min(target, business_days_before(last, reading + back)))
+        end = last
+        break
+    first = max(soonest, add_business_days(reply, reading)) if reply else soonest
+    if first > end:
+        end = latest
+    days: list[dt.date] = []
+    day = first
+    while day <= end and len(days) < count:
+        days.append(day)
+        day = add_business_days(day, 1)
+    return reply, days
