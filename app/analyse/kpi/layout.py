@@ -19,7 +19,9 @@ from app.knowledge.kpi import Kind
 _SCOPES = frozenset({Kind.BREAKDOWN, Kind.PERIOD_SCOPE})
 
 # Where a number can begin (not inside 1,320 or 52.0): the only places a figure can start.
-_NUMBER_START = re.compile(r"(?<![\d.,])\d")
+_NUMBER_START = re.compile(r"(?<![\d,])(?<!\d\.)\d")
+# A chat log's time stamp (「[10:02] 大森: …」「10:02 大森: …」) opens a message, not a heading.
+_TIME_STAMP = re.compile(r"\[?\d{1,2}:\d{2}(?::\d{2})?\]?\s+")
 
 LineKind = Literal["blank", "table", "heading", "subheading", "lead", "bullet", "prose"]
 
@@ -103,6 +105,9 @@ class Layout:
             heads = short and not has_figure and "。" not in rest
             kind: LineKind = "subheading" if heads else "bullet"
             return Line(start, end, kind, start + numbered.end(), indent)
+        stamp = _TIME_STAMP.match(content)
+        if stamp:
+            return Line(start, end, "bullet", start + stamp.end(), indent)
         if content.startswith(self.lexicon.heading_markers) and not has_figure:
             return Line(start, end, "heading", start, indent)
         marker = next((m for m in self.lexicon.bullet_markers if content.startswith(m)), None)

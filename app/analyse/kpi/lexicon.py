@@ -60,8 +60,9 @@ _ENGLISH_MONTH = re.compile(
 _CACHED_TOKEN_CHARS = 200
 _TOKEN_CACHE_SIZE = 20_000
 _TITLE_CACHE_SIZE = 20_000
-# "1,080", "52.0", "1320"; the look-behind stops a match from starting inside a longer number.
-_NUMBER = r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# "1,080", "52.0", "1320"; the look-behinds stop a match from starting inside a longer number
+# (but leader dots may touch it: 「架電数……2,234件」).
+_NUMBER = r"(?<![\d,])(?<!\d\.)(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 # Kanji numerals (三件, 十二件, 千二百件), read with kanjize; only with a unit after them, and
 # not the tail of 「数十件」「何百件」 (an estimate, not a figure).
 _KANJI_DIGITS = "〇一二三四五六七八九十百千万億"
@@ -72,6 +73,8 @@ _OKU = r"(?<![\d.,])(?P<oku>\d{1,4})億\s*"
 _OKU_VALUE = 100_000_000
 # Leader dots between a name and its figure (「受注 ........ 5件」), after NFKC.
 _LEADER_DOTS = r"(?:\.{2,}|・{2,}|:{2,})"
+# Pointers that stand for a colon between a name and its figure (「架電 ▶ 1,888」).
+LABEL_POINTERS = "▶►▸"
 # Before the noun stem of a cleft (「商談として成立したのは」「受注に結びついたのは」): case
 # particles, and a stem of kanji or katakana only, so 「のうち商談化したのは」 is not one.
 _CLEFT_PARTICLES = "(?:として|に|を|が)?"
@@ -179,7 +182,7 @@ class Lexicon:
         # A cleft 「商談として成立したのは6件」: a verb link after a short noun stem.
         verb_links = rf"(?:{_CLEFT_PARTICLES}{_CLEFT_STEM})?(?:{_alternation(grammar.verb_links)})"
         self.gap_pattern = re.compile(
-            rf"(?:\s+|[:=】」』\]]|\([^()]*\)|{_LEADER_DOTS}|{verb_links}"
+            rf"(?:\s+|[:=】」』\]{LABEL_POINTERS}]|\([^()]*\)|{_LEADER_DOTS}|{verb_links}"
             rf"|(?:{_alternation(grammar.particles)})、?)*"
         )
         # 「計画18件に対し、実績16件」: a link may be followed by a comma.

@@ -8,7 +8,14 @@ from dataclasses import dataclass, replace
 
 from app.analyse.kpi.labels import gloss
 from app.analyse.kpi.layout import Layout, Line
-from app.analyse.kpi.lexicon import NOT_ACTUAL_LABEL, QUALIFIERS, Lexicon, Token, Value
+from app.analyse.kpi.lexicon import (
+    LABEL_POINTERS,
+    NOT_ACTUAL_LABEL,
+    QUALIFIERS,
+    Lexicon,
+    Token,
+    Value,
+)
 from app.analyse.kpi.periods import Period
 from app.core.text import SENTENCE_ENDERS, sentence_spans
 from app.knowledge.kpi import Kind
@@ -111,7 +118,7 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
         label_end = gap.end() if gap else name.end
         if _names_another_kpi(text, at, name.end, label_end):
             continue  # 「アポとして商談化したのは」: the figure is the later name's
-        labelled = any(mark in text[name.end : label_end] for mark in ":=")
+        labelled = any(mark in text[name.end : label_end] for mark in ":=" + LABEL_POINTERS)
         items = _items(layout, sentence, at, name.key, label_end, labelled=labelled)
         used.update(item.value.start for item in items)
         glossed = gloss(lexicon, text, name.end, label_end, name.key)
@@ -173,8 +180,9 @@ def _items(
         value = lexicon.value_at(text, position, sentence.end)
         if value is None:
             return items
-        # A bare number counts after a colon or when it ends the sentence (「- 架電数 1200」).
-        ends = not text[value.end : sentence.end].strip()
+        # A bare number counts after a colon, when it ends the sentence (「- 架電数 1200」) or
+        # its list item (「コール 1,760 / 接続 355」「架電 1,200→1,350」「架電 1,340（前月…）」).
+        ends = _ends_item(layout, sentence, at, value.end)
         if not lexicon.fits(key, value, bare_allowed=labelled or ends):
             if items and items[-1].amount is None and _is_amount(lexicon, key, value):
                 items[-1] = replace(items[-1], amount=value)  # 「6件／540万円」
@@ -188,6 +196,32 @@ def _items(
             return items
         after_arrow = link.group("link") in lexicon.arrows
         position = link.end()
+
+
+# Between the items of a one-line list of figures: 「コール 1,760 / 接続 355 | アポ 18」.
+_LIST_SEPARATORS = ("/", "|", "、", ",")
+
+
+def _ends_item(layout: Layout, sentence: Sentence, at: dict[int, Token], position: int) -> bool:
+    """Whether a bare number at `position` closes its item: the sentence ends (a bracketed
+    note aside), a list separator and the next KPI name follow, or an arrow and a number."""
+    text, end = layout.text, sentence.end
+    rest = text[position:end].strip()
+    if not rest:
+        return True
+    if rest.startswith("(") and rest.endswith(")") and rest.count("(") == 1:
+        return True  # 「架電 1,340（前月 1,290）」
+    after = position + len(text[position:end]) - len(text[position:end].lstrip())
+    if rest.startswith(_LIST_SEPARATORS):
+        following = after + 1
+        while following < end and text[following] == " ":
+            following += 1
+        token = at.get(following)
+        return token is not None and token.kind is Kind.KPI
+    link = layout.lexicon.link_pattern.match(text, position, end)
+    if link is not None and link.group("link") in layout.lexicon.arrows:
+        return layout.lexicon.value_at(text, link.end(), end) is not None
+    return False
 
 
 def _is_amount(lexicon: Lexicon, key: str, value: Value) -> bool:

@@ -1,0 +1,69 @@
+"""KPI readings added for reports by new authors (eval/kpi/tune2.yaml): list shapes, chat
+logs, arrows, leader dots, corrections and hedged prose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.analyse.kpi import extract_kpis
+from app.knowledge.kpi import KpiKnowledge, load_kpi_knowledge
+
+KNOWLEDGE_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "kpi.yaml"
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> KpiKnowledge:
+    return load_kpi_knowledge(KNOWLEDGE_FILE)
+
+
+def read(
+    knowledge: KpiKnowledge, text: str, period: str | None = "2026-06"
+) -> dict[tuple[str, str | None], float]:
+    return {
+        (m.key, m.period): m.value for m in extract_kpis(text, period=period, knowledge=knowledge)
+    }
+
+
+def plain(knowledge: KpiKnowledge, text: str) -> dict[str, float]:
+    return {key: value for (key, _), value in read(knowledge, text).items()}
+
+
+def test_bare_numbers_in_a_one_line_list_are_figures(knowledge: KpiKnowledge) -> None:
+    found = plain(knowledge, "コール 2,010 / 接続 430 / アポ 21")
+    assert found == {"calls": 2010, "connections": 430, "appointments": 21}
+
+
+def test_a_bare_number_followed_by_a_date_is_not_a_list_item(knowledge: KpiKnowledge) -> None:
+    assert "appointments" not in plain(knowledge, "次回のアポ 6 / 15 に実施します")
+
+
+def test_bare_arrow_from_last_month_to_this_month_gives_the_later_figure(
+    knowledge: KpiKnowledge,
+) -> None:
+    found = plain(knowledge, "・架電 1,410→1,502\n・アポ 13→17")
+    assert found == {"calls": 1502, "appointments": 17}
+
+
+def test_a_bare_number_before_a_bracketed_note_ends_its_item(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "> 架電 1,777（前月 1,650）") == {"calls": 1777}
+
+
+def test_leader_dots_may_touch_the_number(knowledge: KpiKnowledge) -> None:
+    found = plain(knowledge, "■架電数……2,468件\n■受注数……4件")
+    assert found == {"calls": 2468, "deals": 4}
+
+
+def test_a_pointer_stands_for_a_colon(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "◆ 今月\n  架電 ▶ 1,333\n  アポ ▶ 14") == {
+        "calls": 1333,
+        "appointments": 14,
+    }
+
+
+def test_a_chat_line_with_a_time_stamp_is_a_message_not_a_heading(
+    knowledge: KpiKnowledge,
+) -> None:
+    text = "[09:41] 戸川: 6月の数字です\n[09:42] 戸川: 架電 1,212 / アポ 12"
+    assert plain(knowledge, text) == {"calls": 1212, "appointments": 12}
