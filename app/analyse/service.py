@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from itertools import chain
 
 import yaml
 from sqlalchemy import delete, select
@@ -154,20 +155,42 @@ def checklist_hits(
 ) -> dict[str, list[SearchHit]]:
     """Per signal, the passages its checklist questions retrieve within the engagement."""
     found: dict[str, list[SearchHit]] = {}
-    filters = Bm25Filter(engagement_id=engagement_id)
-    synced = False  # the catalogue is brought up to date once, by the first question
-    for key, spec in container.knowledge.signals.signals.items():
+    for key, answers in _checklist_answers(container, engagement_id).items():
         hits: dict[str, SearchHit] = {}
-        for question in spec.checklist:
-            found_hits = container.retriever.search(
-                question, k=4, mode="hybrid", filters=filters, sync=not synced
-            )
-            synced = True
-            for hit in found_hits:
-                if hit.document_id in document_ids:  # documents after `as_of` are ignored
-                    hits.setdefault(hit.vector_id, hit)
+        for hit in chain.from_iterable(answers):
+            if hit.document_id in document_ids:  # documents after `as_of` are ignored
+                hits.setdefault(hit.vector_id, hit)
         found[key] = list(hits.values())
     return found
+
+
+def _checklist_answers(
+    container: Container, engagement_id: int
+) -> dict[str, list[list[SearchHit]]]:
+    """Per signal, each checklist question's hits, kept while the index is unchanged (same
+    generation: no chunk added or removed anywhere, as BM25 weights depend on them all) and
+    the knowledge too: the engagement page as of another day, and a re-analysis that finds
+    nothing new, ask the same questions of the same passages."""
+    retriever = container.retriever
+    if retriever.refresh is not None:
+        retriever.refresh()  # once for every question below
+    generation = container.catalog.generation
+    slot = ("checklist", engagement_id, str(generation), container.knowledge.version)
+    cache = container.caches.analysis_digests  # per-engagement derived values, bounded
+    cached = cache.get(slot) if generation is not None else None
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    filters = Bm25Filter(engagement_id=engagement_id)
+    answers = {
+        key: [
+            retriever.search(question, k=4, mode="hybrid", filters=filters, sync=False)
+            for question in spec.checklist
+        ]
+        for key, spec in container.knowledge.signals.signals.items()
+    }
+    if generation is not None:
+        cache.put(slot, answers)
+    return answers
 
 
 def passages_for(hits: list[SearchHit], titles: dict[int, str], limit: int = 8) -> list[Passage]:
