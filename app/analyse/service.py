@@ -181,7 +181,7 @@ def _checklist_answers(
     if cached is not None:
         return cached  # type: ignore[return-value]
     filters = Bm25Filter(engagement_id=engagement_id)
-    answers = {
+    answers: dict[str, list[list[SearchHit]]] = {
         key: [
             retriever.search(question, k=4, mode="hybrid", filters=filters, sync=False)
             for question in spec.checklist
