@@ -112,8 +112,7 @@ def analyse(
     personnel, change_count = _personnel_change(corpus, knowledge, finder)
     gap_spec = spec.signals["expectation_gap"]
     gap_hits = finder("expectation_gap", gap_spec.cues, gap_spec.unless)
-    gap_weight = sum(h.weight for h in gap_hits)
-    gap_present = gap_weight >= rules.presence.expectation_gap
+    gap_present = _present(gap_hits, rules.presence.expectation_gap, knowledge)
     expectation_gap = PresenceResult(
         key="expectation_gap",
         label=gap_spec.label,
@@ -191,6 +190,14 @@ def analyse(
     )
 
 
+def _present(hits: Sequence[CueHit], threshold: float, knowledge: Knowledge) -> bool:
+    """Enough weight, and at least `presence.min_sure_hits` sure sentences among the hits."""
+    sure = len({(h.sentence.document.id, h.sentence.start) for h in hits if h.sure})
+    return (
+        sum(h.weight for h in hits) >= threshold and sure >= knowledge.engine.presence.min_sure_hits
+    )
+
+
 def _recency(month: str, latest: str, knowledge: Knowledge) -> float:
     back = months_between(month, latest)
     for step in knowledge.engine.weights.recency:
@@ -251,8 +258,7 @@ def _personnel_change(
 ) -> tuple[PresenceResult, int]:
     spec = knowledge.signals.signals["personnel_change"]
     hits = finder("personnel_change", spec.cues, spec.unless)
-    weight = sum(h.weight for h in hits)
-    present = weight >= knowledge.engine.presence.personnel_change
+    present = _present(hits, knowledge.engine.presence.personnel_change, knowledge)
     if not present:
         return (
             PresenceResult(
@@ -332,9 +338,8 @@ def _stagnation(
                     )
                 )
     hits = finder("stagnation", spec.cues, spec.unless)
-    text_weight = sum(h.weight for h in hits)
     below = achievement is not None and achievement < rules.stagnation.flat_below_achievement
-    present = bool(window) or (text_weight >= rules.presence.stagnation_text and below)
+    present = bool(window) or (_present(hits, rules.presence.stagnation_text, knowledge) and below)
     if present:
         # Text about an earlier dip is not evidence of the current run.
         since = window[0] if window else None
@@ -362,7 +367,7 @@ def _internal_factors(knowledge: Knowledge, finder: SignalFinder) -> list[Intern
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
         hits = finder("internal_factors", factor_type.cues, spec.unless, key)
-        if sum(h.weight for h in hits) >= threshold:
+        if _present(hits, threshold, knowledge):
             found.append(
                 InternalFactor(
                     type=key,

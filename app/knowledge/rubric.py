@@ -132,6 +132,9 @@ class PresenceRule(BaseModel):
     expectation_gap: float = Field(gt=0)
     internal_factor: float = Field(gt=0)
     stagnation_text: float = Field(gt=0)
+    # A presence needs this many sure sentences (a cue, or a detector from its evidence
+    # threshold up) besides the weight: many weak detector hits alone do not make it.
+    min_sure_hits: int = Field(default=0, ge=0)
 
 
 class KpiRule(BaseModel):

@@ -27,6 +27,8 @@ from app.knowledge import Knowledge
 from app.knowledge.rubric import Cue
 
 Corpus = Sequence[tuple[Sentence, float]]
+UNREAD_KINDS = (*UNCITABLE_KINDS, "table_header", "table_row")
+CLIENT_WISH = re.compile(r"(たい|たく)(と(考え|思)|です|。|$)")
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,10 @@ def _detected(
     )
     for row, (sentence, weight) in enumerate(corpus):
         # A greeting says nothing of the work; the model, seeing almost no features in
-        # one, answers with its prior, which can pass a low threshold. Nor does a signature.
-        if sentence.kind in UNCITABLE_KINDS or is_greeting(sentence.quote):
+        # one, answers with its prior, which can pass a low threshold. Nor does a signature,
+        # nor a table's row of figures (the KPI reader's; 「| 架電数 | 980件 |」 read as a
+        # bare numbers-only report). Kept cues still read all of them.
+        if sentence.kind in UNREAD_KINDS or is_greeting(sentence.quote):
             continue
         fired = {
             p: float(scores.values[row, c])
@@ -113,6 +117,14 @@ def _detected(
                 continue
         # A sentence is good or concern for a signal, not both: the likelier one counts.
         polarity = max(fired, key=lambda p: fired[p])
+        # The client's own wish in its own notes (「来期は追加提案も進めたい」) is not the
+        # vendor's good work; the models, seeing 「提案」, cannot tell who wants it.
+        if (
+            polarity == "good"
+            and sentence.author == "client"
+            and CLIENT_WISH.search(sentence.normalized)
+        ):
+            continue
         sure = bool(fired[polarity] >= evidence[columns[polarity]])
         found[(row, polarity)] = CueHit(sentence, polarity, fired[polarity] * weight, sure=sure)
     return found

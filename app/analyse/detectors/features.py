@@ -26,6 +26,12 @@ def side_column(author: str) -> float:
     return 1.0 if author == "client" else 0.0
 
 
+def extra_columns(names: Sequence[str], text: str, author: str) -> list[float]:
+    """The explicit features after the n-grams, in the order the model file names them."""
+    values = {"side_client": side_column(author)}
+    return [values[name] for name in names]
+
+
 def char_ngrams(text: str, low: int, high: int) -> list[str]:
     """scikit-learn's `char` analyzer: runs of whitespace become one space first."""
     text = WHITESPACE.sub(" ", text)
@@ -58,9 +64,10 @@ def feature_matrix(
             rows.append(row)
             columns.append(column)
             values.append(value / norm)
-        rows.append(row)
-        columns.append(width)
-        values.append(side_column(author))
+        for offset, value in enumerate(extra_columns(spec.extra_features, text, author)):
+            rows.append(row)
+            columns.append(width + offset)
+            values.append(value)
     return sparse.csr_matrix(
         (np.array(values, dtype=np.float32), (rows, columns)),
         shape=(len(texts), width + len(spec.extra_features)),
