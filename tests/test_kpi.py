@@ -146,7 +146,8 @@ def test_previous_month_and_month_over_month_figures_are_ignored(knowledge: KpiK
 - 商談数：前月 11件 → 今月 14件
 アポ数は前月から4件増え、26件となりました。
 """
-    assert figures(knowledge, text) == {"opportunities": 14}
+    # The change (4件増え) is skipped; the level it leads to (26件) is this month's figure.
+    assert figures(knowledge, text) == {"opportunities": 14, "appointments": 26}
 
 
 def test_previous_month_section_and_other_months_in_passing(knowledge: KpiKnowledge) -> None:

@@ -67,3 +67,34 @@ def test_a_chat_line_with_a_time_stamp_is_a_message_not_a_heading(
 ) -> None:
     text = "[09:41] 戸川: 6月の数字です\n[09:42] 戸川: 架電 1,212 / アポ 12"
     assert plain(knowledge, text) == {"calls": 1212, "appointments": 12}
+
+
+def test_a_correction_word_after_a_figure_replaces_the_earlier_one(
+    knowledge: KpiKnowledge,
+) -> None:
+    text = "6月の商談数は、当初14件とお伝えしましたが、精査の結果13件に訂正いたします。"
+    assert plain(knowledge, text) == {"opportunities": 13}
+
+
+def test_an_earlier_figure_named_as_the_error_of_the_right_one(knowledge: KpiKnowledge) -> None:
+    text = "先日お送りした受注数5件は、4件の誤りでした。"
+    assert plain(knowledge, text) == {"deals": 4}
+
+
+def test_bracketed_wrong_and_right_marks(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "・アポ数：（誤）22件→（正）21件") == {"appointments": 21}
+
+
+def test_a_change_leads_on_to_the_level_after_it(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "アポ獲得数は前月から2件増えて17件でした。") == {"appointments": 17}
+    assert plain(knowledge, "商談は前月比+3件の12件でした。") == {"opportunities": 12}
+    assert plain(knowledge, "架電数は2,000件を超え、2,064件となりました。") == {"calls": 2064}
+
+
+def test_a_change_alone_is_still_no_level(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "アポ数が4件増え、商談は7件でした。") == {"opportunities": 7}
+
+
+def test_a_prospects_annual_sales_are_not_revenue(knowledge: KpiKnowledge) -> None:
+    text = "訪問先（年間売上約12億円、年商の伸びも堅調）からアポを頂き、当月のアポは9件でした。"
+    assert plain(knowledge, text) == {"appointments": 9}

@@ -104,6 +104,8 @@ class GrammarSpec(_Strict):
     unit_notes: list[Term] = []
     # Before a figure with no KPI name: it corrects or confirms the KPI named just before.
     restatements: list[Term] = []
+    # After a figure with no KPI name of its own: it is the corrected figure (「1,512件に訂正」).
+    corrected_after: list[Term] = []
     # After a measure word (件数, 金額): the figure is that measure of the stage named before.
     measure_links: list[Term] = []
     bullet_markers: Terms

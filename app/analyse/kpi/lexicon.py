@@ -214,6 +214,7 @@ class Lexicon:
             rf"|(?P<measure>{measures})(?:{_alternation(grammar.measure_links) or '(?!)'})"
             rf"|(?P<total>{_alternation(grammar.total_rows) or '(?!)'})"
         )
+        self.corrected_after_pattern = re.compile(_alternation(grammar.corrected_after) or "(?!)")
         self._token_cache: dict[str, list[Token]] = {}
         # Table titles repeat across tables and documents (「架電数」「実績」「10月」): each is
         # read once per lexicon; a 1-tuple tells a cached None from a miss.

@@ -173,11 +173,13 @@ def _items(
     after_arrow = False
     while True:
         qualifiers: list[Token] = []
-        while position in at and at[position].kind in QUALIFIERS:
-            qualifiers.append(at[position])
+        while position in at and at[position].kind in (*QUALIFIERS, Kind.COMPARISON):
+            if at[position].kind is not Kind.COMPARISON:  # 「前月から3件増えて」 is neutral
+                qualifiers.append(at[position])
             gap = lexicon.gap_pattern.match(text, at[position].end, sentence.end)
             position = gap.end() if gap else at[position].end
-        value = lexicon.value_at(text, position, sentence.end)
+        signed = position < sentence.end and text[position] in _SIGNS
+        value = lexicon.value_at(text, position + 1 if signed else position, sentence.end)
         if value is None:
             return items
         # A bare number counts after a colon, when it ends the sentence (「- 架電数 1200」) or
@@ -187,9 +189,15 @@ def _items(
             if items and items[-1].amount is None and _is_amount(lexicon, key, value):
                 items[-1] = replace(items[-1], amount=value)  # 「6件／540万円」
             return items
-        is_change = text.startswith(lexicon.not_a_level, value.end)
+        is_change = signed or text.startswith(lexicon.not_a_level, value.end)
         note_end, amount = _note_after(lexicon, text, key, value.end, sentence.end)
         items.append(Item(value, tuple(qualifiers), after_arrow, is_change, amount))
+        if is_change:
+            # 「3件増えて21件」「前月比+4件の19件」「1,000件を超え、1,045件」: the level follows.
+            tail = _change_tail(lexicon, text, note_end, sentence.end)
+            if tail is not None and lexicon.value_at(text, tail, sentence.end) is not None:
+                after_arrow, position = True, tail
+                continue
         # A note after the figure does not end the list: 「7月が1件（95万円）、8月が2件」.
         link = lexicon.link_pattern.match(text, note_end, sentence.end)
         if link is None:
@@ -222,6 +230,22 @@ def _ends_item(layout: Layout, sentence: Sentence, at: dict[int, Token], positio
     if link is not None and link.group("link") in layout.lexicon.arrows:
         return layout.lexicon.value_at(text, link.end(), end) is not None
     return False
+
+
+# A sign before a figure makes it a change (「+4件」「▲2件」), not a level.
+_SIGNS = "+-±▲△▼"
+# The inflection after a change word, before the level it leads to (「増えて」「超え、」「の」).
+_INFLECTION = re.compile(r"[\u3041-\u309f]{0,4}\s*(?:[、,]\s*)?")
+
+
+def _change_tail(lexicon: Lexicon, text: str, position: int, end: int) -> int | None:
+    """Where the level after a change begins: past the change word and its inflection."""
+    word = max(
+        (w for w in lexicon.not_a_level if text.startswith(w, position)), key=len, default=""
+    )
+    inflection = _INFLECTION.match(text, position + len(word), end)
+    tail = inflection.end() if inflection else position + len(word)
+    return tail if tail > position else None
 
 
 def _is_amount(lexicon: Lexicon, key: str, value: Value) -> bool:

@@ -47,6 +47,41 @@ def restated_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Iter
             continue
         rank = 0 if total or measure is not None else -1
         yield Phrase(key, value, marker.start(), position, value.end, False, rank=rank, total=total)
+    yield from _corrected_after(layout, sentence, tokens)
+
+
+# How far before a correction word its figure may begin (「1,234,567円の誤り」).
+_FIGURE_CHARS = 16
+
+
+def _corrected_after(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Iterator[Phrase]:
+    """「重複を除いた結果1,512件に訂正いたします」「2,300件は、2,280件の誤りでした」: the figure
+    right before a correction word replaces the KPI named before it (not in its own clause:
+    「架電数1,512件に訂正」 is read as the name's own figure)."""
+    lexicon, text = layout.lexicon, layout.text
+    starts = [token.start for token in tokens]
+    for marker in lexicon.corrected_after_pattern.finditer(text, sentence.start, sentence.end):
+        end = marker.start()
+        value = next(
+            (
+                found
+                for at in range(max(sentence.start, end - _FIGURE_CHARS), end)
+                if text[at].isdigit()
+                and (found := lexicon.value_at(text, at, end)) is not None
+                and found.end == end
+            ),
+            None,
+        )
+        if value is None or value.unit is None:
+            continue
+        clause = _clause_start(sentence, value.start)
+        before = tokens[bisect_left(starts, clause) : bisect_left(starts, value.start)]
+        if any(token.kind is Kind.KPI for token in before):
+            continue
+        antecedent = _antecedent(layout, tokens, value.start)
+        if antecedent is None or not lexicon.fits(antecedent.key, value, bare_allowed=False):
+            continue
+        yield Phrase(antecedent.key, value, value.start, value.start, value.end, False, rank=-1)
 
 
 def _clause_start(sentence: Sentence, position: int) -> int:
