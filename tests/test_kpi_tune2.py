@@ -98,3 +98,31 @@ def test_a_change_alone_is_still_no_level(knowledge: KpiKnowledge) -> None:
 def test_a_prospects_annual_sales_are_not_revenue(knowledge: KpiKnowledge) -> None:
     text = "訪問先（年間売上約12億円、年商の伸びも堅調）からアポを頂き、当月のアポは9件でした。"
     assert plain(knowledge, text) == {"appointments": 9}
+
+
+def test_stage_and_measure_words_in_other_orders(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "- リード獲得：412件") == {"leads": 412}
+    assert plain(knowledge, "今月の獲得アポイントは計15件でした。") == {"appointments": 15}
+    assert plain(knowledge, "架電に対してアポイントの獲得は11件でした。") == {"appointments": 11}
+    assert plain(knowledge, "アポは月トータル 14件でした") == {"appointments": 14}
+
+
+def test_a_target_set_against_the_actual_does_not_make_it_a_target(
+    knowledge: KpiKnowledge,
+) -> None:
+    assert plain(knowledge, "目標の25件に対してアポは23件にとどまりました。") == {
+        "appointments": 23
+    }
+    assert plain(knowledge, "目標はアポ25件です。") == {}
+
+
+def test_a_part_of_another_kpi_after_uchi_is_that_kpis_figure(knowledge: KpiKnowledge) -> None:
+    found = plain(knowledge, "商談は12社、うち3社が受注に至りました。")
+    assert found == {"opportunities": 12, "deals": 3}
+    assert plain(knowledge, "通電数は640件、このうち担当者接続は233件でした。") == {
+        "connections": 233
+    }
+
+
+def test_a_note_mark_after_a_bare_figure_ends_its_item(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "> アポ 11 ←うち1件はリスケ待ち") == {"appointments": 11}

@@ -189,6 +189,9 @@ def _items(
             if items and items[-1].amount is None and _is_amount(lexicon, key, value):
                 items[-1] = replace(items[-1], amount=value)  # 「6件／540万円」
             return items
+        named = value.end + (text[value.end : value.end + 1] in ("の", "が"))
+        if named in at and at[named].kind is Kind.KPI and at[named].key != key:
+            return items  # 「商談は8社、うち2社が受注」: the 2 is the later name's
         is_change = signed or text.startswith(lexicon.not_a_level, value.end)
         note_end, amount = _note_after(lexicon, text, key, value.end, sentence.end)
         items.append(Item(value, tuple(qualifiers), after_arrow, is_change, amount))
@@ -208,6 +211,8 @@ def _items(
 
 # Between the items of a one-line list of figures: 「コール 1,760 / 接続 355 | アポ 18」.
 _LIST_SEPARATORS = ("/", "|", "、", ",")
+# A note after an item: 「アポ 13 ←うち2件は…」「架電 1,200 ※重複除く」.
+_NOTE_MARKS = ("←", "※")
 
 
 def _ends_item(layout: Layout, sentence: Sentence, at: dict[int, Token], position: int) -> bool:
@@ -219,6 +224,8 @@ def _ends_item(layout: Layout, sentence: Sentence, at: dict[int, Token], positio
         return True
     if rest.startswith("(") and rest.endswith(")") and rest.count("(") == 1:
         return True  # 「架電 1,340（前月 1,290）」
+    if rest.startswith(_NOTE_MARKS):
+        return True  # 「アポ 13 ←うち2件はリスケ待ち」
     after = position + len(text[position:end]) - len(text[position:end].lstrip())
     if rest.startswith(_LIST_SEPARATORS):
         following = after + 1
@@ -314,7 +321,8 @@ def _verdict(layout: Layout, item: Item) -> int:
 
 def _count_before(layout: Layout, sentence: Sentence, name: Token) -> Value | None:
     """The count right before a name, as in 「1件受注」 or 「20件のアポ」."""
-    end = name.start - 1 if layout.text[name.start - 1 : name.start] == "の" else name.start
+    # 「20件のアポ」「うち2社が受注に至りました」
+    end = name.start - 1 if layout.text[name.start - 1 : name.start] in ("の", "が") else name.start
     for start in range(max(sentence.start, end - 20), end):
         if not layout.text[start].isdigit():
             continue  # 「二人の通話」: a kanji numeral before a name counts people, not calls

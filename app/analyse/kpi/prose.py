@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterator
 
@@ -39,6 +40,10 @@ def line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
             if actual:
                 yield reading.candidate(line, phrase, period or line.period)
 
+
+# A cue's own figure set against the phrase's: 「目標の30件に対して」「前月の20件と比べ」.
+_CONTRAST_GAP = re.compile(r"\s*(?:の|は|が|:)?\s*")
+_CONTRAST = re.compile(r"\s*(?:に対して|に対し|と比べ|に比べ|と比較して)")
 
 # An enumeration hands its lead on to its items (「※前月は、アポ14件、商談6件」). Real leads
 # are short, so context is read at most this many clauses or characters back: long or
@@ -151,6 +156,7 @@ class Reading:
         if phrase.month is not None:
             # 「第2四半期の成約は、7月が1件、8月が2件」: the months divide the scope.
             cues = [t for t in cues if t.kind is not Kind.PERIOD_SCOPE]
+        cues = [t for t in cues if not self._contrasted(t, phrase.anchor)]
         if any_cue(cues, NOT_ACTUAL, self.layout.period, around=window):
             return False, None
         subcounts = [t.start for t in lead if t.kind is Kind.SUBCOUNT]
@@ -166,6 +172,17 @@ class Reading:
             return True, None
         resolved = own.resolve(months[-1]) if own is not None else None
         return resolved is not None, resolved
+
+    def _contrasted(self, cue: Token, anchor: int) -> bool:
+        """「目標の30件に対してアポは27件」「前月の20件に比べ」: the cue has its own figure, set
+        against the phrase's, so it does not qualify the phrase."""
+        match = _CONTRAST_GAP.match(self.text, cue.end, anchor)
+        if match is None:
+            return False
+        value = self.layout.lexicon.value_at(self.text, match.end(), anchor)
+        if value is None or value.unit is None:
+            return False
+        return _CONTRAST.match(self.text, value.end, anchor) is not None
 
     def _in_subcount_note(self, phrase: Phrase) -> bool:
         """「アポ15件（うちオンライン商談10件）」: a note opened by うち/内訳 holds parts of the
@@ -209,6 +226,10 @@ class Reading:
             token = self.tokens[index]
             if token.kind is Kind.KPI and token.end <= bound:
                 return token.key == phrase.key
+            if look_back and token.kind is Kind.OTHER_METRIC and token.end <= bound:
+                return (
+                    False  # 「通電数は820件、このうち担当者接続は301件」: a part of another figure
+                )
         if not look_back:
             return True
         # 「…訪問できたのは38件でした。このうち有効商談数は16件」: うち points at a whole in the
