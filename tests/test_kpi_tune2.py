@@ -126,3 +126,16 @@ def test_a_part_of_another_kpi_after_uchi_is_that_kpis_figure(knowledge: KpiKnow
 
 def test_a_note_mark_after_a_bare_figure_ends_its_item(knowledge: KpiKnowledge) -> None:
     assert plain(knowledge, "> アポ 11 ←うち1件はリスケ待ち") == {"appointments": 11}
+
+
+def test_object_particle_and_topic_phrases_link_a_name_to_its_figure(
+    knowledge: KpiKnowledge,
+) -> None:
+    assert plain(knowledge, "アポイントを14件獲得しました。") == {"appointments": 14}
+    assert plain(knowledge, "商談については7件です。") == {"opportunities": 7}
+    assert plain(knowledge, "受注に関しては3件でした。") == {"deals": 3}
+    assert plain(knowledge, "来月はアポを15件取ります。") == {}
+
+
+def test_a_cleft_may_end_in_noga(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "商談に進んだのが8件でした。") == {"opportunities": 8}

@@ -180,7 +180,11 @@ class Lexicon:
         )
         # Between a name and its figure: spaces, a colon, a bracketed note, a particle, a link.
         # A cleft 「商談として成立したのは6件」: a verb link after a short noun stem.
-        verb_links = rf"(?:{_CLEFT_PARTICLES}{_CLEFT_STEM})?(?:{_alternation(grammar.verb_links)})"
+        links = [
+            *grammar.verb_links,
+            *(v[:-1] + "が" for v in grammar.verb_links if v.endswith("のは")),
+        ]
+        verb_links = rf"(?:{_CLEFT_PARTICLES}{_CLEFT_STEM})?(?:{_alternation(links)})"
         self.gap_pattern = re.compile(
             rf"(?:\s+|[:=】」』\]{LABEL_POINTERS}]|\([^()]*\)|{_LEADER_DOTS}|{verb_links}"
             rf"|(?:{_alternation(grammar.particles)})、?)*"
