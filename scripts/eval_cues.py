@@ -10,7 +10,7 @@ the false-positive rate on the signal's neutral sentences. `--misses` lists the 
 (use it on the tuning file only); `--json` prints one JSON object as the last stdout line.
 
 `--cue-report` instead measures every regex cue on its own over the given files (default:
-the training and tune phrasebooks, never the holdout): how many sentences it fires on and
+the training, tune and train2 phrasebooks, never a holdout): how many sentences it fires on and
 how many of those carry its signal and polarity (and, for a factor cue, its type). A
 sentence speaks only for the signal it is labelled under (its polarities and its neutral
 hard negatives), so precision counts those; firing on another signal's sentences is shown
@@ -45,7 +45,11 @@ from app.knowledge.rubric import Cue
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "eval" / "phrasebook" / "tune.yaml"
 # What the cues are pruned on: every labelled sentence except the holdout phrasebook.
-REPORT_FILES = (ROOT.parent / "shared" / "phrasebook" / "train.yaml", DEFAULT_FILE)
+REPORT_FILES = (
+    ROOT.parent / "shared" / "phrasebook" / "train.yaml",
+    DEFAULT_FILE,
+    ROOT / "eval" / "phrasebook" / "train2.yaml",
+)
 KEEP_PRECISION = 0.95
 KEEP_MIN_MATCHES = 2
 VENDOR_NAME = "株式会社フレーズブック営業"
@@ -378,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--cue-report",
         action="store_true",
-        help="precision of every regex cue alone (default files: train + tune phrasebooks)",
+        help="precision of every regex cue alone (default files: train + tune + train2 phrasebooks)",
     )
     args = parser.parse_args(argv)
 
