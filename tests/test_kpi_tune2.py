@@ -139,3 +139,19 @@ def test_object_particle_and_topic_phrases_link_a_name_to_its_figure(
 
 def test_a_cleft_may_end_in_noga(knowledge: KpiKnowledge) -> None:
     assert plain(knowledge, "商談に進んだのが8件でした。") == {"opportunities": 8}
+
+
+def test_year_slash_month_titles_give_a_value_per_month(knowledge: KpiKnowledge) -> None:
+    text = "| 指標 | 2026/04 | 2026/05 | 2026/06 |\n|---|---|---|---|\n| 架電 | 1,010 | 1,120 | 1,230 |\n"
+    assert read(knowledge, text) == {
+        ("calls", "2026-04"): 1010,
+        ("calls", "2026-05"): 1120,
+        ("calls", "2026-06"): 1230,
+    }
+
+
+def test_a_figure_after_a_later_month_in_the_same_clause_is_that_months(
+    knowledge: KpiKnowledge,
+) -> None:
+    found = read(knowledge, "5月の架電は1,140件、6月は1,260件でした。")
+    assert found == {("calls", "2026-05"): 1140, ("calls", "2026-06"): 1260}

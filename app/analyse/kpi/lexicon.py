@@ -38,21 +38,10 @@ QUALIFIERS = NOT_ACTUAL_LABEL | {Kind.ACTUAL, Kind.CURRENT, Kind.MONTH}
 _MONTH = re.compile(
     r"(?<![\d.])(?:(?P<year>\d{4})年)?(?P<month>\d{1,2})月(?:度|分)?(?!\s*\d{1,2}日)"
 )
+# 「2026/04」「2026.4」 as a column or row title (not a date 「2026/04/15」).
+_NUMERIC_MONTH = re.compile(r"(?<![\d/.])(?P<year>20\d{2})[/.](?P<month>\d{1,2})(?![\d/.])")
 # English column headers: 「Jan」「February」「Feb-26」「Mar 2026」 (the text is lower-cased).
-_ENGLISH_MONTHS = (
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "may",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "oct",
-    "nov",
-    "dec",
-)
+_ENGLISH_MONTHS = tuple("jan feb mar apr may jun jul aug sep oct nov dec".split())
 _ENGLISH_MONTH = re.compile(
     r"(?<![a-z])(?P<name>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
     r"(?:[- ']?(?P<year>20\d{2}|\d{2})(?!\d))?(?![a-z])"
@@ -281,6 +270,11 @@ class Lexicon:
             year_text = match.group("year")
             year = None if year_text is None else int(year_text) % 100 + 2000
             found.append(Token(Kind.MONTH, match.start(), match.end(), year=year, month=month))
+        for match in _NUMERIC_MONTH.finditer(text, start, stop):
+            month = int(match.group("month"))
+            if 1 <= month <= 12:
+                year = int(match.group("year"))
+                found.append(Token(Kind.MONTH, match.start(), match.end(), year=year, month=month))
         for match in _MONTH.finditer(text, start, stop):
             month = int(match.group("month"))
             if 1 <= month <= 12:

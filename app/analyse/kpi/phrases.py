@@ -137,7 +137,16 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
         chosen = _choose(layout, items)
         if chosen is not None:
             end = items[-1].value.end
-            yield Phrase(name.key, chosen.value, name.start, label_end, end, reversed=False)
+            month = _month_of(chosen)
+            yield Phrase(name.key, chosen.value, name.start, label_end, end, False, month)
+            first = items[0]
+            if month is not None and first is not chosen and _plain(first):
+                # 「5月の架電は1,100件、6月は1,200件」: the first figure is the lead month's.
+                lead_month = any(t.kind is Kind.MONTH and t.start < name.start for t in at.values())
+                if lead_month:
+                    yield Phrase(
+                        name.key, first.value, name.start, label_end, first.value.end, False
+                    )
             if chosen.amount is not None and amount_key is not None:
                 amount = chosen.amount
                 yield Phrase(amount_key, amount, name.start, label_end, amount.end, reversed=False)
@@ -293,6 +302,15 @@ def _month_items(items: list[Item]) -> list[tuple[Item, Token]]:
         found.append((item, months[-1]))
     named = {(month.year, month.month) for _, month in found}
     return found if len(found) >= 2 and len(named) == len(found) else []
+
+
+def _month_of(item: Item) -> Token | None:
+    months = [token for token in item.qualifiers if token.kind is Kind.MONTH]
+    return months[-1] if months else None
+
+
+def _plain(item: Item) -> bool:
+    return not item.qualifiers and not item.is_change
 
 
 def _choose(layout: Layout, items: list[Item]) -> Item | None:
