@@ -137,10 +137,10 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
         chosen = _choose(layout, items)
         if chosen is not None:
             end = items[-1].value.end
-            month = _month_of(chosen)
-            yield Phrase(name.key, chosen.value, name.start, label_end, end, False, month)
+            own_month = _month_of(chosen)
+            yield Phrase(name.key, chosen.value, name.start, label_end, end, False, own_month)
             first = items[0]
-            if month is not None and first is not chosen and _plain(first):
+            if own_month is not None and first is not chosen and _plain(first):
                 # 「5月の架電は1,100件、6月は1,200件」: the first figure is the lead month's.
                 lead_month = any(t.kind is Kind.MONTH and t.start < name.start for t in at.values())
                 if lead_month:
