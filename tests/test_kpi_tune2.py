@@ -155,3 +155,14 @@ def test_a_figure_after_a_later_month_in_the_same_clause_is_that_months(
 ) -> None:
     found = read(knowledge, "5月の架電は1,140件、6月は1,260件でした。")
     assert found == {("calls", "2026-05"): 1140, ("calls", "2026-06"): 1260}
+
+
+def test_a_measure_word_heading_a_clause_gives_that_measure_of_the_stage(
+    knowledge: KpiKnowledge,
+) -> None:
+    assert plain(knowledge, "受注 4件、金額 合計360万円") == {"deals": 4, "revenue": 3_600_000}
+    assert plain(knowledge, "受注4件、金額：360万円") == {"deals": 4, "revenue": 3_600_000}
+
+
+def test_a_unit_price_after_a_count_is_not_the_stages_amount(knowledge: KpiKnowledge) -> None:
+    assert plain(knowledge, "受注は4件、平均単価 45万円でした。") == {"deals": 4}

@@ -204,7 +204,8 @@ class Lexicon:
         measures = _alternation(self.measure_words) or "(?!)"
         self.restatement_pattern = re.compile(
             rf"(?:{_alternation(grammar.restatements) or '(?!)'})"
-            rf"|(?P<measure>{measures})(?:{_alternation(grammar.measure_links) or '(?!)'})"
+            rf"|(?P<measure>{measures})(?:{_alternation(grammar.measure_links) or '(?!)'}"
+            r"|(?P<spaced>\s+))"
             rf"|(?P<total>{_alternation(grammar.total_rows) or '(?!)'})"
         )
         self.corrected_after_pattern = re.compile(_alternation(grammar.corrected_after) or "(?!)")

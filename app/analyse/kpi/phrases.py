@@ -195,7 +195,13 @@ def _items(
         # its list item (「コール 1,760 / 接続 355」「架電 1,200→1,350」「架電 1,340（前月…）」).
         ends = _ends_item(layout, sentence, at, value.end)
         if not lexicon.fits(key, value, bare_allowed=labelled or ends):
-            if items and items[-1].amount is None and _is_amount(lexicon, key, value):
+            qualified = any(q.kind in NOT_ACTUAL_LABEL for q in qualifiers)  # 「、単価50万円」
+            if (
+                items
+                and items[-1].amount is None
+                and _is_amount(lexicon, key, value)
+                and not qualified
+            ):
                 items[-1] = replace(items[-1], amount=value)  # 「6件／540万円」
             return items
         named = value.end + (text[value.end : value.end + 1] in ("の", "が"))

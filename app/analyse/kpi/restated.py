@@ -33,6 +33,8 @@ def restated_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Iter
         before = tokens[bisect_left(starts, clause) : bisect_left(starts, marker.start())]
         if not correction and any(token.kind is Kind.KPI for token in before):
             continue  # 「アポ件数にして」: the clause names its KPI itself
+        if marker.group("spaced") is not None and text[clause : marker.start()].strip():
+            continue  # 「金額 合計180万円」 only at the head of its clause
         gap = lexicon.gap_pattern.match(text, marker.end(), sentence.end)
         position = gap.end() if gap else marker.end()
         value = lexicon.value_at(text, position, sentence.end)
