@@ -41,9 +41,10 @@ _MONTH = re.compile(
 # 「2026/04」「2026.4」 as a column or row title (not a date 「2026/04/15」).
 _NUMERIC_MONTH = re.compile(r"(?<![\d/.])(?P<year>20\d{2})[/.](?P<month>\d{1,2})(?![\d/.])")
 # English column headers: 「Jan」「February」「Feb-26」「Mar 2026」 (the text is lower-cased).
-_ENGLISH_MONTHS = tuple("jan feb mar apr may jun jul aug sep oct nov dec".split())
+_MONTH_NAMES = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_ENGLISH_MONTHS = tuple(_MONTH_NAMES.split("|"))
 _ENGLISH_MONTH = re.compile(
-    r"(?<![a-z])(?P<name>(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)\.?"
+    rf"(?<![a-z])(?P<name>(?:{_MONTH_NAMES})[a-z]*)\.?"
     r"(?:[- ']?(?P<year>20\d{2}|\d{2})(?!\d))?(?![a-z])"
 )
 _CACHED_TOKEN_CHARS = 200
