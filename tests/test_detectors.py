@@ -146,3 +146,65 @@ def test_greetings_never_count_for_a_signal(knowledge: Knowledge) -> None:
                 memo=BoundedCache(64),
             )
             assert hits == [], (author, key)
+
+
+def test_a_table_row_of_figures_is_not_a_sentence_about_the_work(knowledge: Knowledge) -> None:
+    """A KPI table's rows are the KPI reader's: no detector reads them as a bare report."""
+    document = DocumentFacts(
+        id=1,
+        kind="vendor_report",
+        date=dt.date(2025, 6, 30),
+        period="2025-06",
+        title="6月度報告",
+        text="| 指標 | 目標 | 6月実績 |\n|---|---|---|\n| 架電数 | ― | 870件 |\n| アポ獲得数 | 15件 | 16件 |\n",
+    )
+    corpus = [(sentence, 1.0) for sentence in sentences(document, "vendor")]
+    assert {sentence.kind for sentence, _w in corpus} <= {"table_header", "table_row"}
+    scores = score_corpus(corpus, knowledge)
+    for key in STATUS_SIGNALS:
+        hits = signal_hits(
+            corpus, scores=scores, signal=key, cues=[], unless=[], memo=BoundedCache(64)
+        )
+        assert hits == [], key
+
+
+def test_a_clients_own_wish_is_not_the_vendors_good_work(knowledge: Knowledge) -> None:
+    wish = "来期は新しい業界向けの提案資料づくりも進めたいと考えている。"
+    document = DocumentFacts(
+        id=1,
+        kind="meeting_notes",
+        date=dt.date(2025, 6, 30),
+        period="2025-06",
+        title="定例メモ",
+        text=wish,
+    )
+    corpus = [(sentence, 1.0) for sentence in sentences(document, "client")]
+    hits = signal_hits(
+        corpus,
+        scores=score_corpus(corpus, knowledge),
+        signal="proactivity",
+        cues=[],
+        unless=[],
+        memo=BoundedCache(16),
+    )
+    assert [hit for hit in hits if hit.polarity == "good"] == []
+
+
+def test_a_presence_needs_a_sure_sentence(knowledge: Knowledge) -> None:
+    """Many weak detector hits reach the weight but not the rule (engine.yaml min_sure_hits)."""
+    from app.analyse.cues import CueHit
+    from app.analyse.engine import _present
+
+    document = DocumentFacts(
+        id=1,
+        kind="vendor_report",
+        date=dt.date(2025, 6, 30),
+        period="2025-06",
+        title="t",
+        text="一文目です。二文目です。三文目です。",
+    )
+    units = sentences(document, "vendor")
+    weak = [CueHit(sentence, "present", 0.6, sure=False) for sentence in units]
+    assert knowledge.engine.presence.min_sure_hits == 1
+    assert not _present(weak, 1.0, knowledge)
+    assert _present([*weak[1:], CueHit(units[0], "present", 0.6)], 1.0, knowledge)
