@@ -166,3 +166,8 @@ def test_a_measure_word_heading_a_clause_gives_that_measure_of_the_stage(
 
 def test_a_unit_price_after_a_count_is_not_the_stages_amount(knowledge: KpiKnowledge) -> None:
     assert plain(knowledge, "受注は4件、平均単価 45万円でした。") == {"deals": 4}
+
+
+def test_an_annual_contract_basis_note_keeps_the_months_revenue(knowledge: KpiKnowledge) -> None:
+    text = "| 指標 | 目標 | 実績 |\n|---|---|---|\n| 受注金額（年間契約ベース） | ― | 210万円 |\n"
+    assert plain(knowledge, text) == {"revenue": 2_100_000}
