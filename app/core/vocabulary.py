@@ -20,6 +20,10 @@ SignalKey = Literal[
     "proactivity", "communication", "dependency", "personnel_change", "expectation_gap"
 ]
 SIGNAL_KEYS: tuple[SignalKey, ...] = get_args(SignalKey)
+# Every key of knowledge/signals.yaml: the signals above, stagnation (the phase reads it) and
+# the client-side causes.
+SignalSource = Literal[SignalKey, "stagnation", "internal_factors"]
+SIGNAL_SOURCES: tuple[SignalSource, ...] = get_args(SignalSource)
 
 # Signals judged good/concern (the others are present/absent); the order pages show them in.
 STATUS_SIGNALS: tuple[SignalKey, ...] = ("proactivity", "communication", "dependency")

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from app.core.normalize import normalize_for_matching
+from app.core.vocabulary import SIGNAL_SOURCES
 from app.knowledge.files import validate_file
 
 CHAT_KNOWLEDGE_FILE = "chat.yaml"
@@ -23,15 +24,6 @@ CHAT_KNOWLEDGE_FILE = "chat.yaml"
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Terms = Annotated[list[Term], Field(min_length=1)]
 UnitKind = Literal["count", "percent", "jpy"]
-SIGNAL_SOURCES = (
-    "proactivity",
-    "communication",
-    "dependency",
-    "personnel_change",
-    "expectation_gap",
-    "stagnation",
-    "internal_factors",
-)
 
 
 def _pattern(value: str) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from app.core.vocabulary import SignalSource
 from app.errors import ConfigError
 from app.knowledge.files import validation_error
 
@@ -199,17 +200,7 @@ class EngineFile(BaseModel):
     injection_patterns: list[Pattern] = []
     # Signals whose sentences the learned detectors find together with the kept cues; the
     # others are found by their cues alone (docs/detectors.md).
-    detector_signals: list[
-        Literal[
-            "proactivity",
-            "communication",
-            "dependency",
-            "personnel_change",
-            "expectation_gap",
-            "stagnation",
-            "internal_factors",
-        ]
-    ] = ["proactivity", "communication", "dependency"]
+    detector_signals: list[SignalSource] = ["proactivity", "communication", "dependency"]
 
 
 class DetectorEntry(BaseModel):
