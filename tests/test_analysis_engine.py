@@ -387,3 +387,20 @@ def test_status_signals_hear_wording_no_regex_cue_lists(knowledge: Knowledge) ->
         signal = result.signals[key]
         assert signal.status != "insufficient_evidence", key
         assert any(text.startswith(c.quote[:10]) for c in signal.evidence), key
+
+
+def test_a_weak_undated_hit_supports_a_change_but_never_adds_one() -> None:
+    from app.analyse.cues import CueHit, Sentence
+    from app.analyse.engine import _change_periods
+
+    def hit(doc_id: int, month: int, text: str, *, sure: bool) -> CueHit:
+        document = report(doc_id, month, text)
+        sentence = Sentence(document, "vendor", 0, len(text), text)
+        return CueHit(sentence=sentence, polarity="present", weight=0.5, sure=sure)
+
+    announced = hit(2, 11, "私は1月1日付で異動することになりました。", sure=True)
+    attendees = hit(1, 8, "出席者：代行会社 小野寺様、三好様", sure=False)
+    assert _change_periods([attendees, announced]) == ["2026-01"]
+    # A sure undated hit far from any dated change is a change of its own.
+    recalled = hit(3, 8, "前任の山田から案件一覧を受け取っております。", sure=True)
+    assert _change_periods([recalled, announced]) == ["2025-08", "2026-01"]

@@ -236,7 +236,9 @@ def _change_periods(hits: Sequence[CueHit]) -> list[str]:
 
     A sentence naming no month (「前任の中村から…」「担当交代の際も丁寧に…」) refers to the dated
     change closest to its document — announced up to two months ahead, looked back on up to
-    three months later — and only counts as a change of its own when there is none.
+    three months later — and only counts as a change of its own when there is none and it is
+    a sure hit: a weak detector score (an attendee list naming the vendor's staff) supports a
+    change, never adds one, so the memo's count of changes is not inflated.
     """
     dated = sorted({month for hit in hits if (month := _change_month(hit)) is not None})
     periods = set(dated)
@@ -249,8 +251,11 @@ def _change_periods(hits: Sequence[CueHit]) -> list[str]:
             for change in dated
             if -CHANGE_ANNOUNCED_AHEAD <= months_between(change, month) <= CHANGE_RECALLED_AFTER
         ]
-        periods.add(min(near)[1] if near else month)
-    return sorted(periods)
+        if near:
+            periods.add(min(near)[1])
+        elif hit.sure:
+            periods.add(month)
+    return sorted(periods or {hit.sentence.document.month for hit in hits})
 
 
 def _personnel_change(
