@@ -3,27 +3,15 @@ logs, arrows, leader dots, corrections and hedged prose."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from app.analyse.kpi import extract_kpis
-from app.knowledge.kpi import KpiKnowledge, load_kpi_knowledge
-
-KNOWLEDGE_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "kpi.yaml"
+from app.knowledge.kpi import KpiKnowledge
+from tests.kpi_reading import read, shipped_knowledge
 
 
 @pytest.fixture(scope="module")
 def knowledge() -> KpiKnowledge:
-    return load_kpi_knowledge(KNOWLEDGE_FILE)
-
-
-def read(
-    knowledge: KpiKnowledge, text: str, period: str | None = "2026-06"
-) -> dict[tuple[str, str | None], float]:
-    return {
-        (m.key, m.period): m.value for m in extract_kpis(text, period=period, knowledge=knowledge)
-    }
+    return shipped_knowledge()
 
 
 def plain(knowledge: KpiKnowledge, text: str) -> dict[str, float]:
