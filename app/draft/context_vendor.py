@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.analyse.models import Citation, EngagementAnalysis
@@ -23,6 +23,7 @@ from app.draft.findings import number
 from app.draft.todos import OpenItem
 from app.knowledge import Knowledge
 from app.knowledge.drafts import VendorText
+from app.knowledge.kpi import KpiSpec
 
 FUNNEL = ("calls", "connections", "appointments", "opportunities", "deals")
 MAX_PROPOSALS = 5
@@ -88,6 +89,33 @@ def _citation(point: KpiPoint, documents: dict[int, DocumentFacts]) -> Citation 
     )
 
 
+def _best_vendor_points(
+    analysis: EngagementAnalysis,
+    points: Sequence[KpiPoint],
+    by_id: dict[int, DocumentFacts],
+    readers: Readers,
+    kpis: Mapping[str, KpiSpec],
+) -> dict[tuple[str, str], KpiPoint]:
+    """Per (month, KPI) the vendor's best statement of it: its own month first, outside a
+    quoted reply, not a correction; documents after `as_of` are not read."""
+    best: dict[tuple[str, str], KpiPoint] = {}
+    for point in points:
+        if point.document_id not in readers.citable_ids or point.key not in kpis:
+            continue
+        if by_id.get(point.document_id) and by_id[point.document_id].date > analysis.as_of:
+            continue
+        slot = (point.period, point.key)
+        rank = (point.own_period, not point.quoted, not point.corrected)
+        current = best.get(slot)
+        if current is None or rank > (
+            current.own_period,
+            not current.quoted,
+            not current.corrected,
+        ):
+            best[slot] = point
+    return best
+
+
 def figures(
     *,
     analysis: EngagementAnalysis,
@@ -111,49 +139,18 @@ def figures(
         for key, cell in month.values.items()
     }
     found: list[Figure] = []
-    if not readers.external:
-        for month in analysis.kpi_table:
-            for key, cell in month.values.items():
-                if key not in kpis:
-                    continue
-                source = cell.source
-                if cell.corrected or (source and not states_value(source.quote, cell.value)):
-                    source = None
-                found.append(
-                    Figure(
-                        key=key,
-                        label=str(kpis[key].label),
-                        unit=str(kpis[key].unit),
-                        period=month.period,
-                        value=cell.value,
-                        target=cell.target,
-                        source=source,
-                    )
-                )
-        return found
-    best: dict[tuple[str, str], KpiPoint] = {}
-    for point in points:
-        if point.document_id not in readers.citable_ids or point.key not in kpis:
-            continue
-        if by_id.get(point.document_id) and by_id[point.document_id].date > analysis.as_of:
-            continue
-        slot = (point.period, point.key)
-        rank = (point.own_period, not point.quoted, not point.corrected)
-        current = best.get(slot)
-        if current is None or rank > (
-            current.own_period,
-            not current.quoted,
-            not current.corrected,
-        ):
-            best[slot] = point
+    best = _best_vendor_points(analysis, points, by_id, readers, kpis) if readers.external else {}
     # Every month the analysis reconciled is stated (a month the vendor reported only in a
-    # meeting must not look missing), cited only where a vendor passage states that value.
+    # meeting must not look missing), cited only where the passage states that very value.
     for month in analysis.kpi_table:
         for key, cell in month.values.items():
             if key not in kpis:
                 continue
-            given = best.pop((month.period, key)) if (month.period, key) in best else None
-            source = _citation(given, by_id) if given else None
+            if readers.external:
+                given = best.pop((month.period, key), None)
+                source = _citation(given, by_id) if given else None
+            else:
+                source = None if cell.corrected else cell.source
             if source is not None and not states_value(source.quote, cell.value):
                 source = None
             found.append(
@@ -165,7 +162,7 @@ def figures(
                     value=cell.value,
                     target=cell.target,
                     source=source,
-                    written=source is not None,
+                    written=source is not None or not readers.external,
                 )
             )
     for (period, key), point in best.items():  # a vendor figure the analysis did not keep
