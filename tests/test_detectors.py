@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from app.analyse.cues import sentences
-from app.analyse.detectors import score_corpus, signal_hits
+from app.analyse.cues import CueHit, Sentence, sentences
+from app.analyse.detectors import CorpusScores, score_corpus, signal_hits
 from app.analyse.detectors.features import char_ngrams, feature_matrix
 from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts
 from app.core.normalize import normalize_for_matching
-from app.core.vocabulary import STATUS_SIGNALS
+from app.core.vocabulary import STATUS_SIGNALS, SignalKey
 from app.errors import ConfigError
 from app.knowledge import DEFAULT_KNOWLEDGE_DIR, Knowledge, load_knowledge
 from app.knowledge.rubric import DetectorFile, DetectorModel, load_detectors
@@ -29,6 +29,36 @@ TEXTS = ["来週から新しい架電リストで試してみます。", "ＡＢ
 @pytest.fixture(scope="module")
 def knowledge() -> Knowledge:
     return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
+
+
+def _document(text: str, *, kind: str = "vendor_report", title: str = "t") -> DocumentFacts:
+    return DocumentFacts(
+        id=1, kind=kind, date=dt.date(2025, 6, 30), period="2025-06", title=title, text=text
+    )
+
+
+def _corpus(document: DocumentFacts, author: Author) -> list[tuple[Sentence, float]]:
+    return [(sentence, 1.0) for sentence in sentences(document, author)]
+
+
+def _hits(
+    corpus: list[tuple[Sentence, float]],
+    knowledge: Knowledge,
+    signal: SignalKey,
+    *,
+    cues: bool = True,
+    scores: CorpusScores | None = None,
+) -> list[CueHit]:
+    """The signal's hits in the corpus: detectors with the signal's cues, or detectors alone."""
+    spec = knowledge.signals.signals[signal]
+    return signal_hits(
+        corpus,
+        scores=score_corpus(corpus, knowledge) if scores is None else scores,
+        signal=signal,
+        cues=spec.cues if cues else [],
+        unless=spec.unless if cues else [],
+        memo=BoundedCache(64),
+    )
 
 
 def test_char_ngrams_match_scikit_learn() -> None:
@@ -80,24 +110,7 @@ def test_a_detector_fires_on_new_wording_and_not_on_a_greeting(knowledge: Knowle
         "いつもお世話になっております。\n"
         "来月から担当が山森に交代いたします。後任には引き継ぎ資料を渡しております。"
     )
-    document = DocumentFacts(
-        id=1,
-        kind="vendor_report",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
-        title="t",
-        text=text,
-    )
-    corpus = [(sentence, 1.0) for sentence in sentences(document, "vendor")]
-    spec = knowledge.signals.signals["personnel_change"]
-    hits = signal_hits(
-        corpus,
-        scores=score_corpus(corpus, knowledge),
-        signal="personnel_change",
-        cues=spec.cues,
-        unless=spec.unless,
-        memo=BoundedCache(16),
-    )
+    hits = _hits(_corpus(_document(text), "vendor"), knowledge, "personnel_change")
     quotes = [hit.sentence.quote for hit in hits]
     assert any("交代" in quote for quote in quotes)
     assert not any("お世話" in quote for quote in quotes)
@@ -123,87 +136,42 @@ def test_training_is_deterministic(tmp_path: Path) -> None:
 
 def test_greetings_never_count_for_a_signal(knowledge: Knowledge) -> None:
     """A greeting has almost no features, so the model answers with its prior: not a hit."""
-    document = DocumentFacts(
-        id=1,
-        kind="email",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
-        title="ご連絡",
-        text="いつもお世話になっております。よろしくお願いいたします。",
+    document = _document(
+        "いつもお世話になっております。よろしくお願いいたします。", kind="email", title="ご連絡"
     )
     authors: tuple[Author, ...] = ("vendor", "client")
     for author in authors:
-        corpus = [(sentence, 1.0) for sentence in sentences(document, author)]
+        corpus = _corpus(document, author)
         scores = score_corpus(corpus, knowledge)
         for key in STATUS_SIGNALS:
-            spec = knowledge.signals.signals[key]
-            hits = signal_hits(
-                corpus,
-                scores=scores,
-                signal=key,
-                cues=spec.cues,
-                unless=spec.unless,
-                memo=BoundedCache(64),
-            )
-            assert hits == [], (author, key)
+            assert _hits(corpus, knowledge, key, scores=scores) == [], (author, key)
 
 
 def test_a_table_row_of_figures_is_not_a_sentence_about_the_work(knowledge: Knowledge) -> None:
     """A KPI table's rows are the KPI reader's: no detector reads them as a bare report."""
-    document = DocumentFacts(
-        id=1,
-        kind="vendor_report",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
+    document = _document(
+        "| 指標 | 目標 | 6月実績 |\n|---|---|---|\n| 架電数 | ― | 870件 |\n| アポ獲得数 | 15件 | 16件 |\n",
         title="6月度報告",
-        text="| 指標 | 目標 | 6月実績 |\n|---|---|---|\n| 架電数 | ― | 870件 |\n| アポ獲得数 | 15件 | 16件 |\n",
     )
-    corpus = [(sentence, 1.0) for sentence in sentences(document, "vendor")]
+    corpus = _corpus(document, "vendor")
     assert {sentence.kind for sentence, _w in corpus} <= {"table_header", "table_row"}
     scores = score_corpus(corpus, knowledge)
     for key in STATUS_SIGNALS:
-        hits = signal_hits(
-            corpus, scores=scores, signal=key, cues=[], unless=[], memo=BoundedCache(64)
-        )
-        assert hits == [], key
+        assert _hits(corpus, knowledge, key, cues=False, scores=scores) == [], key
 
 
 def test_a_clients_own_wish_is_not_the_vendors_good_work(knowledge: Knowledge) -> None:
     wish = "来期は新しい業界向けの提案資料づくりも進めたいと考えている。"
-    document = DocumentFacts(
-        id=1,
-        kind="meeting_notes",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
-        title="定例メモ",
-        text=wish,
-    )
-    corpus = [(sentence, 1.0) for sentence in sentences(document, "client")]
-    hits = signal_hits(
-        corpus,
-        scores=score_corpus(corpus, knowledge),
-        signal="proactivity",
-        cues=[],
-        unless=[],
-        memo=BoundedCache(16),
-    )
+    corpus = _corpus(_document(wish, kind="meeting_notes", title="定例メモ"), "client")
+    hits = _hits(corpus, knowledge, "proactivity", cues=False)
     assert [hit for hit in hits if hit.polarity == "good"] == []
 
 
 def test_a_presence_needs_a_sure_sentence(knowledge: Knowledge) -> None:
     """Many weak detector hits reach the weight but not the rule (engine.yaml min_sure_hits)."""
-    from app.analyse.cues import CueHit
     from app.analyse.engine import _present
 
-    document = DocumentFacts(
-        id=1,
-        kind="vendor_report",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
-        title="t",
-        text="一文目です。二文目です。三文目です。",
-    )
-    units = sentences(document, "vendor")
+    units = sentences(_document("一文目です。二文目です。三文目です。"), "vendor")
     weak = [CueHit(sentence, "present", 0.6, sure=False) for sentence in units]
     assert knowledge.engine.presence.min_sure_hits == 1
     assert not _present(weak, 1.0, knowledge)
