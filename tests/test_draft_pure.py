@@ -23,7 +23,7 @@ from app.draft.todos import open_items, parse_items
 from app.knowledge.drafts import load_draft_config
 from app.knowledge.prompts import DEFAULT_PROMPTS_DIR, load_prompts
 from app.renewals.calendar import CalendarEntry, render_calendar
-from app.renewals.timeline import compute_timeline, reply_by_date
+from app.renewals.timeline import compute_timeline, review_dates
 from app.settings import Settings
 
 RENEWAL = dt.date(2026, 3, 31)
@@ -131,16 +131,16 @@ def test_reply_by_is_before_the_notice_deadline() -> None:
     early = compute_timeline(
         engagement_id=1, renewal_date=RENEWAL, notice_days=60, today=dt.date(2025, 11, 1)
     )
-    assert reply_by_date(early) == dt.date(2026, 1, 16)  # deadline 1/30 − 14 days
+    assert review_dates(early)[0] == dt.date(2026, 1, 16)  # deadline 1/30 − 14 days
     late = compute_timeline(
         engagement_id=1, renewal_date=RENEWAL, notice_days=60, today=dt.date(2026, 1, 20)
     )
-    reply = reply_by_date(late)
-    assert reply is not None and late.today < reply < late.notice_deadline
+    reply, meetings = review_dates(late)  # no reply and reading time left: meet before it
+    assert reply is None and meetings and all(d < late.notice_deadline for d in meetings)
     last_day = compute_timeline(
         engagement_id=1, renewal_date=RENEWAL, notice_days=60, today=dt.date(2026, 1, 29)
     )
-    assert reply_by_date(last_day) is None  # no fair reply-by day is left before the deadline
+    assert review_dates(last_day) == (None, [])  # no business day is left before the deadline
 
 
 # --- calendar ------------------------------------------------------------------------------

@@ -181,53 +181,6 @@ def last_business_day_before(day: dt.date) -> dt.date:
     return business_day_on_or_before(day - dt.timedelta(days=1))
 
 
-def reply_by_date(timeline: Timeline, *, timing: Timing = DEFAULT_TIMING) -> dt.date | None:
-    """Reply-by date for the proposal request: a business day before the notice deadline.
-
-    Aims at `reply_lead_days` before the deadline (and no later than the review window's end,
-    so proposals can be discussed there), never sooner than `reply_min_business_days`
-    business days from today. None when no such day is left before the deadline: a reply
-    asked for after it could no longer change the renewal.
-    """
-    earliest = add_business_days(timeline.today, timing.reply_min_business_days)
-    latest = last_business_day_before(timeline.notice_deadline)
-    target = business_day_on_or_before(
-        min(
-            timeline.notice_deadline - dt.timedelta(days=timing.reply_lead_days),
-            timeline.review_end,
-        )
-    )
-    if earliest > latest:
-        return None
-    return max(target, earliest)
-
-
-def meeting_dates(
-    timeline: Timeline, *, timing: Timing = DEFAULT_TIMING, not_before: dt.date | None = None
-) -> list[dt.date]:
-    """Business days to propose for the review meeting, before the notice deadline.
-
-    Inside the usual window: its first feasible days. When the window has passed: the
-    earliest days from `meeting_lead_business_days` from today. After `not_before` (the
-    proposals' reply-by date) when days are left after it, so the meeting can discuss them.
-    Empty after the deadline.
-    """
-    first = max(
-        timeline.review_start,
-        add_business_days(timeline.today, timing.meeting_lead_business_days),
-    )
-    first = first if is_business_day(first) else add_business_days(first, 1)
-    latest = min(last_business_day_before(timeline.notice_deadline), timeline.renewal_date)
-    if not_before is not None and add_business_days(not_before, 1) <= latest:
-        first = max(first, add_business_days(not_before, 1))
-    days: list[dt.date] = []
-    day = first
-    while day <= latest and len(days) < timing.meeting_candidates:
-        days.append(day)
-        day = add_business_days(day, 1)
-    return days
-
-
 def business_days_before(day: dt.date, count: int) -> dt.date:
     """The `count`-th business day before `day`."""
     current = day
