@@ -61,9 +61,7 @@ def evaluate_drafts(
         texts = dict(
             session.execute(
                 select(Document.id, Document.text).where(Document.engagement_id == engagement_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     outcome: dict[str, Any] = {
         "markers": 0,

@@ -80,7 +80,7 @@ def stored_digests(
                 AnalysisResult.knowledge_version,
                 AnalysisResult.as_of,
             )
-        ).tuples()
+        )
         for row_id, engagement_id, computed_at, knowledge_version, as_of in rows:
             if current_only and (knowledge_version != version or as_of != today):
                 continue
@@ -96,7 +96,7 @@ def stored_digests(
                 select(AnalysisResult.id, AnalysisResult.result).where(
                     AnalysisResult.id.in_(wanted[at : at + 500])
                 )
-            ).tuples():
+            ):
                 engagement_id, key = missing[row_id]
                 try:
                     value = digest(EngagementAnalysis.model_validate_json(text))
@@ -120,7 +120,7 @@ def stale_engagements(*, container: Container, among: Collection[int] | None = N
     if among is not None:
         query = query.where(Engagement.id.in_(among))
     with container.session_factory() as session:
-        rows = session.execute(query).tuples()
+        rows = session.execute(query)
         return [
             engagement_id
             for engagement_id, knowledge_version, as_of in rows

@@ -313,7 +313,7 @@ def document_titles(*, container: Container, document_ids: Iterable[int]) -> dic
         return {}
     with container.session_factory() as session:
         rows = session.execute(select(Document.id, Document.title).where(Document.id.in_(wanted)))
-        titles = {document_id: title for document_id, title in rows.tuples()}
+        titles = {document_id: title for document_id, title in rows}
     missing = wanted - titles.keys()
     if missing:  # deleted between the search and this read
         raise NotFound(f"文書（ID {min(missing)}）が見つかりません。")

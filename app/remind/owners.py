@@ -76,4 +76,4 @@ def owner_emails(*, container: Container) -> dict[int, str]:
         rows = session.execute(
             select(Engagement.id, User.email).join(User, Engagement.owner_id == User.id)
         )
-        return {engagement_id: email for engagement_id, email in rows.tuples()}
+        return {engagement_id: email for engagement_id, email in rows}

@@ -58,9 +58,7 @@ def renewal_overview(*, container: Container, today: dt.date | None = None) -> l
                 select(Document.engagement_id, func.count(Document.id)).group_by(
                     Document.engagement_id
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         rows = [
             RenewalRow(

@@ -98,7 +98,7 @@ def document_counts(session: Session, engagement_ids: Iterable[int]) -> dict[int
         .group_by(Document.engagement_id)
     )
     counts = {engagement_id: 0 for engagement_id in wanted}
-    counts.update({engagement_id: count for engagement_id, count in rows.tuples()})
+    counts.update({engagement_id: count for engagement_id, count in rows})
     return counts
 
 
@@ -155,7 +155,7 @@ def list_documents(session: Session, *, engagement_id: int) -> list[Document]:
 
 def all_chunks_with_documents(session: Session) -> list[tuple[Chunk, Document]]:
     statement = select(Chunk, Document).join(Document, Chunk.document_id == Document.id)
-    return [(chunk, document) for chunk, document in session.execute(statement).tuples()]
+    return [(chunk, document) for chunk, document in session.execute(statement)]
 
 
 def chunks_with_documents(
@@ -170,7 +170,7 @@ def chunks_with_documents(
             .join(Document, Chunk.document_id == Document.id)
             .where(Chunk.vector_id.in_(wanted[at : at + 500]))
         )
-        found.extend(session.execute(statement).tuples())
+        found.extend(session.execute(statement))
     return found
 
 
