@@ -176,3 +176,28 @@ def test_a_presence_needs_a_sure_sentence(knowledge: Knowledge) -> None:
     assert knowledge.engine.presence.min_sure_hits == 1
     assert not _present(weak, 1.0, knowledge)
     assert _present([*weak[1:], CueHit(units[0], "present", 0.6)], 1.0, knowledge)
+
+
+def test_a_client_side_cause_needs_independent_support(knowledge: Knowledge) -> None:
+    """The vendor's own account in one report is not enough (engine.yaml
+    internal_factor_documents); the client's notes, or a second document, are."""
+    from app.analyse.engine import _independent
+
+    def hit(doc_id: int, kind: str, author: Author, text: str) -> CueHit:
+        document = DocumentFacts(
+            id=doc_id, kind=kind, date=dt.date(2025, 6, 30), period="2025-06", title="t", text=text
+        )
+        return CueHit(sentences(document, author)[0], "present", 0.5)
+
+    season = "年末の繁忙期で店長様が不在がちだったことも影響しています。"
+    vendor_once = [
+        hit(1, "vendor_report", "vendor", season),
+        hit(1, "vendor_report", "vendor", season),
+    ]
+    assert knowledge.engine.presence.internal_factor_documents == 2
+    assert not _independent(vendor_once, knowledge)
+    assert _independent([*vendor_once, hit(2, "vendor_report", "vendor", season)], knowledge)
+    client = hit(3, "meeting_notes", "client", "当社の提供したリストが古かった。")
+    assert _independent([client], knowledge)
+    weak_client = CueHit(client.sentence, "present", 0.5, sure=False)
+    assert not _independent([*vendor_once, weak_client], knowledge)

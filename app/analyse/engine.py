@@ -198,6 +198,22 @@ def _present(hits: Sequence[CueHit], threshold: float, knowledge: Knowledge) -> 
     )
 
 
+def _independent(hits: Sequence[CueHit], knowledge: Knowledge) -> bool:
+    """A client-side cause stated in the client's own documents, or in several documents.
+
+    The vendor explaining its own miss in one report (「繁忙期で不在がち」「他社が値下げ」) is
+    its account, not the client's finding; the same cause in another month's document, or
+    in the client's notes, is independent support.
+    """
+    needed = knowledge.engine.presence.internal_factor_documents
+    sure = [h for h in hits if h.sure]
+    return (
+        not needed
+        or any(h.sentence.author == "client" for h in sure)
+        or len({h.sentence.document.id for h in sure}) >= needed
+    )
+
+
 def _recency(month: str, latest: str, knowledge: Knowledge) -> float:
     back = months_between(month, latest)
     for step in knowledge.engine.weights.recency:
@@ -372,7 +388,7 @@ def _internal_factors(knowledge: Knowledge, finder: SignalFinder) -> list[Intern
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
         hits = finder("internal_factors", factor_type.cues, spec.unless, key)
-        if _present(hits, threshold, knowledge):
+        if _present(hits, threshold, knowledge) and _independent(hits, knowledge):
             found.append(
                 InternalFactor(
                     type=key,

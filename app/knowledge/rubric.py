@@ -136,6 +136,9 @@ class PresenceRule(BaseModel):
     # A presence needs this many sure sentences (a cue, or a detector from its evidence
     # threshold up) besides the weight: many weak detector hits alone do not make it.
     min_sure_hits: int = Field(default=0, ge=0)
+    # A client-side cause also needs independent support: a sure sentence in the client's
+    # own documents, or sure sentences in this many documents (0: off).
+    internal_factor_documents: int = Field(default=0, ge=0)
 
 
 class KpiRule(BaseModel):
