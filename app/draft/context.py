@@ -61,6 +61,16 @@ from app.draft.findings import (
     signal_result,
     signal_views,
 )
+from app.draft.framing import (
+    Trend,
+    attendees,
+    in_place,
+    main_trend,
+    our_staff,
+    plan_citation,
+    said_on_track,
+    split_proposals,
+)
 from app.draft.parties import Parties
 from app.draft.todos import OpenItem, decided_items, open_items
 from app.knowledge import Knowledge
@@ -105,6 +115,14 @@ class DraftContext:
     decisions: list[Finding]  # the latest minutes' 決定事項 (a term already agreed …)
     causes: list[StatedCause]  # reasons the vendor's reports give for missed months
     strongest: Citation | None  # the vendor's own result the letter thanks it for
+    trend: Trend  # the main KPI read against its ramp-up and trend (app/draft/framing.py)
+    tolerance: float  # a month at this share of its target is at the target's level
+    staff: list[str]  # our own people (never 「様」 in a text from us)
+    our_attendees: list[str]  # from the latest minutes' attendee list
+    vendor_attendees: list[str]
+    past_proposals: list[Citation]  # proposals for a day already passed: results, not plans
+    months_behind: int  # months between the latest figures and the draft's date
+    missing_from: str  # 「2026年3月」: the first month with no figures yet (when behind)
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -146,6 +164,15 @@ def build_context(
         else None
     )
     recent = knowledge.engine.kpi.recent_months
+    tolerance = rules.met_tolerance
+    visible = [d for d in documents if d.date <= analysis.as_of]
+    trend = main_trend(
+        stated,
+        analysis.main_kpi,
+        tolerance=tolerance,
+        plan=plan_citation(visible, readers, rules),
+        on_track=said_on_track(visible, engagement.vendor_name, rules),
+    )
     kpi_summary: Finding | None = None
     sources = [f.source for f in stated if f.key == analysis.main_kpi and f.source][-recent:]
     sources = sources[::-1] or readers.keep(main_sources(analysis, recent))
@@ -171,15 +198,18 @@ def build_context(
     if signal_result(analysis, "proactivity").status != "good":
         contributions = []
     columns = kpi_columns(analysis, knowledge)
-    visible = [d for d in documents if d.date <= analysis.as_of]
     items = open_items(visible, as_of=analysis.as_of)
     requested = vendor_requests(visible, readers, rules, analysis.as_of)
     asked = {(c.document_id, c.start) for c in requested}
-    proposed = [
-        c
-        for c in vendor_proposals(visible, readers, rules, analysis.as_of)
-        if (c.document_id, c.start) not in asked  # listed once, as what we owe an answer to
-    ]
+    proposed, past_proposals = split_proposals(
+        [
+            c
+            for c in vendor_proposals(visible, readers, rules, analysis.as_of)
+            if (c.document_id, c.start) not in asked  # listed once, as what we owe an answer to
+        ],
+        visible,
+        today,
+    )
     vendor_people = {p for p in (parties.vendor_contact if parties else None,) if p}
     reply_by, meetings = review_dates(timeline, timing=config.timing)
     owed = owed_items(
@@ -192,9 +222,19 @@ def build_context(
     main_explained = explained(causes, [f for f in missed if f.key == analysis.main_kpi])
     funnel_explained = explained(causes, [f for f in missed if f.key in FUNNEL[3:]])
     proposal_list = []
-    for view in proposal_views(analysis, config, knowledge, kpi_summary):
+    in_use = [k for k, spec in config.proposals.items() if in_place(spec.in_place, visible)]
+    views = proposal_views(
+        analysis,
+        config,
+        knowledge,
+        kpi_summary,
+        on_level=trend.on_plan or trend.at_level,
+        in_use=in_use,
+    )
+    for view in views:
         offered, underway = offered_for(config.proposals[view.key].matches, proposed, owed)
         proposal_list.append(replace(view, offered=offered[:2], underway=underway[:2]))
+    ours, theirs = attendees(visible, engagement.vendor_name)
     context = DraftContext(
         kind=kind,
         as_of=today,
@@ -226,6 +266,11 @@ def build_context(
             months=months,
             main_explained=main_explained,
             funnel_explained=funnel_explained,
+            trend=trend,
+            tolerance=tolerance,
+            handover_explained=in_place(
+                rules.handover_explained, [d for d in visible if d.id in readers.citable_ids]
+            ),
         ),
         open_items=open_item_findings(items),
         internal_factors=[
@@ -242,15 +287,41 @@ def build_context(
         readers=readers,
         parties=parties or Parties(vendor_name=engagement.vendor_name),
         figures=stated,
-        kpi_period=period_overview(stated, main_kpi=analysis.main_kpi, latest=latest),
+        kpi_period=period_overview(
+            stated, main_kpi=analysis.main_kpi, latest=latest, tolerance=tolerance
+        ),
         vendor_proposals=proposed,
         vendor_requests=requested,
         owed=owed,
         meeting_dates=meetings,
         causes=causes,
         strongest=strongest_result(visible, readers, rules),
+        trend=trend,
+        tolerance=tolerance,
+        staff=our_staff(visible, engagement.vendor_name),
+        our_attendees=ours,
+        vendor_attendees=theirs,
+        past_proposals=past_proposals,
+        months_behind=_months_between(latest, today),
+        missing_from=_following(latest),
     )
     return restricted(context) if readers.external else context
+
+
+def _months_between(period: str | None, today: dt.date) -> int:
+    """Whole months from the latest reported month to the month before today's (0 when the
+    figures are current)."""
+    if not period:
+        return 0
+    months = (today.year * 12 + today.month - 1) - (int(period[:4]) * 12 + int(period[5:7]))
+    return max(0, months)
+
+
+def _following(period: str | None) -> str:
+    if not period:
+        return ""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12}-{month % 12 + 1:02d}"
 
 
 def _item_citation(item: OpenItem) -> Citation:

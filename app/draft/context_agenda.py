@@ -17,6 +17,7 @@ from app.draft.findings import (
     readable,
     signal_result,
 )
+from app.draft.framing import Trend
 from app.draft.todos import OpenItem
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
@@ -46,6 +47,9 @@ def question_findings(
     months: str = "直近数か月",
     main_explained: Sequence[Citation] = (),
     funnel_explained: Sequence[Citation] = (),
+    trend: Trend | None = None,
+    tolerance: float = 1.0,
+    handover_explained: bool = False,
 ) -> list[Finding]:
     """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
     average over the figures the draft's readers see, over `months` (「ご報告いただいた9月・12月」).
@@ -65,11 +69,15 @@ def question_findings(
             q.kpi_below_target
             if below
             else q.kpi_near_target
-            if achievement < 1
+            if achievement < tolerance
             else q.kpi_on_target
         )
         evidence = list(kpi_summary.evidence)
-        if achievement < 1 and main_explained:
+        growing = trend is not None and trend.rising and achievement < tolerance
+        if growing and trend is not None and (trend.at_level or trend.on_plan):
+            # a ramp-up: judged by its trend, not the flat average (no 「目標との差」)
+            template = (q.kpi_rising_met if trend.at_level else q.kpi_rising) or template
+        elif achievement < tolerance and main_explained:
             template = (q.kpi_below_target_explained if below else q.kpi_near_target_explained) or (
                 template
             )
@@ -90,7 +98,11 @@ def question_findings(
     if signal_result(analysis, "communication").status in ("concern", "watch"):
         ask(q.communication_concern, signal_result(analysis, "communication").evidence)
     if analysis.personnel_change.present:
-        ask(q.personnel_change, analysis.personnel_change.evidence)
+        done = handover_explained and q.personnel_change_explained
+        ask(
+            q.personnel_change_explained if done else q.personnel_change,
+            analysis.personnel_change.evidence,
+        )
     if analysis.internal_factors:  # one question for all of them: the same ask, once
         labels = "・".join(f.label for f in analysis.internal_factors)
         evidence = [c for f in analysis.internal_factors for c in citable(f.evidence)[:1]]

@@ -14,9 +14,11 @@ from itertools import pairwise
 
 from app.draft.context_vendor import FUNNEL, Figure
 from app.draft.findings import Finding, percent, unique
+from app.draft.framing import rising
 
 MAX_COLUMNS = 4
-MAX_LISTED = 3  # months named one by one when others are missing between them
+MAX_LISTED = 3
+RISING_MONTHS = 3  # 「毎月伸びています」 takes three months or more  # months named one by one when others are missing between them
 
 
 @dataclass(frozen=True)
@@ -91,23 +93,33 @@ def _keys(items: Sequence[Figure], main_kpi: str | None) -> list[str]:
     return chosen[:1] + sorted(chosen[1:], key=lambda k: stage.get(k, len(stage)))
 
 
-def _with_target(label: str, series: list[Figure], span: str, latest_word: str) -> Finding:
+def _with_target(
+    label: str, series: list[Figure], span: str, latest_word: str, tolerance: float = 1.0
+) -> Finding:
     """Months met and missed, the largest gap, the last month; `latest_word` is 「直近の」
-    only when that month is the latest one known."""
+    only when that month is the latest one known. A month at `tolerance` of its target or
+    more is at the target's level (99.7 % is no miss)."""
     scored = [f for f in series if f.achievement is not None]
-    met = [f.period for f in scored if (f.achievement or 0) >= 1]
-    missed = [f.period for f in scored if (f.achievement or 0) < 1]
+    met = [f.period for f in scored if (f.achievement or 0) >= tolerance]
+    missed = [f.period for f in scored if (f.achievement or 0) < tolerance]
     latest = series[-1]
     if not missed:
+        reached = (
+            "目標に届いています"
+            if all((f.achievement or 0) >= 1 for f in scored)
+            else ("目標の水準に達しています")
+        )
         text = (
-            f"{label}は、{span}すべてで目標に届いています"
+            f"{label}は、{span}すべてで{reached}"
             f"（{latest_word}{_month(latest.period)}は{latest.spoken}）。"
         )
         return Finding(text, unique([f.source for f in series[-1:] if f.source]))
     worst = min(scored, key=lambda f: f.achievement or 0)
+    near = any(tolerance <= (f.achievement or 0) < 1 for f in scored)
+    reached = "目標の水準に達した" if near else "目標に届いた"
     if met:
         head = (
-            f"{label}は、{span}のうち目標に届いた月が{len(met)}か月（{_months(met)}）、"
+            f"{label}は、{span}のうち{reached}月が{len(met)}か月（{_months(met)}）、"
             f"届かなかった月が{len(missed)}か月（{_months(missed)}）です。"
         )
     else:
@@ -161,8 +173,51 @@ def _without_target(label: str, series: list[Figure], latest_word: str) -> Findi
     return Finding(text, unique([f.source for f in (latest, top) if f.source]))
 
 
+def _rising_together(
+    group: list[list[Figure]], latest_word: str, tolerance: float
+) -> list[Finding]:
+    """KPIs that all grew month by month, said once (「アポ数・商談数・受注数とも、12月から毎月
+    伸びています（アポ数21件→32件→38件、…）」), then which reached the target's level."""
+    first, last = group[0][0].period, group[0][-1].period
+    labels = "・".join(s[0].label for s in group)
+    steps = "、".join(
+        (s[0].label if len(group) > 1 else "") + "→".join(f.spoken for f in s) for s in group
+    )
+    both = "とも" if len(group) > 1 else "は"
+    found = [
+        Finding(
+            f"{labels}{both}、{_month(first)}から毎月伸びています（{steps}）。",
+            unique([s[-1].source for s in group if s[-1].source]),
+        )
+    ]
+    reached = [s[-1] for s in group if (s[-1].achievement or 0) >= tolerance]
+    short = [s[-1] for s in group if s[-1].achievement is not None and s[-1] not in reached]
+    month = f"{latest_word}{_month(last)}"
+    if reached:
+        each = "、".join(f"{f.label}が目標の{percent(f.achievement)}" for f in reached)
+        found.append(
+            Finding(
+                f"{month}は、{each}と、目標の水準に達しています。",
+                unique([f.source for f in reached if f.source]),
+            )
+        )
+    for figure in short:
+        found.append(
+            Finding(
+                f"{figure.label}は、{month}が{figure.spoken}で、"
+                f"月{figure.target_spoken}の目標にはまだ届いていません。",
+                unique([figure.source] if figure.source else []),
+            )
+        )
+    return found
+
+
 def period_overview(
-    items: Sequence[Figure], *, main_kpi: str | None, latest: str | None = None
+    items: Sequence[Figure],
+    *,
+    main_kpi: str | None,
+    latest: str | None = None,
+    tolerance: float = 1.0,
 ) -> PeriodOverview:
     """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注;
     `latest` is the latest month known at all (a later one the readers have no figures for
@@ -179,6 +234,7 @@ def period_overview(
     cell = {(f.period, f.key): f for f in items}
     columns: list[PeriodColumn] = []
     findings: list[Finding] = []
+    grew: list[list[Figure]] = []
     for key in keys:
         series = [cell[(p, key)] for p in periods if (p, key) in cell]
         targets = {f.target_spoken for f in series if f.target is not None}
@@ -186,10 +242,19 @@ def period_overview(
         columns.append(PeriodColumn(key, label, targets.pop() if len(targets) == 1 else ""))
         if len(series) < 2:
             continue
-        if any(f.achievement is not None for f in series):
-            findings.append(_with_target(label, series, counted, latest_word))
+        scored = [f for f in series if f.achievement is not None]
+        if (
+            len(series) >= RISING_MONTHS
+            and rising(series)
+            and any((f.achievement or 0) < tolerance for f in scored)
+        ):
+            grew.append(series)  # a ramp-up: its trend, not 「いずれも届いていません」
+        elif scored:
+            findings.append(_with_target(label, series, counted, latest_word, tolerance))
         else:
             findings.append(_without_target(label, series, latest_word))
+    if grew:
+        findings = _rising_together(grew, latest_word, tolerance) + findings
     rows = [PeriodRow(p, [cell.get((p, key)) for key in keys]) for p in periods]
     return PeriodOverview(
         columns=columns,

@@ -28,9 +28,18 @@ class ProposalView:
 
 
 def proposal_views(
-    analysis: EngagementAnalysis, config: DraftConfig, knowledge: Knowledge, kpi: Finding | None
+    analysis: EngagementAnalysis,
+    config: DraftConfig,
+    knowledge: Knowledge,
+    kpi: Finding | None,
+    *,
+    on_level: bool = False,
+    in_use: Sequence[str] = (),
 ) -> list[ProposalView]:
-    """Chosen by the gaps found (rubric, "New value"); capability whenever dependency worries."""
+    """Chosen by the gaps found (rubric, "New value"); capability whenever dependency worries.
+    `on_level`: the main KPI is at the target's level or on its agreed ramp-up, so a low
+    average is no gap; `in_use`: kinds the documents say are already in place (the vendor
+    records every visit in our CRM), never asked for anew (their reason goes to planning)."""
     signals = analysis.signals
     reasons: dict[ProposalKey, list[tuple[str, list[Citation]]]] = {}
 
@@ -39,7 +48,9 @@ def proposal_views(
 
     achievement = analysis.recent_achievement
     below = (
-        achievement is not None and achievement < knowledge.engine.decision.renew_min_achievement
+        achievement is not None
+        and achievement < knowledge.engine.decision.renew_min_achievement
+        and not on_level
     )
     factor_types = {f.type for f in analysis.internal_factors}
     if signals["dependency"].status in ("concern", "watch"):
@@ -62,6 +73,11 @@ def proposal_views(
         add("technology", "client_resources", factor_evidence(analysis, ["client_resources"]))
     if analysis.funnel is not None and analysis.funnel.leak and kpi is not None:
         add("technology", "funnel", kpi.evidence)
+    for key in in_use:
+        for reason, evidence in reasons.pop(key, []):  # type: ignore[call-overload]
+            target: ProposalKey = "joint_planning"
+            if reason not in [r for r, _ in reasons.get(target, [])]:
+                reasons.setdefault(target, []).append((reason, evidence))
     if not reasons:  # results hold: still ask for value beyond execution
         add("insight", "growth", signals["proactivity"].evidence)
         add("joint_planning", "growth", kpi.evidence if kpi else [])

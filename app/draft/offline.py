@@ -23,6 +23,7 @@ from app.core.text import SENTENCE_ENDERS, sentence_spans, strip_marker
 from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
 from app.draft.context_reasons import swap_parties
+from app.draft.framing import paraphrase, task_noun, without_our_honorifics
 from app.errors import ConfigError
 
 LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
@@ -153,9 +154,19 @@ def render_draft(
     rules = context.config.audiences.vendor_text
 
     def vquote(text: str) -> str:
-        """A vendor quote inside 「」; in an external draft with the parties swapped (〔貴社〕)."""
+        """A vendor quote inside 「」; in an external draft with the parties swapped (〔貴社〕)
+        and our own people without 「様」."""
         shown = _quote_shown(text)
-        return swap_parties(shown, rules) if readers.external else shown
+        if not readers.external:
+            return shown
+        return swap_parties(without_our_honorifics(shown, context.staff), rules)
+
+    def vsay(text: str) -> str:
+        """A vendor proposal as a text from us lists it: a paraphrase in plain words
+        (no 「」, no 〔〕); quoted when an ending has no plain form."""
+        shown = _quote_shown(text)
+        plain = paraphrase(shown, rules, context.staff) if readers.external else None
+        return plain if plain else f"「{vquote(text)}」"
 
     def prose_text(key: str) -> str:
         text = given_prose.get(key, "")
@@ -172,6 +183,8 @@ def render_draft(
             cited=cited,
             ref=ref,
             vquote=vquote,
+            vsay=vsay,
+            task_noun=task_noun,
             prose_text=prose_text,
         )
     except jinja2.TemplateError as error:

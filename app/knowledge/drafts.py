@@ -89,6 +89,11 @@ class Questions(_Strict):
     kpi_below_target_explained: str = ""
     kpi_near_target_explained: str = ""
     funnel_leak_explained: str = ""
+    # The main KPI grew month by month (on an agreed ramp-up): judged by the trend, not the
+    # flat average; `_met` once its latest month is at the target's level.
+    kpi_rising: str = ""
+    kpi_rising_met: str = ""
+    personnel_change_explained: str = ""  # the vendor's documents already explain the handover
 
 
 class NonRenewalChecks(_Strict):
@@ -107,6 +112,9 @@ class ProposalSpec(_Strict):
     # A vendor proposal or open item matching this (regular expression) is one the letter
     # acknowledges and asks to develop, rather than requesting it as new.
     matches: str = ""
+    # A sentence of any document saying this is already in place (「訪問記録は…顧客管理システムに
+    # 入力済み」): the letter does not ask for it again.
+    in_place: str = ""
 
 
 Audience = Literal["internal", "external"]
@@ -130,6 +138,16 @@ class VendorText(_Strict):
     vendor_client_words: list[str] = []
     # A vendor sentence that reports an effect of its own work (the thanks name it).
     result_sentences: list[str] = []
+    # A month at or above this share of its target is at the target's level, not a miss.
+    met_tolerance: float = Field(default=1.0, gt=0, le=1)
+    # A ramp-up plan stated before or during the start (a cue here, and 見込/計画 and a figure).
+    plan_sentences: list[str] = []
+    # Our own minutes judging the period as on track (a rule input, never quoted outside).
+    on_track_sentences: list[str] = []
+    # Polite sentence endings of a vendor quote and their plain form, so a proposal can be
+    # listed as a paraphrase (pronouns plain, no 〔〕) instead of a quote: [pattern, plain].
+    plain_endings: list[tuple[str, str]] = []
+    handover_explained: str = ""
 
 
 class AudienceSpec(_Strict):

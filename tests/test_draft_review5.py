@@ -1,0 +1,169 @@
+"""What the second 課長 review found in the drafts sent to the vendor (issue 12, round 5), as
+pure rules: months judged against an agreed ramp-up and a tolerance, not the flat average;
+nothing asked that the vendor already does; our own staff without 「様」 and proposals
+listed as paraphrases; past events not put forward as plans; ToDo text as a letter says it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.analyse.models import Citation
+from app.core.facts import DocumentFacts
+from app.draft.audience import Readers
+from app.draft.context_period import period_overview
+from app.draft.context_vendor import Figure
+from app.draft.framing import (
+    attendees,
+    in_place,
+    main_trend,
+    our_staff,
+    paraphrase,
+    past_event,
+    plan_citation,
+    said_on_track,
+    split_proposals,
+    task_noun,
+    without_our_honorifics,
+)
+from app.knowledge.drafts import load_draft_config
+from app.settings import Settings
+
+CONFIG = load_draft_config(Settings().prompts_dir)
+RULES = CONFIG.audiences.vendor_text
+VENDOR_NAME = "株式会社ソラマメ営業支援"
+PLAN_MAIL = (
+    "キタハラ物産 営業部 森川様\n\n"
+    "お世話になっております。ソラマメ営業支援の岸です。\n"
+    "- 立ち上がり期間のため、4月は面談アポ15件前後を見込んでおります。6月に月間目標30件の水準に乗せる計画です。\n"
+    "- 訪問記録は御社の顧客管理システムに入力いたします。\n"
+)
+MINUTES = (
+    "日時：2026年6月10日（水）10:00〜11:00\n"
+    "出席者：\n"
+    "- キタハラ物産：森川（営業部 課長）、平田（同）、水野（技術課）\n"
+    "- ソラマメ営業支援：岸様、小池様\n"
+    "\n"
+    "■ 所感\n"
+    "- 立ち上がり3か月としては順調との認識で一致。\n"
+)
+
+
+def document(id_: int, kind: str, date: dt.date, text: str) -> DocumentFacts:
+    return DocumentFacts(id=id_, kind=kind, date=date, period=None, title="資料", text=text)
+
+
+MAIL = document(1, "email", dt.date(2026, 3, 20), PLAN_MAIL)
+NOTES = document(2, "meeting_notes", dt.date(2026, 6, 10), MINUTES)
+READERS = Readers(audience="external", citable_ids=frozenset({1}), references={1: "貴社メール"})
+
+
+def figure(period: str, value: float, target: float | None, key: str = "appointments") -> Figure:
+    label = {"appointments": "アポ数", "opportunities": "商談数", "deals": "受注数"}[key]
+    source = Citation(document_id=1, start=0, end=5, quote=f"{label}{value:.0f}件")
+    return Figure(key, label, "count", period, value, target, source)
+
+
+RAMP = [
+    figure("2026-04", 16, 30),
+    figure("2026-05", 24, 30),
+    figure("2026-06", 29, 30),
+    figure("2026-04", 0, 2, "deals"),
+    figure("2026-05", 1, 2, "deals"),
+    figure("2026-06", 1.5, 2, "deals"),
+]
+
+
+def test_a_ramp_up_is_read_by_its_trend_and_a_month_near_target_is_no_miss() -> None:
+    overview = period_overview(RAMP, main_kpi="appointments", tolerance=RULES.met_tolerance)
+    text = " ".join(f.text for f in overview.findings)
+    assert "いずれも目標に届いていません" not in text and "差が最も大きかった" not in text
+    assert "アポ数・受注数とも、4月から毎月伸びています" in text
+    assert "アポ数が目標の97%と、目標の水準に達しています" in text  # 29/30 is at the level
+    assert "受注数は、直近の6月が1.5件で、月2件の目標にはまだ届いていません" in text
+    # one sentence for the KPIs that grew together, not the same template per KPI
+    assert text.count("毎月伸びています") == 1
+
+
+def test_a_month_within_the_tolerance_counts_as_met() -> None:
+    months = [figure("2026-04", 30, 30), figure("2026-05", 29, 30), figure("2026-06", 31, 30)]
+    overview = period_overview(months, main_kpi="appointments", tolerance=0.95)
+    assert overview.findings[0].text.startswith("アポ数は、3か月すべてで目標の水準に達しています")
+
+
+def test_the_plan_the_vendor_gave_and_our_own_on_track_words_back_the_trend() -> None:
+    plan = plan_citation([MAIL, NOTES], READERS, RULES)
+    assert plan is not None and "15件前後を見込んでおります" in plan.quote
+    assert "6月に月間目標30件の水準に乗せる計画です" in plan.quote
+    assert said_on_track([MAIL, NOTES], VENDOR_NAME, RULES)
+    trend = main_trend(RAMP, "appointments", tolerance=0.95, plan=plan, on_track=True)
+    assert trend.rising and trend.at_level and trend.on_plan
+    flat = [figure("2026-04", 20, 30), figure("2026-05", 18, 30), figure("2026-06", 20, 30)]
+    assert not main_trend(flat, "appointments", tolerance=0.95, plan=plan, on_track=True).on_plan
+
+
+def test_a_result_sentence_is_no_plan() -> None:
+    report = document(
+        3, "vendor_report", dt.date(2026, 5, 8), "初月のため、アポ数は目標の約5割でした。"
+    )
+    readers = Readers(audience="external", citable_ids=frozenset({3}), references={})
+    assert plan_citation([report], readers, RULES) is None
+
+
+def test_what_the_vendor_already_does_is_not_asked_for_again() -> None:
+    technology = CONFIG.proposals["technology"].in_place
+    assert in_place(technology, [MAIL])  # it records its visits in our CRM already
+    assert not in_place(technology, [NOTES])
+
+
+def test_our_staff_come_from_our_minutes_and_never_get_sama() -> None:
+    assert our_staff([NOTES], VENDOR_NAME) == ["森川", "平田", "水野"]
+    assert attendees([MAIL, NOTES], VENDOR_NAME) == (["森川", "平田", "水野"], ["岸様", "小池様"])
+    quote = "技術面のご説明を水野様にお願いできればと考えております。"
+    assert (
+        without_our_honorifics(quote, ["水野"])
+        == "技術面のご説明を水野にお願いできればと考えております。"
+    )
+
+
+def test_a_vendor_proposal_is_listed_as_a_paraphrase_without_brackets() -> None:
+    said = paraphrase("説明会のフォローを弊社が担当します。", RULES, [])
+    assert said == "説明会のフォローを貴社が担当する"
+    said = paraphrase("御社ブースの来場者に優先して架電してはいかがでしょうか。", RULES, [])
+    assert said == "当社ブースの来場者に優先して架電する"
+    assert paraphrase("訪問先の重点を食品スーパーへ移します（6割目安）。", RULES, []) == (
+        "訪問先の重点を食品スーパーへ移す（6割目安）"
+    )
+    # an ending with no plain form known stays a quote (the caller quotes it)
+    assert paraphrase("抽出をご相談させてください。", RULES, []) is None
+
+
+def test_a_proposal_for_a_day_already_past_is_no_open_plan_and_a_repeat_is_listed_once() -> None:
+    written = dt.date(2026, 3, 5)
+    assert past_event("説明会（3月18日開催予定、申込6社）", written, dt.date(2026, 12, 1))
+    assert past_event(
+        "3月中旬に説明会を開催してはいかがでしょうか。", written, dt.date(2026, 12, 1)
+    )
+    assert not past_event("3月18日開催予定の説明会", written, dt.date(2026, 3, 10))
+    assert not past_event("自治体を一覧にして訪問します。", written, dt.date(2026, 12, 1))
+    docs = [document(5, "vendor_report", written, "")]
+
+    def at(quote: str) -> Citation:
+        return Citation(document_id=5, start=0, end=len(quote), quote=quote)
+
+    open_, past = split_proposals(
+        [
+            at("食品スーパー本部向け説明会（3月18日開催予定）のフォローを弊社が担当します。"),
+            at("3月中旬に食品スーパー本部向けの小規模説明会を開催してはいかがでしょうか。"),
+            at("自治体を一覧にして訪問します。"),
+        ],
+        docs,
+        dt.date(2026, 12, 1),
+    )
+    assert [c.quote for c in open_] == ["自治体を一覧にして訪問します。"]
+    assert len(past) == 1 and "3月18日" in past[0].quote
+
+
+def test_a_todo_is_named_as_a_letter_names_it() -> None:
+    assert task_noun("6か月契約の条件案を提示") == "6か月契約の条件案のご提示"
+    assert task_noun("通話録音の運用方法を確認") == "通話録音の運用方法のご確認"
+    assert task_noun("次回までに準備") == "「次回までに準備」の件"
