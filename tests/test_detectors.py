@@ -11,7 +11,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from app.analyse.cues import CueHit, Sentence, sentences
-from app.analyse.detectors import CorpusScores, score_corpus, signal_hits
+from app.analyse.detectors import CorpusScores, SignalFinder, score_corpus, signal_hits
 from app.analyse.detectors.features import char_ngrams, feature_matrix
 from app.core.cache import BoundedCache
 from app.core.facts import Author, DocumentFacts
@@ -201,3 +201,42 @@ def test_a_client_side_cause_needs_independent_support(knowledge: Knowledge) -> 
     assert _independent([client], knowledge)
     weak_client = CueHit(client.sentence, "present", 0.5, sure=False)
     assert not _independent([*vendor_once, weak_client], knowledge)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "author", "side"),
+    [
+        ("当社側の窓口が来月から営業企画部の大森に変わる。", "meeting_notes", "client", "client"),
+        (
+            "先方のリーダーが月末で退職し、後任は当社の業界に詳しい方とのこと。",
+            "meeting_notes",
+            "client",
+            "vendor",
+        ),
+        ("先方の責任者が社内異動で交代した。", "meeting_notes", "client", "vendor"),
+        ("弊社の人事異動に伴い、私の後任として森岡が担当いたします。", "email", "client", "client"),
+        ("弊社の人事異動に伴い、私の後任として森岡が担当いたします。", "email", "vendor", "vendor"),
+        ("御社ご担当者様の変更に伴い、送付先を更新しました。", "vendor_report", "vendor", "client"),
+        ("8月より、御社担当を川端から千葉に変更いたします。", "vendor_report", "vendor", None),
+    ],
+)
+def test_whose_staff_a_change_is(text: str, kind: str, author: Author, side: str | None) -> None:
+    """The writer's side and the words naming a side decide (invented sentences)."""
+    from app.analyse.detectors.actors import change_side
+
+    assert change_side(sentences(_document(text, kind=kind), author)[0]) == side
+
+
+def test_the_clients_own_contact_change_is_no_personnel_change(knowledge: Knowledge) -> None:
+    notes = "当社の窓口が来月から私から野々村に変わります。"
+    corpus = _corpus(_document(notes, kind="meeting_notes", title="定例メモ"), "client")
+    finder = SignalFinder(
+        corpus, score_corpus(corpus, knowledge), ["personnel_change"], BoundedCache(64)
+    )
+    spec = knowledge.signals.signals["personnel_change"]
+    assert finder("personnel_change", spec.cues, spec.unless) == []
+    vendor = _corpus(_document("来月から御社の担当が野々村に交代いたします。"), "vendor")
+    finder = SignalFinder(
+        vendor, score_corpus(vendor, knowledge), ["personnel_change"], BoundedCache(64)
+    )
+    assert finder("personnel_change", spec.cues, spec.unless) != []

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
+from app.analyse.detectors.actors import is_clients_own_change
 from app.analyse.detectors.features import probabilities
 from app.analyse.signals import UNCITABLE_KINDS
 from app.core.cache import BoundedCache
@@ -28,6 +29,8 @@ from app.knowledge.rubric import Cue
 
 Corpus = Sequence[tuple[Sentence, float]]
 UNREAD_KINDS = (*UNCITABLE_KINDS, "table_header", "table_row")
+# Signals about the vendor's staff: a change of the client's own staff is not one of them.
+VENDORS_STAFF = frozenset({"personnel_change"})
 CLIENT_WISH = re.compile(r"(たい|たく)(と(考え|思)|です|。|$)")
 
 
@@ -188,13 +191,18 @@ class SignalFinder:
         factor_type: str | None = None,
     ) -> list[CueHit]:
         if signal not in self.detected:
-            return match_cues(self.corpus, cues=cues, unless=unless, memo=self.memo)
-        return signal_hits(
-            self.corpus,
-            scores=self.scores,
-            signal=signal,
-            cues=cues,
-            unless=unless,
-            memo=self.memo,
-            factor_type=factor_type,
-        )
+            hits = match_cues(self.corpus, cues=cues, unless=unless, memo=self.memo)
+        else:
+            hits = signal_hits(
+                self.corpus,
+                scores=self.scores,
+                signal=signal,
+                cues=cues,
+                unless=unless,
+                memo=self.memo,
+                factor_type=factor_type,
+            )
+        if signal in VENDORS_STAFF:
+            # The client's own contact changing is not the vendor's personnel change.
+            hits = [hit for hit in hits if not is_clients_own_change(hit.sentence)]
+        return hits
