@@ -12,13 +12,13 @@ import gc
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain
 
 import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.retrieve.bm25_index import Bm25Index
+from app.retrieve.vocabulary import Vocabulary, token_hashes
 from app.store import repository
 from app.store.models import Chunk, Document, IndexGeneration
 
@@ -73,7 +73,7 @@ class ChunkCatalog:
         self._lock = threading.Lock()
         self._order: list[CatalogEntry] = []
         self._retriever: Bm25Index | None = None
-        self._vocabulary: dict[str, int] = {}
+        self._vocabulary = Vocabulary()
         # Each entry's tokens as vocabulary ids, worked out once: a rebuild after a change
         # then only stacks arrays (the vocabulary only grows; unused ids score nothing).
         self._token_ids: dict[str, np.ndarray] = {}
@@ -112,24 +112,22 @@ class ChunkCatalog:
     def replace_all(
         self, entries: list[CatalogEntry], *, token_ids: Sequence[np.ndarray] | None = None
     ) -> None:
-        """Every entry anew; `token_ids` (per entry, from `vocabulary_ids`) when the caller
+        """Every entry anew; `token_ids` (per entry, from `token_ids`) when the caller
         mapped the tokens in bulk, as the start-up load does."""
         with self._lock:
             self._entries, self._by_engagement, self._token_ids = {}, {}, {}
-            self._insert(entries, token_ids=token_ids)
+            self._insert(entries, token_ids=token_ids, fresh=True)
             self._dirty = True
 
-    def vocabulary_ids(self, tokens: list[str]) -> np.ndarray:
-        """Vocabulary ids of a flat token list (new tokens get the next ids), in one pass
-        with the lookups in C: a generator per entry cost ~5 µs a token."""
+    def token_ids(self, texts: list[str]) -> list[np.ndarray]:
+        """Each stored token string's vocabulary ids (new tokens get the next ids), the
+        whole batch mapped at once (`app.retrieve.vocabulary`)."""
         with self._lock:
-            return self._ids_of(tokens)
+            return self._ids_of(texts)
 
-    def _ids_of(self, tokens: list[str]) -> np.ndarray:
-        vocabulary = self._vocabulary
-        for token in set(tokens) - vocabulary.keys():
-            vocabulary[token] = len(vocabulary)
-        return np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+    def _ids_of(self, texts: list[str]) -> list[np.ndarray]:
+        hashes, counts = token_hashes(texts)
+        return split_ids(self._vocabulary.ids(hashes), counts.tolist())
 
     def add(self, entries: list[CatalogEntry]) -> None:
         with self._lock:
@@ -142,19 +140,28 @@ class ChunkCatalog:
             self._dirty = True
 
     def _insert(
-        self, entries: list[CatalogEntry], *, token_ids: Sequence[np.ndarray] | None = None
+        self,
+        entries: list[CatalogEntry],
+        *,
+        token_ids: Sequence[np.ndarray] | None = None,
+        fresh: bool = False,
     ) -> None:
         """Under the lock: add or replace entries (their tokens kept as ids only), keeping
-        the per-engagement sets."""
-        self._discard([entry.vector_id for entry in entries])
+        the per-engagement sets; `fresh`: the catalogue is empty, nothing to replace."""
+        if not fresh:
+            self._discard([entry.vector_id for entry in entries])
         if token_ids is None:
-            token_ids = self._map_tokens(entries)
-        for entry, ids in zip(entries, token_ids, strict=True):
-            if entry.tokens:
-                entry = replace(entry, tokens=())
-            self._entries[entry.vector_id] = entry
-            self._token_ids[entry.vector_id] = ids
-            self._by_engagement.setdefault(entry.engagement_id, set()).add(entry.vector_id)
+            token_ids = self._ids_of([" ".join(entry.tokens) for entry in entries])
+        entries = [replace(entry, tokens=()) if entry.tokens else entry for entry in entries]
+        vector_ids = [entry.vector_id for entry in entries]
+        self._entries.update(zip(vector_ids, entries, strict=True))
+        self._token_ids.update(zip(vector_ids, token_ids, strict=True))
+        by_engagement = self._by_engagement
+        for entry in entries:
+            kept = by_engagement.get(entry.engagement_id)
+            if kept is None:
+                kept = by_engagement[entry.engagement_id] = set()
+            kept.add(entry.vector_id)
 
     def _discard(self, vector_ids: Iterable[str]) -> None:
         for vector_id in vector_ids:
@@ -170,26 +177,22 @@ class ChunkCatalog:
     def rebuild(self) -> None:
         """(Re)build the BM25 index; cheap because tokens (and their ids) are already known."""
         with self._lock:
-            token_ids = self._token_ids
-            order = [entry for entry in self._entries.values() if len(token_ids[entry.vector_id])]
+            order = list(self._entries.values())
+            documents = list(map(self._token_ids.__getitem__, self._entries))
+            lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
+            if not lengths.all():  # a chunk without tokens is never a keyword hit
+                kept = np.flatnonzero(lengths).tolist()
+                order = [order[index] for index in kept]
+                documents = [documents[index] for index in kept]
             if not order:
                 self._order, self._retriever = [], None
                 self._positions = {}
                 self._dirty = False
                 return
-            vocabulary = self._vocabulary
-            retriever = Bm25Index([token_ids[e.vector_id] for e in order], len(vocabulary))
-            grouped: dict[int, list[int]] = {}
-            for position, entry in enumerate(order):
-                grouped.setdefault(entry.engagement_id, []).append(position)
-            self._order, self._retriever, self._vocabulary = order, retriever, vocabulary
-            self._positions = {key: np.array(value) for key, value in grouped.items()}
+            retriever = Bm25Index(documents, len(self._vocabulary))
+            self._order, self._retriever = order, retriever
+            self._positions = _positions(order)
             self._dirty = False
-
-    def _map_tokens(self, entries: list[CatalogEntry]) -> list[np.ndarray]:
-        """Under the lock: the entries' tokens as ids, in one pass over all of them."""
-        ids = self._ids_of(list(chain.from_iterable(entry.tokens for entry in entries)))
-        return split_ids(ids, [len(entry.tokens) for entry in entries])
 
     def search(
         self, tokens: list[str], *, k: int, filters: Bm25Filter
@@ -198,10 +201,11 @@ class ChunkCatalog:
         if self._dirty:
             self.rebuild()
         retriever, order, positions = self._retriever, self._order, self._positions
-        known = [token for token in tokens if token in self._vocabulary]
-        if retriever is None or not known:
+        with self._lock:
+            ids = self._vocabulary.ids(token_hashes(tokens)[0], add=False)
+        term_ids = [int(term) for term in ids if term >= 0]
+        if retriever is None or not term_ids:
             return []
-        term_ids = [self._vocabulary[token] for token in known]
         if filters.engagement_id is not None:
             # Only the engagement's own chunks are candidates (their rows are scored, not
             # every chunk); the other filters test those.
@@ -235,6 +239,16 @@ def _top(
         for index in ranked
         if chosen[index] > 0
     ]
+
+
+def _positions(order: list[CatalogEntry]) -> dict[int, np.ndarray]:
+    """Each engagement's positions in `order`, ascending (one stable sort, not a dict of
+    lists grown one position at a time)."""
+    owners = np.fromiter((entry.engagement_id for entry in order), dtype=np.int64, count=len(order))
+    by_owner = np.argsort(owners, kind="stable")
+    keys, starts = np.unique(owners[by_owner], return_index=True)
+    groups = np.split(by_owner, starts[1:])
+    return dict(zip(keys.tolist(), groups, strict=True))
 
 
 def split_ids(ids: np.ndarray, lengths: list[int]) -> list[np.ndarray]:
@@ -272,9 +286,9 @@ def load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalo
 
 
 def _load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatalog) -> int:
-    # Plain rows, each document's text read once, the chunks streamed: each batch's tokens
-    # become ids at once (a tuple of token strings per chunk was most of the start-up time
-    # and memory at 100,000 chunks).
+    # Plain Core rows (the ORM's row processing cost ~0.3 s at 100,000 chunks), each
+    # document's text read once, the chunks streamed: each batch's token strings become ids
+    # at once, never split into Python strings (`app.retrieve.vocabulary`).
     texts = select(
         Document.id, Document.engagement_id, Document.kind, Document.period, Document.text
     )
@@ -285,10 +299,10 @@ def _load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatal
     token_ids: list[np.ndarray] = []
     with session_factory() as session:
         generation = repository.index_generation(session)  # read first: a later change shows
-        documents = {row[0]: row[1:] for row in session.execute(texts).tuples()}
-        for batch in session.execute(chunks).tuples().partitions():
-            flat: list[str] = []
-            lengths: list[int] = []
+        connection = session.connection()
+        documents = {row[0]: row[1:] for row in connection.execute(texts).tuples().all()}
+        for batch in connection.execute(chunks).tuples().partitions():
+            stored: list[str] = []
             for vector_id, document_id, start, end, tokens in batch:
                 engagement_id, kind, period, text = documents[document_id]
                 entries.append(
@@ -303,10 +317,8 @@ def _load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatal
                         quote=text[start:end],
                     )
                 )
-                parts = tokens.split()
-                lengths.append(len(parts))
-                flat += parts
-            token_ids += split_ids(catalog.vocabulary_ids(flat), lengths)
+                stored.append(tokens)
+            token_ids += catalog.token_ids(stored)
         del documents
     catalog.replace_all(entries, token_ids=token_ids)
     catalog.generation = generation

@@ -26,11 +26,12 @@ class Bm25Index:
         self, documents: Sequence[np.ndarray], vocabulary_size: int, *, k1: float = K1, b: float = B
     ) -> None:
         count = len(documents)
-        lengths = np.fromiter((len(ids) for ids in documents), dtype=np.int64, count=count)
+        lengths = np.fromiter(map(len, documents), dtype=np.int64, count=count)
         terms = np.concatenate(documents) if count else np.zeros(0, dtype=np.int32)
-        owners = np.repeat(np.arange(count, dtype=np.int32), lengths)
+        indptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
         counts = sparse.csr_matrix(
-            (np.ones(len(terms), dtype=np.float32), (owners, terms.astype(np.int32))),
+            (np.ones(len(terms), dtype=np.float32), terms.astype(np.int32, copy=False), indptr),
             shape=(count, vocabulary_size),
         )
         counts.sum_duplicates()  # one entry per (document, term): its value is the frequency
