@@ -9,6 +9,7 @@ beside it: `context_memo`, `context_agenda`, `context_proposal`, over `findings`
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -62,10 +63,13 @@ from app.draft.findings import (
     signal_views,
 )
 from app.draft.framing import (
+    OurRequest,
     Trend,
     attendees,
+    decision_status,
     in_place,
     main_trend,
+    our_requests,
     our_staff,
     plan_citation,
     said_on_track,
@@ -123,6 +127,8 @@ class DraftContext:
     past_proposals: list[Citation]  # proposals for a day already passed: results, not plans
     months_behind: int  # months between the latest figures and the draft's date
     missing_from: str  # 「2026年3月」: the first month with no figures yet (when behind)
+    our_requests: list[OurRequest]  # what we asked the vendor in writing (answered or not)
+    past_decisions: dict[str, str]  # a decision naming a day already past → what to check
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -231,10 +237,29 @@ def build_context(
         on_level=trend.on_plan or trend.at_level,
         in_use=in_use,
     )
+    asked_by_us = our_requests(visible, engagement.vendor_name, as_of=analysis.as_of)
+    unanswered = [r for r in asked_by_us if not r.answered]
     for view in views:
         offered, underway = offered_for(config.proposals[view.key].matches, proposed, owed)
-        proposal_list.append(replace(view, offered=offered[:2], underway=underway[:2]))
+        pattern = config.proposals[view.key].matches
+        ours = [r for r in unanswered if pattern and re.search(pattern, r.item)]
+        unanswered = [r for r in unanswered if r not in ours]
+        proposal_list.append(
+            replace(view, offered=offered[:2], underway=underway[:2], requested=ours)
+        )
     ours, theirs = attendees(visible, engagement.vendor_name)
+    decided = decided_items(visible, as_of=analysis.as_of)
+    risks = risk_findings(analysis, kpi_summary, funnel_leak, knowledge, config.signal_wording)
+    overview = period_overview(
+        stated, main_kpi=analysis.main_kpi, latest=latest, tolerance=tolerance
+    )
+    if trend.on_plan:
+        # a ramp-up on plan: the flat average and the funnel average are no risk; the KPIs
+        # still short of their target in the latest month are
+        short = [f for f in overview.findings if "まだ届いていません" in f.text]
+        risks = [Finding(f"成果：{f.text}", f.evidence) for f in short] + [
+            r for r in risks if not r.text.startswith(("成果：", "ファネル："))
+        ]
     context = DraftContext(
         kind=kind,
         as_of=today,
@@ -247,11 +272,8 @@ def build_context(
         kpi_columns=columns,
         kpi_rows=kpi_rows(analysis, columns, stated),
         signals=signal_views(analysis, config.signal_wording),
-        risks=risk_findings(analysis, kpi_summary, funnel_leak, knowledge, config.signal_wording),
-        decisions=[
-            Finding(item.task, [_item_citation(item)])
-            for item in decided_items(visible, as_of=analysis.as_of)
-        ],
+        risks=risks,
+        decisions=[Finding(item.task, [_item_citation(item)]) for item in decided],
         conditions=condition_views(analysis, knowledge, config, timeline),
         checks=check_views(analysis, knowledge, config, kpi_summary),
         questions=question_findings(
@@ -287,9 +309,7 @@ def build_context(
         readers=readers,
         parties=parties or Parties(vendor_name=engagement.vendor_name),
         figures=stated,
-        kpi_period=period_overview(
-            stated, main_kpi=analysis.main_kpi, latest=latest, tolerance=tolerance
-        ),
+        kpi_period=overview,
         vendor_proposals=proposed,
         vendor_requests=requested,
         owed=owed,
@@ -304,6 +324,8 @@ def build_context(
         past_proposals=past_proposals,
         months_behind=_months_between(latest, today),
         missing_from=_following(latest),
+        our_requests=asked_by_us,
+        past_decisions=decision_status(decided, visible, today),
     )
     return restricted(context) if readers.external else context
 

@@ -140,6 +140,60 @@ def _with_target(
     return Finding(head + gap, unique(sources))
 
 
+def _shape(series: list[Figure], tolerance: float) -> tuple[object, ...]:
+    scored = [f for f in series if f.achievement is not None]
+    met = tuple(f.period for f in scored if (f.achievement or 0) >= tolerance)
+    missed = tuple(f.period for f in scored if (f.achievement or 0) < tolerance)
+    if not met or not missed:
+        return (id(series),)  # all met or all missed: said one by one
+    worst = min(scored, key=lambda f: f.achievement or 0)
+    return (met, missed, worst.period, series[-1].period)
+
+
+def _same_shape(shaped: list[list[Figure]], tolerance: float) -> list[list[list[Figure]]]:
+    """KPIs whose months met and missed are the same, in their order of first appearance."""
+    groups: dict[tuple[object, ...], list[list[Figure]]] = {}
+    for series in shaped:
+        groups.setdefault(_shape(series, tolerance), []).append(series)
+    return list(groups.values())
+
+
+def _missed_together(
+    group: list[list[Figure]], span: str, latest_word: str, tolerance: float
+) -> Finding:
+    """One sentence for KPIs with the same months met and missed (「アポ数と架電数は、…のうち
+    9月・10月・1月は目標の水準に達し、12月は届きませんでした（…）」), not one per KPI."""
+    first = group[0]
+    scored = [f for f in first if f.achievement is not None]
+    met = [f.period for f in scored if (f.achievement or 0) >= tolerance]
+    missed = [f.period for f in scored if (f.achievement or 0) < tolerance]
+    worst_period = min(scored, key=lambda f: f.achievement or 0).period
+    labels = (
+        "と".join(s[0].label for s in group)
+        if len(group) == 2
+        else ("・".join(s[0].label for s in group))
+    )
+    near = any(tolerance <= (f.achievement or 0) < 1 for s in group for f in s)
+    level = "目標の水準に達し" if near else "目標に届き"
+    worst = [next(f for f in s if f.period == worst_period) for s in group]
+    gaps = "、".join(f"{f.label}{f.spoken}・達成率{percent(f.achievement)}" for f in worst)
+    text = (
+        f"{labels}は、{span}のうち、{_months(met)}は{level}、"
+        f"{_months(missed)}は届きませんでした（{_month(worst_period)}：{gaps}）。"
+    )
+    latest = [s[-1] for s in group]
+    if latest[0].period != worst_period:
+        periods = [f.period for f in first]
+        grew = all(
+            lf.value > wf.value for lf, wf in zip(latest, worst, strict=True)
+        ) and consecutive(periods[periods.index(worst_period) :])
+        values = "、".join(f"{f.label}{f.spoken}" for f in latest)
+        since = f"と、{_month(worst_period)}から伸びています" if grew else "でした"
+        text += f"{latest_word}{_month(latest[0].period)}は、{values}{since}。"
+    sources = [f.source for f in worst + latest if f.source]
+    return Finding(text, unique(sources))
+
+
 def _without_target(label: str, series: list[Figure], latest_word: str) -> Finding:
     first, latest = series[0], series[-1]
     values = [f.value for f in series]
@@ -235,6 +289,7 @@ def period_overview(
     columns: list[PeriodColumn] = []
     findings: list[Finding] = []
     grew: list[list[Figure]] = []
+    shaped: list[list[Figure]] = []
     for key in keys:
         series = [cell[(p, key)] for p in periods if (p, key) in cell]
         targets = {f.target_spoken for f in series if f.target is not None}
@@ -250,9 +305,17 @@ def period_overview(
         ):
             grew.append(series)  # a ramp-up: its trend, not 「いずれも届いていません」
         elif scored:
-            findings.append(_with_target(label, series, counted, latest_word, tolerance))
+            shaped.append(series)
         else:
             findings.append(_without_target(label, series, latest_word))
+    targeted: list[Finding] = []
+    for group in _same_shape(shaped, tolerance):
+        if len(group) > 1:
+            targeted.append(_missed_together(group, counted, latest_word, tolerance))
+        else:
+            label = group[0][0].label
+            targeted.append(_with_target(label, group[0], counted, latest_word, tolerance))
+    findings = targeted + findings
     if grew:
         findings = _rising_together(grew, latest_word, tolerance) + findings
     rows = [PeriodRow(p, [cell.get((p, key)) for key in keys]) for p in periods]

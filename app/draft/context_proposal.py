@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from app.analyse.models import Citation, EngagementAnalysis
 from app.draft.context_vendor import OwedItem
 from app.draft.findings import Finding, citable, factor_evidence
+from app.draft.framing import OurRequest
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig, ProposalKey
 
@@ -25,6 +26,8 @@ class ProposalView:
     # what the vendor already proposed, or owes us, toward this: acknowledged, not asked anew
     offered: list[Citation] = field(default_factory=list)
     underway: list[OwedItem] = field(default_factory=list)
+    # what we already asked the vendor for in writing toward this, still unanswered
+    requested: list[OurRequest] = field(default_factory=list)
 
 
 def proposal_views(

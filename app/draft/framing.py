@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from app.analyse.models import Citation
-from app.core.facts import DocumentFacts, author_of
+from app.core.facts import DocumentFacts, author_of, vendor_core_name
 from app.core.normalize import normalize_for_matching
 from app.core.text import sentence_spans
 from app.draft.audience import Readers
 from app.draft.context_vendor import Figure, clause_citation
+from app.draft.todos import OpenItem
 from app.knowledge.drafts import VendorText
 
 PLAN_WORDS = re.compile(r"見込|計画|予定")
@@ -275,3 +276,93 @@ def task_noun(task: str) -> str:
     if match is None:
         return f"「{body}」の件"
     return f"{body[: match.start()]}のご{match.group('verb')}"
+
+
+REQUEST_LEAD = re.compile(r"お願い(?:したく|いたし|します|でき)")
+LIST_ITEM = re.compile(r"^\s*(?:\d+[.．、)）]|[-・*])\s*(?P<body>.+?)\s*$")
+REQUEST_TAIL = re.compile(r"(?:を|の)?(?:して)?(?:いただく|頂く)?こと[。]?$|[。]$")
+
+
+@dataclass(frozen=True)
+class OurRequest:
+    """What we asked the vendor for in writing, and whether a later vendor document took it up."""
+
+    sent: dt.date
+    item: str  # 「成功・失注の通話録音を毎月10本程度ご共有」
+    answered: bool
+
+
+def our_requests(
+    documents: Sequence[DocumentFacts], vendor_name: str, *, as_of: dt.date
+) -> list[OurRequest]:
+    """The numbered or bulleted items after 「…お願いしたく存じます」 in our own e-mails to the
+    vendor; answered when a later vendor document shares three content words with one."""
+    core = vendor_core_name(vendor_name)
+    found: list[OurRequest] = []
+    visible = [d for d in documents if d.date <= as_of]
+    later_vendor = [d for d in visible if author_of(d, vendor_name) == "vendor"]
+    for document in sorted(visible, key=lambda d: (d.date, d.id)):
+        if document.kind != "email" or author_of(document, vendor_name) != "client":
+            continue
+        if core not in "\n".join(document.text.splitlines()[:3]):
+            continue  # not addressed to the vendor
+        asking = False
+        for line in document.text.splitlines():
+            if REQUEST_LEAD.search(line):
+                asking = True
+                continue
+            item = LIST_ITEM.match(line)
+            if asking and item:
+                body = item.group("body").rstrip("。")
+                words = _words(REQUEST_TAIL.sub("", body))
+                answered = any(
+                    d.date > document.date and len(words & _words(d.text)) >= MIN_SHARED_WORDS
+                    for d in later_vendor
+                )
+                found.append(OurRequest(document.date, body, answered))
+            elif asking and line.strip() and found:
+                asking = False  # the list ended
+    return found
+
+
+SERVICE = re.compile(
+    r"^(?P<kind>[^（(「『]+?)\s*[（(][^「『]*[「『](?P<product>[^」』]+)[」』][^）)]*[）)]\s*$"
+)
+
+
+def service_name(service: str) -> str:
+    """The engagement's service as a letter names it: 「テレアポ代行（製造業向け … 『ミハリ』）」
+    → 「『ミハリ』のテレアポ代行」; as registered, in 「」, otherwise."""
+    match = SERVICE.match(service.strip())
+    if match is None:
+        return "「" + service.strip().translate(str.maketrans("「」", "『』")) + "」"
+    return f"『{match.group('product')}』の{match.group('kind').strip()}"
+
+
+def decision_status(
+    decided: Sequence[OpenItem], documents: Sequence[DocumentFacts], today: dt.date
+) -> dict[str, str]:
+    """For each decision naming a day already past (「条件案を2月中に送付」): whether a later
+    document takes it up (three content words shared), so the memo says what to check."""
+    written = {d.id: d.date for d in documents}
+    status: dict[str, str] = {}
+    for item in decided:
+        day = written.get(item.document_id, today)
+        if not past_event(item.task, day, today):
+            continue
+        words = _words(item.task)
+        later = [
+            d
+            for d in sorted(documents, key=lambda d: (d.date, d.id))
+            if d.date > day and len(words & _words(d.text)) >= MIN_SHARED_WORDS
+        ]
+        if later:
+            status[item.task] = (
+                f"期日を過ぎています。{later[0].date.month}月{later[0].date.day}日の"
+                f"「{later[0].title}」に関連する記載があります。結果を確認してください"
+            )
+        else:
+            status[item.task] = (
+                "期日を過ぎています。その後の文書に記録がないため、実施されたかを確認してください"
+            )
+    return status

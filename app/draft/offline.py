@@ -23,7 +23,7 @@ from app.core.text import SENTENCE_ENDERS, sentence_spans, strip_marker
 from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
 from app.draft.context_reasons import swap_parties
-from app.draft.framing import paraphrase, task_noun, without_our_honorifics
+from app.draft.framing import paraphrase, service_name, task_noun, without_our_honorifics
 from app.errors import ConfigError
 
 LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
@@ -90,6 +90,7 @@ def _environment(directory: Path) -> SandboxedEnvironment:
     environment.filters["jdate"] = _jdate
     environment.filters["jday"] = _jday
     environment.filters["period"] = _period
+    environment.filters["service_name"] = service_name
     environment.filters["yen"] = _yen
     environment.filters["pct"] = _percent
     return environment
