@@ -14,6 +14,7 @@ from app.analyse.service import get_analysis
 from app.chat import portfolio, portfolio_rankings
 from app.chat.answers import Evidence, OfflineAnswer
 from app.chat.classify import Intent, apply_context, classify
+from app.chat.compound import join_answers, split_compound
 from app.chat.evidence import load_evidence, retrieve, rules_for
 from app.chat.offline import answer as offline_answer
 from app.container import Container
@@ -37,7 +38,15 @@ def understand(
         as_of=evidence.as_of,
         known_periods=evidence.known_periods,
     )
-    return apply_context(intent, previous or {}, knowledge=rules.chat)
+    intent = apply_context(intent, previous or {}, knowledge=rules.chat)
+    if (
+        intent.kind not in ("assessment", "when", "who", "quantity")
+        and not intent.kind.startswith("kpi")
+        and rules.wording.asks_judgment(intent.normalized, rules.chat.assessment.renewal)
+    ):
+        # 「来期もこのままお願いしていい？」: a judgment on the renewal, in other words.
+        intent = replace(intent, kind="assessment", aspect="decision")
+    return intent
 
 
 def answer_offline(
@@ -48,8 +57,31 @@ def answer_offline(
     as_of: dt.date | None = None,
     previous: dict[str, Any] | None = None,
 ) -> tuple[OfflineAnswer, Intent, Evidence]:
-    """The offline engine end to end (what the evaluation and the LLM fallback use)."""
+    """The offline engine end to end (what the evaluation and the LLM fallback use); a
+    compound question is answered in parts, each part a follow-up of the one before."""
     as_of = as_of or dt.date.today()
+    parts = split_compound(question)
+    if len(parts) > 1:
+        answers: list[OfflineAnswer] = []
+        context = previous
+        first: tuple[Intent, Evidence] | None = None
+        for part in parts:
+            result, intent, evidence = _answer_one(container, engagement_id, part, as_of, context)
+            answers.append(result)
+            first = first or (intent, evidence)
+            context = {"kind": intent.kind, **result.context}
+        assert first is not None
+        return join_answers(answers, parts), first[0], first[1]
+    return _answer_one(container, engagement_id, question, as_of, previous)
+
+
+def _answer_one(
+    container: Container,
+    engagement_id: int,
+    question: str,
+    as_of: dt.date,
+    previous: dict[str, Any] | None,
+) -> tuple[OfflineAnswer, Intent, Evidence]:
     evidence = load_evidence(
         container=container, engagement_id=engagement_id, as_of=as_of, question=question
     )

