@@ -14,17 +14,15 @@ from app.draft.context_period import period_overview
 from app.draft.context_vendor import Figure
 from app.draft.framing import (
     attendees,
-    in_place,
     main_trend,
     our_staff,
     paraphrase,
-    past_event,
     plan_citation,
     said_on_track,
-    split_proposals,
     task_noun,
     without_our_honorifics,
 )
+from app.draft.standing import in_place, past_event, split_proposals
 from app.knowledge.drafts import load_draft_config
 from app.settings import Settings
 

@@ -62,20 +62,16 @@ from app.draft.findings import (
     signal_result,
     signal_views,
 )
-from app.draft.framing import (
+from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
+from app.draft.parties import Parties
+from app.draft.standing import (
     OurRequest,
-    Trend,
-    attendees,
+    adopted,
     decision_status,
     in_place,
-    main_trend,
     our_requests,
-    our_staff,
-    plan_citation,
-    said_on_track,
     split_proposals,
 )
-from app.draft.parties import Parties
 from app.draft.todos import OpenItem, decided_items, open_items
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
@@ -129,6 +125,7 @@ class DraftContext:
     missing_from: str  # 「2026年3月」: the first month with no figures yet (when behind)
     our_requests: list[OurRequest]  # what we asked the vendor in writing (answered or not)
     past_decisions: dict[str, str]  # a decision naming a day already past → what to check
+    adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -248,6 +245,7 @@ def build_context(
             replace(view, offered=offered[:2], underway=underway[:2], requested=ours)
         )
     ours, theirs = attendees(visible, engagement.vendor_name)
+    strongest = strongest_result(visible, readers, rules)
     decided = decided_items(visible, as_of=analysis.as_of)
     risks = risk_findings(analysis, kpi_summary, funnel_leak, knowledge, config.signal_wording)
     overview = period_overview(
@@ -290,6 +288,7 @@ def build_context(
             funnel_explained=funnel_explained,
             trend=trend,
             tolerance=tolerance,
+            effect_reported=strongest is not None,
             handover_explained=in_place(
                 rules.handover_explained, [d for d in visible if d.id in readers.citable_ids]
             ),
@@ -315,7 +314,7 @@ def build_context(
         owed=owed,
         meeting_dates=meetings,
         causes=causes,
-        strongest=strongest_result(visible, readers, rules),
+        strongest=strongest,
         trend=trend,
         tolerance=tolerance,
         staff=our_staff(visible, engagement.vendor_name),
@@ -326,6 +325,7 @@ def build_context(
         missing_from=_following(latest),
         our_requests=asked_by_us,
         past_decisions=decision_status(decided, visible, today),
+        adopted=adopted(proposed, decided, visible),
     )
     return restricted(context) if readers.external else context
 

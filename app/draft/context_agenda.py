@@ -50,6 +50,7 @@ def question_findings(
     trend: Trend | None = None,
     tolerance: float = 1.0,
     handover_explained: bool = False,
+    effect_reported: bool = False,
 ) -> list[Finding]:
     """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
     average over the figures the draft's readers see, over `months` (「ご報告いただいた9月・12月」).
@@ -88,7 +89,8 @@ def question_findings(
     if proactivity.status == "concern":
         ask(q.proactivity_concern, proactivity.evidence)
     elif proactivity.status == "good":
-        ask(q.proactivity_good, proactivity.evidence)
+        reported = effect_reported and q.proactivity_good_reported
+        ask(q.proactivity_good_reported if reported else q.proactivity_good, proactivity.evidence)
     if analysis.stagnation.present:
         ask(q.stagnation, analysis.stagnation.evidence)
     if analysis.expectation_gap.present:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from app.analyse.models import Citation, EngagementAnalysis
 from app.draft.context_vendor import OwedItem
 from app.draft.findings import Finding, citable, factor_evidence
-from app.draft.framing import OurRequest
+from app.draft.standing import OurRequest
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig, ProposalKey
 

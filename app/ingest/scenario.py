@@ -171,6 +171,15 @@ def import_path(
     return ImportSummary(len(engagement_ids), created, existing, engagement_ids)
 
 
+PARTY_FIELDS = (
+    "client_company",
+    "client_department",
+    "client_contact",
+    "vendor_department",
+    "vendor_contact",
+)
+
+
 def _ensure_engagement(
     container: Container, scenario: dict[str, Any], file: Path, shift: DateShift = NO_SHIFT
 ) -> int:
@@ -194,5 +203,10 @@ def _ensure_engagement(
             kpi_targets=raw.get("kpi_targets") or {},
             external_id=external_id,
         )
+        # the parties a draft names, when the scenario gives them (the demo's own company)
+        for field_name in PARTY_FIELDS:
+            value = (scenario.get("parties") or {}).get(field_name)
+            if value:
+                setattr(engagement, field_name, str(value))
         session.commit()
         return engagement.id

@@ -93,7 +93,8 @@ class Questions(_Strict):
     # flat average; `_met` once its latest month is at the target's level.
     kpi_rising: str = ""
     kpi_rising_met: str = ""
-    personnel_change_explained: str = ""  # the vendor's documents already explain the handover
+    personnel_change_explained: str = ""
+    proactivity_good_reported: str = ""  # the vendor already reported its measures' effect  # the vendor's documents already explain the handover
 
 
 class NonRenewalChecks(_Strict):
