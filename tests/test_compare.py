@@ -106,10 +106,12 @@ def test_comparison_page_sorts_and_links_the_csv(
             ]
 
         header = page.locator("#compare th", has_text="アポ単価")
-        header.get_by_role("button").click()
+        header.get_by_role("link").click()  # sorted on the server, every row
+        page.wait_for_url("**/compare?sort=cost_appointments&order=asc")
         assert header.get_attribute("aria-sort") == "ascending"
         assert vendors() == ["株式会社ハヤテコール", "株式会社アオバ営業支援"]
-        header.get_by_role("button").click()
+        header.get_by_role("link").click()
+        page.wait_for_url("**/compare?sort=cost_appointments&order=desc")
         assert header.get_attribute("aria-sort") == "descending"
         assert vendors() == ["株式会社アオバ営業支援", "株式会社ハヤテコール"]
 
