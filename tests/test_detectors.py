@@ -240,3 +240,22 @@ def test_the_clients_own_contact_change_is_no_personnel_change(knowledge: Knowle
         vendor, score_corpus(vendor, knowledge), ["personnel_change"], BoundedCache(64)
     )
     assert finder("personnel_change", spec.cues, spec.unless) != []
+
+
+@pytest.mark.parametrize(
+    ("text", "acts"),
+    [
+        ("先方のスクリプトが長すぎて受付で切られると、当社営業が指摘。", True),
+        ("代行会社のリスト精査が甘く、同じ先に何度も架電していた。", True),
+        ("先方からの依頼に対し、当社の承認が遅れてリストを渡せていない。", False),
+        ("うちの製品では、代行さんがどれだけ頑張っても厳しい。", False),
+        ("事業の重点が変わったのに、代行会社のKPIは新規アポ数のまま。", False),
+    ],
+)
+def test_the_vendors_own_work_is_no_client_side_cause(text: str, acts: bool) -> None:
+    """In the client's notes, the vendor named first as actor or owner (invented sentences)."""
+    from app.analyse.detectors.actors import vendor_acts
+
+    unit = sentences(_document(text, kind="meeting_notes"), "client")[0]
+    assert vendor_acts(unit) is acts
+    assert not vendor_acts(sentences(_document(text), "vendor")[0])

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
-from app.analyse.detectors.actors import is_clients_own_change
+from app.analyse.detectors.actors import is_clients_own_change, vendor_acts
 from app.analyse.detectors.features import probabilities
 from app.analyse.signals import UNCITABLE_KINDS
 from app.core.cache import BoundedCache
@@ -31,6 +31,8 @@ Corpus = Sequence[tuple[Sentence, float]]
 UNREAD_KINDS = (*UNCITABLE_KINDS, "table_header", "table_row")
 # Signals about the vendor's staff: a change of the client's own staff is not one of them.
 VENDORS_STAFF = frozenset({"personnel_change"})
+# Client-side causes: the vendor's own work, named as such in the client's notes, is not one.
+CLIENT_SIDE = frozenset({"internal_factors"})
 CLIENT_WISH = re.compile(r"(たい|たく)(と(考え|思)|です|。|$)")
 
 
@@ -205,4 +207,7 @@ class SignalFinder:
         if signal in VENDORS_STAFF:
             # The client's own contact changing is not the vendor's personnel change.
             hits = [hit for hit in hits if not is_clients_own_change(hit.sentence)]
+        if signal in CLIENT_SIDE:
+            # The client writing about the vendor's own work is no client-side cause.
+            hits = [hit for hit in hits if not vendor_acts(hit.sentence)]
         return hits

@@ -48,3 +48,27 @@ def change_side(sentence: Sentence) -> str | None:
 def is_clients_own_change(sentence: Sentence) -> bool:
     """The client's own staff change: not the vendor's personnel change."""
     return change_side(sentence) == "client"
+
+
+# The vendor as the one whose work or material a sentence speaks of, in the client's notes:
+# 「先方のスクリプトが長すぎて」「代行会社のリスト精査が甘く」 — not 「先方から依頼」「代行会社には」.
+# The targets set for the vendor (「代行会社のKPIは新規アポ数のまま」) are the client's own.
+VENDOR_ACTS = re.compile(
+    r"(先方|代行会社|代行側|代行さん|御社|貴社|委託先)(側)?(の|が|は|で)(?!な|kpi|目標|評価)"
+)
+CLIENT_NAMED = re.compile(r"当社|弊社|自社|うち(の|で|が|は|も)|こちら")
+
+
+def vendor_acts(sentence: Sentence) -> bool:
+    """In the client's notes, the vendor is named as actor or owner before the client is.
+
+    Such a sentence is about the vendor's work (its script, its list checks), so it is no
+    client-side cause, however much it reads like one.
+    """
+    if sentence.author != "client":
+        return False
+    vendor = VENDOR_ACTS.search(sentence.normalized)
+    if vendor is None:
+        return False
+    client = CLIENT_NAMED.search(sentence.normalized)
+    return client is None or vendor.start() < client.start()
