@@ -19,10 +19,19 @@ from app.draft.framing import (
     paraphrase,
     plan_citation,
     said_on_track,
+    service_name,
     task_noun,
     without_our_honorifics,
 )
-from app.draft.standing import in_place, past_event, split_proposals
+from app.draft.standing import (
+    adopted,
+    decision_status,
+    in_place,
+    our_requests,
+    past_event,
+    split_proposals,
+)
+from app.draft.todos import OpenItem
 from app.knowledge.drafts import load_draft_config
 from app.settings import Settings
 
@@ -165,3 +174,69 @@ def test_a_todo_is_named_as_a_letter_names_it() -> None:
     assert task_noun("6か月契約の条件案を提示") == "6か月契約の条件案のご提示"
     assert task_noun("通話録音の運用方法を確認") == "通話録音の運用方法のご確認"
     assert task_noun("次回までに準備") == "「次回までに準備」の件"
+
+
+def test_kpis_with_the_same_months_met_and_missed_share_one_sentence() -> None:
+    months = ["2025-09", "2025-10", "2025-12", "2026-01"]
+    apo = [figure(m, v, 25) for m, v in zip(months, (25, 26, 22, 25), strict=True)]
+    deals = [figure(m, v, 2, "deals") for m, v in zip(months, (2, 2, 1, 2), strict=True)]
+    overview = period_overview(apo + deals, main_kpi="appointments", tolerance=0.95)
+    texts = [f.text for f in overview.findings]
+    assert len(texts) == 1
+    assert texts[0].startswith("アポ数と受注数は、ご報告いただいた9月・10月・12月・1月のうち、")
+    assert "12月は届きませんでした（12月：アポ数22件・達成率88%、受注数1件・達成率50%）" in texts[0]
+
+
+def test_decisions_past_their_day_adopted_proposals_and_our_written_requests() -> None:
+    minutes = document(
+        2,
+        "meeting_notes",
+        dt.date(2026, 3, 10),
+        "決定事項\n- 更新後の評価指標に、月間受注3件と商談からの受注率を加える。\n"
+        "- 4月下旬に、受注状況を踏まえた最終確認の場を設ける。\n",
+    )
+    decided = [
+        OpenItem(2, "議事録", dt.date(2026, 3, 10), None, 0, 1, "", None, task, None, False)
+        for task in (
+            "更新後の評価指標に、月間受注3件と商談からの受注率を加える。",
+            "4月下旬に、受注状況を踏まえた最終確認の場を設ける。",
+        )
+    ]
+    status = decision_status(decided, [minutes], dt.date(2026, 12, 1))
+    assert list(status) == [decided[1].task] and "実施されたかを確認" in status[decided[1].task]
+    report = document(3, "vendor_report", dt.date(2026, 3, 5), "")
+    proposal = Citation(
+        document_id=3,
+        start=0,
+        end=10,
+        quote="4月以降は、受注件数を主目標に置いた評価指標（商談からの受注率など）を追加してはいかがでしょうか。",
+    )
+    assert adopted([proposal], decided, [report, minutes]) == {
+        proposal.quote: "2026年3月10日の定例"
+    }
+    ours = document(
+        4,
+        "email",
+        dt.date(2026, 6, 20),
+        "ソラマメ営業支援\n岸様\n\nキタハラ物産の森川です。更新にあたり以下をお願いしたく存じます。\n"
+        "1. 成功・失注の通話録音を毎月10本程度ご共有いただくこと\n"
+        "2. 月次報告に「ノウハウ移管の進捗」欄を設けていただくこと\n\nよろしくお願いします。\n",
+    )
+    reply = document(
+        5,
+        "vendor_report",
+        dt.date(2026, 7, 5),
+        "失注の通話録音を毎月10本、共有フォルダに格納しました。",
+    )
+    requests = our_requests([ours, reply], VENDOR_NAME, as_of=dt.date(2026, 12, 1))
+    assert [(r.item, r.answered) for r in requests] == [
+        ("成功・失注の通話録音を毎月10本程度ご共有いただくこと", True),
+        ("月次報告に「ノウハウ移管の進捗」欄を設けていただくこと", False),
+    ]
+
+
+def test_the_service_is_named_as_a_letter_names_it() -> None:
+    assert (
+        service_name("テレアポ代行（製造業向け 検査装置『ミツバ』）") == "『ミツバ』のテレアポ代行"
+    )
+    assert service_name("インサイドセールス代行") == "「インサイドセールス代行」"
