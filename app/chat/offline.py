@@ -40,7 +40,7 @@ from app.chat.ranking import (
     is_found,
     naming,
 )
-from app.chat.segments import Unit, following_items, line_units
+from app.chat.segments import Unit, following_items, line_units, with_reason
 from app.chat.special_answers import (
     answer_contract,
     answer_homework,
@@ -224,6 +224,11 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
     document = best.unit.document
     units = evidence.units[document.id]
     start, end = _span_for(intent, best.unit, units)
+    if intent.reason:
+        # 「なぜ…？」: the neighbouring sentence that gives the reason joins the answer.
+        start, end = with_reason(
+            best.unit, units, (start, end), rules.chat.reason_regexes, MAX_LINE_CHARS
+        )
     if intent.kind == "what" and intent.contrast and best.unit.heading:
         section = _section(best.unit, units)
         if section is not None:

@@ -7,6 +7,7 @@ sentence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -142,3 +143,29 @@ def following_items(units: Sequence[Unit], unit: Unit, *, limit: int) -> list[Un
             last_line = other.line
         found.append(other)
     return found
+
+
+def with_reason(
+    best: Unit,
+    units: Sequence[Unit],
+    span: tuple[int, int],
+    reasons: Sequence[re.Pattern[str]],
+    max_chars: int,
+) -> tuple[int, int]:
+    """A sentence that states what happened but not why (no ため, ので …): the neighbouring
+    sentence of the same paragraph that gives the reason joins the span."""
+    if any(p.search(best.normalized) for p in reasons):
+        return span
+    for neighbour in (best.index + 1, best.index - 1):
+        if not 0 <= neighbour < len(units):
+            continue
+        unit = units[neighbour]
+        between = unit.document.text[min(unit.end, best.end) : max(unit.start, best.start)]
+        if (
+            "\n\n" not in between
+            and not unit.is_heading
+            and any(p.search(unit.normalized) for p in reasons)
+            and max(span[1], unit.end) - min(span[0], unit.start) <= max_chars
+        ):
+            return min(span[0], unit.start), max(span[1], unit.end)
+    return span
