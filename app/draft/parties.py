@@ -22,13 +22,20 @@ PARTY_FIELDS = (
     "client_contact",
     "vendor_department",
     "vendor_contact",
+    "client_title",
+    "client_phone",
+    "client_email",
 )
+NAME_FIELDS = PARTY_FIELDS[:5]  # the names; the rest are the sign-off's details
 PARTY_LABELS = {
     "client_company": "自社名",
     "client_department": "自社の部署",
     "client_contact": "自社の担当者",
     "vendor_department": "代行会社の部署",
     "vendor_contact": "代行会社の担当者",
+    "client_title": "自社の担当者の役職",
+    "client_phone": "自社の電話番号",
+    "client_email": "自社のメールアドレス",
 }
 # What a letter shows for a field nobody entered or the documents do not say: bracketed so
 # the sender notices and fills it in before sending, never a blank or 「＿＿＿」.
@@ -38,7 +45,9 @@ PLACEHOLDERS = {
     "client_contact": "【担当者名】",
     "vendor_department": "【ご所属】",
     "vendor_contact": "【ご担当者名】",
-    "contact_details": "TEL：【電話番号】　E-mail：【メールアドレス】",
+    "client_title": "",
+    "client_phone": "【電話番号】",
+    "client_email": "【メールアドレス】",
 }
 # Words after a surname in a signature or minutes that are a title, not a given name.
 TITLES = re.compile(
@@ -64,6 +73,9 @@ class Parties:
     client_contact: str | None = None
     vendor_department: str | None = None
     vendor_contact: str | None = None
+    client_title: str | None = None
+    client_phone: str | None = None
+    client_email: str | None = None
     suggested: frozenset[str] = field(default_factory=frozenset)
 
     def _value(self, name: str) -> str:
@@ -85,14 +97,16 @@ class Parties:
     @property
     def sender_lines(self) -> list[str]:
         """Our company, then department and person: the letter's sender and our attendees."""
-        person = f"{self._value('client_department')}　{self._value('client_contact')}"
+        title = f"{self.client_title}　" if self.client_title else ""
+        person = f"{self._value('client_department')}　{title}{self._value('client_contact')}"
         return [self._value("client_company"), person]
 
     @property
     def contact_lines(self) -> list[str]:
-        """The letter's sign-off: who to contact and how (telephone and e-mail are not stored,
-        so they are placeholders to fill in)."""
-        return ["　".join(self.sender_lines), PLACEHOLDERS["contact_details"]]
+        """The letter's sign-off: who to contact and how (a placeholder for a telephone or
+        e-mail nobody entered)."""
+        details = f"TEL：{self._value('client_phone')}　E-mail：{self._value('client_email')}"
+        return ["　".join(self.sender_lines), details]
 
     @property
     def vendor_person(self) -> str:
@@ -101,7 +115,7 @@ class Parties:
 
     @property
     def missing(self) -> list[str]:
-        return [PARTY_LABELS[name] for name in PARTY_FIELDS if not getattr(self, name)]
+        return [PARTY_LABELS[name] for name in NAME_FIELDS if not getattr(self, name)]
 
 
 def _lines(text: str) -> list[str]:

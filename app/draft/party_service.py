@@ -28,6 +28,9 @@ class PartiesIn(BaseModel):
     client_contact: str | None = Field(default=None, max_length=MAX_PARTY_CHARS)
     vendor_department: str | None = Field(default=None, max_length=MAX_PARTY_CHARS)
     vendor_contact: str | None = Field(default=None, max_length=MAX_PARTY_CHARS)
+    client_title: str | None = Field(default=None, max_length=MAX_PARTY_CHARS)
+    client_phone: str | None = Field(default=None, max_length=MAX_PARTY_CHARS)
+    client_email: str | None = Field(default=None, max_length=MAX_PARTY_CHARS)
 
 
 class PartiesOut(PartiesIn):

@@ -36,6 +36,9 @@ PARTY_FIELDS = (
     "client_contact",
     "vendor_department",
     "vendor_contact",
+    "client_title",
+    "client_phone",
+    "client_email",
 )
 
 __all__ = [

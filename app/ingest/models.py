@@ -69,6 +69,9 @@ class EngagementIn(BaseModel):
     client_contact: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
     vendor_department: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
     vendor_contact: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    client_title: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    client_phone: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
+    client_email: StorableText | None = Field(default=None, max_length=PARTY_CHARS)
 
 
 class DocumentSummary(BaseModel):
@@ -97,6 +100,9 @@ class EngagementOut(BaseModel):
     client_contact: str | None = None
     vendor_department: str | None = None
     vendor_contact: str | None = None
+    client_title: str | None = None
+    client_phone: str | None = None
+    client_email: str | None = None
 
 
 class EngagementDetail(EngagementOut):

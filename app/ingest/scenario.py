@@ -177,6 +177,9 @@ PARTY_FIELDS = (
     "client_contact",
     "vendor_department",
     "vendor_contact",
+    "client_title",
+    "client_phone",
+    "client_email",
 )
 
 

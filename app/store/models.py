@@ -62,6 +62,10 @@ class Engagement(Base):
     client_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     vendor_department: Mapped[str | None] = mapped_column(String(200), nullable=True)
     vendor_contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Our contact's title, telephone and e-mail for a letter's sign-off (migration 0012).
+    client_title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    client_phone: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    client_email: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # Who looks after the renewal and receives its reminders (migration 0009); a deleted
     # user leaves the engagement without an owner rather than deleting it.
     owner_id: Mapped[int | None] = mapped_column(
