@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -14,13 +13,15 @@ from app.analyse.cues import CueHit, Sentence, sentences
 from app.analyse.detectors import CorpusScores, SignalFinder, score_corpus, signal_hits
 from app.analyse.detectors.features import char_ngrams, feature_matrix
 from app.core.cache import BoundedCache
-from app.core.facts import Author, DocumentFacts
+from app.core.facts import Author
 from app.core.normalize import normalize_for_matching
 from app.core.vocabulary import STATUS_SIGNALS, SignalKey
 from app.errors import ConfigError
 from app.knowledge import DEFAULT_KNOWLEDGE_DIR, Knowledge, load_knowledge
 from app.knowledge.rubric import DetectorFile, DetectorModel, load_detectors
 from scripts import train_detectors
+from tests.signal_corpus import corpus as _corpus
+from tests.signal_corpus import document as _document
 
 # Invented sentences (none is from a phrasebook or an evaluation set).
 TEXTS = ["来週から新しい架電リストで試してみます。", "ＡＢＣ  テスト\u3000です", "なし"]
@@ -29,16 +30,6 @@ TEXTS = ["来週から新しい架電リストで試してみます。", "ＡＢ
 @pytest.fixture(scope="module")
 def knowledge() -> Knowledge:
     return load_knowledge(DEFAULT_KNOWLEDGE_DIR)
-
-
-def _document(text: str, *, kind: str = "vendor_report", title: str = "t") -> DocumentFacts:
-    return DocumentFacts(
-        id=1, kind=kind, date=dt.date(2025, 6, 30), period="2025-06", title=title, text=text
-    )
-
-
-def _corpus(document: DocumentFacts, author: Author) -> list[tuple[Sentence, float]]:
-    return [(sentence, 1.0) for sentence in sentences(document, author)]
 
 
 def _hits(
@@ -184,10 +175,8 @@ def test_a_client_side_cause_needs_independent_support(knowledge: Knowledge) -> 
     from app.analyse.engine import _independent
 
     def hit(doc_id: int, kind: str, author: Author, text: str) -> CueHit:
-        document = DocumentFacts(
-            id=doc_id, kind=kind, date=dt.date(2025, 6, 30), period="2025-06", title="t", text=text
-        )
-        return CueHit(sentences(document, author)[0], "present", 0.5)
+        source = _document(text, kind=kind, doc_id=doc_id)
+        return CueHit(sentences(source, author)[0], "present", 0.5)
 
     season = "年末の繁忙期で店長様が不在がちだったことも影響しています。"
     vendor_once = [

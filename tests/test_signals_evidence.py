@@ -4,17 +4,16 @@ come first, greetings and signatures never."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
-from app.analyse.cues import Sentence, sentences
+from app.analyse.cues import Sentence
 from app.analyse.detectors import CorpusScores, signal_hits
 from app.analyse.signals import judge_status_signal, strongest
 from app.core.cache import BoundedCache
-from app.core.facts import DocumentFacts
 from app.knowledge import DEFAULT_KNOWLEDGE_DIR, load_knowledge
 from app.knowledge.rubric import Cue
+from tests.signal_corpus import corpus as weighted
+from tests.signal_corpus import document
 
 # Invented wording, one line per sentence.
 TEXT = (
@@ -26,15 +25,7 @@ KEYS = ("proactivity.good", "proactivity.concern")
 
 
 def corpus() -> list[tuple[Sentence, float]]:
-    document = DocumentFacts(
-        id=1,
-        kind="vendor_report",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
-        title="6月度報告",
-        text=TEXT,
-    )
-    return [(sentence, 1.0) for sentence in sentences(document, "vendor")]
+    return weighted(document(TEXT, title="6月度報告"), "vendor")
 
 
 def scores(rows: list[list[float]]) -> CorpusScores:
@@ -97,15 +88,7 @@ def test_greetings_and_signatures_are_never_cited() -> None:
         "--\n"
         "株式会社サンプル営業支援 提案チーム\n"
     )
-    document = DocumentFacts(
-        id=2,
-        kind="email",
-        date=dt.date(2025, 6, 30),
-        period="2025-06",
-        title="ご報告",
-        text=text,
-    )
-    found = [(sentence, 1.0) for sentence in sentences(document, "vendor")]
+    found = weighted(document(text, kind="email", title="ご報告", doc_id=2), "vendor")
     kinds = [sentence.kind for sentence, _weight in found]
     assert kinds[0] == "greeting" and kinds[-1] == "signature"
     hits = signal_hits(
