@@ -97,8 +97,9 @@ def test_the_reader_reorders_the_same_candidates_and_answers_cite_exact_passages
     assert {(s.unit.document.id, s.unit.start) for s in hand.ranked} == {
         (s.unit.document.id, s.unit.start) for s in read.ranked
     }
-    scores = [s.score for s in read.ranked]
-    assert scores == sorted(scores, reverse=True)
+    probabilities = [s.reader for s in read.ranked if s.reader is not None]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert read.ranked[0].reader == read.probability
     answer, _, _ = answer_offline(
         container=chat_container,
         engagement_id=seeded.engagement_id,

@@ -136,8 +136,8 @@ def features(
 def rerank(
     intent: Intent, ranked: Sequence[Scored], evidence: Evidence, rules: Rules, model: ReaderModel
 ) -> tuple[list[Scored], float]:
-    """The best `top_k` candidates re-ordered by the reader (their score becomes its
-    probability, so ratios between candidates keep their meaning); the rest follow at 0.
+    """The best `top_k` candidates re-ordered by the reader (each carries its probability in
+    `reader`; `score` stays the hand score); the rest follow in their order.
     Returns the list and the best candidate's probability."""
     head = list(ranked[: model.top_k])
     if not head:
@@ -145,6 +145,6 @@ def rerank(
     rows = features(intent, head, evidence, rules, model.endings)
     probabilities = [model.probability(row) for row in rows]
     order = sorted(range(len(head)), key=lambda i: (-probabilities[i], i))
-    rescored = [replace(head[i], score=probabilities[i]) for i in order]
-    rescored += [replace(item, score=0.0) for item in ranked[model.top_k :]]
+    rescored = [replace(head[i], reader=probabilities[i]) for i in order]
+    rescored += ranked[model.top_k :]
     return rescored, probabilities[order[0]]
