@@ -268,7 +268,7 @@ def ramp_up(
         draft = service.generate_draft(
             container=container,
             engagement_id=engagement_id,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             as_of=TODAY,
         )
         exported = service.export_draft(container=container, draft_id=draft.id, export_format="md")

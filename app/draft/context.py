@@ -239,10 +239,10 @@ def build_context(
     for view in views:
         offered, underway = offered_for(config.proposals[view.key].matches, proposed, owed)
         pattern = config.proposals[view.key].matches
-        ours = [r for r in unanswered if pattern and re.search(pattern, r.item)]
-        unanswered = [r for r in unanswered if r not in ours]
+        toward = [r for r in unanswered if pattern and re.search(pattern, r.item)]
+        unanswered = [r for r in unanswered if r not in toward]
         proposal_list.append(
-            replace(view, offered=offered[:2], underway=underway[:2], requested=ours)
+            replace(view, offered=offered[:2], underway=underway[:2], requested=toward)
         )
     ours, theirs = attendees(visible, engagement.vendor_name)
     strongest = strongest_result(visible, readers, rules)

@@ -37,7 +37,7 @@ def proposal_views(
     kpi: Finding | None,
     *,
     on_level: bool = False,
-    in_use: Sequence[str] = (),
+    in_use: Sequence[ProposalKey] = (),
 ) -> list[ProposalView]:
     """Chosen by the gaps found (rubric, "New value"); capability whenever dependency worries.
     `on_level`: the main KPI is at the target's level or on its agreed ramp-up, so a low
@@ -77,7 +77,7 @@ def proposal_views(
     if analysis.funnel is not None and analysis.funnel.leak and kpi is not None:
         add("technology", "funnel", kpi.evidence)
     for key in in_use:
-        for reason, evidence in reasons.pop(key, []):  # type: ignore[call-overload]
+        for reason, evidence in reasons.pop(key, []):
             target: ProposalKey = "joint_planning"
             if reason not in [r for r, _ in reasons.get(target, [])]:
                 reasons.setdefault(target, []).append((reason, evidence))
