@@ -181,7 +181,7 @@ def test_a_proposal_for_a_day_already_past_is_no_open_plan_and_a_repeat_is_liste
 def test_a_todo_is_named_as_a_letter_names_it() -> None:
     assert task_noun("6か月契約の条件案を提示") == "6か月契約の条件案のご提示"
     assert task_noun("通話録音の運用方法を確認") == "通話録音の運用方法のご確認"
-    assert task_noun("次回までに準備") == "「次回までに準備」の件"
+    assert task_noun("次回までに準備") == "次回までに準備"
 
 
 def test_kpis_with_the_same_months_met_and_missed_share_one_sentence() -> None:

@@ -214,7 +214,7 @@ def task_noun(task: str) -> str:
     body = task.strip().rstrip("。")
     match = TASK_VERB.search(body)
     if match is None:
-        return f"「{body}」の件"
+        return body  # as written (in 「」 it would read as a quote of our minutes)
     return f"{body[: match.start()]}のご{match.group('verb')}"
 
 
