@@ -308,3 +308,22 @@ def test_the_memo_warns_that_recent_months_are_missing_and_says_what_happens_at_
     assert "期限までに合意できない場合" in memo
     assert "4月下旬に、受注状況を踏まえた最終確認の場を設ける。" in memo
     assert "期日を過ぎています" in memo
+
+
+def test_the_sign_off_carries_our_title_telephone_and_e_mail_or_a_placeholder() -> None:
+    from app.draft.parties import Parties
+
+    filled = Parties(
+        vendor_name=VENDOR_NAME,
+        client_company="キタハラ物産株式会社",
+        client_department="営業部",
+        client_contact="森川",
+        client_title="課長",
+        client_phone="03-0000-0000",
+        client_email="morikawa@kitahara.example.jp",
+    )
+    assert filled.sender_lines == ["キタハラ物産株式会社", "営業部　課長　森川"]
+    assert filled.contact_lines[1] == "TEL：03-0000-0000　E-mail：morikawa@kitahara.example.jp"
+    bare = Parties(vendor_name=VENDOR_NAME, client_contact="森川")
+    assert bare.contact_lines[1] == "TEL：【電話番号】　E-mail：【メールアドレス】"
+    assert "自社の電話番号" not in bare.missing  # the details are no name a draft lacks
