@@ -251,6 +251,11 @@ def main() -> int:
         help="keep the collected pairs in this file (re-train without re-asking)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "knowledge" / READER_FILE)
+    parser.add_argument(
+        "--enable",
+        action="store_true",
+        help="let the chat use the model (decide by the held-out banks, docs/chat.md)",
+    )
     args = parser.parse_args()
     from app.retrieve.embeddings import build_embeddings
     from app.settings import Settings
@@ -265,7 +270,7 @@ def main() -> int:
             embeddings.save()
         if args.rows is not None:
             args.rows.write_bytes(pickle.dumps(asked))
-    data = train(asked, args.report)
+    data = train(asked, args.report) | {"enabled": args.enable}
     header = (
         "# The chat reader (app/chat/reader.py): written by scripts/train_reader.py from\n"
         "# eval/qa/tune.yaml and the dev scenarios' questions. Do not edit by hand; retrain.\n"

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -91,8 +92,13 @@ def test_the_reader_reorders_the_same_candidates_and_answers_cite_exact_passages
         as_of=seeded.as_of,
         known_periods=evidence.known_periods,
     )
-    hand = extractive_candidates(intent, evidence, rules, read=False)
-    read = extractive_candidates(intent, evidence, rules)
+    # The committed model is off (held-out figures, docs/chat.md); switched on here.
+    assert rules.reader is None
+    model = load_reader(KNOWLEDGE_DIR)
+    assert model is not None and not model.enabled
+    reading = replace(rules, reader=model)
+    hand = extractive_candidates(intent, evidence, reading, read=False)
+    read = extractive_candidates(intent, evidence, reading)
     assert read.probability is not None and 0.0 <= read.probability <= 1.0
     assert {(s.unit.document.id, s.unit.start) for s in hand.ranked} == {
         (s.unit.document.id, s.unit.start) for s in read.ranked

@@ -141,9 +141,13 @@ def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) 
         event_unless=unless,
         injection=knowledge.injection_regexes,
         analyze=analyze,
-        reader=load_reader(DEFAULT_KNOWLEDGE_DIR),
+        reader=_enabled(load_reader(DEFAULT_KNOWLEDGE_DIR)),
         wording=load_wording(DEFAULT_KNOWLEDGE_DIR, lambda word: frozenset(analyze(word).tokens)),
     )
+
+
+def _enabled(reader: ReaderModel | None) -> ReaderModel | None:
+    return reader if reader is not None and reader.enabled else None
 
 
 # =============================================================================================

@@ -218,7 +218,12 @@ def classify(
         for word in knowledge.events[key].question:
             if fold(word) in normalized:
                 event_tokens.update(tokenize(word))
-    qualifiers = tuple(t for t in terms if t not in kpi_term_tokens and t not in event_tokens)
+    # Words that narrow a KPI down are nouns (「新規開拓分」「試作加工案件」); a verb is the
+    # asker's way of saying it (「アポ何件取れてる？」「何件獲得できた？」).
+    nouns = set(analysis.nouns)
+    qualifiers = tuple(
+        t for t in terms if t not in kpi_term_tokens and t not in event_tokens and t in nouns
+    )
 
     kpi_key = _bound_kpi(kpi_tokens, quantity_hit)
     kind = _kind(
@@ -232,6 +237,7 @@ def classify(
         qualifiers=qualifiers,
         summary=_contains(normalized, knowledge.summary_terms),
         topic_only=_TOPIC_ONLY.search(normalized) is not None,
+        reason=reason,
     )
     aspect = _aspect(normalized, knowledge)
     if aspect is not None:
@@ -332,6 +338,7 @@ def _kind(
     qualifiers: Sequence[str],
     summary: bool,
     topic_only: bool = False,
+    reason: bool = False,
 ) -> IntentKind:
     asks = set(roles)
     if kpi_key is not None and not ({"when", "who"} & asks):
@@ -344,8 +351,9 @@ def _kind(
         if quantity_hit is not None and quantity_hit.spec is not None:
             if kpi_units[kpi_key] in quantity_hit.spec.kpi_units:
                 return "kpi_value"
-        elif "what" not in asks or not qualifiers:
-            # 「先月の商談化率は？」「10月のアポ数はどうでしたか」: nothing but a KPI and a month.
+        elif ("what" not in asks or not qualifiers) and not reason:
+            # 「先月の商談化率は？」「10月のアポ数はどうでしたか」: nothing but a KPI and a month
+            # (「なんで商談化率が上がったの？」 asks why, not the value).
             return "kpi_value"
     if summary and len(qualifiers) <= 2:
         return "summary"

@@ -52,6 +52,9 @@ class ReaderModel(BaseModel):
     # Question endings removed before the n-gram overlap (polite and colloquial forms).
     endings: list[str] = Field(default_factory=list)
     trained_on: dict[str, int] = Field(default_factory=dict)
+    # Whether the chat uses it: chosen by the held-out banks, never by the training figures
+    # (docs/chat.md, round 4: off, it lost more held-out questions than it won).
+    enabled: bool = False
 
     def probability(self, row: Sequence[float]) -> float:
         z = self.intercept
@@ -70,7 +73,8 @@ def _load(path: Path, stamp: float) -> ReaderModel | None:
 
 
 def load_reader(directory: Path) -> ReaderModel | None:
-    """The reader model in `directory`, or None when there is none (the hand ranking alone)."""
+    """The reader model in `directory`, or None when there is none (the hand ranking alone);
+    the chat uses it only when it is `enabled`."""
     path = directory / READER_FILE
     if not path.is_file():
         return None
