@@ -310,3 +310,29 @@ def test_the_sign_off_carries_our_title_telephone_and_e_mail_or_a_placeholder() 
     bare = Parties(vendor_name=VENDOR_NAME, client_contact="森川")
     assert bare.contact_lines[1] == "TEL：【電話番号】　E-mail：【メールアドレス】"
     assert "自社の電話番号" not in bare.missing  # the details are no name a draft lacks
+
+
+def test_the_memo_weighs_the_orders_won_against_the_fees() -> None:
+    from app.analyse.models import EngagementAnalysis, KpiCell, KpiMonth
+    from app.draft.context_memo import return_on_fee
+
+    analysis = EngagementAnalysis.model_construct(
+        kpi_table=[
+            KpiMonth(period="2026-04", values={"deals": KpiCell(value=0)}),
+            KpiMonth(
+                period="2026-05",
+                values={"deals": KpiCell(value=1), "revenue": KpiCell(value=900000)},
+            ),
+            KpiMonth(
+                period="2026-06",
+                values={"deals": KpiCell(value=2), "revenue": KpiCell(value=1500000)},
+            ),
+        ]
+    )
+    found = return_on_fee(analysis, 1000000)
+    assert found is not None
+    assert found.text == (
+        "受注金額は、報告のある2か月で合計2,400,000円で、同じ期間の月額費用の合計2,000,000円を"
+        "上回っています（受注1件あたりの費用は666,667円）。"
+    )
+    assert return_on_fee(analysis, None) is None

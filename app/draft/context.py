@@ -33,6 +33,7 @@ from app.draft.context_memo import (
     condition_views,
     kpi_columns,
     kpi_rows,
+    return_on_fee,
     risk_findings,
 )
 from app.draft.context_period import PeriodOverview, months_phrase, period_overview
@@ -126,6 +127,7 @@ class DraftContext:
     our_requests: list[OurRequest]  # what we asked the vendor in writing (answered or not)
     past_decisions: dict[str, str]  # a decision naming a day already past → what to check
     adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
+    return_on_fee: Finding | None  # orders won against the fees paid (memo)
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -326,6 +328,7 @@ def build_context(
         our_requests=asked_by_us,
         past_decisions=decision_status(decided, visible, today),
         adopted=adopted(proposed, decided, visible),
+        return_on_fee=return_on_fee(analysis, engagement.monthly_fee_jpy),
     )
     return restricted(context) if readers.external else context
 

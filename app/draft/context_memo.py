@@ -297,3 +297,25 @@ def check_views(
             evidence=presence_evidence(analysis.personnel_change)[:2],
         ),
     ]
+
+
+def return_on_fee(analysis: EngagementAnalysis, monthly_fee: int | None) -> Finding | None:
+    """The orders won against what the service cost over the months that report an order
+    amount (「受注金額は3か月で合計4,320,000円、同じ期間の月額費用の合計は3,600,000円」): the
+    business KPI management asks about first."""
+    months = [m for m in analysis.kpi_table if "revenue" in m.values]
+    if not monthly_fee or not months:
+        return None
+    total = sum(m.values["revenue"].value for m in months)
+    cost = monthly_fee * len(months)
+    deals = sum(m.values["deals"].value for m in months if "deals" in m.values)
+    relation = (
+        "を上回っています" if total > cost else "に届いていません" if total < cost else "と同じです"
+    )
+    per_deal = f"（受注1件あたりの費用は{cost / deals:,.0f}円）" if deals else ""
+    text = (
+        f"受注金額は、報告のある{len(months)}か月で合計{total:,.0f}円で、"
+        f"同じ期間の月額費用の合計{cost:,.0f}円{relation}{per_deal}。"
+    )
+    sources = [m.values["revenue"].source for m in months if m.values["revenue"].source]
+    return Finding(text, [s for s in sources if s is not None][:2])
