@@ -107,7 +107,7 @@ def _with_target(
         reached = (
             "目標に届いています"
             if all((f.achievement or 0) >= 1 for f in scored)
-            else ("目標の水準に達しています")
+            else ("ほぼ目標どおりです")
         )
         text = (
             f"{label}は、{span}すべてで{reached}"
@@ -116,7 +116,7 @@ def _with_target(
         return Finding(text, unique([f.source for f in series[-1:] if f.source]))
     worst = min(scored, key=lambda f: f.achievement or 0)
     near = any(tolerance <= (f.achievement or 0) < 1 for f in scored)
-    reached = "目標の水準に達した" if near else "目標に届いた"
+    reached = "ほぼ目標どおりだった" if near else "目標に届いた"
     if met:
         head = (
             f"{label}は、{span}のうち{reached}月が{len(met)}か月（{_months(met)}）、"
@@ -162,7 +162,7 @@ def _missed_together(
     group: list[list[Figure]], span: str, latest_word: str, tolerance: float
 ) -> Finding:
     """One sentence for KPIs with the same months met and missed (「アポ数と架電数は、…のうち
-    9月・10月・1月は目標の水準に達し、12月は届きませんでした（…）」), not one per KPI."""
+    9月・10月・1月はほぼ目標どおりで、12月は届きませんでした（…）」), not one per KPI."""
     first = group[0]
     scored = [f for f in first if f.achievement is not None]
     met = [f.period for f in scored if (f.achievement or 0) >= tolerance]
@@ -174,7 +174,7 @@ def _missed_together(
         else ("・".join(s[0].label for s in group))
     )
     near = any(tolerance <= (f.achievement or 0) < 1 for s in group for f in s)
-    level = "目標の水準に達し" if near else "目標に届き"
+    level = "ほぼ目標どおりで" if near else "目標に届き"
     worst = [next(f for f in s if f.period == worst_period) for s in group]
     gaps = "、".join(f"{f.label}{f.spoken}・達成率{percent(f.achievement)}" for f in worst)
     text = (
@@ -248,10 +248,17 @@ def _rising_together(
     short = [s[-1] for s in group if s[-1].achievement is not None and s[-1] not in reached]
     month = f"{latest_word}{_month(last)}"
     if reached:
-        each = "、".join(f"{f.label}が目標の{percent(f.achievement)}" for f in reached)
+        each = "、".join(
+            f"{f.label}が{f.spoken}（目標の{percent(f.achievement)}）" for f in reached
+        )
+        close = (
+            "と、目標に届いています"
+            if all((f.achievement or 0) >= 1 for f in reached)
+            else ("まで伸び、ほぼ目標どおりです")
+        )
         found.append(
             Finding(
-                f"{month}は、{each}と、目標の水準に達しています。",
+                f"{month}は、{each}{close}。",
                 unique([f.source for f in reached if f.source]),
             )
         )
