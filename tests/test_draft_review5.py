@@ -338,3 +338,16 @@ def test_the_memo_weighs_the_orders_won_against_the_fees() -> None:
         "上回っています（受注1件あたりの費用は666,667円）。"
     )
     assert return_on_fee(analysis, None) is None
+
+
+def test_a_proposal_keeps_its_tone_and_our_staff_carry_no_title_as_honorific() -> None:
+    said = paraphrase("概算費用を事前にお送りする運用を試したいと考えております。", RULES, [])
+    assert said == "概算費用を事前にお送りする運用を試したいとのご提案"
+    assert paraphrase("質問から入る流れを試します。", RULES, []) == "質問から入る流れの試行"
+    notes = document(
+        9,
+        "meeting_notes",
+        dt.date(2026, 6, 1),
+        "出席者：キタハラ物産 森川部長、平田／ソラマメ営業支援 岸様\n",
+    )
+    assert our_staff([notes], VENDOR_NAME) == ["森川", "平田"]

@@ -26,6 +26,7 @@ PLAN_WORDS = re.compile(r"見込|計画|予定")
 DIGIT = re.compile(r"\d")
 ATTENDEES = re.compile(r"出席者[:：]?\s*(?P<rest>(?:.*\n?){1,4})")
 NAME = re.compile(r"(?P<name>[一-龥々]{1,4})(?:[（(][^（）()]*[)）])?(?=[、,，\s]|$)")
+OUR_TITLE = re.compile(r"(?:本部長|部長|課長|係長|主任|次長|室長|社長|取締役)$")
 HONORIFIC_NAME = re.compile(r"(?P<name>[一-龥々]{1,4})様")
 TRAILING_NOTE = re.compile(r"[（(][^（）()]*[)）]$")
 
@@ -141,8 +142,14 @@ def _minutes(documents: Sequence[DocumentFacts], vendor_name: str) -> list[Docum
 
 
 def _names(part: str) -> list[str]:
-    body = re.split(r"[：:]", part, maxsplit=1)[-1]
-    return [m.group("name") for m in NAME.finditer(body)]
+    """The surnames of one side's attendees, a title written after one dropped (「安田部長」
+    → 「安田」: a text from us never gives our own people a title as an honorific)."""
+    named = re.split(r"[：:]", part, maxsplit=1)
+    body = named[-1]
+    tokens = body.split()
+    if len(named) == 1 and len(tokens) > 1 and "、" not in tokens[0]:
+        body = " ".join(tokens[1:])  # 「キタハラ物産 森川部長、平田」: the company first
+    return [OUR_TITLE.sub("", m.group("name")) or m.group("name") for m in NAME.finditer(body)]
 
 
 def our_staff(documents: Sequence[DocumentFacts], vendor_name: str) -> list[str]:
