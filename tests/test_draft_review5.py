@@ -351,3 +351,23 @@ def test_a_proposal_keeps_its_tone_and_our_staff_carry_no_title_as_honorific() -
         "出席者：キタハラ物産 森川部長、平田／ソラマメ営業支援 岸様\n",
     )
     assert our_staff([notes], VENDOR_NAME) == ["森川", "平田"]
+
+
+def test_a_proposal_a_later_document_reports_on_is_thanked_not_asked_about() -> None:
+    from app.draft.standing import followed_up
+
+    report = document(3, "vendor_report", dt.date(2026, 4, 6), "")
+    minutes = document(
+        4,
+        "meeting_notes",
+        dt.date(2026, 5, 12),
+        "- 質問型トークは、接続後の会話時間が平均で約40秒延びた。\n",
+    )
+    asked = Citation(
+        document_id=3,
+        start=0,
+        end=1,
+        quote="トーク冒頭を質問型に切り替え、会話時間を延ばす流れを試します。",
+    )
+    other = Citation(document_id=3, start=0, end=1, quote="自治体を一覧にして訪問します。")
+    assert followed_up([asked, other], [report, minutes]) == [asked.quote]

@@ -69,6 +69,7 @@ from app.draft.standing import (
     OurRequest,
     adopted,
     decision_status,
+    followed_up,
     in_place,
     our_requests,
     split_proposals,
@@ -128,6 +129,7 @@ class DraftContext:
     past_decisions: dict[str, str]  # a decision naming a day already past → what to check
     adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
     return_on_fee: Finding | None  # orders won against the fees paid (memo)
+    followed_up: list[str]  # quotes of proposals a later document reports on (not asked again)
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -329,6 +331,7 @@ def build_context(
         past_decisions=decision_status(decided, visible, today),
         adopted=adopted(proposed, decided, visible),
         return_on_fee=return_on_fee(analysis, engagement.monthly_fee_jpy),
+        followed_up=followed_up(proposed + past_proposals, visible),
     )
     return restricted(context) if readers.external else context
 

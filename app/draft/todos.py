@@ -134,6 +134,11 @@ def _month_named(task: str) -> str | None:
     return f"{match.group('month')}月末まで" if match else None
 
 
+def content_words(text: str) -> set[str]:
+    """The words that say which item a sentence is about (not the ones every item shares)."""
+    return _content_words(text)
+
+
 def _content_words(text: str) -> set[str]:
     return {word for word in WORD.findall(normalize_for_matching(text)) if word not in GENERIC}
 
