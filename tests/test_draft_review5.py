@@ -371,3 +371,30 @@ def test_a_proposal_a_later_document_reports_on_is_thanked_not_asked_about() -> 
     )
     other = Citation(document_id=3, start=0, end=1, quote="自治体を一覧にして訪問します。")
     assert followed_up([asked, other], [report, minutes]) == [asked.quote]
+
+
+def test_a_decision_to_send_something_is_carried_out_by_our_later_e_mail() -> None:
+    minutes = document(2, "meeting_notes", dt.date(2026, 1, 20), "")
+    decided = [
+        OpenItem(
+            2,
+            "議事録",
+            minutes.date,
+            None,
+            0,
+            1,
+            "",
+            None,
+            "条件案を2月中にソラマメ営業支援へ送付し、次回の定例で協議する。",
+            None,
+            False,
+        )
+    ]
+    mail = document(
+        6,
+        "email",
+        dt.date(2026, 2, 10),
+        "株式会社ソラマメ営業支援\n岸様\n\nキタハラ物産の森川です。\n",
+    )
+    status = decision_status(decided, [minutes, mail], dt.date(2026, 12, 1))
+    assert status[decided[0].task].startswith("2月10日付のメール「資料」で送付済みとみられます")

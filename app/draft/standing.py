@@ -126,6 +126,24 @@ def our_requests(
     return found
 
 
+SENDING = re.compile(r"送付|送る|お送り|提示する|伝える")
+
+
+def _sent_to_vendor(
+    item: OpenItem, documents: Sequence[DocumentFacts], day: dt.date
+) -> DocumentFacts | None:
+    """Our own e-mail written after the minutes to the party the decision names (「条件案を
+    2月中にヒビキコネクトへ送付」 → the 2/18 e-mail to ヒビキコネクト): the decision carried out."""
+    for document in sorted(documents, key=lambda d: (d.date, d.id)):
+        if document.kind != "email" or document.date <= day:
+            continue
+        head = "\n".join(document.text.splitlines()[:3])
+        addressee = next((w for w in _words(head) if w in item.task), None)
+        if addressee and "です" in document.text and "様" in head:
+            return document
+    return None
+
+
 def decision_status(
     decided: Sequence[OpenItem], documents: Sequence[DocumentFacts], today: dt.date
 ) -> dict[str, str]:
@@ -136,6 +154,13 @@ def decision_status(
     for item in decided:
         day = written.get(item.document_id, today)
         if not past_event(item.task, day, today):
+            continue
+        sent = _sent_to_vendor(item, documents, day) if SENDING.search(item.task) else None
+        if sent is not None:
+            status[item.task] = (
+                f"{sent.date.month}月{sent.date.day}日付のメール「{sent.title}」で"
+                "送付済みとみられます。代行会社からの回答の記録はありません"
+            )
             continue
         words = _words(item.task)
         later = [
