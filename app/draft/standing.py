@@ -207,19 +207,30 @@ def followed_up(proposals: Sequence[Citation], documents: Sequence[DocumentFacts
     """The quotes of proposals a later document reports done or gives the effect of (a
     sentence sharing three content words with it and saying what came of it: 「質問型トークは、
     会話時間が平均で約40秒延びた」), so a draft thanks for them instead of asking again."""
+    if not proposals:
+        return []
     dates = {d.id: d.date for d in documents}
+    # each document's sentences that say what came of something, read once
+    outcomes = [
+        (
+            document.date,
+            [
+                content_words(document.text[a:b])
+                for a, b in sentence_spans(document.text)
+                if FOLLOWED_UP.search(normalize_for_matching(document.text[a:b]))
+            ],
+        )
+        for document in documents
+    ]
     found: list[str] = []
     for citation in proposals:
         words = content_words(citation.quote)
         proposed_on = dates.get(citation.document_id, dt.date.max)
-        for document in documents:
-            if document.date <= proposed_on:
-                continue
-            if any(
-                len(words & content_words(document.text[a:b])) >= MIN_SHARED_WORDS
-                and FOLLOWED_UP.search(normalize_for_matching(document.text[a:b]))
-                for a, b in sentence_spans(document.text)
-            ):
-                found.append(citation.quote)
-                break
+        if any(
+            len(words & said) >= MIN_SHARED_WORDS
+            for day, sentences in outcomes
+            if day > proposed_on
+            for said in sentences
+        ):
+            found.append(citation.quote)
     return found
