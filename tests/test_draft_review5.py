@@ -398,3 +398,15 @@ def test_a_decision_to_send_something_is_carried_out_by_our_later_e_mail() -> No
     )
     status = decision_status(decided, [minutes, mail], dt.date(2026, 12, 1))
     assert status[decided[0].task].startswith("2月10日付のメール「資料」で送付済みとみられます")
+
+
+def test_a_condition_whose_day_has_passed_is_agreed_just_before_the_notice_deadline() -> None:
+    from app.draft.context_memo import condition_due
+    from app.renewals.timeline import compute_timeline
+
+    timeline = compute_timeline(
+        engagement_id=1, renewal_date=dt.date(2027, 2, 19), notice_days=30, today=TODAY
+    )
+    assert timeline.notice_deadline == dt.date(2027, 1, 20)
+    # after the vendor's proposal and the review meeting, not a week from today
+    assert condition_due(timeline.review_start, timeline, CONFIG) == dt.date(2027, 1, 19)

@@ -226,11 +226,16 @@ def condition_views(
 
 
 def condition_due(ideal: dt.date, timeline: Timeline, config: DraftConfig) -> dt.date | None:
-    """The contract's date for a condition, or, once it has passed, the soonest fair business
-    day before the notice deadline (else before the contract ends); None when none is left."""
+    """The contract's date for a condition, or, once it has passed, the last business day
+    before the notice deadline (agreed after the vendor's proposal and the review meeting,
+    which both come before it), at least a fair number of business days from today (else
+    before the contract ends); None when none is left."""
     if ideal >= timeline.today:
         return business_day_on_or_before(ideal)
     soonest = add_business_days(timeline.today, config.timing.reply_min_business_days)
+    before_notice = business_day_on_or_before(timeline.notice_deadline - dt.timedelta(days=1))
+    if soonest <= before_notice:
+        return before_notice
     for limit in (timeline.notice_deadline, timeline.renewal_date):
         if soonest < limit:
             return soonest
