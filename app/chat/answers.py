@@ -15,7 +15,6 @@ from app.analyse.kpi import KpiKnowledge
 from app.analyse.models import EngagementAnalysis
 from app.chat.classify import Intent
 from app.chat.dates import date_label
-from app.chat.reader_model import ReaderModel, load_reader
 from app.chat.segments import Analyze, Unit
 from app.chat.wording import Wording, load_wording
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
@@ -96,8 +95,6 @@ class Rules:
     # The tokenizer the questions were read with: a name in a question (「ノボリテック側の…」)
     # is recognised by its tokens, which need not be words of their own (上る + テック).
     analyze: Analyze | None = None
-    # The learned re-ranker (knowledge/chat_reader.yaml, app/chat/reader.py); None: hand ranking.
-    reader: ReaderModel | None = None
     # Other people's wording (knowledge/chat_wording.yaml, app/chat/wording.py).
     wording: Wording = field(default_factory=Wording)
 
@@ -141,13 +138,8 @@ def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) 
         event_unless=unless,
         injection=knowledge.injection_regexes,
         analyze=analyze,
-        reader=_enabled(load_reader(DEFAULT_KNOWLEDGE_DIR)),
         wording=load_wording(DEFAULT_KNOWLEDGE_DIR, lambda word: frozenset(analyze(word).tokens)),
     )
-
-
-def _enabled(reader: ReaderModel | None) -> ReaderModel | None:
-    return reader if reader is not None and reader.enabled else None
 
 
 # =============================================================================================

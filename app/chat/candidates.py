@@ -1,8 +1,4 @@
-"""What an extractive answer chooses from: the hand ranking, re-ordered by the learned reader.
-
-Shared by `app.chat.offline` (answering) and `scripts/train_reader.py` (which asks for the
-hand ranking alone, `read=False`, to build the reader's training pairs).
-"""
+"""What an extractive answer chooses from: the ranked sentences and the events they must name."""
 
 from __future__ import annotations
 
@@ -11,25 +7,21 @@ from dataclasses import dataclass, replace
 from app.chat.answers import Evidence, Rules
 from app.chat.classify import Intent
 from app.chat.ranking import Scored, missing_topics, rank_units
-from app.chat.reader import rerank
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """What the extractive answer chooses from: the ranked units (re-ordered by the reader
-    when there is one), or the reason there is nothing to choose."""
+    """What the extractive answer chooses from: the ranked units, or the reason there is
+    nothing to choose."""
 
     intent: Intent
     ranked: list[Scored]
     required: list[str]
-    probability: float | None = None  # the reader's for the best candidate
     missing: tuple[str, ...] = ()
 
 
-def extractive_candidates(
-    intent: Intent, evidence: Evidence, rules: Rules, *, read: bool = True
-) -> Candidates:
-    """The hand ranking, the required-event filter and (with `read`) the learned reader."""
+def extractive_candidates(intent: Intent, evidence: Evidence, rules: Rules) -> Candidates:
+    """The ranking and the required-event filter."""
     missing = missing_topics(intent, evidence, rules)
     if missing:
         # A word no document uses may be only the asker's wording (「案内」「希望」): the
@@ -38,7 +30,7 @@ def extractive_candidates(
         ranked = rank_units(rest, evidence, rules) if rest.terms else []
         thresholds = rules.chat.thresholds
         if not ranked or not ranked[0].topical or ranked[0].coverage < thresholds.without_missing:
-            return Candidates(intent, [], [], None, tuple(missing))
+            return Candidates(intent, [], [], tuple(missing))
         intent = rest
     ranked = rank_units(intent, evidence, rules)
     # 「担当の交代はいつ？」 needs a sentence about the change; 「引継ぎ漏れとは何？」 asks what
@@ -48,12 +40,4 @@ def extractive_candidates(
     ]
     if required and not (intent.asks_document_date or intent.asks_document_sender):
         ranked = [item for item in ranked if item.event]
-    probability = None
-    if (
-        read
-        and rules.reader is not None
-        and ranked
-        and not (intent.asks_document_date or intent.asks_document_sender)
-    ):
-        ranked, probability = rerank(intent, ranked, evidence, rules, rules.reader)
-    return Candidates(intent, ranked, required, probability)
+    return Candidates(intent, ranked, required)

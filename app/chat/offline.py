@@ -200,15 +200,8 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
         return not_found(evidence, intent)
     if asks_document or intent.asks_document_sender:
         return document_answer(intent, ranked, evidence, rules)
-    probability = found_candidates.probability
-    confident = (
-        probability is not None
-        and rules.reader is not None
-        and probability >= rules.reader.found_probability
-        and ranked[0].topical
-    )
     if not ranked or not (
-        is_found(ranked[0], rules.chat.thresholds) or confident or (required and ranked[0].event)
+        is_found(ranked[0], rules.chat.thresholds) or (required and ranked[0].event)
     ):
         detail = ""
         if required:

@@ -45,9 +45,6 @@ class Scored:
     event: bool
     topical: bool = True  # a word other than a frame word (内容, 名前 …) matched
     dense: float = 0.0  # cosine to the question (0 while the sentence vectors are not ready)
-    # The learned reader's probability (app/chat/reader.py) when it ordered the list; `score`
-    # stays the hand score, whose ratios decide a second passage and repeated events.
-    reader: float | None = None
 
 
 def _idf(units: Sequence[Unit]) -> dict[str, float]:
