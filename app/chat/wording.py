@@ -12,34 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.normalize import normalize_for_matching
-from app.knowledge.files import validate_file
-
-WORDING_FILE = "chat_wording.yaml"
-
-
-class SynonymSection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    credit: float = Field(gt=0.0, le=1.0)
-    groups: list[list[str]] = Field(default_factory=list)
-
-
-class JudgmentSection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    subjects: list[str] = Field(min_length=1)
-    modality: list[str] = Field(min_length=1)
-    factual: list[str] = Field(default_factory=list)
-
-
-class WordingFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    version: int
-    synonyms: SynonymSection
-    judgment: JudgmentSection
+from app.knowledge.chat import WordingFile
 
 
 @dataclass(frozen=True)
@@ -65,12 +40,10 @@ class Wording:
         return has((*self.subjects, *renewal)) and has(self.modality) and not has(self.factual)
 
 
-def load_wording(directory: Path, tokens_of: Callable[[str], frozenset[str]]) -> Wording:
-    """`directory/chat_wording.yaml` as token maps and word lists (empty when absent)."""
-    path = directory / WORDING_FILE
-    if not path.is_file():
+def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset[str]]) -> Wording:
+    """The validated file (the knowledge registry's) as token maps and word lists."""
+    if data is None:
         return Wording()
-    data = validate_file(WordingFile, path)
     mapping: dict[str, set[str]] = defaultdict(set)
     for group in data.synonyms.groups:
         tokens = {word: tokens_of(word) for word in group}

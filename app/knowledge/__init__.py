@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict
 
 from app.core.vocabulary import DOCUMENT_KINDS, Vocabulary
 from app.errors import ConfigError
-from app.knowledge.chat import CHAT_KNOWLEDGE_FILE, ChatKnowledge, load_chat_knowledge
+from app.knowledge.chat import (
+    CHAT_KNOWLEDGE_FILE,
+    WORDING_FILE,
+    ChatKnowledge,
+    WordingFile,
+    load_chat_knowledge,
+    load_wording_file,
+)
 from app.knowledge.drafts import DraftConfig, load_draft_config
 from app.knowledge.files import validate_file
 from app.knowledge.kpi import (
@@ -55,6 +62,8 @@ class Knowledge:
     version: str
     # The learned sentence detectors (knowledge/detectors/), hashed into `version` with the rest.
     detectors: DetectorModel
+    # knowledge/chat_wording.yaml (synonyms, free-worded judgments); None when absent.
+    chat_wording: WordingFile | None = None
 
     @cached_property
     def injection_regexes(self) -> list[re.Pattern[str]]:
@@ -125,4 +134,5 @@ def load_knowledge(
         vocabulary=_vocabulary(directory, signals, drafts),
         version=f"k{signals.version}.{engine.version}-{_digest(*digest_dirs)}",
         detectors=load_detectors(directory / "detectors"),
+        chat_wording=load_wording_file(directory / WORDING_FILE),
     )

@@ -20,6 +20,8 @@ from app.core.vocabulary import SIGNAL_SOURCES
 from app.knowledge.files import validate_file
 
 CHAT_KNOWLEDGE_FILE = "chat.yaml"
+# Other people's wording (app/chat/wording.py builds its token maps from this file).
+WORDING_FILE = "chat_wording.yaml"
 
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Terms = Annotated[list[Term], Field(min_length=1)]
@@ -318,3 +320,25 @@ class ChatKnowledge(_Strict):
 def load_chat_knowledge(path: Path) -> ChatKnowledge:
     """Read and validate knowledge/chat.yaml; errors name the file and the field."""
     return validate_file(ChatKnowledge, path)
+
+
+class SynonymSection(_Strict):
+    credit: float = Field(gt=0.0, le=1.0)
+    groups: list[list[str]] = Field(default_factory=list)
+
+
+class JudgmentSection(_Strict):
+    subjects: list[str] = Field(min_length=1)
+    modality: list[str] = Field(min_length=1)
+    factual: list[str] = Field(default_factory=list)
+
+
+class WordingFile(_Strict):
+    version: int
+    synonyms: SynonymSection
+    judgment: JudgmentSection
+
+
+def load_wording_file(path: Path) -> WordingFile | None:
+    """chat_wording.yaml validated, or None when the knowledge folder has none."""
+    return validate_file(WordingFile, path) if path.is_file() else None
