@@ -329,13 +329,16 @@ def test_the_memo_weighs_the_orders_won_against_the_fees() -> None:
                 period="2026-06",
                 values={"deals": KpiCell(value=2), "revenue": KpiCell(value=1500000)},
             ),
+            KpiMonth(period="2026-07", values={"deals": KpiCell(value=1)}),  # amount unknown
         ]
     )
-    found = return_on_fee(analysis, 1000000)
+    found = return_on_fee(analysis, 700000)
     assert found is not None
+    # April's 受注0件 is an amount of 0 (leaving it out would flatter the return); July's
+    # order has no amount, so July is not counted.
     assert found.text == (
-        "受注金額は、報告のある2か月で合計2,400,000円で、同じ期間の月額費用の合計2,000,000円を"
-        "上回っています（受注1件あたりの費用は666,667円）。"
+        "受注金額は、報告のある3か月で合計2,400,000円で、同じ期間の月額費用の合計2,100,000円を"
+        "上回っています（受注1件あたりの費用は700,000円）。"
     )
     assert return_on_fee(analysis, None) is None
 

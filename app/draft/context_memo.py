@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from app.analyse.models import Citation, EngagementAnalysis
+from app.analyse.models import Citation, EngagementAnalysis, KpiMonth
 from app.core.vocabulary import SignalKey
 from app.draft.context_vendor import Figure
 from app.draft.findings import (
@@ -307,11 +307,19 @@ def check_views(
 def return_on_fee(analysis: EngagementAnalysis, monthly_fee: int | None) -> Finding | None:
     """The orders won against what the service cost over the months that report an order
     amount (「受注金額は3か月で合計4,320,000円、同じ期間の月額費用の合計は3,600,000円」): the
-    business KPI management asks about first."""
-    months = [m for m in analysis.kpi_table if "revenue" in m.values]
-    if not monthly_fee or not months:
+    business KPI management asks about first. A month reporting no order (受注0件) reports an
+    amount of 0: leaving it out would flatter the return."""
+
+    def amount(month: KpiMonth) -> float | None:
+        if "revenue" in month.values:
+            return month.values["revenue"].value
+        deals = month.values.get("deals")
+        return 0.0 if deals is not None and deals.value == 0 else None
+
+    months = [m for m in analysis.kpi_table if amount(m) is not None]
+    if not monthly_fee or not any("revenue" in m.values for m in months):
         return None
-    total = sum(m.values["revenue"].value for m in months)
+    total = sum(amount(m) or 0.0 for m in months)
     cost = monthly_fee * len(months)
     deals = sum(m.values["deals"].value for m in months if "deals" in m.values)
     relation = (
@@ -322,5 +330,6 @@ def return_on_fee(analysis: EngagementAnalysis, monthly_fee: int | None) -> Find
         f"受注金額は、報告のある{len(months)}か月で合計{total:,.0f}円で、"
         f"同じ期間の月額費用の合計{cost:,.0f}円{relation}{per_deal}。"
     )
-    sources = [m.values["revenue"].source for m in months if m.values["revenue"].source]
-    return Finding(text, [s for s in sources if s is not None][:2])
+    # Each month's amount, or the 受注0件 it was read from.
+    sources = [m.values["revenue" if "revenue" in m.values else "deals"].source for m in months]
+    return Finding(text, [s for s in sources if s is not None][:3])
