@@ -283,7 +283,9 @@ def check_views(
             holds=shortfall and not factors and not analysis.open_checks,
             unconfirmed=shortfall and not factors and bool(analysis.open_checks),
             detail=(
-                "未達・停滞はなく、対象外"
+                f"直近の達成率は{percent(achievement)}で更新の目安を下回っておらず、停滞もないため対象外"
+                if not shortfall and achievement is not None
+                else "停滞はなく、達成率を示す数値もないため対象外"
                 if not shortfall
                 else "自社要因あり（" + "・".join(factors) + "）"
                 if factors
