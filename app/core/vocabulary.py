@@ -28,6 +28,19 @@ SIGNAL_SOURCES: tuple[SignalSource, ...] = get_args(SignalSource)
 # Signals judged good/concern (the others are present/absent); the order pages show them in.
 STATUS_SIGNALS: tuple[SignalKey, ...] = ("proactivity", "communication", "dependency")
 
+# The engagement's party fields (its columns, the form, scenario files, the drafts' headers
+# and sign-offs): the five names first, then the sign-off's details.
+PARTY_FIELDS: tuple[str, ...] = (
+    "client_company",
+    "client_department",
+    "client_contact",
+    "vendor_department",
+    "vendor_contact",
+    "client_title",
+    "client_phone",
+    "client_email",
+)
+
 
 @dataclass(frozen=True)
 class Vocabulary:

@@ -15,17 +15,8 @@ from dataclasses import dataclass, field, replace
 
 from app.core.facts import DocumentFacts, author_of, vendor_core_name
 from app.core.text import line_spans, self_introduction, strip_company_affixes
+from app.core.vocabulary import PARTY_FIELDS
 
-PARTY_FIELDS = (
-    "client_company",
-    "client_department",
-    "client_contact",
-    "vendor_department",
-    "vendor_contact",
-    "client_title",
-    "client_phone",
-    "client_email",
-)
 NAME_FIELDS = PARTY_FIELDS[:5]  # the names; the rest are the sign-off's details
 PARTY_LABELS = {
     "client_company": "自社名",

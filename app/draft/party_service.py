@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from app.analyse.service import engagement_facts
 from app.container import Container
 from app.core.facts import DocumentFacts
-from app.draft.parties import PARTY_FIELDS, Parties, suggest_parties
+from app.core.vocabulary import PARTY_FIELDS
+from app.draft.parties import Parties, suggest_parties
 from app.store import repository
 
 MAX_PARTY_CHARS = 200

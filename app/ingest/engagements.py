@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.container import Container
+from app.core.vocabulary import PARTY_FIELDS
 from app.errors import InvalidInput, NotFound
 from app.ingest.models import (
     ChunkOut,
@@ -28,18 +29,6 @@ from app.ingest.periods import term_warnings
 from app.ingest.service import delete_engagement, parse_date
 from app.store import repository
 from app.store.models import Document, Engagement
-
-# The engagement's party columns (migration 0008); drafts read them in app.draft.parties.
-PARTY_FIELDS = (
-    "client_company",
-    "client_department",
-    "client_contact",
-    "vendor_department",
-    "vendor_contact",
-    "client_title",
-    "client_phone",
-    "client_email",
-)
 
 __all__ = [
     "KPI_FORM_FIELDS",

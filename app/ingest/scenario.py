@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from app.container import Container
+from app.core.vocabulary import PARTY_FIELDS
 from app.errors import InvalidInput
 from app.ingest.service import DocumentInput, ingest_document, parse_date
 from app.store import repository
@@ -169,18 +170,6 @@ def import_path(
                 existing += 1
 
     return ImportSummary(len(engagement_ids), created, existing, engagement_ids)
-
-
-PARTY_FIELDS = (
-    "client_company",
-    "client_department",
-    "client_contact",
-    "vendor_department",
-    "vendor_contact",
-    "client_title",
-    "client_phone",
-    "client_email",
-)
 
 
 def _ensure_engagement(

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.container import Container
-from app.core.vocabulary import DRAFT_KINDS, DraftKind
+from app.core.vocabulary import DRAFT_KINDS, PARTY_FIELDS, DraftKind
 from app.draft import party_service, service
 from app.draft.citations import used_citations
 from app.draft.export import ExportFile, ExportFormat
@@ -27,7 +27,7 @@ from app.draft.models import (
     PreviewIn,
     PreviewOut,
 )
-from app.draft.parties import PARTY_FIELDS, PARTY_LABELS
+from app.draft.parties import PARTY_LABELS
 from app.draft.party_service import MAX_PARTY_CHARS, PartiesIn, PartiesOut
 from app.errors import InvalidInput, RenewalDeskError
 from app.ingest import engagements
