@@ -7,7 +7,6 @@ and renders one page. The CSV and the API still give every row, in the same orde
 
 from __future__ import annotations
 
-import math
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
 from app.renewals.compare import ComparisonRow
-from app.renewals.dashboard import PER_PAGE, STATUS_ORDER
+from app.renewals.dashboard import PER_PAGE, page_slice, status_counts
 from app.renewals.timeline import TimelineStatus
 
 SortKey = Literal[
@@ -137,26 +136,20 @@ def comparison_page(
 ) -> ComparisonPage:
     """Pure: one page of the sorted rows of one status (or all); a page past the end shows
     the last one, as on the dashboard."""
-    counts: dict[TimelineStatus, int] = dict.fromkeys(STATUS_ORDER, 0)
-    for row in rows:
-        counts[row.renewal_status] = counts.get(row.renewal_status, 0) + 1
     kept = sort_rows(
         [row for row in rows if status is None or row.renewal_status == status],
         sort=sort,
         order=order,
     )
-    pages = max(1, math.ceil(len(kept) / per_page))
-    page = min(max(1, page), pages)
-    start = (page - 1) * per_page
-    shown = kept[start : start + per_page]
+    shown, page, pages, first = page_slice(kept, page, per_page)
     return ComparisonPage(
         rows=shown,
-        counts=counts,
+        counts=status_counts(row.renewal_status for row in rows),
         sort=sort,
         order=order,
         status=status,
         page=page,
         pages=pages,
         matching=len(kept),
-        first=start + 1 if shown else 0,
+        first=first,
     )

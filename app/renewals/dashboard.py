@@ -8,8 +8,9 @@ them (optionally one status), most urgent first as `renewal_overview` sorts them
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.renewals.models import RenewalRow
 from app.renewals.timeline import TimelineStatus
@@ -17,6 +18,27 @@ from app.renewals.timeline import TimelineStatus
 PER_PAGE = 50
 # The dashboard's badges, most urgent first (labels: timeline.STATUS_LABELS).
 STATUS_ORDER: tuple[TimelineStatus, ...] = ("overdue", "notice_soon", "review_due", "upcoming")
+
+Row = TypeVar("Row")
+
+
+def status_counts(statuses: Iterable[TimelineStatus]) -> dict[TimelineStatus, int]:
+    """Engagements per status, every status present (the badges show 0 too)."""
+    counts: dict[TimelineStatus, int] = dict.fromkeys(STATUS_ORDER, 0)
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def page_slice(kept: Sequence[Row], page: int, per_page: int) -> tuple[list[Row], int, int, int]:
+    """One page of `kept`: its rows, the page (a page past the end shows the last one, so a
+    link kept from a larger portfolio still lands somewhere), the page count, and the
+    1-based position of its first row (0 when empty)."""
+    pages = max(1, math.ceil(len(kept) / per_page))
+    page = min(max(1, page), pages)
+    start = (page - 1) * per_page
+    shown = list(kept[start : start + per_page])
+    return shown, page, pages, start + 1 if shown else 0
 
 
 @dataclass(frozen=True)
@@ -41,22 +63,15 @@ def dashboard_page(
     status: TimelineStatus | None = None,
     per_page: int = PER_PAGE,
 ) -> DashboardPage:
-    """Pure: one page of `rows` (already most urgent first); a page past the end shows the
-    last one, so a link kept from a larger portfolio still lands somewhere."""
-    counts: dict[TimelineStatus, int] = dict.fromkeys(STATUS_ORDER, 0)
-    for row in rows:
-        counts[row.timeline.status] = counts.get(row.timeline.status, 0) + 1
+    """Pure: one page of `rows` (already most urgent first) of one status, or all."""
     kept = [row for row in rows if status is None or row.timeline.status == status]
-    pages = max(1, math.ceil(len(kept) / per_page))
-    page = min(max(1, page), pages)
-    start = (page - 1) * per_page
-    shown = list(kept[start : start + per_page])
+    shown, page, pages, first = page_slice(kept, page, per_page)
     return DashboardPage(
         rows=shown,
-        counts=counts,
+        counts=status_counts(row.timeline.status for row in rows),
         status=status,
         page=page,
         pages=pages,
         matching=len(kept),
-        first=start + 1 if shown else 0,
+        first=first,
     )
