@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
 from app.renewals.compare import ComparisonRow
-from app.renewals.dashboard import PER_PAGE, page_slice, status_counts
+from app.renewals.dashboard import PER_PAGE, Paged, page_slice, status_counts
 from app.renewals.timeline import TimelineStatus
 
 SortKey = Literal[
@@ -71,20 +71,9 @@ def sort_rows(
 
 
 @dataclass(frozen=True)
-class ComparisonPage:
-    rows: list[ComparisonRow]
-    counts: dict[TimelineStatus, int]  # every engagement, whatever the filter
+class ComparisonPage(Paged[ComparisonRow]):
     sort: SortKey | None
     order: SortOrder
-    status: TimelineStatus | None
-    page: int
-    pages: int
-    matching: int  # engagements the filter keeps
-    first: int  # 1-based position of the page's first row (0 when empty)
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
 
     def href(self, *, page: int = 1, status: TimelineStatus | Literal[""] | None = "") -> str:
         """This view's address at another page (or status: None for all), sort kept."""

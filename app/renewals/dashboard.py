@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from app.renewals.models import RenewalRow
 from app.renewals.timeline import TimelineStatus
@@ -42,8 +42,10 @@ def page_slice(kept: Sequence[Row], page: int, per_page: int) -> tuple[list[Row]
 
 
 @dataclass(frozen=True)
-class DashboardPage:
-    rows: list[RenewalRow]
+class Paged(Generic[Row]):
+    """One page of a list of engagements, with the counts per status over all of them."""
+
+    rows: list[Row]
     counts: dict[TimelineStatus, int]  # every engagement, whatever the filter
     status: TimelineStatus | None
     page: int
@@ -54,6 +56,11 @@ class DashboardPage:
     @property
     def last(self) -> int:
         return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+@dataclass(frozen=True)
+class DashboardPage(Paged[RenewalRow]):
+    """The dashboard's page (most urgent first)."""
 
 
 def dashboard_page(
