@@ -85,9 +85,7 @@ def problems(
     """`checks.draft_problems` against the cited documents as stored now."""
     ids = {c.document_id for c in citations}
     texts = dict(
-        session.execute(select(Document.id, Document.text).where(Document.id.in_(ids)))
-        .tuples()
-        .all()
+        session.execute(select(Document.id, Document.text).where(Document.id.in_(ids))).all()
     )
     return draft_problems(
         kind=kind,

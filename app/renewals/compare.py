@@ -295,9 +295,7 @@ def comparison(*, container: Container, today: dt.date | None = None) -> list[Co
         current_only=False,
     )
     with container.session_factory() as session:
-        fees = dict(
-            session.execute(select(Engagement.id, Engagement.monthly_fee_jpy)).tuples().all()
-        )
+        fees = dict(session.execute(select(Engagement.id, Engagement.monthly_fee_jpy)).all())
     rows = []
     for renewal in renewal_overview(container=container, today=today):
         columns = stored.get(renewal.engagement_id) or analysis_columns(

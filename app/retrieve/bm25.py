@@ -309,8 +309,8 @@ def _load_catalog(*, session_factory: sessionmaker[Session], catalog: ChunkCatal
     with session_factory() as session:
         generation = repository.index_generation(session)  # read first: a later change shows
         connection = session.connection()
-        documents = {row[0]: row[1:] for row in connection.execute(texts).tuples().all()}
-        for batch in connection.execute(chunks).tuples().partitions():
+        documents = {row[0]: row[1:] for row in connection.execute(texts).all()}
+        for batch in connection.execute(chunks).partitions():
             stored: list[str] = []
             for vector_id, document_id, start, end, tokens in batch:
                 engagement_id, kind, period, text = documents[document_id]

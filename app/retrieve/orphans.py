@@ -40,7 +40,7 @@ def sweep_vectors(
     # Vectors first, rows second: a row committed in between is then seen, never swept.
     stored = vector_store.entries()
     with session_factory() as session:
-        rows = session.execute(select(Chunk.vector_id, Chunk.document_id)).tuples().all()
+        rows = session.execute(select(Chunk.vector_id, Chunk.document_id)).all()
     owners = dict(rows)
     known = owners.keys()
     cutoff = None if grace_s is None else time.time() - grace_s
@@ -66,7 +66,7 @@ def _queue_embedding(session_factory: sessionmaker[Session], document_ids: set[i
     with session_factory() as session:
         rows = session.execute(
             select(Document.id, Document.engagement_id).where(Document.id.in_(document_ids))
-        ).tuples()
+        )
         for document_id, engagement_id in rows:
             repository.queue_job(
                 session,
