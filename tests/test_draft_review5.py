@@ -357,7 +357,7 @@ def test_a_proposal_keeps_its_tone_and_our_staff_carry_no_title_as_honorific() -
 
 
 def test_a_proposal_a_later_document_reports_on_is_thanked_not_asked_about() -> None:
-    from app.draft.standing import followed_up
+    from app.draft.followups import follow_ups
 
     report = document(3, "vendor_report", dt.date(2026, 4, 6), "")
     minutes = document(
@@ -373,7 +373,7 @@ def test_a_proposal_a_later_document_reports_on_is_thanked_not_asked_about() -> 
         quote="トーク冒頭を質問型に切り替え、会話時間を延ばす流れを試します。",
     )
     other = Citation(document_id=3, start=0, end=1, quote="自治体を一覧にして訪問します。")
-    assert followed_up([asked, other], [report, minutes]) == [asked.quote]
+    assert list(follow_ups([asked, other], [report, minutes])) == [asked.quote]
 
 
 def test_a_decision_to_send_something_is_carried_out_by_our_later_e_mail() -> None:

@@ -36,7 +36,13 @@ from app.draft.context_memo import (
     return_on_fee,
     risk_findings,
 )
-from app.draft.context_period import PeriodOverview, months_phrase, period_overview
+from app.draft.context_period import (
+    PeriodOverview,
+    following,
+    months_between,
+    months_phrase,
+    period_overview,
+)
 from app.draft.context_proposal import ProposalView, proposal_views
 from app.draft.context_reasons import (
     StatedCause,
@@ -63,18 +69,18 @@ from app.draft.findings import (
     signal_result,
     signal_views,
 )
+from app.draft.followups import follow_ups
 from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
 from app.draft.parties import Parties
 from app.draft.standing import (
     OurRequest,
     adopted,
     decision_status,
-    followed_up,
     in_place,
     our_requests,
     split_proposals,
 )
-from app.draft.todos import OpenItem, decided_items, open_items
+from app.draft.todos import decided_items, item_citation, open_items
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
 from app.renewals.timeline import Timeline, compute_timeline, review_dates
@@ -130,6 +136,7 @@ class DraftContext:
     adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
     return_on_fee: Finding | None  # orders won against the fees paid (memo)
     followed_up: list[str]  # quotes of proposals a later document reports on (not asked again)
+    completed: list[str]  # of those, finished or a one-time deliverable given: acknowledged
 
     def template_values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -249,6 +256,8 @@ def build_context(
             replace(view, offered=offered[:2], underway=underway[:2], requested=toward)
         )
     ours, theirs = attendees(visible, engagement.vendor_name)
+    later = follow_ups(proposed + past_proposals + requested, visible)
+    requested = [c for c in requested if c.quote not in later]  # done: not our open item
     strongest = strongest_result(visible, readers, rules)
     decided = decided_items(visible, as_of=analysis.as_of)
     risks = risk_findings(analysis, kpi_summary, funnel_leak, knowledge, config.signal_wording)
@@ -275,7 +284,7 @@ def build_context(
         kpi_rows=kpi_rows(analysis, columns, stated),
         signals=signal_views(analysis, config.signal_wording),
         risks=risks,
-        decisions=[Finding(item.task, [_item_citation(item)]) for item in decided],
+        decisions=[Finding(item.task, [item_citation(item)]) for item in decided],
         conditions=condition_views(analysis, knowledge, config, timeline),
         checks=check_views(analysis, knowledge, config, kpi_summary),
         questions=question_findings(
@@ -325,42 +334,16 @@ def build_context(
         our_attendees=ours,
         vendor_attendees=theirs,
         past_proposals=past_proposals,
-        months_behind=_months_between(latest, today),
-        missing_from=_following(latest),
+        months_behind=months_between(latest, today),
+        missing_from=following(latest),
         our_requests=asked_by_us,
         past_decisions=decision_status(decided, visible, today),
         adopted=adopted(proposed, decided, visible),
         return_on_fee=return_on_fee(analysis, engagement.monthly_fee_jpy),
-        followed_up=followed_up(proposed + past_proposals, visible),
+        followed_up=list(later),
+        completed=[q for q, f in later.items() if f.finished],
     )
     return restricted(context) if readers.external else context
-
-
-def _months_between(period: str | None, today: dt.date) -> int:
-    """Whole months from the latest reported month to the month before today's (0 when the
-    figures are current)."""
-    if not period:
-        return 0
-    months = (today.year * 12 + today.month - 1) - (int(period[:4]) * 12 + int(period[5:7]))
-    return max(0, months)
-
-
-def _following(period: str | None) -> str:
-    if not period:
-        return ""
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + month // 12}-{month % 12 + 1:02d}"
-
-
-def _item_citation(item: OpenItem) -> Citation:
-    return Citation(
-        document_id=item.document_id,
-        start=item.start,
-        end=item.end,
-        quote=item.quote,
-        period=item.period,
-        title=item.document_title,
-    )
 
 
 def restricted(context: DraftContext) -> DraftContext:

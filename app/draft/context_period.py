@@ -8,6 +8,7 @@ The meeting then discusses the whole period, not only the months that fell short
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -334,3 +335,19 @@ def period_overview(
         months=len(periods),
         listed=_months(periods) if gaps else "",
     )
+
+
+def months_between(period: str | None, today: dt.date) -> int:
+    """Whole months from the latest reported month to the month before today's (0 when the
+    figures are current)."""
+    if not period:
+        return 0
+    months = (today.year * 12 + today.month - 1) - (int(period[:4]) * 12 + int(period[5:7]))
+    return max(0, months)
+
+
+def following(period: str | None) -> str:
+    if not period:
+        return ""
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year + month // 12}-{month % 12 + 1:02d}"

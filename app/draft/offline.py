@@ -23,6 +23,7 @@ from app.core.text import SENTENCE_ENDERS, sentence_spans, strip_marker
 from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
 from app.draft.context_reasons import swap_parties
+from app.draft.followups import deliverable_noun, request_core
 from app.draft.framing import paraphrase, service_name, task_noun, without_our_honorifics
 from app.errors import ConfigError
 
@@ -169,6 +170,19 @@ def render_draft(
         plain = paraphrase(shown, rules, context.staff) if readers.external else None
         return plain if plain else f"「{vquote(text)}」"
 
+    def vask(text: str) -> str:
+        """A request of the vendor to us as a short item (「…を対象にしたいとのご相談（抽出）」)."""
+        core, thing = request_core(_quote_shown(text))
+        plain = paraphrase(core, rules, context.staff) if readers.external else None
+        said = plain or f"「{vquote(core)}」"
+        asked = f"とのご相談（{thing}）" if thing else "とのご相談"
+        return said.replace("とのご提案", asked) if "とのご提案" in said else said
+
+    def vdone(text: str) -> str:
+        """A deliverable given, as a noun (「比較された点の整理」), else as a proposal is said."""
+        noun = deliverable_noun(_quote_shown(text))
+        return swap_parties(noun, rules) if noun and readers.external else noun or vsay(text)
+
     def prose_text(key: str) -> str:
         text = given_prose.get(key, "")
         return prose_markers(text, given_passages, collector) if text.strip() else ""
@@ -185,6 +199,8 @@ def render_draft(
             ref=ref,
             vquote=vquote,
             vsay=vsay,
+            vask=vask,
+            vdone=vdone,
             task_noun=task_noun,
             prose_text=prose_text,
         )

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from app.analyse.models import Citation
 from app.core.facts import DocumentFacts, author_of, vendor_core_name
 from app.core.normalize import normalize_for_matching
-from app.core.text import sentence_spans
-from app.draft.todos import DONE, OpenItem, content_words
+from app.draft.todos import OpenItem
 
 DATE_IN_TEXT = re.compile(
     r"(?<![\d/])(?P<month>1[0-2]|[1-9])月(?:(?P<day>[1-3]?\d)日|(?P<part>上旬|中旬|下旬|中|末|の定例|の会議|の打ち合わせ))"
@@ -195,42 +194,4 @@ def adopted(
             if day >= proposed_on and len(words & _words(item.task)) >= MIN_SHARED_WORDS:
                 found[citation.quote] = f"{day.year}年{day.month}月{day.day}日の定例"
                 break
-    return found
-
-
-FOLLOWED_UP = re.compile(
-    DONE.pattern + r"|受領|一巡|延び|件中\d+件|具体的に|増え|減っ|採用|正式資料"
-)
-
-
-def followed_up(proposals: Sequence[Citation], documents: Sequence[DocumentFacts]) -> list[str]:
-    """The quotes of proposals a later document reports done or gives the effect of (a
-    sentence sharing three content words with it and saying what came of it: 「質問型トークは、
-    会話時間が平均で約40秒延びた」), so a draft thanks for them instead of asking again."""
-    if not proposals:
-        return []
-    dates = {d.id: d.date for d in documents}
-    # each document's sentences that say what came of something, read once
-    outcomes = [
-        (
-            document.date,
-            [
-                content_words(document.text[a:b])
-                for a, b in sentence_spans(document.text)
-                if FOLLOWED_UP.search(normalize_for_matching(document.text[a:b]))
-            ],
-        )
-        for document in documents
-    ]
-    found: list[str] = []
-    for citation in proposals:
-        words = content_words(citation.quote)
-        proposed_on = dates.get(citation.document_id, dt.date.max)
-        if any(
-            len(words & said) >= MIN_SHARED_WORDS
-            for day, sentences in outcomes
-            if day > proposed_on
-            for said in sentences
-        ):
-            found.append(citation.quote)
     return found

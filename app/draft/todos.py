@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from app.analyse.models import Citation
 from app.core.facts import DocumentFacts
 from app.core.normalize import normalize_for_matching
 from app.core.text import lines, marker_length, sentence_spans
@@ -291,3 +292,14 @@ def decided_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list
         if found:
             return found
     return []
+
+
+def item_citation(item: OpenItem) -> Citation:
+    return Citation(
+        document_id=item.document_id,
+        start=item.start,
+        end=item.end,
+        quote=item.quote,
+        period=item.period,
+        title=item.document_title,
+    )
