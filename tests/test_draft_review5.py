@@ -273,7 +273,11 @@ def test_the_shared_drafts_of_an_on_plan_ramp_up_read_as_a_colleague_writes(
         assert "ありがとうございます。" not in text and "### 1." not in text, kind
         assert "CRM" not in text, kind  # the vendor already records every visit in our system
     agenda = ramp_up["agenda_external"]
-    assert "堀江、中川、白石、大塚／株式会社アユミセールスパートナーズ　真鍋様、早瀬様" in agenda
+    # by rank, with the titles our minutes give (review round 7)
+    assert (
+        "大塚（営業本部長）、堀江（西日本営業課 課長）、中川、白石（技術部）"
+        "／株式会社アユミセールスパートナーズ　真鍋様、早瀬様"
+    ) in agenda
     assert "2026年3月以降の状況についても、当日あわせてお聞かせください" in agenda
     assert "頂戴して" not in agenda  # our missing data is no failure of the vendor's
     assert "予定の時期を過ぎた次のご提案" in agenda

@@ -17,6 +17,7 @@ from typing import Any
 from app.analyse.models import Citation, EngagementAnalysis
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint, vendor_core_name
 from app.core.vocabulary import DraftKind
+from app.draft.attendance import with_titles
 from app.draft.audience import Readers, readers_for
 from app.draft.context_agenda import (
     AgendaBlockView,
@@ -39,9 +40,11 @@ from app.draft.context_memo import (
 from app.draft.context_period import (
     PeriodOverview,
     following,
+    is_stale,
     months_between,
     months_phrase,
     period_overview,
+    recent_label,
 )
 from app.draft.context_proposal import ProposalView, proposal_views
 from app.draft.context_reasons import (
@@ -60,6 +63,7 @@ from app.draft.context_vendor import (
     vendor_proposals,
     vendor_requests,
 )
+from app.draft.evidence import by_strength, sides
 from app.draft.findings import (
     Finding,
     SignalView,
@@ -72,6 +76,7 @@ from app.draft.findings import (
 from app.draft.followups import follow_ups
 from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
 from app.draft.parties import Parties
+from app.draft.schedule import safe_meetings, short_reply
 from app.draft.standing import (
     OurRequest,
     adopted,
@@ -135,6 +140,7 @@ class DraftContext:
     past_decisions: dict[str, str]  # a decision naming a day already past → what to check
     adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
     return_on_fee: Finding | None  # orders won against the fees paid (memo)
+    short_reply: bool  # a week or less to answer: the letter says sorry for it
     followed_up: list[str]  # quotes of proposals a later document reports on (not asked again)
     completed: list[str]  # of those, finished or a one-time deliverable given: acknowledged
 
@@ -162,6 +168,7 @@ def build_context(
         kind, documents=documents, vendor_name=engagement.vendor_name, spec=config.audiences
     )
     rules = config.audiences.vendor_text
+    analysis = by_strength(analysis, sides(documents, engagement.vendor_name))
     timeline = compute_timeline(
         engagement_id=engagement.id,
         renewal_date=engagement.renewal_date,
@@ -191,7 +198,8 @@ def build_context(
     sources = [f.source for f in stated if f.key == analysis.main_kpi and f.source][-recent:]
     sources = sources[::-1] or readers.keep(main_sources(analysis, recent))
     achievement = analysis.recent_achievement
-    months = f"直近{min(recent, len(analysis.kpi_table))}か月"
+    months = recent_label([r.period for r in analysis.kpi_table], recent)
+    stale = is_stale([d.date for d in visible], today)
     latest = analysis.kpi_table[-1].period if analysis.kpi_table else None
     if readers.external:
         # The vendor reads the figures it reported: the average is of those months, so the
@@ -200,7 +208,7 @@ def build_context(
         achievement = (
             sum(f.achievement or 0 for f in reported) / len(reported) if reported else None
         )
-        months = months_phrase([f.period for f in reported], latest)
+        months = months_phrase([f.period for f in reported], latest, stale)
     if main_label and achievement is not None and sources:
         kpi_summary = Finding(
             f"{months}の{main_label}の目標達成率は平均{percent(achievement)}です。", sources
@@ -226,6 +234,7 @@ def build_context(
     )
     vendor_people = {p for p in (parties.vendor_contact if parties else None,) if p}
     reply_by, meetings = review_dates(timeline, timing=config.timing)
+    meetings = safe_meetings(meetings, reply_by, timeline.notice_deadline)
     owed = owed_items(
         items, readers, rules, vendor_people, vendor_core_name(engagement.vendor_name)
     )
@@ -262,7 +271,12 @@ def build_context(
     decided = decided_items(visible, as_of=analysis.as_of)
     risks = risk_findings(analysis, kpi_summary, funnel_leak, knowledge, config.signal_wording)
     overview = period_overview(
-        stated, main_kpi=analysis.main_kpi, latest=latest, tolerance=tolerance
+        stated,
+        main_kpi=analysis.main_kpi,
+        latest=latest,
+        tolerance=tolerance,
+        stale=stale,
+        external=readers.external,
     )
     if trend.on_plan:
         # a ramp-up on plan: the flat average and the funnel average are no risk; the KPIs
@@ -285,7 +299,9 @@ def build_context(
         signals=signal_views(analysis, config.signal_wording),
         risks=risks,
         decisions=[Finding(item.task, [item_citation(item)]) for item in decided],
-        conditions=condition_views(analysis, knowledge, config, timeline),
+        conditions=condition_views(
+            analysis, knowledge, config, timeline, [item.task for item in decided]
+        ),
         checks=check_views(analysis, knowledge, config, kpi_summary),
         questions=question_findings(
             analysis,
@@ -331,8 +347,8 @@ def build_context(
         trend=trend,
         tolerance=tolerance,
         staff=our_staff(visible, engagement.vendor_name),
-        our_attendees=ours,
-        vendor_attendees=theirs,
+        our_attendees=with_titles(ours, visible, engagement.vendor_name, ours=True),
+        vendor_attendees=with_titles(theirs, visible, engagement.vendor_name, ours=False),
         past_proposals=past_proposals,
         months_behind=months_between(latest, today),
         missing_from=following(latest),
@@ -340,6 +356,7 @@ def build_context(
         past_decisions=decision_status(decided, visible, today),
         adopted=adopted(proposed, decided, visible),
         return_on_fee=return_on_fee(analysis, engagement.monthly_fee_jpy),
+        short_reply=short_reply(today, reply_by),
         followed_up=list(later),
         completed=[q for q, f in later.items() if f.finished],
     )

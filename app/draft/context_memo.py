@@ -7,6 +7,7 @@ the LLM's passages, which is why they are built for every kind.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -199,8 +200,33 @@ def condition_evidence(key: str | None, analysis: EngagementAnalysis) -> list[Ci
     return main_sources(analysis, 3)[:2]
 
 
+TERM_RANGE = re.compile(r"(\d+)〜(\d+)か月")
+TERM = re.compile(r"(\d+)か月")
+
+
+def decided_term(text: str, decided: Sequence[str]) -> str:
+    """A rubric condition's range of months (「3〜6か月」) narrowed to the term our minutes
+    decided (「6か月の短期更新を軸に」 → 「6か月」), so the memo does not propose anew what
+    was agreed."""
+    span = TERM_RANGE.search(text)
+    if not span:
+        return text
+    low, high = int(span.group(1)), int(span.group(2))
+    for task in decided:
+        if "更新" not in task and "契約" not in task:
+            continue
+        for match in TERM.finditer(task):
+            if low <= int(match.group(1)) <= high:
+                return text.replace(span.group(0), f"{match.group(1)}か月")
+    return text
+
+
 def condition_views(
-    analysis: EngagementAnalysis, knowledge: Knowledge, config: DraftConfig, timeline: Timeline
+    analysis: EngagementAnalysis,
+    knowledge: Knowledge,
+    config: DraftConfig,
+    timeline: Timeline,
+    decided: Sequence[str] = (),
 ) -> list[ConditionView]:
     keys = {spec.text: key for key, spec in knowledge.engine.conditions.items()}
     anchors = {
@@ -214,8 +240,8 @@ def condition_views(
         due = condition_due(anchors[anchor], timeline, config)
         views.append(
             ConditionView(
-                text=condition.text,
-                owner=condition.owner,
+                text=decided_term(condition.text, decided),
+                owner="当社" if condition.owner == "自社" else condition.owner,
                 due=due,
                 reason=condition.reason,
                 evidence=condition_evidence(keys.get(condition.text), analysis),

@@ -69,12 +69,14 @@ def consecutive(periods: Sequence[str]) -> bool:
     return all(_next(a) == b for a, b in pairwise(periods))
 
 
-def months_phrase(periods: Sequence[str], latest: str | None) -> str:
+def months_phrase(periods: Sequence[str], latest: str | None, stale: bool = False) -> str:
     """How a sentence names the months an average is over: 「ご報告いただいた直近3か月」 only
     when they run without a gap up to the latest month known; else the months themselves
-    (「ご報告いただいた9月・12月」), so nothing is claimed of a month not reported."""
+    (「ご報告いただいた9月・12月」), so nothing is claimed of a month not reported. When the
+    newest document is old (`stale`), nothing is 「直近」: the months are named."""
     ordered = sorted(periods)
-    if ordered and consecutive(ordered) and (latest is None or ordered[-1] >= latest):
+    current = latest is None or (bool(ordered) and ordered[-1] >= latest)
+    if ordered and consecutive(ordered) and current and not stale:
         return f"ご報告いただいた直近{len(ordered)}か月"
     return f"ご報告いただいた{_months(ordered)}"
 
@@ -280,10 +282,13 @@ def period_overview(
     main_kpi: str | None,
     latest: str | None = None,
     tolerance: float = 1.0,
+    stale: bool = False,
+    external: bool = True,
 ) -> PeriodOverview:
     """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注;
     `latest` is the latest month known at all (a later one the readers have no figures for
-    makes the last reported month no longer 「直近」)."""
+    makes the last reported month no longer 「直近」); `stale`: the newest document is weeks
+    before the draft's day, so the last month is 「最後にご報告いただいた」, not 「直近」."""
     periods = sorted({f.period for f in items})
     if len(periods) < 2:
         return PeriodOverview(columns=[], rows=[], findings=[], span="", months=0)
@@ -292,6 +297,8 @@ def period_overview(
     gaps = not consecutive(periods)
     counted = f"ご報告いただいた{_months(periods)}" if gaps else f"{len(periods)}か月"
     latest_word = "直近の" if latest is None or periods[-1] >= latest else ""
+    if stale and latest_word:
+        latest_word = "最後にご報告いただいた" if external else "最後に報告のあった"
     keys = _keys(items, main_kpi)
     cell = {(f.period, f.key): f for f in items}
     columns: list[PeriodColumn] = []
@@ -351,3 +358,21 @@ def following(period: str | None) -> str:
         return ""
     year, month = int(period[:4]), int(period[5:7])
     return f"{year + month // 12}-{month % 12 + 1:02d}"
+
+
+STALE_DAYS = 45  # the newest document older than this before the draft's day: nothing is 「直近」
+
+
+def is_stale(dates: Sequence[dt.date], today: dt.date) -> bool:
+    """The newest document is older than `STALE_DAYS` before `today`."""
+    return bool(dates) and (today - max(dates)).days > STALE_DAYS
+
+
+def recent_label(periods: Sequence[str], wanted: int) -> str:
+    """How the memo names the months of its recent average: 「直近3か月」 when they follow
+    each other, else 「報告のある直近3か月（10・12・1月）」."""
+    ordered = sorted(periods)[-wanted:]
+    if not ordered or consecutive(ordered):
+        return f"直近{len(ordered) or wanted}か月"
+    names = "・".join(str(int(p[5:7])) for p in ordered)
+    return f"報告のある直近{len(ordered)}か月（{names}月）"
