@@ -9,7 +9,6 @@ beside it: `context_memo`, `context_agenda`, `context_proposal`, over `findings`
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -46,11 +45,10 @@ from app.draft.context_period import (
     period_overview,
     recent_label,
 )
-from app.draft.context_proposal import ProposalView, proposal_views
+from app.draft.context_proposal import ProposalView, proposal_views, with_offers
 from app.draft.context_reasons import (
     StatedCause,
     explained,
-    offered_for,
     stated_causes,
     strongest_result,
 )
@@ -75,8 +73,10 @@ from app.draft.findings import (
 )
 from app.draft.followups import follow_ups
 from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
+from app.draft.leads import vendor_leads
 from app.draft.parties import Parties
 from app.draft.schedule import safe_meetings, short_reply
+from app.draft.self_checks import spoken_checks
 from app.draft.standing import (
     OurRequest,
     adopted,
@@ -110,7 +110,8 @@ class DraftContext:
     questions: list[Finding]
     open_items: list[Finding]
     internal_factors: list[Finding]
-    open_checks: list[str]
+    open_checks: list[str]  # the 自社要因 checks no document speaks to
+    spoken_checks: list[Finding]  # a topic of an open check the documents speak to, cited
     proposals: list[ProposalView]
     reply_by: dt.date | None
     blocks: list[AgendaBlockView]
@@ -140,6 +141,7 @@ class DraftContext:
     past_decisions: dict[str, str]  # a decision naming a day already past → what to check
     adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
     return_on_fee: Finding | None  # orders won against the fees paid (memo)
+    leads: list[Citation]  # the vendor's own market observations: themes for new value
     short_reply: bool  # a week or less to answer: the letter says sorry for it
     followed_up: list[str]  # quotes of proposals a later document reports on (not asked again)
     completed: list[str]  # of those, finished or a one-time deliverable given: acknowledged
@@ -169,6 +171,12 @@ def build_context(
     )
     rules = config.audiences.vendor_text
     analysis = by_strength(analysis, sides(documents, engagement.vendor_name))
+    spoken, unknown = spoken_checks(
+        analysis.open_checks,
+        [d for d in documents if d.date <= analysis.as_of],
+        config.check_topics,
+    )
+    analysis = analysis.model_copy(update={"open_checks": unknown})
     timeline = compute_timeline(
         engagement_id=engagement.id,
         renewal_date=engagement.renewal_date,
@@ -244,7 +252,6 @@ def build_context(
     missed = [f for f in scored if f.period in recent_periods and (f.achievement or 0) < 1]
     main_explained = explained(causes, [f for f in missed if f.key == analysis.main_kpi])
     funnel_explained = explained(causes, [f for f in missed if f.key in FUNNEL[3:]])
-    proposal_list = []
     in_use = [k for k, spec in config.proposals.items() if in_place(spec.in_place, visible)]
     views = proposal_views(
         analysis,
@@ -256,16 +263,10 @@ def build_context(
     )
     asked_by_us = our_requests(visible, engagement.vendor_name, as_of=analysis.as_of)
     unanswered = [r for r in asked_by_us if not r.answered]
-    for view in views:
-        offered, underway = offered_for(config.proposals[view.key].matches, proposed, owed)
-        pattern = config.proposals[view.key].matches
-        toward = [r for r in unanswered if pattern and re.search(pattern, r.item)]
-        unanswered = [r for r in unanswered if r not in toward]
-        proposal_list.append(
-            replace(view, offered=offered[:2], underway=underway[:2], requested=toward)
-        )
+    proposal_list = with_offers(views, config, proposed, owed, unanswered)
     ours, theirs = attendees(visible, engagement.vendor_name)
-    later = follow_ups(proposed + past_proposals + requested, visible)
+    listed = proposed + past_proposals + requested
+    later = follow_ups(listed, visible)
     requested = [c for c in requested if c.quote not in later]  # done: not our open item
     strongest = strongest_result(visible, readers, rules)
     decided = decided_items(visible, as_of=analysis.as_of)
@@ -328,6 +329,7 @@ def build_context(
             for f in analysis.internal_factors
         ],
         open_checks=list(analysis.open_checks),
+        spoken_checks=spoken,
         proposals=proposal_list,
         reply_by=reply_by,
         blocks=agenda_blocks(analysis, config, kpi_summary, funnel_leak, contributions),
@@ -356,6 +358,7 @@ def build_context(
         past_decisions=decision_status(decided, visible, today),
         adopted=adopted(proposed, decided, visible),
         return_on_fee=return_on_fee(analysis, engagement.monthly_fee_jpy),
+        leads=vendor_leads(visible, engagement.vendor_name, config.new_value_leads, listed),
         short_reply=short_reply(today, reply_by),
         followed_up=list(later),
         completed=[q for q, f in later.items() if f.finished],
@@ -378,6 +381,7 @@ def restricted(context: DraftContext) -> DraftContext:
         questions=findings(context.questions),
         open_items=[f for f in findings(context.open_items) if f.evidence],
         internal_factors=[],
+        spoken_checks=[],
         decisions=[],  # our minutes: the vendor reads what was agreed from the agenda
         contributions=keep(context.contributions),
         funnel_leak=None,

@@ -5,12 +5,15 @@ Pure code over the analysis (rubric, "New value").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.analyse.models import Citation, EngagementAnalysis
+from app.draft.context_reasons import offered_for
 from app.draft.context_vendor import OwedItem
 from app.draft.findings import Finding, citable, factor_evidence
+from app.draft.followups import MIN_SHARED_PAIRS, topic_pairs
 from app.draft.standing import OurRequest
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig, ProposalKey
@@ -96,3 +99,30 @@ def proposal_views(
         for key in order
         if key in reasons
     ]
+
+
+def with_offers(
+    views: Sequence[ProposalView],
+    config: DraftConfig,
+    proposed: Sequence[Citation],
+    owed: Sequence[OwedItem],
+    unanswered: Sequence[OurRequest],
+) -> list[ProposalView]:
+    """Each requested kind with the vendor's own proposals toward it, the items it already
+    owes and what we asked for in writing; an owed item on the topic of one of our written
+    requests is not asked for a second time (the request's bullets hold it)."""
+    left = list(unanswered)
+    found: list[ProposalView] = []
+    for view in views:
+        pattern = config.proposals[view.key].matches
+        offered, underway = offered_for(pattern, proposed, owed)
+        toward = [r for r in left if pattern and re.search(pattern, r.item)]
+        left = [r for r in left if r not in toward]
+        asked = [topic_pairs(r.item) for r in toward]
+        underway = [
+            item
+            for item in underway
+            if not any(len(topic_pairs(item.task) & pairs) >= MIN_SHARED_PAIRS for pairs in asked)
+        ]
+        found.append(replace(view, offered=offered[:2], underway=underway[:2], requested=toward))
+    return found

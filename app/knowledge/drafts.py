@@ -178,6 +178,13 @@ class DocxSpec(_Strict):
     font_size_pt: float = Field(gt=5, le=20)
 
 
+class CheckTopic(_Strict):
+    """A topic an open 自社要因 check asks about, and how a document speaks of it."""
+
+    label: str  # 季節要因
+    pattern: str  # 繁忙期|閑散期|…
+
+
 class DraftConfig(_Strict):
     version: int
     timing: Timing
@@ -194,6 +201,12 @@ class DraftConfig(_Strict):
     # What can be done by a condition's deadline when the whole condition cannot (engine
     # condition key → the part due by then).
     condition_by_deadline: dict[str, str] = {}
+    # An open 自社要因 check (the analysis's wording) → the topics a document may already
+    # answer it with: the memo cites those and leaves only the real unknowns open.
+    check_topics: dict[str, list[CheckTopic]] = {}
+    # Cues of a vendor's market observation or insight the letter's new-value ask builds on
+    # (a segment converting better, a competitor's move, a head office's interest).
+    new_value_leads: list[str] = []
     templates_version: str = ""
     audience: AudienceSpec | None = None  # from knowledge/drafts_audience.yaml, set on load
 
