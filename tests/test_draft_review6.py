@@ -64,3 +64,121 @@ def test_a_request_to_us_is_cut_to_what_it_asks() -> None:
     )
     assert core == "休眠顧客のうち約200件を対象にしたいと考えております。"
     assert thing == "抽出"
+
+
+def test_nothing_is_recent_when_the_newest_document_is_weeks_old() -> None:
+    from app.draft.context_period import is_stale, months_phrase, recent_label
+
+    today = dt.date(2026, 9, 1)
+    assert is_stale([dt.date(2026, 5, 10), dt.date(2026, 6, 20)], today)
+    assert not is_stale([dt.date(2026, 8, 10)], today)
+    assert (
+        months_phrase(["2026-04", "2026-05", "2026-06"], "2026-06") == "ご報告いただいた直近3か月"
+    )
+    assert months_phrase(["2026-04", "2026-05", "2026-06"], "2026-06", stale=True) == (
+        "ご報告いただいた4月・5月・6月"
+    )
+    assert recent_label(["2026-03", "2026-05", "2026-06"], 3) == "報告のある直近3か月（3・5・6月）"
+    assert recent_label(["2026-04", "2026-05", "2026-06"], 3) == "直近3か月"
+
+
+def test_a_rubric_term_range_follows_the_term_our_minutes_decided() -> None:
+    from app.draft.context_memo import decided_term
+
+    rubric = "更新期間を短く（3〜6か月）し、中間時点で成果を再評価する"
+    decided = ["次期は4か月の短期更新で稟議を進める。", "月間受注5件を評価指標に加える。"]
+    assert decided_term(rubric, decided) == "更新期間を短く（4か月）し、中間時点で成果を再評価する"
+    assert decided_term(rubric, ["次回は12か月分の資料を持参する。"]) == rubric
+
+
+def test_a_meeting_the_memo_would_call_risky_is_not_offered() -> None:
+    from app.draft.schedule import safe_meetings, short_reply
+
+    notice = dt.date(2026, 6, 19)  # Friday
+    late = [dt.date(2026, 6, 16), dt.date(2026, 6, 17), dt.date(2026, 6, 18)]
+    offered = safe_meetings(late, dt.date(2026, 6, 10), notice)
+    assert offered == [dt.date(2026, 6, 11), dt.date(2026, 6, 12), dt.date(2026, 6, 15)]
+    assert all((notice - d).days > 3 for d in offered)
+    early = [dt.date(2026, 6, 8), dt.date(2026, 6, 9)]
+    assert safe_meetings(early, dt.date(2026, 6, 3), notice) == early
+    assert short_reply(dt.date(2026, 6, 3), dt.date(2026, 6, 10))
+    assert not short_reply(dt.date(2026, 6, 1), dt.date(2026, 6, 15))
+
+
+VENDOR = "株式会社ソラマメ営業支援"
+NOTES = document(
+    5,
+    "meeting_notes",
+    dt.date(2026, 6, 10),
+    "出席者：\n- キタハラ物産：平田、水野（技術課）、森川（営業本部長）、岸田（同 課長）\n"
+    "- ソラマメ営業支援：岸様（SV）、小池様\n\n■ 実績\n- 面談アポ30件。\n",
+)
+OLDER = document(
+    4,
+    "meeting_notes",
+    dt.date(2026, 5, 12),
+    "出席者：キタハラ物産 平田部長、岸田／ソラマメ営業支援 岸様\n",
+)
+
+
+def test_attendees_carry_their_titles_in_rank_order() -> None:
+    from app.draft.attendance import with_titles
+
+    ours = with_titles(["平田", "水野", "森川", "岸田"], [NOTES, OLDER], VENDOR, ours=True)
+    assert ours == ["森川（営業本部長）", "平田（部長）", "岸田（課長）", "水野（技術課）"]
+    theirs = with_titles(["岸様", "小池様"], [NOTES, OLDER], VENDOR, ours=False)
+    assert theirs == ["岸様（SV）", "小池様"]
+
+
+def test_signal_quotes_are_ranked_by_strength_not_by_who_wrote_first() -> None:
+    from app.draft.evidence import ranked, sides
+
+    mail = document(
+        7, "email", dt.date(2026, 6, 12), "ソラマメ営業支援\n岸様\n\nキタハラ物産の平田です。"
+    )
+    report = document(
+        8, "vendor_report", dt.date(2026, 6, 5), "キタハラ物産 平田様\n\nソラマメ営業支援の岸です。"
+    )
+    side = sides([mail, report, NOTES], VENDOR)
+    assert side[5] == "minutes"
+    ours = Citation(
+        document_id=7,
+        start=0,
+        end=5,
+        quote="引き継ぎも丁寧で、大変助かりました。ぜひお願いしたく存じます。",
+    )
+    observed = Citation(document_id=5, start=0, end=5, quote="引継ぎ後も連絡漏れはなかった。")
+    reported = Citation(
+        document_id=8, start=0, end=5, quote="引継ぎ書は6月12日に完成し、お送り済みです。"
+    )
+    assert ranked([ours, observed, reported], side) == [observed, reported, ours]
+
+
+def test_the_documents_answer_open_internal_checks_where_they_speak() -> None:
+    from app.draft.self_checks import spoken_checks
+    from app.knowledge.drafts import CheckTopic
+
+    season = "業界の需要や規制の変化、季節要因、予算凍結の影響を確認する"
+    product = "自社製品の機能・価格・品質に問題がないか確認する"
+    topics = {season: [CheckTopic(label="季節要因", pattern="繁忙期|閑散期")]}
+    report = document(
+        9, "vendor_report", dt.date(2026, 6, 5), "6月は繁忙期で店長の不在が続きました。"
+    )
+    spoken, remaining = spoken_checks([season, product], [report], topics)
+    assert [f.text for f in spoken] == ["季節要因"]
+    assert spoken[0].evidence[0].quote == "6月は繁忙期で店長の不在が続きました。"
+    assert remaining == [product]
+
+
+def test_the_vendor_s_own_observations_become_themes_for_new_value() -> None:
+    from app.draft.leads import vendor_leads
+
+    text = (
+        "キタハラ物産 平田様\n\nソラマメ営業支援の岸です。\n"
+        "- 物流倉庫は面談からの移行率が製造業の約2倍でした。\n"
+        "- 次回の定例で資料をご確認いただけますでしょうか。\n"
+        "- 新しいリストの抽出をご相談させてください。\n"
+    )
+    report = document(10, "vendor_report", dt.date(2026, 6, 5), text)
+    leads = vendor_leads([report], VENDOR, ["約?\\d+倍", "移行率"], [])
+    assert [c.quote for c in leads] == ["物流倉庫は面談からの移行率が製造業の約2倍でした。"]

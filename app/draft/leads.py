@@ -20,6 +20,7 @@ from app.core.text import is_greeting, sentence_spans
 MAX_LEADS = 3
 ASKING = re.compile(r"ください|いただけ|お願い|たいと考え|ご相談|ご提案します|ご報告します")
 MIN_CHARS = 20
+MARKER = re.compile(r"\s*(?:[-・*]|\d+[.．、)）])\s+")
 
 
 def vendor_leads(
@@ -38,6 +39,8 @@ def vendor_leads(
     found: list[tuple[bool, Citation]] = []
     for document in sorted(vendor, key=lambda d: (d.date, d.id), reverse=True):
         for start, end in sentence_spans(document.text):
+            marker = MARKER.match(document.text, start, end)
+            start = marker.end() if marker else start
             quote = document.text[start:end].strip()
             text = normalize_for_matching(quote)
             if len(quote) < MIN_CHARS or is_greeting(quote) or ASKING.search(text):
