@@ -105,6 +105,8 @@ def test_an_item_past_its_due_day_is_overdue_and_one_reported_done_is_dropped() 
     assert date_problems(shown_open, today=today, contract_end=dt.date(2026, 3, 31))
     said = "- □ 大森様：業種別の接続率を共有（期限：2025年11月28日・期限超過）\n"
     assert date_problems(said, today=today, contract_end=dt.date(2026, 3, 31)) == []
+    elapsed = "- 解約予告期限：2025年11月28日（5日経過）\n"
+    assert date_problems(elapsed, today=today, contract_end=dt.date(2026, 3, 31)) == []
 
 
 def test_the_letter_names_everyone_or_shows_a_placeholder_to_fill() -> None:

@@ -79,7 +79,7 @@ NUMBER_CITED = re.compile(r"(\d[\d,]*(?:\.\d+)?)(%|円|件)?((?:\[\d{1,4}\])+)")
 QUOTED = re.compile(r"「([^「」]{8,})」")
 QUOTE_SPAN = re.compile(r"「[^「」]*」")
 DUE_WRITTEN = re.compile(r"期限：(\d{4})年(\d{1,2})月(?:(\d{1,2})日|末)")
-OVERDUE_SAID = re.compile(r"期限超過|期限を過ぎ")
+OVERDUE_SAID = re.compile(r"期限超過|期限を過ぎ|\d+日経過")  # 「（13日経過）」 says it too
 PLACEHOLDER = re.compile(r"【[^【】\n]{1,12}】")
 _PLACEHOLDER_WORDS = frozenset(
     word for value in PLACEHOLDERS.values() for word in PLACEHOLDER.findall(value)
