@@ -182,3 +182,35 @@ def test_the_vendor_s_own_observations_become_themes_for_new_value() -> None:
     report = document(10, "vendor_report", dt.date(2026, 6, 5), text)
     leads = vendor_leads([report], VENDOR, ["約?\\d+倍", "移行率"], [])
     assert [c.quote for c in leads] == ["物流倉庫は面談からの移行率が製造業の約2倍でした。"]
+
+
+def test_an_outlook_for_months_now_over_is_asked_about() -> None:
+    from app.draft.followups import past_outlooks
+
+    report = document(
+        11,
+        "vendor_report",
+        dt.date(2026, 3, 6),
+        "受注は累計で2件ですが、商談中の案件のうち12件は4〜5月に結論が出る見込みです。\n"
+        "2月は面談アポ30件でした。\n",
+    )
+    asked = past_outlooks([report], {11}, dt.date(2026, 9, 1))
+    assert [c.quote for c in asked] == ["商談中の案件のうち12件は4〜5月に結論が出る見込みです"]
+    assert past_outlooks([report], {11}, dt.date(2026, 4, 20)) == []  # not over yet
+    assert past_outlooks([report], set(), dt.date(2026, 9, 1)) == []  # not the vendor's
+
+
+def test_the_stage_furthest_from_its_target_is_named() -> None:
+    from app.draft.context_agenda import weakest_stage
+    from app.draft.context_vendor import Figure
+
+    def fig(key: str, label: str, period: str, value: float, target: float) -> Figure:
+        return Figure(key, label, "count", period, value, target, None)
+
+    figures = [
+        fig("opportunities", "商談数", "2026-05", 14, 15),
+        fig("deals", "受注数", "2026-05", 2, 3),
+        fig("deals", "受注数", "2026-04", 0, 3),
+    ]
+    weakest = weakest_stage(figures)
+    assert weakest is not None and weakest.label == "受注数" and weakest.period == "2026-05"

@@ -23,6 +23,7 @@ from app.draft.context_agenda import (
     agenda_blocks,
     open_item_findings,
     question_findings,
+    weakest_stage,
 )
 from app.draft.context_memo import (
     CheckView,
@@ -61,7 +62,7 @@ from app.draft.context_vendor import (
     vendor_proposals,
     vendor_requests,
 )
-from app.draft.evidence import by_strength, sides
+from app.draft.evidence import by_strength, sides, vendor_ids
 from app.draft.findings import (
     Finding,
     SignalView,
@@ -71,7 +72,7 @@ from app.draft.findings import (
     signal_result,
     signal_views,
 )
-from app.draft.followups import follow_ups
+from app.draft.followups import follow_ups, past_outlooks
 from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
 from app.draft.leads import vendor_leads
 from app.draft.parties import Parties
@@ -141,6 +142,7 @@ class DraftContext:
     past_decisions: dict[str, str]  # a decision naming a day already past → what to check
     adopted: dict[str, str]  # a vendor proposal our minutes decided to take up → when
     return_on_fee: Finding | None  # orders won against the fees paid (memo)
+    outlooks: list[Citation]  # the vendor's outlooks for months now over: ask the outcome
     leads: list[Citation]  # the vendor's own market observations: themes for new value
     short_reply: bool  # a week or less to answer: the letter says sorry for it
     followed_up: list[str]  # quotes of proposals a later document reports on (not asked again)
@@ -319,6 +321,7 @@ def build_context(
             trend=trend,
             tolerance=tolerance,
             effect_reported=strongest is not None,
+            weakest=weakest_stage(stated),
             handover_explained=in_place(
                 rules.handover_explained, [d for d in visible if d.id in readers.citable_ids]
             ),
@@ -358,6 +361,7 @@ def build_context(
         past_decisions=decision_status(decided, visible, today),
         adopted=adopted(proposed, decided, visible),
         return_on_fee=return_on_fee(analysis, engagement.monthly_fee_jpy),
+        outlooks=past_outlooks(visible, vendor_ids(visible, engagement.vendor_name), today),
         leads=vendor_leads(visible, engagement.vendor_name, config.new_value_leads, listed),
         short_reply=short_reply(today, reply_by),
         followed_up=list(later),

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.analyse.models import Citation, EngagementAnalysis
+from app.draft.context_vendor import FUNNEL, Figure
 from app.draft.findings import (
     Finding,
     citable,
@@ -51,6 +52,7 @@ def question_findings(
     tolerance: float = 1.0,
     handover_explained: bool = False,
     effect_reported: bool = False,
+    weakest: Figure | None = None,
 ) -> list[Finding]:
     """Questions to the vendor, each tied to a passage; `achievement` is the main KPI's recent
     average over the figures the draft's readers see, over `months` (「ご報告いただいた9月・12月」).
@@ -115,10 +117,12 @@ def question_findings(
         if funnel_explained and q.funnel_leak_explained:
             ask(q.funnel_leak_explained, list(funnel_explained) + list(funnel_leak.evidence))
         else:
-            ask(
-                q.funnel_leak_shared if external else q.funnel_leak.format(leak=leak),
-                funnel_leak.evidence,
-            )
+            shared = q.funnel_leak_shared
+            if weakest is not None and q.funnel_leak_stage:
+                shared = q.funnel_leak_stage.format(
+                    stage=weakest.label, spoken=weakest.spoken, target=weakest.target_spoken
+                )
+            ask(shared if external else q.funnel_leak.format(leak=leak), funnel_leak.evidence)
     return found[:MAX_QUESTIONS]
 
 
@@ -216,3 +220,13 @@ def agenda_blocks(
         )
         for block in config.agenda.blocks
     ]
+
+
+def weakest_stage(figures: Sequence[Figure]) -> Figure | None:
+    """The 商談/受注 figure furthest below its target in the last reported month."""
+    staged = [f for f in figures if f.key in FUNNEL[3:] and f.achievement is not None]
+    if not staged:
+        return None
+    last = max(f.period for f in staged)
+    below = [f for f in staged if f.period == last and (f.achievement or 0) < 1]
+    return min(below, key=lambda f: f.achievement or 0) if below else None

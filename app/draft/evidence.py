@@ -63,3 +63,8 @@ def by_strength(analysis: EngagementAnalysis, side: Mapping[int, str]) -> Engage
         presence = getattr(analysis, name)
         update[name] = presence.model_copy(update={"evidence": ranked(presence.evidence, side)})
     return analysis.model_copy(update=update)
+
+
+def vendor_ids(documents: Sequence[DocumentFacts], vendor_name: str) -> set[int]:
+    """The documents the vendor wrote."""
+    return {d.id for d in documents if author_of(d, vendor_name) == "vendor"}

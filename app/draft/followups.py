@@ -137,3 +137,42 @@ def deliverable_noun(quote: str) -> str:
     noun = f"{match.group('object')}の{match.group('verb')}"
     named = QUOTED.search("".join(sentences[:-1]))  # what it is about (『他社センサーと比較中』)
     return f"『{named.group(1)}』の件で{noun}" if named else noun
+
+
+OUTLOOK = re.compile(r"[^、。\n]*(?:見込み|予定です|見通し)[^、。\n]*")
+MONTH = re.compile(r"(?<!\d)(1[0-2]|[1-9])月")
+
+
+def _month_end(month: int, written: dt.date) -> dt.date:
+    year = written.year + (1 if month < written.month - 6 else 0)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def past_outlooks(
+    documents: Sequence[DocumentFacts], vendor_ids: Sequence[int], today: dt.date
+) -> list[Citation]:
+    """The vendor's outlooks for months already over (「商談中の案件のうち18件は3〜4月に結論が
+    出る見込みです」): the drafts ask what came of them. One clause each, newest first."""
+    found: list[Citation] = []
+    for document in sorted(documents, key=lambda d: (d.date, d.id), reverse=True):
+        if document.id not in vendor_ids or document.date > today:
+            continue
+        for match in OUTLOOK.finditer(document.text):
+            months = [int(m.group(1)) for m in MONTH.finditer(match.group(0))]
+            if not months or max(_month_end(m, document.date) for m in months) >= today:
+                continue
+            if max(_month_end(m, document.date) for m in months) <= document.date:
+                continue  # a month already over when written: a result, not an outlook
+            start = match.start() + len(match.group(0)) - len(match.group(0).lstrip(" 　-・"))
+            found.append(
+                Citation(
+                    document_id=document.id,
+                    start=start,
+                    end=match.end(),
+                    quote=document.text[start : match.end()],
+                    period=document.period,
+                    title=document.title,
+                )
+            )
+    return found[:2]

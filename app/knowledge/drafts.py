@@ -84,6 +84,9 @@ class Questions(_Strict):
     internal_factor: str
     funnel_leak: str
     funnel_leak_shared: str  # for the vendor: no figures from our own minutes
+    # the same, naming the stage furthest from its target in the last month ({stage}, {spoken},
+    # {target}), when the vendor's figures show it
+    funnel_leak_stage: str = ""
     # When the vendor's own report already gives the reason for a missed month: the next
     # question (its measures, their effect), not the cause again.
     kpi_below_target_explained: str = ""
