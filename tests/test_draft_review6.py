@@ -214,3 +214,13 @@ def test_the_stage_furthest_from_its_target_is_named() -> None:
     ]
     weakest = weakest_stage(figures)
     assert weakest is not None and weakest.label == "受注数" and weakest.period == "2026-05"
+
+
+def test_a_todo_reads_as_a_noun_in_a_letter_and_an_average_above_target_is_not_near_it() -> None:
+    from app.draft.framing import task_noun
+    from app.knowledge.drafts import load_draft_config
+    from app.settings import Settings
+
+    assert task_noun("5月の定例で、商談での反応をまとめて報告") == "商談での反応のご報告"
+    questions = load_draft_config(Settings().prompts_dir).questions
+    assert "上回って" in questions.kpi_above_target

@@ -75,6 +75,8 @@ def question_findings(
             if achievement < tolerance
             else q.kpi_on_target
         )
+        if achievement > 1 and q.kpi_above_target:
+            template = q.kpi_above_target  # 113 % is above the target, not 「ほぼ目標どおり」
         evidence = list(kpi_summary.evidence)
         growing = trend is not None and trend.rising and achievement < tolerance
         if growing and trend is not None and (trend.at_level or trend.on_plan):

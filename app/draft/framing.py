@@ -213,12 +213,16 @@ def paraphrase(text: str, rules: VendorText, staff: Iterable[str]) -> str | None
     return "。".join(plain)
 
 
-TASK_VERB = re.compile(r"を(?P<verb>[一-龥]{2})(?:する)?$")
+TASK_VERB = re.compile(r"を(?:まとめて|整理して|あらためて)?(?P<verb>[一-龥]{2})(?:する)?$")
+TASK_WHEN = re.compile(r"^\d{1,2}月の(?:定例|会議|打ち合わせ)で、?")  # said by the due label
 
 
 def task_noun(task: str) -> str:
-    """A ToDo as a letter names it: 「条件案を提示」 → 「条件案のご提示」."""
+    """A ToDo as a letter names it: 「条件案を提示」 → 「条件案のご提示」, 「10月の定例で、反応を
+    まとめて報告」 → 「反応のご報告」."""
     body = task.strip().rstrip("。")
+    if TASK_VERB.search(body):
+        body = TASK_WHEN.sub("", body)
     match = TASK_VERB.search(body)
     if match is None:
         return body  # as written (in 「」 it would read as a quote of our minutes)

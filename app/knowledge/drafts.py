@@ -73,6 +73,7 @@ class AgendaSpec(_Strict):
 class Questions(_Strict):
     kpi_below_target: str
     kpi_on_target: str
+    kpi_above_target: str = ""  # the average at or above the target itself
     kpi_near_target: str  # at or above the renewal threshold, but under 100%
     proactivity_good: str
     proactivity_concern: str
