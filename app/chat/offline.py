@@ -23,7 +23,7 @@ from app.chat.answers import (
     where,
 )
 from app.chat.assessment import answer_assessment
-from app.chat.candidates import extractive_candidates
+from app.chat.candidates import extractive_candidates, named_section_first
 from app.chat.classify import Intent
 from app.chat.dates import (
     DateExpression,
@@ -38,9 +38,17 @@ from app.chat.ranking import (
     Scored,
     asks_company,
     is_found,
+    names_words,
     naming,
 )
-from app.chat.segments import Unit, following_items, line_units, with_reason
+from app.chat.segments import (
+    Unit,
+    following_items,
+    line_units,
+    section_end,
+    section_of,
+    with_reason,
+)
 from app.chat.special_answers import (
     answer_contract,
     answer_homework,
@@ -66,7 +74,7 @@ def _span_for(intent: Intent, best: Unit, units: Sequence[Unit]) -> tuple[int, i
         if items:
             return best.start, items[-1].end
         # 「■ 市場レポート」 over a paragraph: the heading and what it heads.
-        return best.start, _section_end(best, units)
+        return best.start, section_end(best, units, MAX_SECTION_CHARS)
     if LIST_INTRO.search(best.normalized):
         items = following_items(units, best, limit=5)
         if items:
@@ -158,32 +166,6 @@ def _referenced_items(best: Unit, units: Sequence[Unit]) -> list[Unit]:
     return found[:4]
 
 
-def _section_end(heading: Unit, units: Sequence[Unit]) -> int:
-    """Where the text under a heading ends: the next heading, or as much as reads as a
-    quote (at least the first unit under it)."""
-    end = heading.end
-    for unit in units[heading.index + 1 :]:
-        if unit.is_heading or (end > heading.end and unit.end - heading.start > MAX_SECTION_CHARS):
-            break
-        end = unit.end
-    return end
-
-
-def _section(best: Unit, units: Sequence[Unit]) -> tuple[int, int] | None:
-    """The heading above `best` and everything under it, if it is short enough to quote."""
-    heading = next((u for u in reversed(units[: best.index]) if u.is_heading), None)
-    if heading is None:
-        return None
-    end = heading.end
-    for unit in units[heading.index + 1 :]:
-        if unit.is_heading:
-            break
-        end = unit.end
-    if end - heading.start > MAX_SECTION_CHARS:
-        return None
-    return heading.start, end
-
-
 def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> OfflineAnswer:
     found_candidates = extractive_candidates(intent, evidence, rules)
     if found_candidates.missing:
@@ -209,6 +191,8 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
             detail = f"{labels}についての記述は、登録されている資料に見当たりません。"
         return not_found(evidence, intent, detail)
     ranked = naming(intent, ranked, rules.chat.thresholds)
+    if intent.kind == "what":
+        ranked = named_section_first(intent, ranked)
     if intent.kind == "when" and required:
         repeated = _occurrences(intent, ranked, rules)
         if repeated is not None:
@@ -222,10 +206,15 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
         start, end = with_reason(
             best.unit, units, (start, end), rules.chat.reason_regexes, MAX_LINE_CHARS
         )
-    if intent.kind == "what" and intent.contrast and best.unit.heading:
-        section = _section(best.unit, units)
+    if (
+        intent.kind == "what"
+        and best.unit.heading
+        and (intent.contrast or names_words(best.unit.heading_tokens, intent))
+    ):
+        section = section_of(best.unit, units, MAX_SECTION_CHARS)
         if section is not None:
-            # 「認識はどう食い違っていたか」: both sides, i.e. the whole short section.
+            # 「認識はどう食い違っていたか」: both sides; 「どんな提案があった？」 under
+            # 【ご提案】, 「どう対応する？」 under 【対応】: the section the question names.
             start, end = min(start, section[0]), max(end, section[1])
     citations = [source_span(document, start, end)]
     quote = document.text[start:end].strip()

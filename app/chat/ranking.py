@@ -28,6 +28,7 @@ from app.knowledge.chat import Thresholds
 
 SUBJECT_AUTHOR_BONUS = 0.15
 NAMED_DOCUMENT_BONUS = 0.15
+REASON_GIVEN = 0.12
 HEADING_TOPIC = 0.9
 TITLE_CREDIT = 0.8
 MIN_TOPIC_CHARS = 2
@@ -45,6 +46,7 @@ class Scored:
     event: bool
     topical: bool = True  # a word other than a frame word (内容, 名前 …) matched
     dense: float = 0.0  # cosine to the question (0 while the sentence vectors are not ready)
+    reason: bool = False  # gives a reason the question does not itself say (ため, ので …)
 
 
 def _idf(units: Sequence[Unit]) -> dict[str, float]:
@@ -184,6 +186,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             credit = 0.0
             if term in unit.tokens or term in synonyms:
                 credit = 1.0
+            elif len(term) >= MIN_TOPIC_CHARS + 1 and term in unit.normalized:
+                credit = 1.0  # written there, split otherwise by the tokenizer
             elif rules.wording.get(term) & unit.tokens:
                 credit = rules.wording.credit  # 「窓口」 and 「担当の…」: another's word for it
             elif term in unit.heading_tokens:
@@ -213,6 +217,11 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             score += 0.15
         if intent.document_kind and unit.document.kind == intent.document_kind:
             score += 0.08
+            if any(
+                p in (unit.document.month, unit.document.date.strftime("%Y-%m"))
+                for p in intent.time.periods
+            ):
+                score += NAMED_DOCUMENT_BONUS  # 「9月の定例で…」: that month's minutes
         if unit.document.id in named_documents:
             score += NAMED_DOCUMENT_BONUS  # 「キックオフで…」: the question names the document
         if asked_names & sent_by[unit.document.id]:
@@ -232,6 +241,9 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             if mentions_day(unit.normalized, day):
                 score += 0.2
         score += _answer_type_bonus(intent, unit, rules, asked_names)
+        gives_reason = intent.reason and _gives_reason(intent, unit, rules)
+        if gives_reason:
+            score += REASON_GIVEN
         if any(pattern.search(unit.normalized) for pattern in chat.boilerplate_regexes):
             score -= 0.3
         if unit.is_heading:
@@ -245,15 +257,33 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
         if len(unit.normalized) < 8:
             score -= 0.1
         cosine = evidence.similarity.get((unit.document.id, unit.start), 0.0)
-        scored.append(Scored(unit, score, coverage, bool(events), topical or bool(events), cosine))
+        scored.append(
+            Scored(
+                unit, score, coverage, bool(events), topical or bool(events), cosine, gives_reason
+            )
+        )
     scored.sort(key=lambda s: (-s.score, s.unit.document.date, s.unit.index))
     return scored
+
+
+def _gives_reason(intent: Intent, unit: Unit, rules: Rules) -> bool:
+    """「…が少なくなってきたためと考えております」: a reason word the question does not
+    itself use (a sentence echoing 「原因」 back is not yet the cause)."""
+    return any(
+        p.search(unit.normalized) and not p.search(intent.normalized)
+        for p in rules.chat.reason_regexes
+    )
 
 
 def _named_heading(unit: Unit, intent: Intent) -> bool:
     """「引継ぎ漏れとは何ですか」 and the heading 「2. 引継ぎ漏れ」: the question names the
     section (every content word of the heading is a word of the question)."""
-    words = {t for t in unit.tokens if len(t) >= 2 and not t.isdigit()}
+    return names_words(unit.tokens, intent)
+
+
+def names_words(tokens: frozenset[str], intent: Intent) -> bool:
+    """Every content word of a heading (「【ご提案】」「【対応】」) is a word of the question."""
+    words = {t for t in tokens if len(t) >= 2 and not t.isdigit()}
     return bool(words) and words <= set(intent.terms)
 
 
@@ -318,14 +348,16 @@ def _subject_author(intent: Intent, engagement: EngagementFacts) -> str | None:
     """「代行会社は…断りましたか」「代行会社からの提案」: what one side itself did."""
     if intent.party is not None:
         return intent.party
-    core = vendor_core_name(engagement.vendor_name)
+    core = vendor_core_name(engagement.vendor_name).lower()
     folded = intent.normalized
-    if (
-        core
-        and folded.startswith(core.lower())
-        and folded[len(core) : len(core) + 1] in ("は", "が")
-    ):
-        return "vendor"
+    # 「ベルコールは…」 for ベルコール・ジャパン: people shorten the name to its first part.
+    for name in {core, core.split("・")[0]}:
+        if (
+            len(name) >= 3
+            and folded.startswith(name)
+            and folded[len(name) : len(name) + 1] in ("は", "が")
+        ):
+            return "vendor"
     return None
 
 
@@ -362,35 +394,7 @@ def is_found(best: Scored, thresholds: Thresholds) -> bool:
         return False  # only 「名前」「内容」 matched: the question's topic is not there
     return (
         best.coverage >= thresholds.found_coverage
-        or (best.event and best.coverage >= thresholds.found_with_event)
+        or ((best.event or best.reason) and best.coverage >= thresholds.found_with_event)
         # Close in meaning though worded otherwise (dense similarity, app/chat/dense.py).
         or (best.dense >= thresholds.dense_found and best.coverage >= thresholds.dense_min_coverage)
     )
-
-
-def missing_topics(intent: Intent, evidence: Evidence, rules: Rules) -> list[str]:
-    """Nouns of the question that no document mentions at all (「住所」「違約金」).
-
-    A question whose topic word appears nowhere is not answered from loosely related
-    sentences; frame words and the words of a recognised event are exempt (「後任」 is
-    answered by 「…に引き継ぎます」).
-    """
-    vocabulary: set[str] = set()
-    for document in evidence.documents:
-        vocabulary |= evidence.titles.get(document.id, frozenset())
-        for unit in evidence.units.get(document.id, ()):
-            vocabulary |= unit.tokens
-    exempt = set(rules.chat.frame_set)
-    if intent.kind == "who":
-        # 「…側の窓口は誰？」: a role names what kind of person, and is answered by a name.
-        exempt |= {token for word in rules.chat.people.roles for token in rules.tokens_of(word)}
-    for key in intent.events:
-        exempt |= rules.event_tokens.get(key, frozenset())
-    return [
-        noun
-        for noun in intent.nouns
-        if len(noun) >= MIN_TOPIC_CHARS
-        and noun not in vocabulary
-        and noun not in exempt
-        and not rules.wording.get(noun) & vocabulary  # 「コスト」 where the documents say 費用
-    ]

@@ -169,3 +169,29 @@ def with_reason(
         ):
             return min(span[0], unit.start), max(span[1], unit.end)
     return span
+
+
+def section_end(heading: Unit, units: Sequence[Unit], max_chars: int) -> int:
+    """Where the text under a heading ends: the next heading, or as much as reads as a
+    quote (at least the first unit under it)."""
+    end = heading.end
+    for unit in units[heading.index + 1 :]:
+        if unit.is_heading or (end > heading.end and unit.end - heading.start > max_chars):
+            break
+        end = unit.end
+    return end
+
+
+def section_of(best: Unit, units: Sequence[Unit], max_chars: int) -> tuple[int, int] | None:
+    """The heading above `best` and everything under it, if it is short enough to quote."""
+    heading = next((u for u in reversed(units[: best.index]) if u.is_heading), None)
+    if heading is None:
+        return None
+    end = heading.end
+    for unit in units[heading.index + 1 :]:
+        if unit.is_heading:
+            break
+        end = unit.end
+    if end - heading.start > max_chars:
+        return None
+    return heading.start, end

@@ -208,6 +208,9 @@ class Thresholds(_Strict):
     found_with_event: float = Field(ge=0, le=1)
     # A question with a word no document uses: the rest of it must be covered this well.
     without_missing: float = Field(ge=0, le=1)
+    # …or this well, when the missing words weigh at most `missing_share` of the question.
+    without_minor_missing: float = Field(default=1.0, ge=0, le=1)
+    missing_share: float = Field(default=0.0, ge=0, le=1)
     # Sentence-level dense similarity (app/chat/dense.py): weight of the unit's similarity
     # relative to the engagement's (0 at the median, 1 at the best) in the fused score, and
     # the cosine at which a unit answers with less word coverage (`dense_min_coverage`).

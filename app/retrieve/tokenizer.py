@@ -94,7 +94,8 @@ class SudachiTokenizer:
                 tokens.append(token)
                 if pos[1] == "固有名詞" and pos[2] == "人名":
                     names.append(token)
-                if pos[0] == "名詞" and pos[1] in ("普通名詞", "固有名詞"):
+                # 副詞可能 nouns (いま, 毎月, 結局, 半分) say when or how much, not what about.
+                if pos[0] == "名詞" and pos[1] in ("普通名詞", "固有名詞") and pos[2] != "副詞可能":
                     nouns.append(token)
         return Analysis(tuple(tokens), tuple(names), tuple(nouns))
 

