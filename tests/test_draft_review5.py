@@ -343,6 +343,7 @@ def test_the_memo_weighs_the_orders_won_against_the_fees() -> None:
     assert found.text == (
         "受注金額は、報告のある3か月で合計2,400,000円で、同じ期間の月額費用の合計2,100,000円を"
         "上回っています（受注1件あたりの費用は700,000円）。"
+        "受注金額はお客様の発注額で、当社の粗利ではありません。"
     )
     assert return_on_fee(analysis, None) is None
 

@@ -357,6 +357,7 @@ def return_on_fee(analysis: EngagementAnalysis, monthly_fee: int | None) -> Find
     text = (
         f"受注金額は、報告のある{len(months)}か月で合計{total:,.0f}円で、"
         f"同じ期間の月額費用の合計{cost:,.0f}円{relation}{per_deal}。"
+        "受注金額はお客様の発注額で、当社の粗利ではありません。"
     )
     # Each month's amount, or the 受注0件 it was read from.
     sources = [m.values["revenue" if "revenue" in m.values else "deals"].source for m in months]
