@@ -171,12 +171,13 @@ def render_draft(
         return plain if plain else f"「{vquote(text)}」"
 
     def vask(text: str) -> str:
-        """A request of the vendor to us as a short item (「…を対象にしたいとのご相談（抽出）」)."""
+        """A request of the vendor to us as a short item (「…を対象にしたいとのご相談（抽出）」);
+        "" when it has no such form (the caller quotes it then)."""
         core, thing = request_core(_quote_shown(text))
         plain = paraphrase(core, rules, context.staff) if readers.external else None
-        said = plain or f"「{vquote(core)}」"
-        asked = f"とのご相談（{thing}）" if thing else "とのご相談"
-        return said.replace("とのご提案", asked) if "とのご提案" in said else said
+        if not plain or not plain.endswith("とのご提案") or "。" in plain:
+            return ""
+        return plain.replace("とのご提案", f"とのご相談（{thing}）" if thing else "とのご相談")
 
     def vdone(text: str) -> str:
         """A deliverable given, as a noun (「比較された点の整理」), else as a proposal is said."""
