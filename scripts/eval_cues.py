@@ -10,8 +10,8 @@ the false-positive rate on the signal's neutral sentences. `--misses` lists the 
 (use it on the tuning file only); `--json` prints one JSON object as the last stdout line.
 
 `--cue-report` instead measures every regex cue on its own over the given files (default:
-the training, tune and train2 phrasebooks, never a holdout): how many sentences it fires on and
-how many of those carry its signal and polarity (and, for a factor cue, its type). A
+the training, tune, train2, holdout2 and holdout3 phrasebooks; never holdout or holdout4):
+how many sentences it fires on and how many of those carry its signal and polarity (and, for a factor cue, its type). A
 sentence speaks only for the signal it is labelled under (its polarities and its neutral
 hard negatives), so precision counts those; firing on another signal's sentences is shown
 beside it (such a sentence may well carry this signal too: a careful handover names a 後任).
@@ -44,11 +44,14 @@ from app.knowledge.rubric import Cue
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "eval" / "phrasebook" / "tune.yaml"
-# What the cues are pruned on: every labelled sentence except the holdout phrasebook.
+# What the cues are pruned on: the training phrasebooks, with holdout2/holdout3 (held out in
+# sessions 18–19, training material since session 20); holdout.yaml and holdout4.yaml never.
 REPORT_FILES = (
     ROOT.parent / "shared" / "phrasebook" / "train.yaml",
     DEFAULT_FILE,
     ROOT / "eval" / "phrasebook" / "train2.yaml",
+    ROOT / "eval" / "phrasebook" / "holdout2.yaml",
+    ROOT / "eval" / "phrasebook" / "holdout3.yaml",
 )
 KEEP_PRECISION = 0.95
 KEEP_MIN_MATCHES = 2

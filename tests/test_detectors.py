@@ -206,7 +206,16 @@ def test_a_client_side_cause_needs_independent_support(knowledge: Knowledge) -> 
         ("弊社の人事異動に伴い、私の後任として森岡が担当いたします。", "email", "client", "client"),
         ("弊社の人事異動に伴い、私の後任として森岡が担当いたします。", "email", "vendor", "vendor"),
         ("御社ご担当者様の変更に伴い、送付先を更新しました。", "vendor_report", "vendor", "client"),
-        ("8月より、御社担当を川端から千葉に変更いたします。", "vendor_report", "vendor", None),
+        # The vendor names its own people bare: its own staff change.
+        ("8月より、御社担当を川端から千葉に変更いたします。", "vendor_report", "vendor", "vendor"),
+        # No side word: a colleague named bare is the writer's own, one with 様 the other side's.
+        ("野沢は4月1日付で総務部へ異動。", "meeting_notes", "client", "client"),
+        ("菅谷様は6月末で退職。", "meeting_notes", "client", "vendor"),
+        ("担当が3月・7月と半年で2回交代。", "meeting_notes", "client", None),
+        # The writer's own contact for the other party; the reader's honoured appointment.
+        ("ミナトリンクとの窓口は野沢が引き継ぐ。", "meeting_notes", "client", "client"),
+        ("このたびは窓口ご就任とのこと、よろしくお願い申し上げます。", "email", "vendor", "client"),
+        ("後任の引継ぎは当社内で対応する。", "meeting_notes", "client", "client"),
     ],
 )
 def test_whose_staff_a_change_is(text: str, kind: str, author: Author, side: str | None) -> None:
@@ -248,3 +257,46 @@ def test_the_vendors_own_work_is_no_client_side_cause(text: str, acts: bool) -> 
     unit = sentences(_document(text, kind="meeting_notes"), "client")[0]
     assert vendor_acts(unit) is acts
     assert not vendor_acts(sentences(_document(text), "vendor")[0])
+
+
+def test_a_problem_said_to_be_absent_is_no_concern(knowledge: Knowledge) -> None:
+    """「遅延なし」「欠席もなし」 name the problem only to deny it (invented sentences)."""
+    from app.analyse.detectors.negation import negates_a_problem
+
+    text = "月次の報告は毎月第1週に届いており、定例の欠席もなし。"
+    unit = sentences(_document(text, kind="meeting_notes"), "client")[0]
+    assert negates_a_problem(unit)
+    assert not negates_a_problem(
+        sentences(_document("報告の遅れが続いている。", kind="meeting_notes"), "client")[0]
+    )
+    corpus = _corpus(_document(text, kind="meeting_notes"), "client")
+    assert not [h for h in _hits(corpus, knowledge, "communication") if h.polarity == "concern"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "競合：大手各社の値下げやキャンペーンは確認できていない。",
+        "リストの鮮度も特に問題ない。",
+        "価格面で競合と比べて見劣りする点は見当たらない。",
+    ],
+)
+def test_a_cause_the_client_checked_and_ruled_out_is_no_cause(
+    knowledge: Knowledge, text: str
+) -> None:
+    """A checked-and-absent cause (invented sentences) is no client-side cause."""
+    corpus = _corpus(_document(text, kind="meeting_notes"), "client")
+    finder = SignalFinder(
+        corpus, score_corpus(corpus, knowledge), ["internal_factors"], BoundedCache(64)
+    )
+    spec = knowledge.signals.internal_factors
+    for key, factor in spec.types.items():
+        assert finder("internal_factors", factor.cues, spec.unless, factor_type=key) == []
+
+
+def test_what_was_promised_at_the_start_reads_as_an_expectation_gap(knowledge: Knowledge) -> None:
+    text = "契約時の説明では、初回訪問のあとの見積提示まで対応すると聞いていた。"
+    hits = _hits(
+        _corpus(_document(text, kind="meeting_notes"), "client"), knowledge, "expectation_gap"
+    )
+    assert hits and all(hit.sure for hit in hits)

@@ -21,9 +21,11 @@ from numpy.typing import NDArray
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
 from app.analyse.detectors.actors import is_clients_own_change, vendor_acts
 from app.analyse.detectors.features import probabilities
+from app.analyse.detectors.negation import negates_a_problem
 from app.analyse.signals import UNCITABLE_KINDS
 from app.core.cache import BoundedCache
 from app.core.text import is_greeting
+from app.core.vocabulary import STATUS_SIGNALS
 from app.knowledge import Knowledge
 from app.knowledge.rubric import Cue
 
@@ -114,6 +116,8 @@ def _detected(
             for p, c in columns.items()
             if scores.values[row, c] >= scores.thresholds[c]
         }
+        if "concern" in fired and negates_a_problem(sentence):
+            del fired["concern"]  # 「遅延なし」: the problem word, said to be absent
         if not fired or any(b.search(sentence.normalized) for b in blockers):
             continue
         if factor_type is not None:
@@ -133,6 +137,11 @@ def _detected(
         sure = bool(fired[polarity] >= evidence[columns[polarity]])
         found[(row, polarity)] = CueHit(sentence, polarity, fired[polarity] * weight, sure=sure)
     return found
+
+
+def _kept(hits: Sequence[CueHit]) -> list[CueHit]:
+    """A cue's concern hit on a problem said to be absent (「欠席もなし」) does not count."""
+    return [h for h in hits if h.polarity != "concern" or not negates_a_problem(h.sentence)]
 
 
 def signal_hits(
@@ -156,7 +165,7 @@ def signal_hits(
     ]
     hits = _detected(corpus, scores, signal, polarities, unless, factor_type)
     rows = {id(sentence): row for row, (sentence, _w) in enumerate(corpus)}
-    for hit in match_cues(corpus, cues=cues, unless=unless, memo=memo):
+    for hit in _kept(match_cues(corpus, cues=cues, unless=unless, memo=memo)):
         key = (rows[id(hit.sentence)], hit.polarity)
         detected = hits.get(key)
         if detected is None:
@@ -194,6 +203,7 @@ class SignalFinder:
     ) -> list[CueHit]:
         if signal not in self.detected:
             hits = match_cues(self.corpus, cues=cues, unless=unless, memo=self.memo)
+            hits = _kept(hits) if signal in STATUS_SIGNALS else hits
         else:
             hits = signal_hits(
                 self.corpus,

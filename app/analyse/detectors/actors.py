@@ -5,19 +5,33 @@ client's notes the vendor. A personnel change is the vendor's only when the chan
 not preceded, nearest, by the client naming its own staff (「当社側の窓口が4月から…に変わる」
 in the client's notes) or by the vendor naming the client's people (「御社ご担当者様の変更」).
 Neither the models nor the cues see this: both read 「窓口」「変わる」 alike on either side.
+
+Without side words the function words say it: a person named bare (「高木は…異動」) is the
+writer's own colleague, one named with 様/さん/氏 the other side's; 「…との窓口」 is the
+writer's own contact for the other party; an honoured change (「窓口ご就任」「ご異動」) is the
+reader's. People's names come from SudachiPy (人名), read only for sentences with a change word.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from typing import Any
 
 from app.analyse.cues import Sentence
 
 # A word of a change of staff; the side named last before the first of them is whose staff.
 CHANGE = re.compile(
     r"交代|交替|変更|替わ|変わ|代わ|入れ替|後任|前任|異動|退職|転勤|産休|育休|休職|離任|着任"
-    r"|転籍|配属|新任|新人|引き?継"
+    r"|転籍|配属|新任|新人|就任|引き?継"
 )
+# An honoured change is the other side's: 「窓口ご就任とのこと」「ご異動の件」.
+HONOURED = re.compile(r"(ご|御)$")
+# The writer's own contact facing the other party: 「コールアークとの窓口は北村が引き継ぐ」.
+CONTACT_FOR_OTHER = re.compile(r"(?<!当社|弊社|自社)との(連絡)?窓口")
+# Owners named after the change word, when none is named before it: 「後任の引継ぎは当社内で」.
+OWN_AFTER = re.compile(r"(当社|弊社|自社)内")
+HONORIFICS = ("様", "さん", "氏", "殿", "さま")
 # The client's own side, in the client's documents (not 「社内」: 「先方の…が社内異動で」).
 CLIENT_OWN = re.compile(r"当社|弊社|自社")
 # The vendor, in the client's documents.
@@ -35,14 +49,58 @@ def change_side(sentence: Sentence) -> str | None:
     change = CHANGE.search(sentence.normalized)
     if change is None:
         return None
-    before = sentence.normalized[: change.start()]
-    if sentence.author == "client":
+    text = sentence.normalized
+    before = text[: change.start()]
+    own: str = sentence.author
+    other = "vendor" if own == "client" else "client"
+    if HONOURED.search(before):
+        return other
+    if own == "client":
         client, vendor = CLIENT_OWN, VENDOR_IN_CLIENT_TEXT
     else:
         client, vendor = CLIENT_IN_VENDOR_TEXT, VENDOR_OWN
     named = [(m.end(), "client") for m in client.finditer(before)]
     named += [(m.end(), "vendor") for m in vendor.finditer(before)]
-    return max(named)[1] if named else None
+    named += [(m.end(), own) for m in CONTACT_FOR_OTHER.finditer(before)]
+    people = _people(text)
+    named += [(end, own if bare else other) for end, bare in people if end <= change.start()]
+    if named:
+        return max(named)[1]
+    after = [(m.start(), own) for m in OWN_AFTER.finditer(text, change.end())]
+    after += [(end, own if bare else other) for end, bare in people if end > change.start()]
+    return min(after)[1] if after else None
+
+
+_local = threading.local()
+
+
+def _tokenizer() -> Any:
+    """One SudachiPy tokenizer per thread, made on first use (they are not thread-safe)."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import Dictionary
+
+        tokenizer = _local.tokenizer = Dictionary(dict="core").create()
+    return tokenizer
+
+
+def _people(text: str) -> list[tuple[int, bool]]:
+    """(end offset, named bare) for each person's name: bare = no 様/さん/氏 after it."""
+    from sudachipy import SplitMode
+
+    found: list[tuple[int, bool]] = []
+    morphemes = list(_tokenizer().tokenize(text, SplitMode.C))
+    for n, morpheme in enumerate(morphemes):
+        if morpheme.part_of_speech()[2] != "人名":
+            continue
+        if n > 0 and morphemes[n - 1].part_of_speech()[2] == "人名":
+            continue  # a given name after the surname: the same person
+        rest = morphemes[n + 1 :]
+        while rest and rest[0].part_of_speech()[2] == "人名":
+            rest = rest[1:]
+        bare = not (rest and rest[0].surface() in HONORIFICS)
+        found.append((morpheme.end(), bare))
+    return found
 
 
 def is_clients_own_change(sentence: Sentence) -> bool:
