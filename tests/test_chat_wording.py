@@ -12,7 +12,7 @@ import pytest
 
 from app.chat.answering import understand
 from app.chat.answers import Rules
-from app.chat.classify import classify
+from app.chat.classify import Intent, classify
 from app.chat.compound import split_compound
 from app.chat.evidence import load_evidence, rules_for
 from app.chat.segments import segment, with_reason
@@ -236,3 +236,22 @@ def test_a_how_question_is_answered_by_the_section_it_names(
     assert answer.citations[0].document_id == document_id
     for citation in answer.citations:
         assert_exact(chat_container, citation)
+
+
+def test_a_clause_ending_in_ta_ato_is_context_and_a_request_is_an_event(
+    rules: Rules, chat_container: Container
+) -> None:
+    def read(question: str) -> Intent:
+        return classify(
+            question,
+            knowledge=rules.chat,
+            kpi_knowledge=rules.kpi,
+            analyze=chat_container.tokenizer.analyze,
+            as_of=dt.date(2025, 7, 15),
+        )
+
+    after = read("関東のリストを使い切ったあと、関西のリストで架電を始めたのは何日から？")
+    assert "関東" in after.premise and "関西" not in after.premise
+    # 「指導を受けている」 continues the verb: no context clause ends there.
+    assert read("通話録音を聞いて、指導を受けている社員は誰？").premise == ()
+    assert "request" in read("9月の定例で代行会社にお願いしたことは何？").events
