@@ -47,6 +47,11 @@ def topic_pairs(text: str) -> set[str]:
     return pairs - STOP_PAIRS
 
 
+def same_topic(a: str, b: str) -> bool:
+    """Two texts about the same thing (three shared character pairs of content words)."""
+    return len(topic_pairs(a) & topic_pairs(b)) >= MIN_SHARED_PAIRS
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """What a later document says of one item."""

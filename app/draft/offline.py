@@ -23,7 +23,7 @@ from app.core.text import SENTENCE_ENDERS, sentence_spans, strip_marker
 from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
 from app.draft.context_reasons import swap_parties
-from app.draft.followups import deliverable_noun, request_core
+from app.draft.followups import deliverable_noun, request_core, same_topic
 from app.draft.framing import paraphrase, service_name, task_noun, without_our_honorifics
 from app.errors import ConfigError
 
@@ -201,6 +201,7 @@ def render_draft(
             vquote=vquote,
             vsay=vsay,
             vask=vask,
+            same_topic=same_topic,
             vdone=vdone,
             task_noun=task_noun,
             prose_text=prose_text,
