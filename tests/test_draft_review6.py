@@ -224,3 +224,15 @@ def test_a_todo_reads_as_a_noun_in_a_letter_and_an_average_above_target_is_not_n
     assert task_noun("5月の定例で、商談での反応をまとめて報告") == "商談での反応のご報告"
     questions = load_draft_config(Settings().prompts_dir).questions
     assert "上回って" in questions.kpi_above_target
+
+
+def test_a_result_and_the_proposal_behind_it_are_one_topic_a_passing_mention_is_not() -> None:
+    from app.draft.followups import same_topic
+
+    proposal = "訪問先の重点を、飲食店から物流倉庫・冷凍倉庫へ移す（訪問先の半分目安）"
+    result = "訪問先を物流倉庫・冷凍倉庫に重点化したことで、面談アポが毎月増えています"
+    other = (
+        "繁忙期のため、『物流倉庫』向けの面談先には概算見積と導入事例を事前にメールでお送りします。"
+    )
+    assert same_topic(proposal, result)
+    assert not same_topic(other, result)

@@ -47,9 +47,16 @@ def topic_pairs(text: str) -> set[str]:
     return pairs - STOP_PAIRS
 
 
+SAME_SHARE = 0.4
+
+
 def same_topic(a: str, b: str) -> bool:
-    """Two texts about the same thing (three shared character pairs of content words)."""
-    return len(topic_pairs(a) & topic_pairs(b)) >= MIN_SHARED_PAIRS
+    """Two texts about one thing: most of the shorter one's character pairs are shared
+    (「訪問先の重点を…へ移す」 and 「…に重点化したことで…増えています」), not just a few words
+    (a proposal that mentions the 「予算計上」 campaign is not the campaign's result)."""
+    pa, pb = topic_pairs(a), topic_pairs(b)
+    shared = len(pa & pb)
+    return shared >= MIN_SHARED_PAIRS and shared >= SAME_SHARE * min(len(pa), len(pb))
 
 
 @dataclass(frozen=True)
