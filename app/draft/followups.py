@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from app.analyse.models import Citation
@@ -162,7 +162,7 @@ def _month_end(month: int, written: dt.date) -> dt.date:
 
 
 def past_outlooks(
-    documents: Sequence[DocumentFacts], vendor_ids: Sequence[int], today: dt.date
+    documents: Sequence[DocumentFacts], vendor_ids: Collection[int], today: dt.date
 ) -> list[Citation]:
     """The vendor's outlooks for months already over (「商談中の案件のうち18件は3〜4月に結論が
     出る見込みです」): the drafts ask what came of them. One clause each, newest first."""
