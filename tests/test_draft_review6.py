@@ -236,3 +236,22 @@ def test_a_result_and_the_proposal_behind_it_are_one_topic_a_passing_mention_is_
     )
     assert same_topic(proposal, result)
     assert not same_topic(other, result)
+
+
+def test_the_letter_is_copied_to_the_other_addressee_of_our_last_e_mail() -> None:
+    from app.draft.parties import Parties, suggest_parties
+
+    mail = document(
+        12,
+        "email",
+        dt.date(2026, 6, 20),
+        "株式会社ソラマメ営業支援\n岸様、小池様\n\nいつもお世話になっております。キタハラ物産の平田です。\n",
+    )
+    parties = suggest_parties(Parties(vendor_name=VENDOR, vendor_contact="岸"), [mail])
+    assert parties.vendor_cc == "小池様"
+    alone = document(
+        13, "email", dt.date(2026, 6, 21), "株式会社ソラマメ営業支援\n岸様\n\n平田です。\n"
+    )
+    assert (
+        suggest_parties(Parties(vendor_name=VENDOR, vendor_contact="岸"), [alone]).vendor_cc is None
+    )

@@ -68,6 +68,9 @@ class Parties:
     client_phone: str | None = None
     client_email: str | None = None
     suggested: frozenset[str] = field(default_factory=frozenset)
+    # the vendor's other addressee of our latest e-mail to it (「桑原様、三好様」 → 三好様):
+    # the letter is copied to them; read from the documents, never stored
+    vendor_cc: str | None = None
 
     def _value(self, name: str) -> str:
         value: str | None = getattr(self, name)
@@ -246,7 +249,42 @@ def suggest_parties(
         for name in PARTY_FIELDS
         if not getattr(parties, name) and name in guesses
     }
-    return replace(parties, **updates, suggested=frozenset(updates))
+    contact_name = parties.vendor_contact or updates.get("vendor_contact")
+    return replace(
+        parties,
+        **updates,
+        suggested=frozenset(updates),
+        vendor_cc=_copied(newest, parties.vendor_name, vendor_core, contact_name),
+    )
+
+
+CO_ADDRESSEES = re.compile(r"^\s*(?P<names>[一-龥々]{1,4}様(?:[、，,]\s*[一-龥々]{1,4}様)+)\s*$")
+
+
+def _copied(
+    newest: Sequence[DocumentFacts], vendor_name: str, vendor_core: str, contact: str | None
+) -> str | None:
+    """The other people our newest e-mail to the vendor was addressed to, with 様."""
+    if not contact or not vendor_core:
+        return None
+    surname = contact.split()[0]
+    for document in newest:
+        if document.kind != "email" or author_of(document, vendor_name) == "vendor":
+            continue
+        head = _lines(document.text.strip())[:3]
+        if not any(vendor_core in line for line in head):
+            continue
+        for line in head:
+            match = CO_ADDRESSEES.match(line)
+            if match and f"{surname}様" in match.group("names"):
+                others = [
+                    n.strip()
+                    for n in re.split(r"[、，,]", match.group("names"))
+                    if n.strip() != f"{surname}様"
+                ]
+                return "、".join(others) or None
+        return None
+    return None
 
 
 def _sign_with_full_name(
