@@ -58,9 +58,11 @@ def _idf(units: Sequence[Unit]) -> dict[str, float]:
     return {token: math.log(1 + total / (1 + count)) for token, count in counts.items()}
 
 
-def term_weights(intent: Intent, units: Sequence[Unit], rules: Rules) -> dict[str, float]:
+def term_weights(
+    intent: Intent, units: Sequence[Unit], rules: Rules, parties: frozenset[str] = frozenset()
+) -> dict[str, float]:
     """Rare words weigh more; words that frame the question (内容, 理由) count half, and
-    words found in most documents (the parties' names in every address line) little."""
+    words found in most documents or naming a party (「セールスポッドの…」) little."""
     idf = _idf(units)
     ceiling = math.log(1 + len(units))
     frame = rules.chat.frame_set
@@ -81,7 +83,7 @@ def term_weights(intent: Intent, units: Sequence[Unit], rules: Rules) -> dict[st
     return {
         term: idf.get(term, ceiling)
         * (0.5 if term in frame or unseen_verb(term) else 1.0)
-        * (UBIQUITOUS_WEIGHT if everywhere(term) else 1.0)
+        * (UBIQUITOUS_WEIGHT if everywhere(term) or term in parties else 1.0)
         for term in intent.terms
     }
 
@@ -132,7 +134,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     units = [unit for d in documents for unit in evidence.units.get(d.id, ())]
     if not units or not (intent.terms or intent.asks_document_date):
         return []
-    all_weights = term_weights(intent, units, rules)
+    vendor = vendor_core_name(evidence.engagement.vendor_name)
+    all_weights = term_weights(intent, units, rules, rules.tokens_of(vendor))
     # 「…の件の後、どう対応した？」: the context clause picks the document, the ask the unit.
     weights = {t: w for t, w in all_weights.items() if t not in intent.premise}
     # The month named and the figures stated (「2月度にアポが33件まで伸びた要因は？」) are
@@ -249,7 +252,7 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
         if unit.is_heading:
             # A heading that names the whole topic (【再発防止策】) introduces the answer.
             names_topic = intent.kind in ("what", "yesno") and (
-                coverage >= HEADING_TOPIC or _named_heading(unit, intent)
+                coverage >= HEADING_TOPIC or names_words(unit.tokens, intent)
             )
             score += 0.15 if names_topic else -0.15
         if intent.kind not in ("who", "when") and chat.header_regex.search(unit.normalized):
@@ -275,14 +278,9 @@ def _gives_reason(intent: Intent, unit: Unit, rules: Rules) -> bool:
     )
 
 
-def _named_heading(unit: Unit, intent: Intent) -> bool:
-    """「引継ぎ漏れとは何ですか」 and the heading 「2. 引継ぎ漏れ」: the question names the
-    section (every content word of the heading is a word of the question)."""
-    return names_words(unit.tokens, intent)
-
-
 def names_words(tokens: frozenset[str], intent: Intent) -> bool:
-    """Every content word of a heading (「【ご提案】」「【対応】」) is a word of the question."""
+    """Every content word of a heading is a word of the question: 「引継ぎ漏れとは何ですか」
+    names 「2. 引継ぎ漏れ」, 「どう対応する？」 names 「【対応】」."""
     words = {t for t in tokens if len(t) >= 2 and not t.isdigit()}
     return bool(words) and words <= set(intent.terms)
 
