@@ -300,3 +300,10 @@ def test_what_was_promised_at_the_start_reads_as_an_expectation_gap(knowledge: K
         _corpus(_document(text, kind="meeting_notes"), "client"), knowledge, "expectation_gap"
     )
     assert hits and all(hit.sure for hit in hits)
+
+
+def test_asked_for_a_plan_and_none_came_is_a_proactivity_concern(knowledge: Knowledge) -> None:
+    text = "次の打ち手を尋ねたが、具体的な提案はなし。"
+    corpus = _corpus(_document(text, kind="meeting_notes"), "client")
+    hits = _hits(corpus, knowledge, "proactivity")
+    assert [hit.polarity for hit in hits] == ["concern"]
