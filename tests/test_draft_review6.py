@@ -255,3 +255,12 @@ def test_the_letter_is_copied_to_the_other_addressee_of_our_last_e_mail() -> Non
     assert (
         suggest_parties(Parties(vendor_name=VENDOR, vendor_contact="岸"), [alone]).vendor_cc is None
     )
+
+
+def test_a_decided_proposal_loses_its_old_time_phrase() -> None:
+    from app.draft.framing import undated
+
+    assert undated("6月以降は、受注件数を主目標に置いた評価指標を追加する") == (
+        "受注件数を主目標に置いた評価指標を追加する"
+    )
+    assert undated("受注件数を追加する") == "受注件数を追加する"

@@ -217,6 +217,15 @@ TASK_VERB = re.compile(r"を(?:まとめて|整理して|あらためて)?(?P<ve
 TASK_WHEN = re.compile(r"^\d{1,2}月の(?:定例|会議|打ち合わせ)で、?")  # said by the due label
 
 
+LEAD_WHEN = re.compile(r"^(?:\d{1,2}月(?:以降|から)は?|来月から|今後は)、")
+
+
+def undated(text: str) -> str:
+    """A proposal already decided for the next term, without its old time phrase (「4月以降は、
+    受注件数を…」 read in December)."""
+    return LEAD_WHEN.sub("", text)
+
+
 def task_noun(task: str) -> str:
     """A ToDo as a letter names it: 「条件案を提示」 → 「条件案のご提示」, 「10月の定例で、反応を
     まとめて報告」 → 「反応のご報告」."""

@@ -24,7 +24,13 @@ from app.draft.citations import CitationCollector, DraftCitation, inline
 from app.draft.context import DraftContext
 from app.draft.context_reasons import swap_parties
 from app.draft.followups import deliverable_noun, request_core, same_topic
-from app.draft.framing import paraphrase, service_name, task_noun, without_our_honorifics
+from app.draft.framing import (
+    paraphrase,
+    service_name,
+    task_noun,
+    undated,
+    without_our_honorifics,
+)
 from app.errors import ConfigError
 
 LLM_MARKER = re.compile(r"[\[［]\s*[PpＰｐ]\s*([0-9０-９]{1,4})\s*[\]］]")
@@ -92,6 +98,7 @@ def _environment(directory: Path) -> SandboxedEnvironment:
     environment.filters["jday"] = _jday
     environment.filters["period"] = _period
     environment.filters["service_name"] = service_name
+    environment.filters["undated"] = undated
     environment.filters["yen"] = _yen
     environment.filters["pct"] = _percent
     return environment
