@@ -178,14 +178,10 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
             due = _month_named(task)
         listed += 1
         items.append(
-            OpenItem(
-                document_id=document.id,
-                document_title=document.title,
-                document_date=document.date,
-                period=document.period,
-                start=start,
-                end=end,
-                quote=document.text[start:end],
+            _item(
+                document,
+                start,
+                end,
                 owner=owner,
                 task=task,
                 due=due,
@@ -195,6 +191,36 @@ def parse_items(document: DocumentFacts) -> list[OpenItem]:
             )
         )
     return items
+
+
+def _item(
+    document: DocumentFacts,
+    start: int,
+    end: int,
+    *,
+    task: str,
+    owner: str | None = None,
+    due: str | None = None,
+    vendor_side: bool = False,
+    due_date: dt.date | None = None,
+    due_inferred: bool = False,
+) -> OpenItem:
+    """One listed line of a document (a ToDo or a decision) as an item, spanning [start, end)."""
+    return OpenItem(
+        document_id=document.id,
+        document_title=document.title,
+        document_date=document.date,
+        period=document.period,
+        start=start,
+        end=end,
+        quote=document.text[start:end],
+        owner=owner,
+        task=task,
+        due=due,
+        vendor_side=vendor_side,
+        due_date=due_date,
+        due_inferred=due_inferred,
+    )
 
 
 def _reported_done(item: OpenItem, later: Sequence[DocumentFacts]) -> bool:
@@ -272,21 +298,8 @@ def decided_items(documents: Sequence[DocumentFacts], *, as_of: dt.date) -> list
                 under = True
                 continue
             if under and line.kind == "item" and line.body < line.end:
-                found.append(
-                    OpenItem(
-                        document_id=document.id,
-                        document_title=document.title,
-                        document_date=document.date,
-                        period=document.period,
-                        start=line.body,
-                        end=line.end,
-                        quote=text[line.body : line.end],
-                        owner=None,
-                        task=text[line.body : line.end].rstrip("。"),
-                        due=None,
-                        vendor_side=False,
-                    )
-                )
+                task = text[line.body : line.end].rstrip("。")
+                found.append(_item(document, line.body, line.end, task=task))
             elif under and content.strip() and line.kind != "item":
                 under = False
         if found:
