@@ -264,3 +264,15 @@ def test_a_decided_proposal_loses_its_old_time_phrase() -> None:
         "受注件数を主目標に置いた評価指標を追加する"
     )
     assert undated("受注件数を追加する") == "受注件数を追加する"
+
+
+def test_a_service_without_a_product_name_reads_as_a_letter_names_it() -> None:
+    from app.draft.findings import readable
+    from app.draft.framing import service_name
+
+    assert service_name("テレアポ代行（中堅企業向け経費精算SaaS）") == (
+        "中堅企業向け経費精算SaaSのテレアポ代行"
+    )
+    assert (
+        readable("担当者交代が1回（2026-04）ありました") == "担当者交代が1回（2026年4月）ありました"
+    )

@@ -17,12 +17,15 @@ from app.core.vocabulary import SignalKey
 
 # 「（懸念 13 件、良い兆候 14 件）」: the engine's tallies of matched sentences. A manager cannot
 # weigh them (a count of cue hits is no measure of anything); the quotes are the support.
+ISO_MONTH = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?![\d-])")  # 「（2026-01）」 reads 「2026年1月」
 HIT_COUNTS = re.compile(r"（(?:(?:根拠|懸念|良い兆候)\s*\d+\s*件、?)+）")
 
 
 def readable(summary: str) -> str:
     """A signal's summary as a draft states it: without the tallies of matched sentences."""
-    return HIT_COUNTS.sub("", summary)
+    return ISO_MONTH.sub(
+        lambda m: f"{m.group(1)}年{int(m.group(2))}月", HIT_COUNTS.sub("", summary)
+    )
 
 
 @dataclass(frozen=True)

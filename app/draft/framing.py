@@ -243,10 +243,16 @@ SERVICE = re.compile(
 )
 
 
+PLAIN_SERVICE = re.compile(r"^(?P<kind>[^（(「『]+?)\s*[（(](?P<what>[^（）()「『]+)[）)]\s*$")
+
+
 def service_name(service: str) -> str:
     """The engagement's service as a letter names it: 「テレアポ代行（製造業向け … 『ミハリ』）」
     → 「『ミハリ』のテレアポ代行」; as registered, in 「」, otherwise."""
     match = SERVICE.match(service.strip())
+    plain = PLAIN_SERVICE.match(service.strip())
+    if match is None and plain is not None:  # 「インサイドセールス代行（中小企業向け…SaaS）」
+        return f"{plain.group('what').strip()}の{plain.group('kind').strip()}"
     if match is None:
         return "「" + service.strip().translate(str.maketrans("「」", "『』")) + "」"
     return f"『{match.group('product')}』の{match.group('kind').strip()}"
