@@ -276,3 +276,31 @@ def test_a_service_without_a_product_name_reads_as_a_letter_names_it() -> None:
     assert (
         readable("担当者交代が1回（2026-04）ありました") == "担当者交代が1回（2026年4月）ありました"
     )
+
+
+def test_a_vendor_todo_its_month_report_may_hold_is_not_asked_again_in_a_shared_draft() -> None:
+    from app.draft.audience import Readers
+    from app.draft.context_vendor import owed_items
+    from app.draft.todos import OpenItem
+    from app.knowledge.drafts import load_draft_config
+    from app.settings import Settings
+
+    rules = load_draft_config(Settings().prompts_dir).audiences.vendor_text
+    item = OpenItem(
+        document_id=5,
+        document_title="資料",
+        document_date=dt.date(2026, 5, 12),
+        period=None,
+        start=0,
+        end=5,
+        quote="岸様：6月の定例で、商談での反応をまとめて報告",
+        owner="岸様",
+        task="6月の定例で、商談での反応をまとめて報告",
+        due="6月",
+        vendor_side=True,
+        to_confirm=True,
+    )
+    shared = Readers(audience="external", citable_ids=frozenset({8}), references={})
+    internal = Readers(audience="internal", citable_ids=frozenset({5, 8}), references={})
+    assert owed_items([item], shared, rules, set()) == []
+    assert len(owed_items([item], internal, rules, set())) == 1

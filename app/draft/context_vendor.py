@@ -343,6 +343,10 @@ def owed_items(
         private = not shared.search(item.task) or internal.search(item.task)
         if readers.external and not vendor_side and private:
             continue
+        if readers.external and vendor_side and item.to_confirm:
+            # its month's report came after the meeting and likely holds it: the vendor is
+            # not asked again for what it may have sent (the memo keeps it to check)
+            continue
         source = Citation(
             document_id=item.document_id,
             start=item.start,
