@@ -304,3 +304,27 @@ def test_a_vendor_todo_its_month_report_may_hold_is_not_asked_again_in_a_shared_
     internal = Readers(audience="internal", citable_ids=frozenset({5, 8}), references={})
     assert owed_items([item], shared, rules, set()) == []
     assert len(owed_items([item], internal, rules, set())) == 1
+
+
+def test_a_vendor_proposal_without_a_plain_form_is_a_short_item_not_a_raw_quote() -> None:
+    from app.draft.framing import short_item
+    from app.knowledge.drafts import load_draft_config
+    from app.settings import Settings
+
+    rules = load_draft_config(Settings().prompts_dir).audiences.vendor_text
+    said = short_item(
+        "面談直後の即時連絡：御社の顧客管理システムと連携し、面談から1時間以内に連絡する運用。"
+        "他社事例では成約率が改善しています。",
+        rules,
+        [],
+    )
+    assert (
+        said
+        == "面談直後の即時連絡（当社の顧客管理システムと連携し、面談から1時間以内に連絡する運用）"
+    )
+    asked = short_item(
+        "物流倉庫向けの比較表を作成したいと考えています。たたき台をご確認いただけますと幸いです。",
+        rules,
+        [],
+    )
+    assert asked == "物流倉庫向けの比較表を作成したいとのご提案"

@@ -183,7 +183,30 @@ def without_our_honorifics(text: str, staff: Iterable[str]) -> str:
     return text
 
 
-def paraphrase(text: str, rules: VendorText, staff: Iterable[str]) -> str | None:
+REQUEST_TO_US = re.compile(r"ください|いただけますと|いただけます(?:で)?しょうか|幸いです|お願い")
+LABELLED = re.compile(r"^(?P<label>[^：:。、]{2,30})[：:](?P<rest>.+)$")
+
+
+def short_item(text: str, rules: VendorText, staff: Iterable[str]) -> str | None:
+    """A vendor proposal with no plain form as a short item: its requests to us dropped
+    (「…ご確認いただけますと幸いです」), a labelled line as 「label（what）」 with our pronouns
+    plain (「資料請求直後の即時架電（当社のMAツールと連携し、…架電する運用）」), else its first
+    sentence made plain; None when nothing is left."""
+    sentences = [s for s in re.split(r"(?<=[。！？])", text.strip()) if s.strip()]
+    kept = [s for s in sentences if not REQUEST_TO_US.search(s)]
+    if not kept:
+        return None
+    first = kept[0].strip()
+    labelled = LABELLED.match(first.rstrip("。"))
+    if labelled:
+        rest = paraphrase(labelled.group("rest"), rules, staff, endings=False) or ""
+        return f"{labelled.group('label').strip()}（{rest.strip()}）" if rest else None
+    return paraphrase(first, rules, staff)
+
+
+def paraphrase(
+    text: str, rules: VendorText, staff: Iterable[str], *, endings: bool = True
+) -> str | None:
     """A vendor sentence in our words: its pronouns plain (弊社 → 貴社, 御社 → 当社), our
     staff without 様, every sentence ending plain; None when an ending has no plain form
     (the caller quotes it then)."""
@@ -194,8 +217,10 @@ def paraphrase(text: str, rules: VendorText, staff: Iterable[str]) -> str | None
         pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
         shown = pattern.sub(lambda m: words[m.group(0)], shown)
     shown = without_our_honorifics(shown, staff)
-    endings = [(re.compile(p), r) for p, r in rules.plain_endings]
-    if not endings:
+    if not endings:  # only the pronouns and our staff made plain
+        return shown.strip()
+    plain_forms = [(re.compile(p), r) for p, r in rules.plain_endings]
+    if not plain_forms:
         return None
     sentences = [s for s in re.split(r"(?<=[。！？])", shown.strip()) if s.strip()]
     plain: list[str] = []
@@ -204,7 +229,7 @@ def paraphrase(text: str, rules: VendorText, staff: Iterable[str]) -> str | None
         tail = TRAILING_NOTE.search(body)
         note = tail.group(0) if tail else ""
         body = body[: len(body) - len(note)]
-        for pattern, replacement in endings:
+        for pattern, replacement in plain_forms:
             if pattern.search(body):
                 plain.append(pattern.sub(replacement, body) + note)
                 break

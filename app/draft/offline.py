@@ -27,6 +27,7 @@ from app.draft.followups import deliverable_noun, request_core, same_topic
 from app.draft.framing import (
     paraphrase,
     service_name,
+    short_item,
     task_noun,
     undated,
     without_our_honorifics,
@@ -174,7 +175,9 @@ def render_draft(
         """A vendor proposal as a text from us lists it: a paraphrase in plain words
         (no 「」, no 〔〕); quoted when an ending has no plain form."""
         shown = _quote_shown(text)
-        plain = paraphrase(shown, rules, context.staff) if readers.external else None
+        if not readers.external:
+            return f"「{vquote(text)}」"
+        plain = paraphrase(shown, rules, context.staff) or short_item(shown, rules, context.staff)
         return plain if plain else f"「{vquote(text)}」"
 
     def vask(text: str) -> str:
