@@ -328,3 +328,17 @@ def test_a_vendor_proposal_without_a_plain_form_is_a_short_item_not_a_raw_quote(
         [],
     )
     assert asked == "物流倉庫向けの比較表を作成したいとのご提案"
+
+
+def test_a_proposal_for_the_next_term_is_asked_for_details_not_results() -> None:
+    from app.draft.followups import next_term
+
+    text = (
+        "■ 6月度 実績\n- 面談アポ30件。\n\n## 来期のご提案\n"
+        "1. 資料請求直後の即時連絡：30分以内に連絡する運用。\n"
+    )
+    report = document(14, "vendor_report", dt.date(2026, 7, 6), text)
+    start = text.index("資料請求直後")
+    upcoming = Citation(document_id=14, start=start, end=len(text), quote=text[start:].strip())
+    campaign = proposal("来期予算への計上を促す訴求を試したいと考えております。", document_id=14)
+    assert next_term([upcoming, campaign], [report]) == [upcoming.quote]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from app.analyse.models import Citation, EngagementAnalysis
@@ -25,6 +25,7 @@ from app.draft.context_agenda import (
     question_findings,
     weakest_stage,
 )
+from app.draft.context_external import restricted
 from app.draft.context_memo import (
     CheckView,
     ConditionView,
@@ -72,7 +73,7 @@ from app.draft.findings import (
     signal_result,
     signal_views,
 )
-from app.draft.followups import follow_ups, past_outlooks
+from app.draft.followups import follow_ups, next_term, past_outlooks
 from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
 from app.draft.leads import vendor_leads
 from app.draft.parties import Parties
@@ -146,6 +147,7 @@ class DraftContext:
     leads: list[Citation]  # the vendor's own market observations: themes for new value
     short_reply: bool  # a week or less to answer: the letter says sorry for it
     followed_up: list[str]  # quotes of proposals a later document reports on (not asked again)
+    next_term: list[str]  # proposals for the next term: ask their details, not results
     completed: list[str]  # of those, finished or a one-time deliverable given: acknowledged
 
     def template_values(self) -> dict[str, Any]:
@@ -366,35 +368,6 @@ def build_context(
         short_reply=short_reply(today, reply_by),
         followed_up=list(later),
         completed=[q for q, f in later.items() if f.finished],
+        next_term=next_term(proposed + past_proposals, visible),
     )
     return restricted(context) if readers.external else context
-
-
-def restricted(context: DraftContext) -> DraftContext:
-    """The context of an external draft: every passage not sent by the vendor removed."""
-    keep = context.readers.keep
-
-    def findings(items: list[Finding]) -> list[Finding]:
-        return [Finding(f.text, keep(f.evidence)) for f in items]
-
-    summary = context.kpi_summary
-    return replace(
-        context,
-        kpi_summary=Finding(summary.text, keep(summary.evidence)) if summary else None,
-        risks=findings(context.risks),
-        questions=findings(context.questions),
-        open_items=[f for f in findings(context.open_items) if f.evidence],
-        internal_factors=[],
-        spoken_checks=[],
-        decisions=[],  # our minutes: the vendor reads what was agreed from the agenda
-        contributions=keep(context.contributions),
-        funnel_leak=None,
-        conditions=[replace(c, evidence=keep(c.evidence)) for c in context.conditions],
-        checks=[],
-        signals=[],
-        proposals=[
-            replace(p, reasons=[(key, keep(evidence)) for key, evidence in p.reasons])
-            for p in context.proposals
-        ],
-        blocks=[replace(b, findings=findings(b.findings)) for b in context.blocks],
-    )

@@ -188,3 +188,23 @@ def past_outlooks(
                 )
             )
     return found[:2]
+
+
+NEXT_TERM = re.compile(r"来期|次期|翌期|来年度|\d{1,2}月〜")
+# in the proposal itself only as its time (「来期は…」), not 「来期予算への計上」
+NEXT_TERM_SAID = re.compile(r"(?:来期|次期|翌期|来年度)(?:に|から|は|以降|の(?:契約|体制))")
+HEADING_LINE = re.compile(r"^\s*(?:#+|■|◆|●|【)")
+
+
+def next_term(items: Sequence[Citation], documents: Sequence[DocumentFacts]) -> list[str]:
+    """The quotes of proposals for the next term (under a 「来期のご提案」 heading, or saying
+    来期/次期 themselves): nothing of them has run yet, so a draft asks for their details and
+    cost, never for their results."""
+    texts = {d.id: d.text for d in documents}
+    found: list[str] = []
+    for item in items:
+        before = texts.get(item.document_id, "")[: item.start].splitlines()
+        heading = next((line for line in reversed(before) if HEADING_LINE.match(line)), "")
+        if NEXT_TERM.search(heading) or NEXT_TERM_SAID.search(item.quote):
+            found.append(item.quote)
+    return found
