@@ -187,6 +187,8 @@ def render_draft(
         plain = paraphrase(core, rules, context.staff) if readers.external else None
         if not plain or not plain.endswith("とのご提案") or "。" in plain:
             return ""
+        if thing and plain.endswith("を対象にしたいとのご提案"):  # 「…を対象とする抽出のご相談」
+            return plain.removesuffix("にしたいとのご提案") + f"とする{thing}のご相談"
         return plain.replace("とのご提案", f"とのご相談（{thing}）" if thing else "とのご相談")
 
     def vdone(text: str) -> str:
