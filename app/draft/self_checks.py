@@ -19,6 +19,10 @@ from app.draft.findings import Finding
 from app.knowledge.drafts import CheckTopic
 
 MIN_CHARS = 15  # a heading (「競合の動き」) says nothing of its own
+# a plan or proposal (「…へ優先的に訪問します」) is what someone will do, not a cause
+PLAN = re.compile(
+    r"(?:いた)?します。?$|たいと考え(?:て)?(?:おり|い)ます。?$|いかがでしょうか。?$|ご提案します。?$"
+)
 
 
 def spoken_checks(
@@ -46,7 +50,7 @@ def _first(documents: Sequence[DocumentFacts], pattern: re.Pattern[str]) -> Cita
     for document in documents:
         for start, end in sentence_spans(document.text):
             quote = document.text[start:end]
-            if len(quote.strip()) < MIN_CHARS or is_greeting(quote):
+            if len(quote.strip()) < MIN_CHARS or is_greeting(quote) or PLAN.search(quote.strip()):
                 continue
             if not pattern.search(normalize_for_matching(quote)):
                 continue
