@@ -73,7 +73,7 @@ def test_kpi_sentences_over_months_with_gaps_claim_nothing_of_the_missing_months
     overview = period_overview(items, main_kpi="appointments", latest="2026-01")
     assert overview.listed == "9月・12月"
     main, deals = (f.text for f in overview.findings)
-    assert "ご報告いただいた9月・12月のいずれも目標に届いていません" in main
+    assert "この2か月のいずれも目標に届いていません" in main  # the months named once, in the lead
     assert "2か月とも" not in main and "直近" not in main + deals
     assert "伸びて" not in main and "増えて" not in deals
     assert deals == "商談数は、9月が8件、12月が11件でした。"

@@ -288,17 +288,18 @@ def period_overview(
     """Every reported month, oldest first, for the main KPI and the largest gaps down to 受注;
     `latest` is the latest month known at all (a later one the readers have no figures for
     makes the last reported month no longer 「直近」); `stale`: the newest document is weeks
-    before the draft's day, so the last month is 「最後にご報告いただいた」, not 「直近」."""
+    before the draft's day, so the last month is 「最後の報告月の」, not 「直近」."""
     periods = sorted({f.period for f in items})
     if len(periods) < 2:
         return PeriodOverview(columns=[], rows=[], findings=[], span="", months=0)
     last = _month(periods[-1]) if periods[0][:4] == periods[-1][:4] else _year_month(periods[-1])
     span = f"{_year_month(periods[0])}〜{last}"
     gaps = not consecutive(periods)
-    counted = f"ご報告いただいた{_months(periods)}" if gaps else f"{len(periods)}か月"
+    # the lead sentence names the months once; the KPI sentences say 「この4か月」
+    counted = f"この{len(periods)}か月" if gaps else f"{len(periods)}か月"
     latest_word = "直近の" if latest is None or periods[-1] >= latest else ""
     if stale and latest_word:
-        latest_word = "最後にご報告いただいた" if external else "最後に報告のあった"
+        latest_word = "最後の報告月の" if external else "最後に報告のあった"
     keys = _keys(items, main_kpi)
     cell = {(f.period, f.key): f for f in items}
     columns: list[PeriodColumn] = []
