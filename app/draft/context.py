@@ -72,6 +72,7 @@ from app.draft.findings import (
     percent,
     signal_result,
     signal_views,
+    unique,
 )
 from app.draft.followups import follow_ups, next_term, past_outlooks
 from app.draft.framing import Trend, attendees, main_trend, our_staff, plan_citation, said_on_track
@@ -287,7 +288,11 @@ def build_context(
         # a ramp-up on plan: the flat average and the funnel average are no risk; the KPIs
         # still short of their target in the latest month are
         short = [f for f in overview.findings if "まだ届いていません" in f.text]
-        risks = [Finding(f"成果：{f.text}", f.evidence) for f in short] + [
+        # one risk naming them; their months are in the KPI section, not repeated here
+        labels = "・".join(f.text.split("は、", 1)[0] for f in short)
+        evidence = unique([c for f in short for c in f.evidence])
+        said = f"成果：{labels}は、月間目標にまだ届いていません（各月の値はKPIサマリー）。"
+        risks = ([Finding(said, evidence)] if short else []) + [
             r for r in risks if not r.text.startswith(("成果：", "ファネル："))
         ]
     context = DraftContext(
