@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.facts import DocumentFacts
+
 Status = Literal["good", "watch", "concern", "insufficient_evidence"]
 Phase = Literal["onboarding", "stable", "stagnant"]
 DecisionKind = Literal["renew", "renew_with_conditions", "do_not_renew", "pending"]
@@ -35,6 +37,18 @@ class Citation(BaseModel):
     quote: str
     period: str | None = None
     title: str = ""
+
+    @classmethod
+    def of_span(cls, document: DocumentFacts, start: int, end: int) -> Citation:
+        """The characters [start, end) of a document, with its period and title."""
+        return cls(
+            document_id=document.id,
+            start=start,
+            end=end,
+            quote=document.text[start:end],
+            period=document.period,
+            title=document.title,
+        )
 
 
 class TrendPoint(BaseModel):

@@ -198,14 +198,7 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _quote(document: DocumentFacts, start: int, end: int) -> Citation:
     start, end = _clause(document.text, start, end)
-    return Citation(
-        document_id=document.id,
-        start=start,
-        end=end,
-        quote=document.text[start:end],
-        period=document.period,
-        title=document.title,
-    )
+    return Citation.of_span(document, start, end)
 
 
 def clause_citation(document: DocumentFacts, start: int, end: int) -> Citation:

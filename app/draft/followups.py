@@ -177,16 +177,7 @@ def past_outlooks(
             if max(_month_end(m, document.date) for m in months) <= document.date:
                 continue  # a month already over when written: a result, not an outlook
             start = match.start() + len(match.group(0)) - len(match.group(0).lstrip(" 　-・"))
-            found.append(
-                Citation(
-                    document_id=document.id,
-                    start=start,
-                    end=match.end(),
-                    quote=document.text[start : match.end()],
-                    period=document.period,
-                    title=document.title,
-                )
-            )
+            found.append(Citation.of_span(document, start, match.end()))
     return found[:2]
 
 

@@ -49,14 +49,6 @@ def vendor_leads(
                 continue
             if any(d == document.id and s < end and start < e for d, s, e in taken):
                 continue
-            citation = Citation(
-                document_id=document.id,
-                start=start,
-                end=end,
-                quote=document.text[start:end],
-                period=document.period,
-                title=document.title,
-            )
-            found.append((not re.search(r"\d", text), citation))
+            found.append((not re.search(r"\d", text), Citation.of_span(document, start, end)))
     found.sort(key=lambda pair: pair[0])  # stable: newest first among equals
     return [c for _, c in found[:MAX_LEADS]]

@@ -54,12 +54,5 @@ def _first(documents: Sequence[DocumentFacts], pattern: re.Pattern[str]) -> Cita
                 continue
             if not pattern.search(normalize_for_matching(quote)):
                 continue
-            return Citation(
-                document_id=document.id,
-                start=start,
-                end=end,
-                quote=quote,
-                period=document.period,
-                title=document.title,
-            )
+            return Citation.of_span(document, start, end)
     return None
