@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.analyse.models import EngagementAnalysis, PresenceResult
-from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan
+from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan, source_span
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
 from app.knowledge.chat import ContractWords, PortfolioWords, fold
@@ -58,15 +58,7 @@ def span_of(view: EngagementView, document_id: int, start: int, end: int) -> Sou
         if unit.start <= start and end <= unit.end:
             start, end = unit.start, unit.end
             break
-    return SourceSpan(
-        document_id=document.id,
-        start=start,
-        end=end,
-        quote=document.text[start:end],
-        period=document.period,
-        title=document.title,
-        date=document.date,
-    )
+    return source_span(document, start, end)
 
 
 def _deadline(view: EngagementView) -> dt.date:
