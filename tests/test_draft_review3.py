@@ -105,3 +105,12 @@ def test_the_review_window_reads_as_a_sentence_under_the_meeting_date() -> None:
     )
     assert timeline.stage.startswith("振り返りミーティングは")
     assert timeline.stage.endswith("までに行う必要があります。")
+
+
+def test_emphasis_that_would_not_close_is_a_text_defect() -> None:
+    # CommonMark does not close 「**」 after 。 before a character: the reader sees asterisks.
+    shown = "**注意：数値は2025年8月までです。**2025年9月以降の報告は届いていません。\n"
+    assert any("閉じない強調" in d for d in text_defects(shown))
+    closed = "**注意：数値は2025年8月までです**。2025年9月以降の報告は届いていません。\n"
+    assert text_defects(closed) == []
+    assert text_defects("以下のとおりです。**要点**：報告は届いています。\n") == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import get_args
 
@@ -110,7 +111,8 @@ def _prose_lines(markdown: str) -> list[tuple[str, str]]:
 
 
 def _bare(sentence: str) -> str:
-    return MARKER.sub("", sentence).strip()
+    """The sentence as read: no citation markers, no emphasis marks."""
+    return MARKER.sub("", sentence).replace("**", "").strip()
 
 
 def text_defects(markdown: str) -> list[str]:
@@ -121,6 +123,9 @@ def text_defects(markdown: str) -> list[str]:
     own = QUOTE_SPAN.sub("", MARKER.sub("", markdown))
     problems += [f"単位のない平均「{m.group(0)}」" for m in BARE_AVERAGE.finditer(own)]
     problems += [f"読み手が判断できない件数「{m.group(0)}」" for m in HIT_TALLY.finditer(own)]
+    problems += [
+        f"閉じない強調「{line[:30]}」" for line in markdown.splitlines() if _open_bold(line)
+    ]
     seen: set[tuple[str, str]] = set()
     for section, line in _prose_lines(markdown):
         for start, end in sentence_spans(line):
@@ -135,6 +140,19 @@ def text_defects(markdown: str) -> list[str]:
             if body and not _PREDICATE_END.search(body) and not body.endswith(("」", "』")):
                 problems.append(f"述語のない文「{sentence[:40]}」")
     return problems
+
+
+def _open_bold(line: str) -> bool:
+    """A closing 「**」 after punctuation and before a character (「です。**2026年」) does not
+    close in CommonMark: the reader sees the asterisks."""
+    closers = [m.start() for m in re.finditer(r"\*\*", line)][1::2]
+    return any(
+        at > 0
+        and unicodedata.category(line[at - 1]).startswith("P")
+        and at + 2 < len(line)
+        and line[at + 2].isalnum()
+        for at in closers
+    )
 
 
 def proposed_dates(markdown: str) -> list[dt.date]:
