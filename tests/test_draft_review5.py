@@ -23,6 +23,7 @@ from app.draft.framing import (
     plan_citation,
     said_on_track,
     service_name,
+    short_item,
     task_noun,
     without_our_honorifics,
 )
@@ -418,3 +419,17 @@ def test_a_condition_whose_day_has_passed_is_agreed_just_before_the_notice_deadl
     assert timeline.notice_deadline == dt.date(2027, 1, 20)
     # after the vendor's proposal and the review meeting, not a week from today
     assert condition_due(timeline.review_start, timeline, CONFIG) == dt.date(2027, 1, 19)
+
+
+def test_the_vendors_humble_verbs_and_honours_for_our_team_read_plain_in_our_voice() -> None:
+    # 「お渡しします」 in a list we write reads as if we would hand it over; 「社内ISの皆様」
+    # honours our own team. Both read plain in a text from us.
+    assert paraphrase("月次の分析メモを整理してお渡しします。", RULES, []) == (
+        "月次の分析メモを整理して渡す"
+    )
+    assert paraphrase("改善案をまとめてお届けします。", RULES, []) == "改善案をまとめて届ける"
+    assert paraphrase("結果をご報告いたします。", RULES, []) == "結果を報告する"
+    item = short_item("共同の試行：新しいトークを社内営業の皆様と一緒に試す運用。", RULES, [])
+    assert item == "共同の試行（新しいトークを社内営業と一緒に試す運用）"
+    labelled = short_item("季刊レポート：商談で聞いた競合の動きを整理してお渡しします。", RULES, [])
+    assert labelled == "季刊レポート（商談で聞いた競合の動きを整理して渡す）"

@@ -176,11 +176,15 @@ def attendees(documents: Sequence[DocumentFacts], vendor_name: str) -> tuple[lis
     return ours, theirs
 
 
+OUR_GROUP_HONOURED = re.compile(r"((?:当社|社内)[^、。（）()「」『』]{0,12}?)の皆様")
+
+
 def without_our_honorifics(text: str, staff: Iterable[str]) -> str:
-    """「白石様」 for one of our own people reads 「白石」 in a text from us."""
+    """「白石様」 for one of our own people reads 「白石」 in a text from us, and 「社内ISの皆様」
+    reads 「社内IS」."""
     for name in staff:
         text = text.replace(f"{name}様", name)
-    return text
+    return OUR_GROUP_HONOURED.sub(r"\1", text)
 
 
 REQUEST_TO_US = re.compile(r"ください|いただけますと|いただけます(?:で)?しょうか|幸いです|お願い")
@@ -199,9 +203,19 @@ def short_item(text: str, rules: VendorText, staff: Iterable[str]) -> str | None
     first = kept[0].strip()
     labelled = LABELLED.match(first.rstrip("。"))
     if labelled:
-        rest = paraphrase(labelled.group("rest"), rules, staff, endings=False) or ""
+        rest = labelled.group("rest")
+        rest = paraphrase(rest, rules, staff) or paraphrase(rest, rules, staff, endings=False) or ""
         return f"{labelled.group('label').strip()}（{rest.strip()}）" if rest else None
     return paraphrase(first, rules, staff)
+
+
+def listed(text: str, rules: VendorText, staff: Iterable[str]) -> str | None:
+    """A vendor proposal as a list from us names it: a labelled line 「label：what」 as
+    「label（what）」, else its paraphrase, else its short form."""
+    first = text.strip().split("。", 1)[0]
+    if LABELLED.match(first):
+        return short_item(text, rules, staff)
+    return paraphrase(text, rules, staff) or short_item(text, rules, staff)
 
 
 def paraphrase(

@@ -25,9 +25,9 @@ from app.draft.context import DraftContext
 from app.draft.context_reasons import swap_parties
 from app.draft.followups import deliverable_noun, request_core, same_topic
 from app.draft.framing import (
+    listed,
     paraphrase,
     service_name,
-    short_item,
     task_noun,
     undated,
     without_our_honorifics,
@@ -177,7 +177,7 @@ def render_draft(
         shown = _quote_shown(text)
         if not readers.external:
             return f"「{vquote(text)}」"
-        plain = paraphrase(shown, rules, context.staff) or short_item(shown, rules, context.staff)
+        plain = listed(shown, rules, context.staff)
         return plain if plain else f"「{vquote(text)}」"
 
     def vask(text: str) -> str:
