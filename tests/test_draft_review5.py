@@ -423,11 +423,17 @@ def test_a_condition_whose_day_has_passed_is_agreed_just_before_the_notice_deadl
 
 def test_the_vendors_humble_verbs_and_honours_for_our_team_read_plain_in_our_voice() -> None:
     # 「お渡しします」 in a list we write reads as if we would hand it over; 「社内ISの皆様」
-    # honours our own team. Both read plain in a text from us.
-    assert paraphrase("月次の分析メモを整理してお渡しします。", RULES, []) == "月次の分析メモを整理"
-    assert paraphrase("月次の分析メモをお渡しします。", RULES, []) == "月次の分析メモを渡す"
-    assert paraphrase("改善案をまとめてお届けします。", RULES, []) == "改善案をまとめて届ける"
-    assert paraphrase("結果をご報告いたします。", RULES, []) == "結果を報告する"
+    # honours our own team. Both read plain in a labelled item we list.
+    listed = RULES.listed_endings
+    assert paraphrase("分析メモを整理してお渡しします。", RULES, [], extra=listed) == (
+        "分析メモを整理"
+    )
+    assert paraphrase("分析メモをお渡しします。", RULES, [], extra=listed) == "分析メモを渡す"
+    assert paraphrase("改善案をまとめてお届けします。", RULES, [], extra=listed) == (
+        "改善案をまとめて届ける"
+    )
+    # Outside a labelled item a humble promise has no plain form: it is quoted as written.
+    assert paraphrase("結果は次回の報告で比較してお示しします。", RULES, []) is None
     item = short_item("共同の試行：新しいトークを社内営業の皆様と一緒に試す運用。", RULES, [])
     assert item == "共同の試行（新しいトークを社内営業と一緒に試す運用）"
     labelled = short_item("季刊レポート：商談で聞いた競合の動きを整理してお渡しします。", RULES, [])

@@ -204,7 +204,11 @@ def short_item(text: str, rules: VendorText, staff: Iterable[str]) -> str | None
     labelled = LABELLED.match(first.rstrip("。"))
     if labelled:
         rest = labelled.group("rest")
-        rest = paraphrase(rest, rules, staff) or paraphrase(rest, rules, staff, endings=False) or ""
+        rest = (
+            paraphrase(rest, rules, staff, extra=rules.listed_endings)
+            or paraphrase(rest, rules, staff, endings=False)
+            or ""
+        )
         return f"{labelled.group('label').strip()}（{rest.strip()}）" if rest else None
     return paraphrase(first, rules, staff)
 
@@ -219,7 +223,12 @@ def listed(text: str, rules: VendorText, staff: Iterable[str]) -> str | None:
 
 
 def paraphrase(
-    text: str, rules: VendorText, staff: Iterable[str], *, endings: bool = True
+    text: str,
+    rules: VendorText,
+    staff: Iterable[str],
+    *,
+    endings: bool = True,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> str | None:
     """A vendor sentence in our words: its pronouns plain (弊社 → 貴社, 御社 → 当社), our
     staff without 様, every sentence ending plain; None when an ending has no plain form
@@ -233,7 +242,7 @@ def paraphrase(
     shown = without_our_honorifics(shown, staff)
     if not endings:  # only the pronouns and our staff made plain
         return shown.strip()
-    plain_forms = [(re.compile(p), r) for p, r in rules.plain_endings]
+    plain_forms = [(re.compile(p), r) for p, r in (*extra, *rules.plain_endings)]
     if not plain_forms:
         return None
     sentences = [s for s in re.split(r"(?<=[。！？])", shown.strip()) if s.strip()]

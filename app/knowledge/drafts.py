@@ -152,6 +152,8 @@ class VendorText(_Strict):
     # Polite sentence endings of a vendor quote and their plain form, so a proposal can be
     # listed as a paraphrase (pronouns plain, no 〔〕) instead of a quote: [pattern, plain].
     plain_endings: list[tuple[str, str]] = []
+    # the same for the vendor's humble acts inside a labelled item 「label：what」 we list
+    listed_endings: list[tuple[str, str]] = []
     handover_explained: str = ""
 
 
