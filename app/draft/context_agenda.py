@@ -19,7 +19,7 @@ from app.draft.findings import (
     signal_result,
 )
 from app.draft.framing import Trend
-from app.draft.todos import OpenItem
+from app.draft.todos import OpenItem, item_citation
 from app.knowledge import Knowledge
 from app.knowledge.drafts import DraftConfig
 
@@ -133,14 +133,7 @@ def open_item_findings(items: Sequence[OpenItem]) -> list[Finding]:
     for item in items[-MAX_OPEN_ITEMS:]:
         owner = f"{item.owner}：" if item.owner else ""
         due = f"（{item.due_label}）" if item.due_label else ""
-        source = Citation(
-            document_id=item.document_id,
-            start=item.start,
-            end=item.end,
-            quote=item.quote,
-            period=item.period,
-            title=item.document_title,
-        )
+        source = item_citation(item)
         findings.append(Finding(f"{owner}{item.task}{due}", [source]))
     return findings
 

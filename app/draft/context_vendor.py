@@ -20,7 +20,7 @@ from app.core.normalize import normalize_for_matching
 from app.core.text import lines, sentence_spans, strip_marker
 from app.draft.audience import Readers
 from app.draft.findings import number
-from app.draft.todos import OpenItem
+from app.draft.todos import OpenItem, item_citation
 from app.knowledge import Knowledge
 from app.knowledge.drafts import VendorText
 from app.knowledge.kpi import KpiSpec
@@ -340,14 +340,7 @@ def owed_items(
             # its month's report came after the meeting and likely holds it: the vendor is
             # not asked again for what it may have sent (the memo keeps it to check)
             continue
-        source = Citation(
-            document_id=item.document_id,
-            start=item.start,
-            end=item.end,
-            quote=item.quote,
-            period=item.period,
-            title=item.document_title,
-        )
+        source = item_citation(item)
         task = item.task.rstrip("。")
         owed.append(
             OwedItem(
