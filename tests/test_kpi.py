@@ -119,6 +119,19 @@ def test_bare_numbers_only_after_a_colon_or_at_the_end_of_a_line(knowledge: KpiK
     assert figures(knowledge, "架電 3 名体制で対応しました。") == {}
 
 
+def test_a_katakana_term_does_not_end_inside_a_katakana_word(knowledge: KpiKnowledge) -> None:
+    # 訪問 + アポイント (not the term 訪問アポ followed by イント); コール is not コールセンター.
+    assert figures(knowledge, "一、訪問アポイント　１１件（目標１２件）") == {"appointments": 11}
+    assert figures(knowledge, "コールセンター3件を新設しました。") == {}
+
+
+def test_meetings_held_and_the_prospects_contracts(knowledge: KpiKnowledge) -> None:
+    text = "アポイント１４件、面談実施７件、ご契約は２件でございました。"
+    assert figures(knowledge, text) == {"appointments": 14, "opportunities": 7, "deals": 2}
+    # The outsourcing contract's own fee is no result.
+    assert figures(knowledge, "契約金額 月額60万円（税別）") == {}
+
+
 def test_bullet_target_in_brackets_is_not_the_actual(knowledge: KpiKnowledge) -> None:
     text = "- アポイント獲得数：２７件（目標３５件、達成率77％）\n- 商談件数：12件（目標15件）"
     assert figures(knowledge, text) == {"appointments": 27, "opportunities": 12}

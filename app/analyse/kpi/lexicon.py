@@ -123,7 +123,7 @@ def _trie_branch(node: dict[str, Any], *, first: bool = False) -> str:
         branches.append(escaped + _trie_branch(node[char]))
     if ends:
         term: str = node[""]
-        tail = r"(?![a-z])" if term[-1:].isascii() and term[-1:].isalpha() else ""
+        tail = _term_end(term)
         branches.append(tail)  # the empty alternative last: longer terms are tried first
     if not branches:
         return ""
@@ -137,9 +137,22 @@ def _alternative(term: str) -> str:
     escaped = re.escape(term)
     if term[:1].isascii() and term[:1].isalpha():
         escaped = _word_start(re.escape(term[:1])) + re.escape(term[1:])
-    if term[-1:].isascii() and term[-1:].isalpha():
-        escaped = rf"{escaped}(?![a-z])"
-    return escaped
+    return escaped + _term_end(term)
+
+
+# A katakana term never ends inside a katakana word: 「コール」 is not in 「コールセンター」,
+# and 「訪問アポイント」 is 訪問 + アポイント, not the term 訪問アポ followed by 「イント」.
+_KATAKANA = "ァ-ヺー"
+
+
+def _term_end(term: str) -> str:
+    """What may not follow a term: a letter after an English word, katakana after katakana."""
+    last = term[-1:]
+    if last.isascii() and last.isalpha():
+        return r"(?![a-z])"
+    if last and re.fullmatch(f"[{_KATAKANA}]", last):
+        return f"(?![{_KATAKANA}])"
+    return ""
 
 
 def _word_start(first: str) -> str:
