@@ -391,7 +391,7 @@ def test_status_signals_hear_wording_no_regex_cue_lists(knowledge: Knowledge) ->
 
 def test_a_weak_undated_hit_supports_a_change_but_never_adds_one() -> None:
     from app.analyse.cues import CueHit, Sentence
-    from app.analyse.engine import _change_periods
+    from app.analyse.presence import change_periods as _change_periods
 
     def hit(doc_id: int, month: int, text: str, *, sure: bool) -> CueHit:
         document = report(doc_id, month, text)

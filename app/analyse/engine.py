@@ -7,15 +7,11 @@ given, only orders evidence; judgments come from the knowledge cues and the KPI 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
-from typing import Literal
 
 from app.analyse.cues import (
-    CueHit,
     CueMatches,
     Sentence,
-    any_pattern,
     is_injection,
     sentences,
 )
@@ -29,6 +25,9 @@ from app.analyse.models import (
     PresenceResult,
     SignalResult,
 )
+from app.analyse.presence import independent as _independent
+from app.analyse.presence import personnel_change
+from app.analyse.presence import present as _present
 from app.analyse.series import (
     funnel,
     kpi_conflicts,
@@ -44,14 +43,6 @@ from app.core.cache import BoundedCache
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint, author_of
 from app.core.vocabulary import STATUS_SIGNALS
 from app.knowledge import Knowledge
-
-CHANGE_MONTH = re.compile(
-    r"(\d{1,2})月(\d{1,2}日)?(より|から|をもって|付け?で?|以降|中に|末で|末をもって|1日)"
-)
-MONTH_END_DAY = 28
-# How far a sentence without a month may be from a dated change and still mean it.
-CHANGE_ANNOUNCED_AHEAD = 2
-CHANGE_RECALLED_AFTER = 3
 
 
 def analyse(
@@ -109,7 +100,7 @@ def analyse(
         )
     signals.update(signal_overrides or {})
 
-    personnel, change_count = _personnel_change(corpus, knowledge, finder)
+    personnel, change_count = personnel_change(corpus, knowledge, finder)
     gap_spec = spec.signals["expectation_gap"]
     gap_hits = finder("expectation_gap", gap_spec.cues, gap_spec.unless)
     gap_present = _present(gap_hits, rules.presence.expectation_gap, knowledge)
@@ -190,136 +181,12 @@ def analyse(
     )
 
 
-def _present(hits: Sequence[CueHit], threshold: float, knowledge: Knowledge) -> bool:
-    """Enough weight, and at least `presence.min_sure_hits` sure sentences among the hits."""
-    sure = len({(h.sentence.document.id, h.sentence.start) for h in hits if h.sure})
-    return (
-        sum(h.weight for h in hits) >= threshold and sure >= knowledge.engine.presence.min_sure_hits
-    )
-
-
-def _independent(hits: Sequence[CueHit], knowledge: Knowledge) -> bool:
-    """A client-side cause stated in the client's own documents, or in several documents.
-
-    The vendor explaining its own miss in one report (「繁忙期で不在がち」「他社が値下げ」) is
-    its account, not the client's finding; the same cause in another month's document, or
-    in the client's notes, is independent support.
-    """
-    needed = knowledge.engine.presence.internal_factor_documents
-    sure = [h for h in hits if h.sure]
-    return (
-        not needed
-        or any(h.sentence.author == "client" for h in sure)
-        or len({h.sentence.document.id for h in sure}) >= needed
-    )
-
-
 def _recency(month: str, latest: str, knowledge: Knowledge) -> float:
     back = months_between(month, latest)
     for step in knowledge.engine.weights.recency:
         if back <= step.months_back_at_most:
             return step.weight
     return knowledge.engine.weights.recency[-1].weight
-
-
-def _change_month(hit: CueHit) -> str | None:
-    """The month a change takes effect when the sentence names it (「8月より」), else None.
-
-    Leaving at the end of a month (「9月30日をもって退職」「3月末で」) takes effect the next month.
-    """
-    document = hit.sentence.document
-    match = CHANGE_MONTH.search(hit.sentence.normalized)
-    if not match:
-        return None
-    month = int(match.group(1))
-    if not 1 <= month <= 12:
-        return None
-    year = document.date.year
-    # 「1月より」 written in a December document means next January.
-    if month < document.date.month - 6:
-        year += 1
-    elif month > document.date.month + 6:
-        year -= 1
-    day = int(match.group(2)[:-1]) if match.group(2) else None
-    leaves = match.group(3) in ("をもって", "末で", "末をもって")
-    if leaves and (match.group(3).startswith("末") or (day is not None and day >= MONTH_END_DAY)):
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return f"{year}-{month:02d}"
-
-
-def _change_periods(hits: Sequence[CueHit]) -> list[str]:
-    """The distinct changes the hits speak of, as the months they take effect.
-
-    A sentence naming no month (「前任の中村から…」「担当交代の際も丁寧に…」) refers to the dated
-    change closest to its document — announced up to two months ahead, looked back on up to
-    three months later — and only counts as a change of its own when there is none and it is
-    a sure hit: a weak detector score (an attendee list naming the vendor's staff) supports a
-    change, never adds one, so the memo's count of changes is not inflated.
-    """
-    dated = sorted({month for hit in hits if (month := _change_month(hit)) is not None})
-    periods = set(dated)
-    for hit in hits:
-        if _change_month(hit) is not None:
-            continue
-        month = hit.sentence.document.month
-        near = [
-            (abs(months_between(change, month)), change)
-            for change in dated
-            if -CHANGE_ANNOUNCED_AHEAD <= months_between(change, month) <= CHANGE_RECALLED_AFTER
-        ]
-        if near:
-            periods.add(min(near)[1])
-        elif hit.sure:
-            periods.add(month)
-    return sorted(periods or {hit.sentence.document.month for hit in hits})
-
-
-def _personnel_change(
-    corpus: list[tuple[Sentence, float]], knowledge: Knowledge, finder: SignalFinder
-) -> tuple[PresenceResult, int]:
-    spec = knowledge.signals.signals["personnel_change"]
-    hits = finder("personnel_change", spec.cues, spec.unless)
-    present = _present(hits, knowledge.engine.presence.personnel_change, knowledge)
-    if not present:
-        return (
-            PresenceResult(
-                key="personnel_change",
-                label=spec.label,
-                present=False,
-                summary="担当者交代を示す記述は見当たりません。",
-                evidence=[],
-            ),
-            0,
-        )
-    periods = _change_periods(hits)
-    handover_docs = {hit.sentence.document.id for hit in hits}
-    good = risk = 0
-    assert spec.handover is not None
-    for sentence, _weight in corpus:
-        if sentence.document.id not in handover_docs and not any_pattern(sentence, ["引き?継"]):
-            continue
-        good += any_pattern(sentence, spec.handover.good)
-        risk += any_pattern(sentence, spec.handover.risk)
-    handover: Literal["smooth", "rough", "unknown"] = (
-        "rough" if risk > good else "smooth" if good else "unknown"
-    )
-    handover_text = {
-        "rough": "引き継ぎに問題がありました",
-        "smooth": "引き継ぎは計画的でした",
-        "unknown": "引き継ぎの状況は記録がありません",
-    }[handover]
-    return (
-        PresenceResult(
-            key="personnel_change",
-            label=spec.label,
-            present=True,
-            periods=periods,
-            summary=f"担当者交代が{len(periods)}回（{'、'.join(periods)}）ありました。{handover_text}。",
-            evidence=strongest(hits),
-            handover=handover,
-        ),
-        len(periods),
-    )
 
 
 def _stagnation(

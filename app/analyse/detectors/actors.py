@@ -9,7 +9,12 @@ Neither the models nor the cues see this: both read 「窓口」「変わる」 
 Without side words the function words say it: a person named bare (「高木は…異動」) is the
 writer's own colleague, one named with 様/さん/氏 the other side's; 「…との窓口」 is the
 writer's own contact for the other party; an honoured change (「窓口ご就任」「ご異動」) is the
-reader's. People's names come from SudachiPy (人名), read only for sentences with a change word.
+reader's; the writer speaking of itself (「私事で恐縮ですが…異動」「私、小野寺は…退職」) its own
+side. People's names come from SudachiPy (人名), read only for sentences with a change word.
+
+A change said not to happen (「担当の金井さんは変わっていない」「体制変更は特になし」) is no
+change at all, unless another change word in the sentence is not negated (「責任者が交代したが、
+担当者レベルは変わらない」 is still a change).
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ from app.analyse.cues import Sentence
 CHANGE = re.compile(
     r"交代|交替|変更|替わ|変わ|代わ|入れ替|後任|前任|異動|退職|転勤|産休|育休|休職|離任|着任"
     r"|転籍|配属|新任|新人|就任|引き?継"
+)
+# The writer speaking of itself: 「私事で恐縮ですが」「私、小野寺は」「わたくしは」.
+FIRST_PERSON = re.compile(r"私事|(私|わたくし|小生)(自身)?(、[^、。]{1,8}?)?(は|が|も|儀|事)")
+# What follows a change word that says it did not (or will not) happen.
+NOT_CHANGED = re.compile(
+    r"(ら(ない|ず|なかった)|って(い|お)?(ない|ません|らず|なかった)"
+    r"|(は|も|の)?(特に|一切|全く|まったく)?(予定は?)?(なし|無し|な[いく]|なかった|ありません|ございません)"
+    r"|(は|も)?(し|され)(て)?(い|お)?(ない|ません|らず|なかった)|せず)"
 )
 # An honoured change is the other side's: 「窓口ご就任とのこと」「ご異動の件」.
 HONOURED = re.compile(r"(ご|御)$")
@@ -62,6 +75,7 @@ def change_side(sentence: Sentence) -> str | None:
     named = [(m.end(), "client") for m in client.finditer(before)]
     named += [(m.end(), "vendor") for m in vendor.finditer(before)]
     named += [(m.end(), own) for m in CONTACT_FOR_OTHER.finditer(before)]
+    named += [(m.end(), own) for m in FIRST_PERSON.finditer(before)]
     people = _people(text)
     named += [(end, own if bare else other) for end, bare in people if end <= change.start()]
     if named:
@@ -69,6 +83,28 @@ def change_side(sentence: Sentence) -> str | None:
     after = [(m.start(), own) for m in OWN_AFTER.finditer(text, change.end())]
     after += [(end, own if bare else other) for end, bare in people if end > change.start()]
     return min(after)[1] if after else None
+
+
+def states_no_change(sentence: Sentence) -> bool:
+    """Every change word in the sentence is negated: 「担当は変わっていない」「体制変更は特になし」."""
+    text = sentence.normalized
+    changes = list(CHANGE.finditer(text))
+    return bool(changes) and all(NOT_CHANGED.match(text, m.end()) for m in changes)
+
+
+def writer_changes(sentence: Sentence) -> bool:
+    """The writer announces its own change: 「私事で恐縮ですが、5月18日付で異動します」."""
+    change = CHANGE.search(sentence.normalized)
+    return (
+        change is not None
+        and FIRST_PERSON.search(sentence.normalized, 0, change.start()) is not None
+    )
+
+
+def names_a_change(sentence: Sentence) -> bool:
+    """A change word occurs: without one (an attendee list 「芦田様（PM）、辻様（リーダー）」)
+    a sentence may support a personnel change but never establishes one."""
+    return CHANGE.search(sentence.normalized) is not None
 
 
 _local = threading.local()
