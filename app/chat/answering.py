@@ -128,6 +128,12 @@ def _answer_one(
     evidence = load_evidence(
         container=container, engagement_id=engagement_id, as_of=as_of, question=question
     )
+    plain = rules_for(container).wording.plain(question, [d.text for d in evidence.documents])
+    if plain != question:  # 「セプテンバーのクロージング」: searched as 「9月の受注」
+        question = plain
+        evidence = load_evidence(
+            container=container, engagement_id=engagement_id, as_of=as_of, question=question
+        )
     intent = understand(
         container=container, evidence=evidence, question=question, previous=previous
     )
@@ -144,6 +150,7 @@ def answer_portfolio(
     """Route a cross-engagement question to a ranking, the renewal calendar, the stored
     analyses, or a search over all engagements."""
     rules = rules_for(container)
+    question = rules.wording.plain(question)
     with container.session_factory() as session:
         engagement_ids = [e.id for e in repository.list_engagements(session)]
     if not engagement_ids:
@@ -181,7 +188,7 @@ def answer_portfolio(
                 engagement_id=engagement_id,
                 as_of=None if as_of == dt.date.today() else as_of,
             )
-            if kind in portfolio.PRESENCE_EVENTS
+            if kind in portfolio.PRESENCE_EVENTS or kind.startswith(portfolio.DECISION)
             else None
         )
         views.append(portfolio.EngagementView(evidence, analysis))
@@ -198,4 +205,6 @@ def answer_portfolio(
         return portfolio_rankings.rank_results(views, rules, container.knowledge.engine)
     if kind == "cost":
         return portfolio_rankings.rank_cost(views, portfolio_rankings.cost_direction(intent, rules))
+    if kind.startswith(portfolio.DECISION):
+        return portfolio.decision_listing(kind, views)
     return portfolio.presence_listing(kind, views, rules)

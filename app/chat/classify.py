@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from app.analyse.kpi import Kind, KpiKnowledge, Token
 from app.analyse.kpi.lexicon import compiled
+from app.chat.clauses import premise_terms, purpose_tokens
 from app.chat.dates import TimeScope, question_scope
 from app.chat.segments import Analyze
 from app.core.normalize import normalize_for_matching
@@ -190,6 +191,7 @@ def classify(
         if fold(word) in normalized:
             stop |= set(analyze(word).tokens)
     asked = {hit.term for hit in hits} - knowledge.frame_set
+    stop |= purpose_tokens(normalized, knowledge, analyze)
     terms = tuple(
         dict.fromkeys(
             t for t in analysis.tokens if t not in stop and t not in asked and not t.isdigit()
@@ -229,13 +231,18 @@ def classify(
         reason=reason,
     )
     aspect = _aspect(normalized, knowledge)
+    if aspect in ("conditions", "decision") and (
+        quantity_hit is not None or {"when", "who"} & set(roles)
+    ):
+        # 「来期の条件について、見積金額は提示されていますか」 asks a figure, not a judgment.
+        aspect = None
     if aspect is not None:
         kind = "assessment"
     about_a_sent_document = document_kind is not None and _contains(
         normalized, knowledge.sent_verbs
     )
     asks_document_date = kind == "when" and about_a_sent_document
-    premise = _premise(normalized, terms, knowledge, analyze)
+    premise = premise_terms(normalized, terms, knowledge, analyze)
     return Intent(
         question=question.strip(),
         normalized=normalized,
@@ -261,26 +268,6 @@ def classify(
         aspect=aspect,
         premise=premise,
     )
-
-
-def _premise(
-    text: str, terms: Sequence[str], knowledge: ChatKnowledge, analyze: Analyze
-) -> tuple[str, ...]:
-    """The terms of the clause before a premise marker (「…の件の後、」), when terms of
-    the question remain after it: what happened is context, what was done is asked."""
-    # 「指導を受けている社員」 is no premise: the marker must end its clause (not 〜ている).
-    positions = [
-        match.start()
-        for m in knowledge.premise
-        if (match := re.search(re.escape(fold(m)) + "(?![いおる])", text)) is not None
-    ]
-    if not positions:
-        return ()
-    cut = min(positions)
-    before = set(analyze(text[:cut]).tokens)
-    premise = tuple(t for t in terms if t in before)
-    rest = [t for t in terms if t not in before]
-    return premise if premise and rest else ()
 
 
 def _aspect(text: str, knowledge: ChatKnowledge) -> Aspect | None:
@@ -335,6 +322,8 @@ def _kind(
     reason: bool = False,
 ) -> IntentKind:
     asks = set(roles)
+    if summary and kpi_key is None and len(qualifiers) <= 2 and not ({"when", "who"} & asks):
+        return "summary"  # 「これまでの経緯をまとめて」: the whole history, not one reason
     if reason and quantity_hit is None and not ({"when", "who"} & asks):
         # 「10月以降アポが減ってるのは…頑張りが足りないからでは？」 asks why, not the trend.
         return "what"

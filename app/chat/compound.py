@@ -15,15 +15,18 @@ from collections.abc import Sequence
 from app.chat.answers import OfflineAnswer, SourceSpan
 
 MIN_PART_CHARS = 4
-_QUESTION_MARK = re.compile(r"[?？]")
+# (and the polite 「…ですか。」「…ましたか。」: the full stop after か ends a question too)
+_QUESTION_MARK = re.compile(r"[?？]|(?<=[でま]すか)。|(?<=でしたか)。|(?<=ましたか)。")
 # 「…？あと、…？」「…？それと…」「…。また、…は？」「…で、…は誰？」 — a second question begins.
 _JOINERS = re.compile(
     r"(?:[?？。]\s*|、)(?:あと|それと|それから|また|加えて|ついでに|あわせて|併せて)[、,]?"
 )
 # 「交代はいつで、後任は誰？」: a question word, then a clause joined on.
-_ASKED_THEN = re.compile(r"(いつ|誰|何|どこ)(?:で|でしたか|ですか|だった)、")
+_ASKED_THEN = re.compile(r"(いつ|誰|何|どこ|いくら)(?:で|でしたか|ですか|だった)、")
 _ALTERNATIVE = re.compile(r"それとも|または|もしくは|あるいは")
 _MARKER = re.compile(r"\[(\d+)\]")
+# 「…ちがうの？ざっくりでいいので」「…ますか？項目だけで結構です」: a closing remark asks nothing.
+_REMARK = re.compile(r"(ので|から|けど|けれど|結構です|でいいです|で構いません|で大丈夫です)$")
 
 
 def split_compound(question: str) -> list[str]:
@@ -37,6 +40,7 @@ def split_compound(question: str) -> list[str]:
         # 「…はいつ？誰が…？」: a question mark with more text after it ends a question.
         sub = [s.strip(" 、,。") for s in _QUESTION_MARK.split(part)]
         pieces += [s for s in sub if s]
+    pieces = [p for i, p in enumerate(pieces) if i == 0 or not _REMARK.search(p)]
     if len(pieces) < 2 or any(len(p) < MIN_PART_CHARS for p in pieces):
         return [text]
     return [p + "？" for p in pieces]

@@ -229,3 +229,13 @@ def mentions_day(text: str, day: dt.date) -> bool:
         and expression.year in (None, day.year)
         for expression in find_dates(text)
     )
+
+
+def names_a_period(text: str, scope: TimeScope) -> bool:
+    """A month of the question written as a period (「7月分」「7月度」): the month a report
+    covers, not the month something happened in."""
+    return any(
+        text[start:end].endswith(("分", "度")) or text[end : end + 1] in ("分", "度")
+        for start, end in scope.spans
+        if end > start
+    )

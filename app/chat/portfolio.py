@@ -67,14 +67,16 @@ def _deadline(view: EngagementView) -> dt.date:
     return engagement.renewal_date - dt.timedelta(days=engagement.notice_days or 0)
 
 
-ContractField = Literal["notice", "renewal", "start", "fee"]
-Direction = Literal["soonest", "earliest", "latest", "cheapest", "dearest"]
+ContractField = Literal["notice", "renewal", "start", "fee", "term"]
+Direction = Literal["soonest", "earliest", "latest", "cheapest", "dearest", "shortest", "longest"]
 FIELD_LABELS: dict[str, str] = {
     "notice": "解約予告期限",
     "renewal": "契約満了日",
     "start": "契約開始日",
     "fee": "月額費用",
+    "term": "契約期間",
 }
+DECISION = "decision:"
 
 
 def contract_question(
@@ -85,6 +87,8 @@ def contract_question(
     def named(terms: Sequence[str]) -> bool:
         return any(fold(term) in intent.normalized for term in terms)
 
+    if named(words.term) and (named(words.shortest) or named(words.longest)):
+        return "term", "shortest" if named(words.shortest) else "longest"
     field: ContractField | None = (
         "notice"
         if named(words.notice)
@@ -124,18 +128,22 @@ def contract_order(
             return engagement.renewal_date
         if field == "start":
             return engagement.start_date
+        if field == "term":
+            return (engagement.renewal_date - engagement.start_date).days
         return engagement.monthly_fee_jpy
 
     rows = [(value(view), view) for view in views]
     ranked = [(v, view) for v, view in rows if v is not None]
     if direction == "soonest":
         ranked = [(v, view) for v, view in ranked if isinstance(v, dt.date) and v >= today]
-    ranked.sort(key=lambda row: row[0], reverse=direction in ("latest", "dearest"))
+    ranked.sort(key=lambda row: row[0], reverse=direction in ("latest", "dearest", "longest"))
     label = FIELD_LABELS[field]
     if not ranked:
         return PortfolioAnswer(f"これから{label}を迎える契約はありません。", (), False, "contract")
 
     def shown(v: dt.date | int) -> str:
+        if field == "term" and isinstance(v, int):
+            return f"約{round(v / 30.4)}か月"
         if isinstance(v, dt.date):
             days = (v - today).days
             when = f"あと{days}日" if days >= 0 else f"{-days}日前"
@@ -152,6 +160,8 @@ def contract_order(
         "latest": "最も遅い" if field != "start" else "最も新しい",
         "cheapest": "最も安い",
         "dearest": "最も高い",
+        "shortest": "最も短い",
+        "longest": "最も長い",
     }[direction]
     first_value, first = ranked[0]
     text = (
@@ -260,7 +270,42 @@ def route(intent: Intent, words: ContractWords, rankings: PortfolioWords) -> str
     ranked = contract_question(intent, words)
     if ranked is not None:
         return "renewal" if ranked == ("renewal", "soonest") else "contract"
+    for decision, terms in rankings.decisions.items():
+        if named(terms):
+            return DECISION + decision
     for event in intent.events:
         if event in PRESENCE_EVENTS:
             return event
     return "search"
+
+
+def decision_listing(kind: str, views: Sequence[EngagementView]) -> PortfolioAnswer:
+    """The engagements whose stored analysis reached the decision asked about, each with
+    its reasons and the analysis's first cited passage."""
+    wanted = kind.removeprefix(DECISION)
+    analysed = [view for view in views if view.analysis is not None]
+    citations: list[PortfolioCitation] = []
+    lines: list[str] = []
+    label = ""
+    for view in analysed:
+        assert view.analysis is not None
+        decision = view.analysis.decision
+        if decision.decision != wanted:
+            continue
+        label = decision.label
+        line = f"・{view.vendor}：{'、'.join(decision.reasons[:2]) or decision.label}"
+        for citation in decision.evidence[:1]:
+            span = span_of(view, citation.document_id, citation.start, citation.end)
+            if span is not None and span.quote == citation.quote:
+                citations.append(PortfolioCitation(span, view.evidence.engagement.id, view.vendor))
+                line += f"[{len(citations)}]"
+        lines.append(line)
+    if not lines:
+        return PortfolioAnswer(
+            f"その判断になった契約は見当たりません（{len(analysed)}契約の分析結果を確認）。",
+            (),
+            bool(analysed),
+            "decision",
+        )
+    text = f"分析の判断が「{label}」の契約は{len(lines)}件です。\n" + "\n".join(lines)
+    return PortfolioAnswer(text, tuple(citations), True, "decision")

@@ -15,11 +15,7 @@ from app.chat.answers import (
     Rules,
 )
 from app.chat.classify import Intent
-from app.chat.dates import (
-    find_dates,
-    mentions_day,
-    mentions_month,
-)
+from app.chat.dates import find_dates, mentions_day, mentions_month, names_a_period
 from app.chat.dense import relative_similarity
 from app.chat.segments import Unit
 from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
@@ -170,6 +166,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     authors = {d.id: author_of(d, evidence.engagement.vendor_name) for d in documents}
     asked_names = set(intent.names)
     relative = relative_similarity(units, evidence.similarity, chat.thresholds.dense_from_quantile)
+    # 「7月分の月次報告が届いたのは」: the report's month (分, 度), not the month it was sent in
+    held_in = intent.asks_document_date and not names_a_period(intent.normalized, intent.time)
     dense_weight = chat.thresholds.dense_weight
     scored: list[Scored] = []
     for unit in units:
@@ -234,7 +232,7 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
         for period in intent.time.periods:
             if unit.document.month == period:
                 score += 0.12
-            if intent.asks_document_date and unit.document.date.strftime("%Y-%m") == period:
+            if held_in and unit.document.date.strftime("%Y-%m") == period:
                 score += 0.2  # 「9月の定例はいつ開かれた？」: held in September
             if mentions_month(unit.normalized, period):
                 score += 0.12

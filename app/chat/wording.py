@@ -9,6 +9,7 @@ renewal by its parts: a renewal word, a word asking for a judgment, no factual a
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,20 @@ class Wording:
     subjects: tuple[str, ...] = ()
     modality: tuple[str, ...] = ()
     factual: tuple[str, ...] = ()
+    plain_words: Mapping[str, str] = field(default_factory=dict)
+
+    def plain(self, question: str, documents: Sequence[str] = ()) -> str:
+        """The question with each loanword or spoken spelling that no document uses said in
+        the documents' words (「セプテンバーのクロージングは？」 → 「9月の受注は？」), so that
+        its month, KPI and topic read as if written plainly. A whole katakana word only
+        (「ニュー」 stays inside 「ニュース」); a word the documents do use stays as asked."""
+        text = question
+        body = normalize_for_matching("\n".join(documents))
+        for word in sorted(self.plain_words, key=len, reverse=True):
+            pattern = re.compile(_whole(word))
+            if pattern.search(text) and not pattern.search(body):
+                text = pattern.sub(self.plain_words[word].replace("\\", r"\\"), text)
+        return text
 
     def get(self, token: str) -> frozenset[str]:
         return self.of.get(token, frozenset())
@@ -38,6 +53,17 @@ class Wording:
             return any(normalize_for_matching(w) in normalized for w in words)
 
         return has((*self.subjects, *renewal)) and has(self.modality) and not has(self.factual)
+
+
+_KATAKANA = "ァ-ヺー"
+
+
+def _whole(word: str) -> str:
+    """A pattern for the word not inside a longer katakana word (on a side where it is
+    katakana itself: 「おわびメール」 holds 「おわび」)."""
+    before = rf"(?<![{_KATAKANA}])" if re.match(rf"[{_KATAKANA}]", word) else ""
+    after = rf"(?![{_KATAKANA}])" if re.search(rf"[{_KATAKANA}]$", word) else ""
+    return before + re.escape(word) + after
 
 
 def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset[str]]) -> Wording:
@@ -61,4 +87,5 @@ def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset
         tuple(judgment.subjects),
         tuple(judgment.modality),
         tuple(judgment.factual),
+        dict(data.plain_words),
     )

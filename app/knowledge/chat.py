@@ -164,6 +164,10 @@ class ContractWords(_Strict):
     latest: Terms
     cheapest: Terms
     dearest: Terms
+    # 「契約期間がいちばん短いのは？」: the contract's term (start → renewal date), ranked.
+    term: Terms = []
+    shortest: Terms = []
+    longest: Terms = []
 
 
 class AssessmentWords(_Strict):
@@ -198,6 +202,9 @@ class PortfolioWords(_Strict):
     cost: Terms
     # Of the cost words, those naming performance (good = cheap) rather than a unit cost.
     performance: Terms
+    # 「「更新しない」方向になりそうなのは？」: the engagements whose stored analysis reached a
+    # decision (DecisionKind → the words that name it; the first named wins, in file order).
+    decisions: dict[str, Terms] = {}
 
 
 class Thresholds(_Strict):
@@ -253,6 +260,9 @@ class ChatKnowledge(_Strict):
     header_fields: Terms
     contrast: Terms
     premise: Terms = []
+    purpose: Terms = []
+    preamble: Terms = []
+    aside: Terms = []
     events: Annotated[dict[Term, EventSpec], Field(min_length=1)]
     contract: ContractWords
     assessment: AssessmentWords
@@ -340,6 +350,8 @@ class WordingFile(_Strict):
     version: int
     synonyms: SynonymSection
     judgment: JudgmentSection
+    # The asker's loanword or spoken spelling → the word the documents would write.
+    plain_words: dict[str, str] = Field(default_factory=dict)
 
 
 def load_wording_file(path: Path) -> WordingFile | None:
