@@ -258,3 +258,8 @@ def test_a_price_then_a_clause_is_two_questions_and_worth_the_fee_is_a_judgment(
     text, found = ask(chat_container, seeded, question)
     assert found and "24件" in text
     assert "分析では、更新の判断は「" in text and "はい、資料に記載があります" not in text
+
+
+def test_a_paraphrase_of_prevention_is_read_as_the_documents_word(rules: Rules) -> None:
+    plain = rules.wording.plain("同じことが起きないように何をした？", ["再発防止として…"])
+    assert plain == "再発防止として何をした？"
