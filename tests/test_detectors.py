@@ -160,7 +160,7 @@ def test_a_clients_own_wish_is_not_the_vendors_good_work(knowledge: Knowledge) -
 
 def test_a_presence_needs_a_sure_sentence(knowledge: Knowledge) -> None:
     """Many weak detector hits reach the weight but not the rule (engine.yaml min_sure_hits)."""
-    from app.analyse.engine import _present
+    from app.analyse.presence import present as _present
 
     units = sentences(_document("一文目です。二文目です。三文目です。"), "vendor")
     weak = [CueHit(sentence, "present", 0.6, sure=False) for sentence in units]
@@ -172,7 +172,7 @@ def test_a_presence_needs_a_sure_sentence(knowledge: Knowledge) -> None:
 def test_a_client_side_cause_needs_independent_support(knowledge: Knowledge) -> None:
     """The vendor's own account in one report is not enough (engine.yaml
     internal_factor_documents); the client's notes, or a second document, are."""
-    from app.analyse.engine import _independent
+    from app.analyse.presence import independent as _independent
 
     def hit(doc_id: int, kind: str, author: Author, text: str) -> CueHit:
         source = _document(text, kind=kind, doc_id=doc_id)
