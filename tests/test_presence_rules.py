@@ -91,3 +91,56 @@ def test_a_cause_checked_and_found_absent_is_none(knowledge: Knowledge) -> None:
         ),
     ]
     assert run(knowledge, docs, {8: 8, 9: 9}).internal_factors == []
+
+
+def test_the_clients_own_fault_is_no_concern_about_the_vendor() -> None:
+    """「こちらの事情で」「うちの…手が回っていない」 in the client's notes; the vendor saying the
+    same of itself is still its own fault (invented sentences)."""
+    from app.analyse.cues import sentences
+    from app.analyse.detectors.actors import clients_own_fault
+
+    for text in (
+        "資料の送付が遅れたのはこちらの事情で申し訳ありません。",
+        "相談枠を出せていなかった（うちの営業の手が回っていない）。",
+    ):
+        notes = report(1, 8, text, kind="meeting_notes")
+        assert clients_own_fault(sentences(notes, "client")[0]), text
+        assert not clients_own_fault(sentences(notes, "vendor")[0]), text
+    assert not clients_own_fault(
+        sentences(
+            report(1, 8, "こちらの事情もよく理解してくれている。", kind="meeting_notes"), "client"
+        )[0]
+    )
+
+
+def test_losing_on_comparison_is_a_competitor_cause(knowledge: Knowledge) -> None:
+    """「競合の…との比較で断られる」 in the client's notes while results fall short."""
+    docs = [
+        report(
+            1, 8, "競合のゼロ円プランとの比較で断られる件数が増えている。", kind="meeting_notes"
+        ),
+        report(2, 9, "商談で他社の新プランと比べられて負けることが続いた。", kind="meeting_notes"),
+    ]
+    factors = run(knowledge, docs, {8: 8, 9: 9}).internal_factors
+    assert "competitor" in {f.type for f in factors}
+
+
+def test_a_type_the_detector_barely_prefers_is_not_sure(knowledge: Knowledge) -> None:
+    """A detector-only factor hit whose type is below TYPE_SURE counts but is not sure."""
+    import numpy as np
+
+    from app.analyse.cues import CueHit, sentences
+    from app.analyse.detectors import CorpusScores, SignalFinder
+    from app.analyse.presence import TYPE_SURE, typed_surely
+    from app.core.cache import BoundedCache
+
+    notes = report(1, 8, "見送りになった先が多かった。", kind="meeting_notes")
+    corpus = [(s, 1.0) for s in sentences(notes, "client")]
+    keys = ("internal_factors.present", "internal_factors.type.product")
+    for probability, sure in ((TYPE_SURE - 0.1, False), (TYPE_SURE + 0.1, True)):
+        scores = CorpusScores(
+            keys=keys, thresholds=np.array([0.5, 0.0]), values=np.array([[0.8, probability]])
+        )
+        finder = SignalFinder(corpus, scores, ["internal_factors"], BoundedCache(64))
+        hit = CueHit(corpus[0][0], "present", 0.8)
+        assert [h.sure for h in typed_surely([hit], finder, "product", [], [])] == [sure]

@@ -17,6 +17,7 @@ from app.analyse.cues import (
 )
 from app.analyse.decision import Findings, decide, decide_phase
 from app.analyse.detectors import DetectorScores, SignalFinder, score_corpus
+from app.analyse.detectors.actors import clients_own_fault
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -26,7 +27,7 @@ from app.analyse.models import (
     SignalResult,
 )
 from app.analyse.presence import independent as _independent
-from app.analyse.presence import personnel_change
+from app.analyse.presence import personnel_change, typed_surely
 from app.analyse.presence import present as _present
 from app.analyse.series import (
     funnel,
@@ -94,7 +95,13 @@ def analyse(
     finder = SignalFinder(corpus, scores, knowledge.engine.detector_signals, memo)
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
-        hits = finder(key, signal.cues, signal.unless)
+        # The client naming its own fault (「こちらの事情で申し訳ありません」) is no concern
+        # about the vendor's work.
+        hits = [
+            hit
+            for hit in finder(key, signal.cues, signal.unless)
+            if hit.polarity != "concern" or not clients_own_fault(hit.sentence)
+        ]
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )
@@ -255,6 +262,7 @@ def _internal_factors(knowledge: Knowledge, finder: SignalFinder) -> list[Intern
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
         hits = finder("internal_factors", factor_type.cues, spec.unless, key)
+        hits = typed_surely(hits, finder, key, factor_type.cues, spec.unless)
         if _present(hits, threshold, knowledge) and _independent(hits, knowledge):
             found.append(
                 InternalFactor(

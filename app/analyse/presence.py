@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
-from app.analyse.cues import CueHit, Sentence, any_pattern
+from app.analyse.cues import CueHit, Sentence, any_pattern, match_cues
 from app.analyse.detectors import SignalFinder
 from app.analyse.detectors.actors import (
     change_side,
@@ -24,6 +24,7 @@ from app.analyse.models import PresenceResult
 from app.analyse.series import months_between
 from app.analyse.signals import strongest
 from app.knowledge import Knowledge
+from app.knowledge.rubric import Cue
 
 CHANGE_MONTH = re.compile(
     r"(\d{1,2})月(\d{1,2}日)?(より|から|をもって|付け?で?|以降|中に|末で|末をもって|1日)"
@@ -35,6 +36,8 @@ CHANGE_RECALLED_AFTER = 3
 # The sentences before a change word without a side that may name whose change it is
 # (「私事で恐縮ですが…異動します。後任は営業推進部の森が務めます。」).
 CONTEXT_SENTENCES = 2
+# The type detector's probability from which it alone makes a client-side cause's type sure.
+TYPE_SURE = 0.4
 
 
 def present(hits: Sequence[CueHit], threshold: float, knowledge: Knowledge) -> bool:
@@ -59,6 +62,31 @@ def independent(hits: Sequence[CueHit], knowledge: Knowledge) -> bool:
         or any(h.sentence.author == "client" for h in sure)
         or len({h.sentence.document.id for h in sure}) >= needed
     )
+
+
+def typed_surely(
+    hits: Sequence[CueHit],
+    finder: SignalFinder,
+    factor_type: str,
+    cues: Sequence[Cue],
+    unless: Sequence[str],
+) -> list[CueHit]:
+    """A client-side cause's type is sure only when a cue of that type says it, or the type
+    detector gives the type at least `TYPE_SURE`: the type is the likeliest of five, and a
+    sentence of no type in particular (「『やっぱり今回は見送る』となった先が多い」, product at
+    0.34) is the likeliest of something. Such a hit still counts; it never establishes the cause.
+    """
+    column = finder.scores.keys.index(f"internal_factors.type.{factor_type}")
+    rows = {id(sentence): row for row, (sentence, _w) in enumerate(finder.corpus)}
+    kept: list[CueHit] = []
+    for hit in hits:
+        row = rows.get(id(hit.sentence))
+        typed = row is None or finder.scores.values[row, column] >= TYPE_SURE
+        if hit.sure and not typed:
+            said = match_cues([(hit.sentence, 1.0)], cues=cues, unless=unless, memo=finder.memo)
+            hit = hit if said else replace(hit, sure=False)
+        kept.append(hit)
+    return kept
 
 
 def change_month(hit: CueHit) -> str | None:

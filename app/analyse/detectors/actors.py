@@ -166,3 +166,19 @@ def vendor_acts(sentence: Sentence) -> bool:
         return False
     client = CLIENT_NAMED.search(sentence.normalized)
     return client is None or vendor.start() < client.start()
+
+
+# The client naming itself as the cause, in its own notes: 「こちらの事情で申し訳ありません」
+# 「当社側の事情で1週間遅れた」「こちらの落ち度」「うちのコンサルの手が回っていない」 (not 「こちらの
+# 事情もよく把握していた」). In the vendor's documents 当社/弊社 is the vendor, so only the
+# client's documents are read.
+CLIENTS_OWN_FAULT = re.compile(
+    r"(こちら|こっち|当社|自社|弊社|うち|当方)(側)?の(事情|問題|責任|落ち度|不手際|ミス|せい)"
+    r"(で|により|。|$|です|だ|申し訳)"
+    r"|(こちら|こっち|当社|自社|弊社|うち|当方)(側)?の[^。]{0,10}(手が回(って|ら)(い)?(ない|ず)|人手不足)"
+)
+
+
+def clients_own_fault(sentence: Sentence) -> bool:
+    """The client says the fault is its own: no concern about the vendor's work."""
+    return sentence.author == "client" and CLIENTS_OWN_FAULT.search(sentence.normalized) is not None
