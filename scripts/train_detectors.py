@@ -3,7 +3,7 @@
 One logistic regression per signal and polarity over character n-gram TF-IDF of the
 NFKC-normalised sentence plus the document's side, trained on the shared training phrasebook
 (another author) and the project's tune, train2 and rotated (holdout2–4) phrasebooks — the
-communication and internal-factor-type detectors without the rotated ones (`BASE_ONLY`; the
+communication-concern and internal-factor-type detectors without the rotated ones (`BASE_ONLY`; the
 vocabulary and IDF are fitted on everything). Each detector's threshold
 comes from cross-validation by author: fit on the other author's file and score ours, fit on
 ours and score theirs; over the pooled out-of-fold scores, the lowest score that keeps the
@@ -49,10 +49,10 @@ ROTATED_FILES = (
     ROOT / "eval/phrasebook/holdout4.yaml",
 )
 # Detectors fitted and calibrated without the rotated files: with them, the communication
-# detectors cost an eval/heldout communication judgment, and the factor-type detectors
+# concern detector costs an eval/heldout communication judgment, and the factor-type detectors
 # together with the factor-presence one give dev03 a client-side cause it does not have
 # (either alone does not; measured one group at a time, docs/detectors.md "Eighth session").
-BASE_ONLY = ("communication", "internal_factors.type")
+BASE_ONLY = ("communication.concern", "internal_factors.type")
 OUT_DIR = ROOT / "knowledge" / "detectors"
 POLARITIES = {
     "proactivity": ("good", "concern"),
