@@ -245,6 +245,9 @@ def test_self_introduction() -> None:
     assert introduces("㈱ミナトセールスの佐藤です。", "株式会社ミナトセールス")
     assert not introduces("ツバサ商会の佐藤です。", "株式会社ミナトセールス")
     assert not introduces("佐藤です。", "株式会社")
+    # A first e-mail: 「…と申します」 introduces its writer too.
+    assert introduces("株式会社ドアノックの宮内と申します。", "ドアノック")
+    assert self_introduction("ドアノックの宮内と申します。") == ("ドアノック", "宮内")
 
 
 def test_every_span_is_exact_and_ordered() -> None:

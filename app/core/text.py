@@ -68,9 +68,11 @@ COMPANY_AFFIXES = re.compile(
     r"|,?\s*(?<![A-Za-z])(?:Co\.,?\s*Ltd\.?|Inc\.|Inc\b|Ltd\.|Ltd\b|Corp\.|Corp\b|LLC\b|K\.K\.)",
     re.IGNORECASE,
 )
-# 「ミナトセールスの佐藤です」: the organisation, then the person introducing themselves.
+# 「ミナトセールスの佐藤です」「…の宮内と申します」: the organisation, then the person introducing
+# themselves.
+INTRODUCING = r"(?:です|でございます|と申します)"
 SELF_INTRODUCTION = re.compile(
-    r"(?P<organisation>[^\s、。,]{0,30}?)の\s*(?P<name>\S{1,8}?)(?:です|でございます)"
+    rf"(?P<organisation>[^\s、。,]{{0,30}}?)の\s*(?P<name>\S{{1,8}}?){INTRODUCING}"
 )
 
 LineKind = Literal[
@@ -392,5 +394,5 @@ def introduces(text: str, organisation: str) -> bool:
     core = strip_company_affixes(organisation)
     if not core:
         return False
-    pattern = re.escape(core) + r"の\s*\S{1,12}?(?:です|でございます)"
+    pattern = re.escape(core) + r"の\s*\S{1,12}?" + INTRODUCING
     return re.search(pattern, text) is not None
