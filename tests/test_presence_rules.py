@@ -126,21 +126,24 @@ def test_losing_on_comparison_is_a_competitor_cause(knowledge: Knowledge) -> Non
 
 
 def test_a_type_the_detector_barely_prefers_is_not_sure(knowledge: Knowledge) -> None:
-    """A detector-only factor hit whose type is below TYPE_SURE counts but is not sure."""
+    """A detector-only factor hit whose type is below `factor_type_sure` counts but is not sure."""
     import numpy as np
 
     from app.analyse.cues import CueHit, sentences
     from app.analyse.detectors import CorpusScores, SignalFinder
-    from app.analyse.presence import TYPE_SURE, typed_surely
+    from app.analyse.presence import typed_surely
     from app.core.cache import BoundedCache
 
     notes = report(1, 8, "見送りになった先が多かった。", kind="meeting_notes")
     corpus = [(s, 1.0) for s in sentences(notes, "client")]
     keys = ("internal_factors.present", "internal_factors.type.product")
-    for probability, sure in ((TYPE_SURE - 0.1, False), (TYPE_SURE + 0.1, True)):
+    sure_at = knowledge.engine.presence.factor_type_sure
+    for probability, sure in ((sure_at - 0.1, False), (sure_at + 0.1, True)):
         scores = CorpusScores(
             keys=keys, thresholds=np.array([0.5, 0.0]), values=np.array([[0.8, probability]])
         )
         finder = SignalFinder(corpus, scores, ["internal_factors"], BoundedCache(64))
         hit = CueHit(corpus[0][0], "present", 0.8)
-        assert [h.sure for h in typed_surely([hit], finder, "product", [], [])] == [sure]
+        assert [
+            h.sure for h in typed_surely([hit], finder, "product", [], [], sure_at=sure_at)
+        ] == [sure]

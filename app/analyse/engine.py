@@ -262,7 +262,14 @@ def _internal_factors(knowledge: Knowledge, finder: SignalFinder) -> list[Intern
     found: list[InternalFactor] = []
     for key, factor_type in spec.types.items():
         hits = finder("internal_factors", factor_type.cues, spec.unless, key)
-        hits = typed_surely(hits, finder, key, factor_type.cues, spec.unless)
+        hits = typed_surely(
+            hits,
+            finder,
+            key,
+            factor_type.cues,
+            spec.unless,
+            sure_at=knowledge.engine.presence.factor_type_sure,
+        )
         if _present(hits, threshold, knowledge) and _independent(hits, knowledge):
             found.append(
                 InternalFactor(

@@ -36,8 +36,6 @@ CHANGE_RECALLED_AFTER = 3
 # The sentences before a change word without a side that may name whose change it is
 # (「私事で恐縮ですが…異動します。後任は営業推進部の森が務めます。」).
 CONTEXT_SENTENCES = 2
-# The type detector's probability from which it alone makes a client-side cause's type sure.
-TYPE_SURE = 0.4
 
 
 def present(hits: Sequence[CueHit], threshold: float, knowledge: Knowledge) -> bool:
@@ -70,9 +68,11 @@ def typed_surely(
     factor_type: str,
     cues: Sequence[Cue],
     unless: Sequence[str],
+    *,
+    sure_at: float,
 ) -> list[CueHit]:
     """A client-side cause's type is sure only when a cue of that type says it, or the type
-    detector gives the type at least `TYPE_SURE`: the type is the likeliest of five, and a
+    detector gives the type at least `sure_at` (engine.yaml `presence.factor_type_sure`): the type is the likeliest of five, and a
     sentence of no type in particular (「『やっぱり今回は見送る』となった先が多い」, product at
     0.34) is the likeliest of something. Such a hit still counts; it never establishes the cause.
     """
@@ -81,7 +81,7 @@ def typed_surely(
     kept: list[CueHit] = []
     for hit in hits:
         row = rows.get(id(hit.sentence))
-        typed = row is None or finder.scores.values[row, column] >= TYPE_SURE
+        typed = row is None or finder.scores.values[row, column] >= sure_at
         if hit.sure and not typed:
             said = match_cues([(hit.sentence, 1.0)], cues=cues, unless=unless, memo=finder.memo)
             hit = hit if said else replace(hit, sure=False)

@@ -125,7 +125,6 @@ class StatusRule(BaseModel):
     good_at_least: float = Field(gt=0, lt=1)
     concern_at_most: float = Field(gt=0, lt=1)
     min_evidence_weight: float = Field(ge=0)
-    one_sided_min_weight: float = Field(ge=0)
 
 
 class PresenceRule(BaseModel):
@@ -139,6 +138,9 @@ class PresenceRule(BaseModel):
     # A client-side cause also needs independent support: a sure sentence in the client's
     # own documents, or sure sentences in this many documents (0: off).
     internal_factor_documents: int = Field(default=0, ge=0)
+    # The type detector's probability from which it alone makes a client-side cause's type
+    # sure (below it the type is only the likeliest of five; 1.0: only cues make it sure).
+    factor_type_sure: float = Field(default=0.0, ge=0, le=1)
 
 
 class KpiRule(BaseModel):
