@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from app.analyse.models import EngagementAnalysis, PresenceResult
+from app.analyse.models import Citation, EngagementAnalysis, PresenceResult
 from app.chat.answers import Evidence, OfflineAnswer, Rules, SourceSpan, source_span
 from app.chat.classify import Intent
 from app.chat.dates import date_label, period_label
@@ -59,6 +59,19 @@ def span_of(view: EngagementView, document_id: int, start: int, end: int) -> Sou
             start, end = unit.start, unit.end
             break
     return source_span(document, start, end)
+
+
+def cite_first(
+    view: EngagementView, evidence: Sequence[Citation], citations: list[PortfolioCitation]
+) -> str:
+    """Cite the analysis's first piece of evidence when it still quotes the stored text; the
+    marker to append to the line (「[2]」), or nothing."""
+    for citation in evidence[:1]:
+        span = span_of(view, citation.document_id, citation.start, citation.end)
+        if span is not None and span.quote == citation.quote:
+            citations.append(PortfolioCitation(span, view.evidence.engagement.id, view.vendor))
+            return f"[{len(citations)}]"
+    return ""
 
 
 def _deadline(view: EngagementView) -> dt.date:
@@ -211,12 +224,7 @@ def presence_listing(event: str, views: Sequence[EngagementView], rules: Rules) 
             continue
         periods = "・".join(period_label(p) for p in result.periods)
         line = f"・{view.vendor}" + (f"（{periods}）" if periods else "")
-        for citation in result.evidence[:1]:
-            span = span_of(view, citation.document_id, citation.start, citation.end)
-            if span is not None and span.quote == citation.quote:
-                citations.append(PortfolioCitation(span, view.evidence.engagement.id, view.vendor))
-                line += f"[{len(citations)}]"
-        lines.append(line)
+        lines.append(line + cite_first(view, result.evidence, citations))
     if not lines:
         return PortfolioAnswer(
             f"{label}があった契約は見当たりません（{checked}契約の分析結果を確認）。",
@@ -294,12 +302,7 @@ def decision_listing(kind: str, views: Sequence[EngagementView]) -> PortfolioAns
             continue
         label = decision.label
         line = f"・{view.vendor}：{'、'.join(decision.reasons[:2]) or decision.label}"
-        for citation in decision.evidence[:1]:
-            span = span_of(view, citation.document_id, citation.start, citation.end)
-            if span is not None and span.quote == citation.quote:
-                citations.append(PortfolioCitation(span, view.evidence.engagement.id, view.vendor))
-                line += f"[{len(citations)}]"
-        lines.append(line)
+        lines.append(line + cite_first(view, decision.evidence, citations))
     if not lines:
         return PortfolioAnswer(
             f"その判断になった契約は見当たりません（{len(analysed)}契約の分析結果を確認）。",
