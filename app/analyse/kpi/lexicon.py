@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kanjize import kanji2number
 
+from app.analyse.kpi.terms import alternation, normalized, trie_pattern
 from app.core.cache import BoundedCache
 from app.core.normalize import normalize_for_matching
 from app.knowledge.kpi import CUE_KINDS, Kind, KpiKnowledge, UnitKind, UnitSpec
@@ -92,76 +92,6 @@ class Value:
     approximate: bool = False  # 「約85万円」「およそ1,200件」
 
 
-def _normalized(terms: Iterable[str]) -> list[str]:
-    """Longest first, so that the first alternative matching at a position is the longest."""
-    return sorted({normalize_for_matching(term) for term in terms}, key=len, reverse=True)
-
-
-def _alternation(terms: Iterable[str]) -> str:
-    return "|".join(_alternative(term) for term in _normalized(terms))
-
-
-def _trie_pattern(terms: Iterable[str]) -> str:
-    """One regex over thousands of terms, factored by shared prefixes so matching stays fast
-    (a flat alternation of the composed labels tries each in turn); longest match first."""
-    trie: dict[str, Any] = {}
-    for term in terms:
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        node[""] = term
-    return _trie_branch(trie, first=True)
-
-
-def _trie_branch(node: dict[str, Any], *, first: bool = False) -> str:
-    ends = "" in node
-    branches = []
-    for char in sorted(c for c in node if c):
-        escaped = re.escape(char)
-        if first and char.isascii() and char.isalpha():
-            escaped = _word_start(escaped)  # an English word matches whole words only
-        branches.append(escaped + _trie_branch(node[char]))
-    if ends:
-        term: str = node[""]
-        tail = _term_end(term)
-        branches.append(tail)  # the empty alternative last: longer terms are tried first
-    if not branches:
-        return ""
-    if len(branches) == 1 and not ends:
-        return branches[0]
-    return "(?:" + "|".join(branches) + ")"
-
-
-def _alternative(term: str) -> str:
-    """An English word matches whole words only: 「call」 is not in 「recall」."""
-    escaped = re.escape(term)
-    if term[:1].isascii() and term[:1].isalpha():
-        escaped = _word_start(re.escape(term[:1])) + re.escape(term[1:])
-    return escaped + _term_end(term)
-
-
-# A katakana term never ends inside a katakana word: 「コール」 is not in 「コールセンター」,
-# and 「訪問アポイント」 is 訪問 + アポイント, not the term 訪問アポ followed by 「イント」.
-_KATAKANA = "ァ-ヺー"
-
-
-def _term_end(term: str) -> str:
-    """What may not follow a term: a letter after an English word, katakana after katakana."""
-    last = term[-1:]
-    if last.isascii() and last.isalpha():
-        return r"(?![a-z])"
-    if last and re.fullmatch(f"[{_KATAKANA}]", last):
-        return f"(?![{_KATAKANA}])"
-    return ""
-
-
-def _word_start(first: str) -> str:
-    """The first letter of an English word, not preceded by a letter. The look-behind comes
-    after the letter, not before it: a pattern that starts with a look-behind loses the regex
-    engine's scan for possible first characters, and the term scan became ~20 times slower."""
-    return rf"{first}(?<![a-z]{first})"
-
-
 class Lexicon:
     """The knowledge file compiled into regexes; built once per `KpiKnowledge`."""
 
@@ -170,14 +100,14 @@ class Lexicon:
         grammar = knowledge.grammar
         self.units: dict[str, UnitKind] = {key: spec.unit for key, spec in knowledge.kpis.items()}
         self._meaning = self._term_meanings(knowledge)
-        self._terms = re.compile(_trie_pattern(_normalized(self._meaning)))
+        self._terms = re.compile(trie_pattern(normalized(self._meaning)))
         self._unit_kinds = self._unit_table(knowledge.units)
-        self._approximate = frozenset(_normalized(grammar.approximate))
-        self.unit_words = tuple(_normalized(self._unit_kinds))
-        units = _alternation(self._unit_kinds)
+        self._approximate = frozenset(normalized(grammar.approximate))
+        self.unit_words = tuple(normalized(self._unit_kinds))
+        units = alternation(self._unit_kinds)
         self.value_pattern = re.compile(
-            rf"(?:(?P<approx>{_alternation([*grammar.approximators, *grammar.approximate])})\s*)?"
-            rf"(?P<prefix>(?:{_alternation(knowledge.units.jpy_prefixes)})\s*)?"
+            rf"(?:(?P<approx>{alternation([*grammar.approximators, *grammar.approximate])})\s*)?"
+            rf"(?P<prefix>(?:{alternation(knowledge.units.jpy_prefixes)})\s*)?"
             rf"(?:(?:{_OKU})?{_NUMBER}|{_KANJI_NUMBER}(?=\s*(?:{units})))"
             rf"\s*(?P<unit>{units})?"
         )
@@ -187,42 +117,42 @@ class Lexicon:
             *grammar.verb_links,
             *(v[:-1] + "が" for v in grammar.verb_links if v.endswith("のは")),
         ]
-        verb_links = rf"(?:{_CLEFT_PARTICLES}{_CLEFT_STEM})?(?:{_alternation(links)})"
+        verb_links = rf"(?:{_CLEFT_PARTICLES}{_CLEFT_STEM})?(?:{alternation(links)})"
         self.gap_pattern = re.compile(
             rf"(?:\s+|[:=】」』\]{LABEL_POINTERS}]|\([^()]*\)|{_LEADER_DOTS}|{verb_links}"
-            rf"|(?:{_alternation(grammar.particles)})、?)*"
+            rf"|(?:{alternation(grammar.particles)})、?)*"
         )
         # 「計画18件に対し、実績16件」: a link may be followed by a comma.
         self.link_pattern = re.compile(
-            rf"\s*(?P<link>{_alternation([*grammar.item_links, *grammar.arrows])})\s*(?:[、,]\s*)?"
+            rf"\s*(?P<link>{alternation([*grammar.item_links, *grammar.arrows])})\s*(?:[、,]\s*)?"
         )
-        self.arrows = frozenset(_normalized(grammar.arrows))
-        self.not_a_level = tuple(_normalized([*grammar.change_words, *grammar.non_figure_suffixes]))
-        self.after_value = tuple(_normalized(knowledge.cues.after_value))
-        self.clause_links = tuple(_normalized(grammar.clause_links))
-        self.enumeration_joiners = tuple(_normalized(grammar.enumeration_joiners))
-        self.lead_line_words = tuple(_normalized(grammar.lead_line_words))
-        self.part_markers = tuple(_normalized(grammar.part_markers))
-        self.subset_modifiers = tuple(_normalized(grammar.subset_modifiers))
-        self.heading_markers = tuple(_normalized(grammar.heading_markers))
-        self.bullet_markers = tuple(_normalized(grammar.bullet_markers))
-        self.heading_neutral = frozenset(_normalized(grammar.heading_neutral))
+        self.arrows = frozenset(normalized(grammar.arrows))
+        self.not_a_level = tuple(normalized([*grammar.change_words, *grammar.non_figure_suffixes]))
+        self.after_value = tuple(normalized(knowledge.cues.after_value))
+        self.clause_links = tuple(normalized(grammar.clause_links))
+        self.enumeration_joiners = tuple(normalized(grammar.enumeration_joiners))
+        self.lead_line_words = tuple(normalized(grammar.lead_line_words))
+        self.part_markers = tuple(normalized(grammar.part_markers))
+        self.subset_modifiers = tuple(normalized(grammar.subset_modifiers))
+        self.heading_markers = tuple(normalized(grammar.heading_markers))
+        self.bullet_markers = tuple(normalized(grammar.bullet_markers))
+        self.heading_neutral = frozenset(normalized(grammar.heading_neutral))
         self.stage_words, self.measure_words = self._stages(knowledge)
         self._stage_of_key = self._stages_by_key(knowledge)
-        jpy_units = _alternation(u for u, (kind, _) in self._unit_kinds.items() if kind == "jpy")
+        jpy_units = alternation(u for u, (kind, _) in self._unit_kinds.items() if kind == "jpy")
         self._unit_note = re.compile(
-            rf"(?:{_alternation(grammar.unit_notes) or '(?!)'})\s*[:=]?\s*(?P<unit>{jpy_units})"
+            rf"(?:{alternation(grammar.unit_notes) or '(?!)'})\s*[:=]?\s*(?P<unit>{jpy_units})"
             rf"|\((?P<bracketed>{jpy_units})\)|\[(?P<squared>{jpy_units})\]"
         )
-        self.unit_note_words = tuple(_normalized(grammar.unit_notes))
-        measures = _alternation(self.measure_words) or "(?!)"
+        self.unit_note_words = tuple(normalized(grammar.unit_notes))
+        measures = alternation(self.measure_words) or "(?!)"
         self.restatement_pattern = re.compile(
-            rf"(?:{_alternation(grammar.restatements) or '(?!)'})"
-            rf"|(?P<measure>{measures})(?:{_alternation(grammar.measure_links) or '(?!)'}"
+            rf"(?:{alternation(grammar.restatements) or '(?!)'})"
+            rf"|(?P<measure>{measures})(?:{alternation(grammar.measure_links) or '(?!)'}"
             r"|(?P<spaced>\s+))"
-            rf"|(?P<total>{_alternation(grammar.total_rows) or '(?!)'})"
+            rf"|(?P<total>{alternation(grammar.total_rows) or '(?!)'})"
         )
-        self.corrected_after_pattern = re.compile(_alternation(grammar.corrected_after) or "(?!)")
+        self.corrected_after_pattern = re.compile(alternation(grammar.corrected_after) or "(?!)")
         self._token_cache: dict[str, list[Token]] = {}
         # Table titles repeat across tables and documents (「架電数」「実績」「10月」): each is
         # read once per lexicon; a 1-tuple tells a cached None from a miss.
@@ -230,9 +160,9 @@ class Lexicon:
         self.title_cache: BoundedCache[tuple[str, Period | None], tuple[int | None]] = BoundedCache(
             _TITLE_CACHE_SIZE
         )
-        self.total_words = frozenset(_normalized(grammar.total_rows))
-        self.total_suffixes = tuple(_normalized(grammar.total_suffixes))
-        self.subtotal_words = tuple(_normalized(grammar.subtotal_words))
+        self.total_words = frozenset(normalized(grammar.total_rows))
+        self.total_suffixes = tuple(normalized(grammar.total_suffixes))
+        self.subtotal_words = tuple(normalized(grammar.subtotal_words))
 
     @staticmethod
     def _term_meanings(knowledge: KpiKnowledge) -> dict[str, tuple[Kind, str]]:
