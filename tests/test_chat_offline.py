@@ -288,6 +288,9 @@ def test_a_sentence_saying_there_was_no_delay_does_not_answer_a_delay_question(
         ("解約予告の期限が迫っているのは？", "contract"),
         ("アポ数が一番多い代行会社は？", "kpi"),
         ("トークスクリプトを変えた会社は？", "search"),
+        ("「更新しない」方向になりそうな代行会社はどこですか？", "decision:do_not_renew"),
+        ("条件付きで更新になりそうな契約は？", "decision:renew_with_conditions"),
+        ("解約予告期限が一番近い契約は？", "contract"),
     ],
 )
 def test_portfolio_questions_route_by_the_contract_words(

@@ -18,7 +18,7 @@ from app.container import Container
 from app.core.facts import EngagementFacts
 from app.knowledge.chat import ChatKnowledge
 from app.retrieve.tokenizer import SudachiTokenizer
-from tests.chat_support import Seeded, assert_exact
+from tests.chat_support import Seeded, assert_exact, seeded_evidence
 
 AS_OF = dt.date(2025, 7, 15)
 
@@ -154,35 +154,12 @@ def test_portfolio_ranks_the_contract_term_when_its_length_is_asked(
     assert ranked is not None and ranked[0] != "term"
 
 
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("「更新しない」方向になりそうな代行会社はどこですか？", "decision:do_not_renew"),
-        ("条件付きで更新になりそうな契約は？", "decision:renew_with_conditions"),
-        ("解約予告期限が一番近い契約は？", "contract"),
-    ],
-)
-def test_portfolio_decision_questions_route_to_the_stored_analyses(
-    question: str, kind: str, chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: SudachiTokenizer
-) -> None:
-    intent = classify(
-        question, knowledge=chat, kpi_knowledge=kpi, analyze=analyzer.analyze, as_of=AS_OF
-    )
-    assert portfolio.route(intent, chat.contract, chat.portfolio) == kind
-
-
 def test_decision_listing_names_the_engagements_with_that_decision(
     chat_container: Container, seeded: Seeded
 ) -> None:
     from app.analyse.service import get_analysis
-    from app.chat.evidence import load_evidence
 
-    evidence = load_evidence(
-        container=chat_container,
-        engagement_id=seeded.engagement_id,
-        as_of=seeded.as_of,
-        question=None,
-    )
+    evidence = seeded_evidence(chat_container, seeded)
     analysis = get_analysis(
         container=chat_container, engagement_id=seeded.engagement_id, as_of=seeded.as_of
     )

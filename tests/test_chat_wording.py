@@ -14,7 +14,7 @@ from app.chat.answering import understand
 from app.chat.answers import Rules
 from app.chat.classify import Intent, classify
 from app.chat.compound import split_compound
-from app.chat.evidence import load_evidence, rules_for
+from app.chat.evidence import rules_for
 from app.chat.segments import segment, with_reason
 from app.chat.service import answer_offline
 from app.container import Container
@@ -22,7 +22,7 @@ from app.core.facts import DocumentFacts
 from app.errors import ConfigError
 from app.ingest.service import DocumentInput, ingest_document
 from app.knowledge.chat import WORDING_FILE, load_wording_file
-from tests.chat_support import Seeded, assert_exact, seed
+from tests.chat_support import Seeded, assert_exact, seed, seeded_evidence
 from tests.conftest import make_engagement
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
@@ -94,12 +94,7 @@ def test_renewal_questions_in_other_words_reach_the_analysis(
 def test_a_free_worded_judgment_on_the_renewal_is_answered_from_the_analysis(
     chat_container: Container, seeded: Seeded
 ) -> None:
-    evidence = load_evidence(
-        container=chat_container,
-        engagement_id=seeded.engagement_id,
-        as_of=seeded.as_of,
-        question=None,
-    )
+    evidence = seeded_evidence(chat_container, seeded)
     judged = understand(
         container=chat_container, evidence=evidence, question="来期もこのままお願いしていい？"
     )
