@@ -17,7 +17,6 @@ from app.analyse.detectors import SignalFinder
 from app.analyse.detectors.actors import (
     change_side,
     names_a_change,
-    states_no_change,
     writer_changes,
 )
 from app.analyse.models import PresenceResult
@@ -146,8 +145,8 @@ def vendors_changes(
 ) -> list[CueHit]:
     """The hits that speak of a change of the vendor's staff.
 
-    A change said not to happen (「担当の金井さんは変わっていない」) is none. A sentence with no
-    change word (an attendee list naming roles) may support a change but is never a sure one.
+    A sentence with no change word (an attendee list naming roles) may support a change but
+    is never a sure one (a change said not to happen the finder has already dropped).
     A change word with no side of its own (「後任は営業推進部の森が務めます」) right after the
     client's writer announced its own change (「私事で恐縮ですが…異動します」) is that change.
     """
@@ -155,8 +154,6 @@ def vendors_changes(
     kept: list[CueHit] = []
     for hit in hits:
         sentence = hit.sentence
-        if states_no_change(sentence):
-            continue
         if not names_a_change(sentence):
             kept.append(replace(hit, sure=False))
             continue

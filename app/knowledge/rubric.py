@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.core.vocabulary import SignalSource
 from app.errors import ConfigError
@@ -98,9 +98,32 @@ class InternalFactorsSpec(BaseModel):
     ]
 
 
+SignalKey = Literal[
+    "proactivity",
+    "communication",
+    "dependency",
+    "personnel_change",
+    "expectation_gap",
+    "stagnation",
+    "internal_factors",
+]
+
+
+class SharedUnless(BaseModel):
+    """A family of wording that says nothing happened, for every signal but `except`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    name: str
+    except_: list[SignalKey] = Field(default=[], alias="except")
+    patterns: list[Pattern] = Field(min_length=1)
+
+
 class SignalsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
+    # Appended to the `unless` of every signal they name (or all but their `except`), so
+    # the engine, the chat and the phrasebook check all read them the same way.
+    shared_unless: list[SharedUnless] = []
     signals: dict[
         Literal[
             "proactivity", "communication", "dependency", "personnel_change", "expectation_gap"
@@ -109,6 +132,23 @@ class SignalsFile(BaseModel):
     ]
     stagnation: CueGroup
     internal_factors: InternalFactorsSpec
+
+    def unless_groups(self) -> dict[str, SignalSpec | CueGroup | InternalFactorsSpec]:
+        """Every signal's spec by key: each has its own `unless`."""
+        groups: dict[str, SignalSpec | CueGroup | InternalFactorsSpec] = {
+            key: spec for key, spec in self.signals.items()
+        }
+        groups["stagnation"] = self.stagnation
+        groups["internal_factors"] = self.internal_factors
+        return groups
+
+    @model_validator(mode="after")
+    def _share_unless(self) -> SignalsFile:
+        for family in self.shared_unless:
+            for key, group in self.unless_groups().items():
+                if key not in family.except_:
+                    group.unless = [*group.unless, *family.patterns]
+        return self
 
 
 class RecencyStep(BaseModel):

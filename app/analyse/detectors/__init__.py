@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
-from app.analyse.detectors.actors import is_clients_own_change, vendor_acts
+from app.analyse.detectors.actors import is_clients_own_change, states_no_change, vendor_acts
 from app.analyse.detectors.features import probabilities
 from app.analyse.detectors.negation import negates_a_problem
 from app.analyse.signals import UNCITABLE_KINDS
@@ -215,8 +215,13 @@ class SignalFinder:
                 factor_type=factor_type,
             )
         if signal in VENDORS_STAFF:
-            # The client's own contact changing is not the vendor's personnel change.
-            hits = [hit for hit in hits if not is_clients_own_change(hit.sentence)]
+            # The client's own contact changing is not the vendor's personnel change, nor
+            # is a change said not to happen (「担当は変わっていない」「交代の予定もない」).
+            hits = [
+                hit
+                for hit in hits
+                if not is_clients_own_change(hit.sentence) and not states_no_change(hit.sentence)
+            ]
         if signal in CLIENT_SIDE:
             # The client writing about the vendor's own work is no client-side cause.
             hits = [hit for hit in hits if not vendor_acts(hit.sentence)]

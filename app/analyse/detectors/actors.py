@@ -35,7 +35,7 @@ FIRST_PERSON = re.compile(r"私事|(私|わたくし|小生)(自身)?(、[^、�
 # What follows a change word that says it did not (or will not) happen.
 NOT_CHANGED = re.compile(
     r"(ら(ない|ず|なかった)|って(い|お)?(ない|ません|らず|なかった)"
-    r"|(は|も|の)?(特に|一切|全く|まったく)?(予定は?)?(なし|無し|な[いく]|なかった|ありません|ございません)"
+    r"|(は|も|の)?(特に|一切|全く|まったく)?(予定(は|も)?)?(なし|無し|な[いく]|なかった|ありません|ございません)"
     r"|(は|も)?(し|され)(て)?(い|お)?(ない|ません|らず|なかった)|せず)"
 )
 # An honoured change is the other side's: 「窓口ご就任とのこと」「ご異動の件」.
@@ -46,15 +46,18 @@ CONTACT_FOR_OTHER = re.compile(r"(?<!当社|弊社|自社)との(連絡)?窓口"
 OWN_AFTER = re.compile(r"(当社|弊社|自社)内")
 HONORIFICS = ("様", "さん", "氏", "殿", "さま")
 # The client's own side, in the client's documents (not 「社内」: 「先方の…が社内異動で」).
-CLIENT_OWN = re.compile(r"当社|弊社|自社")
+CLIENT_OWN = re.compile(r"当社|弊社|自社|当方")
 # The vendor, in the client's documents.
-VENDOR_IN_CLIENT_TEXT = re.compile(r"先方|代行(会社|側)?|御社|貴社|ベンダー|委託先")
-# The client's people in the vendor's documents: 「御社ご担当者様」「貴社の営業部長様」, not
-# 「御社担当」 (the vendor's team for the client).
-CLIENT_IN_VENDOR_TEXT = re.compile(
-    r"(御社|貴社)(の|側の)?(ご担当者?様|ご担当の方|[^、。担]{0,8}様)"
+VENDOR_IN_CLIENT_TEXT = re.compile(
+    r"先方|代行(会社|側|さん)?|御社|貴社|ベンダー|委託先|受託(側|者|会社)"
 )
-VENDOR_OWN = re.compile(r"当社|弊社|私ども|わたくしども")
+# The client's people in the vendor's documents: 「御社ご担当者様」「貴社の営業部長様」, not
+# 「御社担当」 (the vendor's team for the client). 「先方」 in the vendor's text is never the
+# vendor's own staff: the client (「先方ご担当の異動」) or a prospect.
+CLIENT_IN_VENDOR_TEXT = re.compile(
+    r"(御社|貴社)(の|側の)?(ご担当者?様|ご担当の方|[^、。担]{0,8}様)|先方"
+)
+VENDOR_OWN = re.compile(r"当社|弊社|当方|私ども|わたくしども")
 
 
 def change_side(sentence: Sentence) -> str | None:
@@ -151,21 +154,27 @@ VENDOR_ACTS = re.compile(
     r"(先方|代行会社|代行側|代行さん|御社|貴社|委託先)(側)?(の|が|は|で)(?!な|kpi|目標|評価)"
 )
 CLIENT_NAMED = re.compile(r"当社|弊社|自社|うち(の|で|が|は|も)|こちら")
+# In the vendor's own documents the vendor names itself: 「当方のリスト精査が不十分で」「弊社側の
+# オペレーター欠員により」 (on the tuning phrasebooks only neutral sentences of client-side causes).
+VENDOR_SELF_ACTS = re.compile(r"(当社|弊社|当方|私ども|わたくしども)(側)?(の|が|で|は)")
+CLIENT_IN_VENDOR_WORDS = re.compile(r"御社|貴社|先方")
 
 
 def vendor_acts(sentence: Sentence) -> bool:
-    """In the client's notes, the vendor is named as actor or owner before the client is.
+    """The vendor is named as actor or owner before the client is.
 
     Such a sentence is about the vendor's work (its script, its list checks), so it is no
     client-side cause, however much it reads like one.
     """
-    if sentence.author != "client":
+    if sentence.author == "client":
+        vendor, client = VENDOR_ACTS, CLIENT_NAMED
+    else:
+        vendor, client = VENDOR_SELF_ACTS, CLIENT_IN_VENDOR_WORDS
+    found = vendor.search(sentence.normalized)
+    if found is None:
         return False
-    vendor = VENDOR_ACTS.search(sentence.normalized)
-    if vendor is None:
-        return False
-    client = CLIENT_NAMED.search(sentence.normalized)
-    return client is None or vendor.start() < client.start()
+    other = client.search(sentence.normalized)
+    return other is None or found.start() < other.start()
 
 
 # The client naming itself as the cause, in its own notes: 「こちらの事情で申し訳ありません」

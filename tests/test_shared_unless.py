@@ -1,0 +1,69 @@
+"""Wording that asserts nothing: a hypothetical, an open question, a run of rises, a change
+said not to happen, the vendor's own fault in its own report (invented sentences)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.knowledge import Knowledge, load_knowledge
+from tests.test_analysis_engine import KNOWLEDGE_DIR, report, run
+
+
+@pytest.fixture(scope="module")
+def knowledge() -> Knowledge:
+    return load_knowledge(KNOWLEDGE_DIR)
+
+
+def test_shared_families_reach_every_signal_but_their_exceptions(knowledge: Knowledge) -> None:
+    """`shared_unless` is appended to each signal's `unless` once, skipping `except`."""
+    signals = knowledge.signals
+    for family in signals.shared_unless:
+        for key, group in signals.unless_groups().items():
+            for pattern in family.patterns:
+                expected = 0 if key in family.except_ else 1
+                assert group.unless.count(pattern) == expected, (family.name, key)
+    hypothetical = next(f for f in signals.shared_unless if f.name == "hypothetical")
+    assert "dependency" in hypothetical.except_
+
+
+def test_a_hypothetical_change_or_open_question_is_no_finding(knowledge: Knowledge) -> None:
+    """「もし担当が変わるなら」「仮に数字が落ちた場合」「続けるかどうかは来期判断」 say nothing
+    happened; 「もしよろしければ…ご提案します」 is still a proposal."""
+    for text in (
+        "もし代行会社の担当が交代する場合は、2か月前に知らせてもらうことにした。",
+        "仮に代行側の担当者が替わったら、並走期間を必ず設けてもらう。",
+    ):
+        notes = [report(1, 8, text, kind="meeting_notes")]
+        assert not run(knowledge, notes, {}).personnel_change.present, text
+    notes = [
+        report(1, 8, "認識のズレがあるかどうかは、来月の定例で確認する。", kind="meeting_notes")
+    ]
+    assert not run(knowledge, notes, {}).expectation_gap.present
+    offer = "もしよろしければ、来月から業種別のトークを試すことをご提案いたします。"
+    assert not any(re.search(p, offer) for f in knowledge.signals.shared_unless for p in f.patterns)
+
+
+def test_a_change_said_not_to_happen_is_dropped_by_the_finder(knowledge: Knowledge) -> None:
+    """「交代の予定もない」 in the client's notes and 「先方ご担当の異動」 in the vendor's report:
+    neither is the vendor's personnel change."""
+    from app.analyse.cues import sentences
+    from app.analyse.detectors.actors import change_side, states_no_change
+
+    notes = report(1, 8, "代行側の担当者は開始以来同じで、交代の予定もない。", kind="meeting_notes")
+    assert states_no_change(sentences(notes, "client")[0])
+    mail = report(2, 8, "先方ご担当の異動に伴い、報告書の送付先を変更しました。")
+    assert change_side(sentences(mail, "vendor")[0]) == "client"
+    assert not run(knowledge, [notes, mail], {}).personnel_change.present
+
+
+def test_the_vendors_own_fault_in_its_report_is_no_client_side_cause() -> None:
+    """「当方のリスト精査が不十分で」 from the vendor is its own work; 「御社の…で」 first is not."""
+    from app.analyse.cues import sentences
+    from app.analyse.detectors.actors import vendor_acts
+
+    own = report(1, 8, "当方のリスト精査が不十分で、重複架電が発生しました。")
+    assert vendor_acts(sentences(own, "vendor")[0])
+    theirs = report(2, 8, "御社の製品改定が遅れている影響で、当方の架電も伸びませんでした。")
+    assert not vendor_acts(sentences(theirs, "vendor")[0])
