@@ -98,23 +98,12 @@ class InternalFactorsSpec(BaseModel):
     ]
 
 
-SignalKey = Literal[
-    "proactivity",
-    "communication",
-    "dependency",
-    "personnel_change",
-    "expectation_gap",
-    "stagnation",
-    "internal_factors",
-]
-
-
 class SharedUnless(BaseModel):
     """A family of wording that says nothing happened, for every signal but `except`."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str
-    except_: list[SignalKey] = Field(default=[], alias="except")
+    except_: list[SignalSource] = Field(default=[], alias="except")
     patterns: list[Pattern] = Field(min_length=1)
 
 
