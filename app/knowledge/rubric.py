@@ -99,7 +99,7 @@ class InternalFactorsSpec(BaseModel):
 
 
 class SharedUnless(BaseModel):
-    """A family of wording that says nothing happened, for every signal but `except`."""
+    """A family of wording that asserts nothing (a hypothetical, an open question)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str
@@ -110,8 +110,8 @@ class SharedUnless(BaseModel):
 class SignalsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int
-    # Appended to the `unless` of every signal they name (or all but their `except`), so
-    # the engine, the chat and the phrasebook check all read them the same way.
+    # Appended to the `unless` of every signal but those in a family's `except`, so the
+    # engine, the chat and the phrasebook check all read them the same way.
     shared_unless: list[SharedUnless] = []
     signals: dict[
         Literal[
