@@ -5,20 +5,25 @@ the contract records and KPI series."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from app.analyse.kpi import KpiKnowledge
+from app.analyse.models import Citation, EngagementAnalysis, InternalFactor
+from app.analyse.service import get_analysis
 from app.chat import portfolio
 from app.chat.answers import Evidence
 from app.chat.classify import classify
+from app.chat.evidence import rules_for
+from app.chat.ranking import rank_units
 from app.chat.service import answer_offline
 from app.container import Container
 from app.core.facts import EngagementFacts
 from app.knowledge.chat import ChatKnowledge
 from app.retrieve.tokenizer import SudachiTokenizer
-from tests.chat_support import Seeded, assert_exact
+from tests.chat_support import Seeded, assert_exact, seeded_evidence
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 AS_OF = dt.date(2026, 2, 20)
@@ -147,3 +152,52 @@ def test_portfolio_results_and_cost_route_to_their_rankings(
         question, knowledge=chat, kpi_knowledge=kpi, analyze=analyzer.analyze, as_of=AS_OF
     )
     assert portfolio.route(intent, chat.contract, chat.portfolio) == kind
+
+
+def test_a_sentence_the_analysis_cites_for_a_signal_is_about_that_signal(
+    chat_container: Container,
+    seeded: Seeded,
+    chat: ChatKnowledge,
+    kpi: KpiKnowledge,
+    analyzer: SudachiTokenizer,
+) -> None:
+    """The event patterns of 「当社側の要因」 do not read 「新リストの作成（6/30まで）」; when the
+    stored analysis cites it as a client-side cause (its detectors read other wording), the
+    ranker counts it as a sentence about that event, and only then."""
+    question = "当社側の要因は何ですか？"
+    analysis = get_analysis(
+        container=chat_container, engagement_id=seeded.engagement_id, as_of=seeded.as_of
+    )
+    evidence = replace(seeded_evidence(chat_container, seeded, question), analysis=analysis)
+    rules = rules_for(chat_container)
+    intent = classify(
+        question,
+        knowledge=chat,
+        kpi_knowledge=kpi,
+        analyze=analyzer.analyze,
+        as_of=seeded.as_of,
+    )
+    assert "internal_factor" in intent.events and evidence.analysis is not None
+    unit = next(u for u in evidence.units[seeded.minutes] if "新リスト" in u.normalized)
+    assert not rules.event_matches("internal_factor", unit.normalized)
+    document = next(d for d in evidence.documents if d.id == seeded.minutes)
+    cause = InternalFactor(
+        type="client_resources",
+        label="リスト",
+        checks=[],
+        evidence=[
+            Citation(
+                document_id=document.id,
+                start=unit.start,
+                end=unit.end,
+                quote=document.text[unit.start : unit.end],
+            )
+        ],
+    )
+
+    def scored_event(analysis: EngagementAnalysis) -> bool:
+        ranked = rank_units(intent, replace(evidence, analysis=analysis), rules)
+        return next(s for s in ranked if s.unit == unit).event
+
+    assert not scored_event(evidence.analysis.model_copy(update={"internal_factors": []}))
+    assert scored_event(evidence.analysis.model_copy(update={"internal_factors": [cause]}))

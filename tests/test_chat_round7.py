@@ -1,9 +1,11 @@
-"""Round 7 (issue 11, item 6): formal requests read without their framing — on a small
-invented question."""
+"""Rounds 7–8 (issue 11, item 6): formal requests read without their framing, requests and
+alternatives that are no yes/no question, the renewal verb asked — on small invented questions."""
 
 from __future__ import annotations
 
 import datetime as dt
+
+import pytest
 
 from app.analyse.kpi import KpiKnowledge
 from app.chat.classify import classify
@@ -25,3 +27,57 @@ def test_a_formal_request_names_no_topic(
     )
     assert "教示" not in intent.terms and "本件" not in intent.terms
     assert "担当" in "".join(intent.terms)
+
+
+def _intent_kind(
+    question: str, chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: SudachiTokenizer
+) -> tuple[str, str | None]:
+    intent = classify(
+        question,
+        knowledge=chat,
+        kpi_knowledge=kpi,
+        analyze=analyzer.analyze,
+        as_of=dt.date(2025, 10, 20),
+    )
+    return intent.kind, intent.aspect
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "書面を出した責任者の氏名と役職をご教示ください。",
+        "代行側が提出した書面をお示しください",
+        "値上げ後の反応を挙げてください",
+        "研修で使った資料を特定してください",
+        "定例は予定どおり開かれた？それとも延期になった？",
+    ],
+)
+def test_a_request_or_an_alternative_is_no_yes_no_question(
+    question: str, chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: SudachiTokenizer
+) -> None:
+    """A question that asks to be told or offers two answers wants content: it must not be
+    answered 「はい、資料に記載があります」 because one sentence shares its words."""
+    kind, _aspect = _intent_kind(question, chat, kpi, analyzer)
+    assert kind != "yesno"
+
+
+@pytest.mark.parametrize(
+    ("question", "aspect"),
+    [
+        ("で、来期も更新するの？", "decision"),
+        ("この代行会社とは継続しますか", "decision"),
+        ("もう切るんですか？", "decision"),
+        # The verb in another role is no question about the renewal.
+        ("更新日はいつですか？", None),
+        ("先方が更新しない方に傾いた理由は？", None),
+    ],
+)
+def test_the_renewal_verb_asked_is_a_decision_question(
+    question: str,
+    aspect: str | None,
+    chat: ChatKnowledge,
+    kpi: KpiKnowledge,
+    analyzer: SudachiTokenizer,
+) -> None:
+    """「更新するん？」 asks for the decision: answered from the stored analysis."""
+    assert _intent_kind(question, chat, kpi, analyzer)[1] == aspect

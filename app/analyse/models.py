@@ -181,3 +181,14 @@ class EngagementAnalysis(BaseModel):
     decision: Decision
     notes: list[str] = []
     documents_considered: int
+
+    def citations_of(self, signal: str) -> list[Citation]:
+        """The passages cited for one signal: a status signal's evidence, a presence
+        signal's, or every client-side cause's for 「internal_factors」 (the chat reads them
+        as sentences about that signal)."""
+        if signal in self.signals:
+            return list(self.signals[signal].evidence)
+        if signal == "internal_factors":
+            return [citation for factor in self.internal_factors for citation in factor.evidence]
+        presence = getattr(self, signal, None)
+        return list(presence.evidence) if isinstance(presence, PresenceResult) else []

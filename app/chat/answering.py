@@ -137,10 +137,15 @@ def _answer_one(
     intent = understand(
         container=container, evidence=evidence, question=question, previous=previous
     )
-    if intent.kind in ("summary", "assessment"):
+    rules = rules_for(container)
+    # The stored analysis answers questions about the renewal and the summary; its evidence
+    # of a signal also tells the ranker which sentences are about an event that names one.
+    if intent.kind in ("summary", "assessment") or any(
+        rules.chat.events[key].signal for key in intent.events
+    ):
         analysis = get_analysis(container=container, engagement_id=engagement_id, as_of=as_of)
         evidence = replace(evidence, analysis=analysis)
-    result = offline_answer(intent, evidence, rules_for(container))
+    result = offline_answer(intent, evidence, rules)
     return result, intent, evidence
 
 

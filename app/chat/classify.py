@@ -229,6 +229,7 @@ def classify(
         summary=_contains(normalized, knowledge.summary_terms),
         topic_only=_TOPIC_ONLY.search(normalized) is not None,
         reason=reason,
+        open_ask=_contains(normalized, knowledge.open_ask_terms),
     )
     aspect = _aspect(normalized, knowledge)
     if aspect in ("conditions", "decision") and (
@@ -280,7 +281,7 @@ def _aspect(text: str, knowledge: ChatKnowledge) -> Aspect | None:
         return "risks"
     if _contains(text, words.conditions) and _contains(text, words.renewal):
         return "conditions"
-    if _contains(text, words.decision):
+    if _contains(text, words.decision) or any(r.search(text) for r in words.decision_regexes):
         return "decision"
     return None
 
@@ -320,6 +321,7 @@ def _kind(
     summary: bool,
     topic_only: bool = False,
     reason: bool = False,
+    open_ask: bool = False,
 ) -> IntentKind:
     asks = set(roles)
     if summary and kpi_key is None and len(qualifiers) <= 2 and not ({"when", "who"} & asks):
@@ -348,8 +350,8 @@ def _kind(
         if role in asks:
             return role
     # 「接続率は？」「スクリプトについて」 name a topic and ask what it is; a yes/no question
-    # ends in a predicate (「ありましたか」「変わった？」).
-    return "what" if topic_only or reason else "yesno"
+    # ends in a predicate (「ありましたか」「変わった？」) and asks for nothing (「…を示して」).
+    return "what" if topic_only or reason or open_ask else "yesno"
 
 
 def apply_context(intent: Intent, previous: dict[str, Any], *, knowledge: ChatKnowledge) -> Intent:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.analyse.cues import Sentence, is_injection
+from app.analyse.models import Citation
 from app.chat.answers import (
     ChunkHit,
     Evidence,
@@ -169,6 +170,13 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     # 「7月分の月次報告が届いたのは」: the report's month (分, 度), not the month it was sent in
     held_in = intent.asks_document_date and not names_a_period(intent.normalized, intent.time)
     dense_weight = chat.thresholds.dense_weight
+    # The stored analysis's evidence of the signal an event names is about that event too:
+    # its detectors read wording the event's patterns do not (「御社の名刺リストが…」).
+    cited_for = {
+        key: evidence.analysis.citations_of(signal) if evidence.analysis else []
+        for key in intent.events
+        if (signal := chat.events[key].signal) is not None
+    }
     scored: list[Scored] = []
     for unit in units:
         sentence = Sentence(
@@ -176,7 +184,12 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
         )
         if is_injection(sentence, rules.injection):
             continue  # an instruction planted in a document is never an answer (as in analysis)
-        events = [key for key in intent.events if rules.event_matches(key, unit.normalized)]
+        events = [
+            key
+            for key in intent.events
+            if rules.event_matches(key, unit.normalized)
+            or _cited(cited_for.get(key, ()), unit.document.id, unit.start, unit.end)
+        ]
         synonyms: set[str] = set()
         for key in events:
             synonyms |= rules.event_tokens.get(key, frozenset())
@@ -394,3 +407,7 @@ def is_found(best: Scored, thresholds: Thresholds) -> bool:
         # Close in meaning though worded otherwise (dense similarity, app/chat/dense.py).
         or (best.dense >= thresholds.dense_found and best.coverage >= thresholds.dense_min_coverage)
     )
+
+
+def _cited(citations: Sequence[Citation], document_id: int, start: int, end: int) -> bool:
+    return any(c.document_id == document_id and c.start < end and start < c.end for c in citations)

@@ -60,6 +60,9 @@ class Classes(_Strict):
     summary: Terms
     # A question that ends in one of these and は (「…の役員は？」) asks for a person.
     who_endings: Terms = []
+    # Asks for content, never a yes or no: a request (「…をご教示ください」) or an alternative
+    # (「…それとも…？」).
+    open_asks: Terms = []
 
 
 class ReasonSpec(_Strict):
@@ -181,6 +184,13 @@ class AssessmentWords(_Strict):
     # 「条件」 alone is also a document question (「どのような条件を求めましたか」): a
     # conditions question is about the renewal only when one of these is in it as well.
     renewal: Terms
+    # Whether to renew asked with the verb itself in question form (「結局更新するん？」
+    # 「更新しますか」): regexes over the folded question, beside the phrases of `decision`.
+    decision_patterns: list[str] = []
+
+    @cached_property
+    def decision_regexes(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(pattern) for pattern in self.decision_patterns)
 
 
 class PeopleWords(_Strict):
@@ -289,6 +299,10 @@ class ChatKnowledge(_Strict):
     @cached_property
     def summary_terms(self) -> tuple[str, ...]:
         return _folded(self.classes.summary)
+
+    @cached_property
+    def open_ask_terms(self) -> tuple[str, ...]:
+        return _folded(self.classes.open_asks)
 
     @cached_property
     def quantity_terms(self) -> list[tuple[str, QuantitySpec]]:
