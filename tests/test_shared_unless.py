@@ -1,5 +1,6 @@
-"""Wording that asserts nothing: a hypothetical, an open question, a run of rises, a change
-said not to happen, the vendor's own fault in its own report (invented sentences)."""
+"""Wording that asserts nothing: a hypothetical, an open question or choice, a problem said not
+to have come up, a run of rises, a change said not to happen, the vendor's own fault in its own
+report (invented sentences)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,22 @@ def test_the_vendors_own_fault_in_its_report_is_no_client_side_cause() -> None:
     assert vendor_acts(sentences(own, "vendor")[0])
     theirs = report(2, 8, "御社の製品改定が遅れている影響で、当方の架電も伸びませんでした。")
     assert not vendor_acts(sentences(theirs, "vendor")[0])
+
+
+def test_a_problem_said_not_to_have_come_up_is_no_finding(knowledge: Knowledge) -> None:
+    """「…という指摘は出なかった」「…という声は上がっていない」 report that nothing went wrong."""
+    for signal, text in (
+        ("proactivity", "代行会社の提案が少ないという指摘は出なかった。"),
+        ("dependency", "引き継ぎ資料が足りないという声は社内から上がっていない。"),
+    ):
+        notes = [report(1, 8, text, kind="meeting_notes")]
+        assert not run(knowledge, notes, {}).signals[signal].evidence, text
+
+
+def test_a_choice_left_open_is_no_finding(knowledge: Knowledge) -> None:
+    """「AするかBするかは次回決める」 is an open question, like 「…かどうかは来期判断」."""
+    text = "ロープレ研修を代行会社に頼むか社内で行うかは、次回の会議で決める。"
+    patterns = [p for f in knowledge.signals.shared_unless for p in f.patterns]
+    assert any(re.search(p, text) for p in patterns)
+    notes = [report(1, 8, text, kind="meeting_notes")]
+    assert not run(knowledge, notes, {}).signals["dependency"].evidence
