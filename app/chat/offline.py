@@ -47,6 +47,7 @@ from app.chat.segments import (
     line_units,
     section_end,
     section_of,
+    with_listed_causes,
     with_reason,
 )
 from app.chat.special_answers import (
@@ -202,10 +203,16 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
     units = evidence.units[document.id]
     start, end = _span_for(intent, best.unit, units)
     if intent.reason:
-        # 「なぜ…？」: the neighbouring sentence that gives the reason joins the answer.
+        # 「なぜ…？」: the neighbouring sentence that gives the reason joins the answer, or
+        # else the causes listed under the event it states.
+        stated = (start, end)
         start, end = with_reason(
-            best.unit, units, (start, end), rules.chat.reason_regexes, MAX_LINE_CHARS
+            best.unit, units, stated, rules.chat.reason_regexes, MAX_LINE_CHARS
         )
+        if (start, end) == stated and not any(
+            p.search(best.unit.normalized) for p in rules.chat.reason_connectives
+        ):
+            start, end = with_listed_causes(best.unit, units, stated, MAX_SECTION_CHARS)
     if (
         intent.kind == "what"
         and best.unit.heading

@@ -19,6 +19,10 @@ from app.retrieve.tokenizer import Analysis
 Analyze = Callable[[str], Analysis]
 
 
+# Causes listed under an event statement that join an answer to 「なぜ」 (items, at most).
+MAX_CAUSE_ITEMS = 3
+
+
 @dataclass(frozen=True)
 class Unit:
     """One sentence, list item or table row of a document."""
@@ -169,6 +173,22 @@ def with_reason(
         ):
             return min(span[0], unit.start), max(span[1], unit.end)
     return span
+
+
+def with_listed_causes(
+    best: Unit, units: Sequence[Unit], span: tuple[int, int], max_chars: int
+) -> tuple[int, int]:
+    """「…落ちた件、社内で要因を確認した。」 over 「・競合：…」「・当社側：…」, or 「・アポ8件、12月から
+    大きく減少。」 over 「・小野寺様より：1月は…」: the event stated, its causes listed right
+    under it (the items of the list it opens, or the next items of the list it is in) join
+    the span of an answer to 「なぜ」, as far as they fit."""
+    items = following_items(units, best, limit=MAX_CAUSE_ITEMS)
+    end = span[1]
+    for item in items:
+        if item.end - span[0] > max_chars:
+            break
+        end = item.end
+    return span[0], end
 
 
 def section_end(heading: Unit, units: Sequence[Unit], max_chars: int) -> int:

@@ -68,6 +68,8 @@ class Classes(_Strict):
 class ReasonSpec(_Strict):
     question: Terms
     patterns: Terms
+    # Of `patterns`, the ones that only name a cause (「要因を確認した」) without giving it.
+    cause_nouns: Terms = []
 
     @field_validator("patterns")
     @classmethod
@@ -342,6 +344,12 @@ class ChatKnowledge(_Strict):
     @cached_property
     def reason_regexes(self) -> list[re.Pattern[str]]:
         return [re.compile(pattern) for pattern in self.reason.patterns]
+
+    @cached_property
+    def reason_connectives(self) -> list[re.Pattern[str]]:
+        """The reason patterns that give a cause (ため, ので …), not only name one."""
+        nouns = set(self.reason.cause_nouns)
+        return [re.compile(p) for p in self.reason.patterns if p not in nouns]
 
 
 def load_chat_knowledge(path: Path) -> ChatKnowledge:
