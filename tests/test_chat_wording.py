@@ -15,7 +15,7 @@ from app.chat.answers import Rules
 from app.chat.classify import Intent, classify
 from app.chat.compound import split_compound
 from app.chat.evidence import rules_for
-from app.chat.segments import segment, with_reason
+from app.chat.segments import segment, with_listed_causes, with_reason
 from app.chat.service import answer_offline
 from app.container import Container
 from app.core.facts import DocumentFacts
@@ -147,6 +147,29 @@ def test_a_why_answer_takes_the_neighbouring_sentence_that_gives_the_reason(
         plan.start,
         plan.end,
     )
+
+
+def test_a_why_answer_takes_the_causes_listed_under_the_event(
+    chat_container: Container, rules: Rules
+) -> None:
+    """「…落ちた件、要因を確認した。」 names the cause without giving it: the items under it
+    are the causes; a sentence that gives its own reason takes none."""
+    text = (
+        "11月にアポが9件まで落ちた件、社内で要因を確認した。\n\n"
+        "・価格：他社の値下げで比較負けが増えている。\n"
+        "・当社側：資料の更新が遅れている。\n\n"
+        "次回までに価格表を見直す。"
+    )
+    document = DocumentFacts(
+        8, "meeting_notes", dt.date(2025, 12, 5), "2025-11", "11月度 定例", text
+    )
+    units = segment(document, chat_container.tokenizer.analyze)
+    fell = next(u for u in units if "要因を確認" in u.quote)
+    assert not any(p.search(fell.normalized) for p in rules.chat.reason_connectives)
+    start, end = with_listed_causes(fell, units, (fell.start, fell.end), 520)
+    assert text[start:end].startswith("11月") and text[start:end].endswith("遅れている。")
+    plan = next(u for u in units if "価格表" in u.quote)
+    assert with_listed_causes(plan, units, (plan.start, plan.end), 520) == (plan.start, plan.end)
 
 
 def test_the_askers_adverbs_and_a_split_vendor_name_are_no_missing_topic(
