@@ -1,5 +1,6 @@
 """Prose reading rules: links, adverbs, clefts, quoted targets, leader dots, sub-count notes,
-amounts beside counts, figures per month, corrections and restated figures."""
+amounts beside counts, figures per month, corrections and restated figures, slash-separated
+figures."""
 
 from __future__ import annotations
 
@@ -159,3 +160,16 @@ def test_a_forecast_named_yosou_is_not_an_actual(knowledge: KpiKnowledge) -> Non
 )
 def test_correction_phrasings(knowledge: KpiKnowledge, text: str, expected: float) -> None:
     assert own(knowledge, text) == {"appointments": expected}
+
+
+def test_a_slash_between_a_figure_and_the_next_label_separates_them(
+    knowledge: KpiKnowledge,
+) -> None:
+    """「架電 1,410／接続 205／アポ 21」: one line, slashes without spaces; before a digit the
+    slash is a date or a ratio and gives no figure."""
+    assert own(knowledge, "架電 1,410／接続 205／アポ 21（前月比 -2）") == {
+        "calls": 1410,
+        "connections": 205,
+        "appointments": 21,
+    }
+    assert "appointments" not in own(knowledge, "アポ 21/30件")

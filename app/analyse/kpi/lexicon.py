@@ -73,6 +73,14 @@ _CLEFT_STEM = r"[\u4e00-\u9fff\u30a0-\u30ff]{1,6}"
 _BARE_NUMBER_FOLLOWERS = " \t)(、。,|→"  # not "/": 「10/15」 is a date
 
 
+def _slash_then_label(text: str, at: int, end: int) -> bool:
+    """「架電 1,610/接続 230/アポ 23」: a slash between a figure and the next label separates
+    them; before a digit (「10/15」 a date, 「23/30」 a ratio) it does not."""
+    return (
+        text[at] == "/" and at + 1 < end and not text[at + 1].isdigit() and text[at + 1] not in "/ "
+    )
+
+
 @dataclass(frozen=True)
 class Token:
     kind: Kind
@@ -265,7 +273,11 @@ class Lexicon:
         if match.group("kanji") is not None:
             return None  # a kanji numeral is a figure only with its unit
         after = match.end("number")
-        if after < end and text[after] not in _BARE_NUMBER_FOLLOWERS:
+        if (
+            after < end
+            and text[after] not in _BARE_NUMBER_FOLLOWERS
+            and not _slash_then_label(text, after, end)
+        ):
             return None  # 「10月」「3倍」: a number, but not a figure
         return Value(match.start(), after, number, None)
 
