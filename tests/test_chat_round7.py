@@ -81,3 +81,17 @@ def test_the_renewal_verb_asked_is_a_decision_question(
 ) -> None:
     """「更新するん？」 asks for the decision: answered from the stored analysis."""
     assert _intent_kind(question, chat, kpi, analyzer)[1] == aspect
+
+
+def test_falling_furthest_short_of_target_is_the_lowest_achievement(
+    chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: SudachiTokenizer
+) -> None:
+    """「いちばん目標に届いていないのは？…達成率で比べて」 asks for an extreme, not a trend."""
+    intent = classify(
+        "どの契約がいちばん目標に届いていないの？直近月の商談数を目標で割った達成率で比べて。",
+        knowledge=chat,
+        kpi_knowledge=kpi,
+        analyze=analyzer.analyze,
+        as_of=dt.date(2025, 10, 20),
+    )
+    assert intent.kind == "kpi_extreme" and intent.extreme == "lowest" and intent.achievement

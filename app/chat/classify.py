@@ -330,10 +330,10 @@ def _kind(
         # 「10月以降アポが減ってるのは…頑張りが足りないからでは？」 asks why, not the trend.
         return "what"
     if kpi_key is not None and not ({"when", "who"} & asks):
+        if extreme is not None:
+            return "kpi_extreme"  # 「…達成率で比べて、いちばん低いのは」: the extreme, not the trend
         if trend and quantity_hit is None:
             return "kpi_trend"
-        if extreme is not None:
-            return "kpi_extreme"
         if asks_target:
             return "kpi_target"
         if quantity_hit is not None and quantity_hit.spec is not None:
