@@ -173,7 +173,8 @@ def _follows_clients_change(
     for earlier, _w in reversed(corpus[max(0, row - CONTEXT_SENTENCES) : row]):
         if earlier.document.id != sentence.document.id or not names_a_change(earlier):
             continue
-        return writer_changes(earlier) and change_side(earlier) == "client"
+        side = change_side(earlier)
+        return side == "third" or (writer_changes(earlier) and side == "client")
     return False
 
 

@@ -46,7 +46,7 @@ CONTACT_FOR_OTHER = re.compile(r"(?<!当社|弊社|自社)との(連絡)?窓口"
 OWN_AFTER = re.compile(r"(当社|弊社|自社)内")
 HONORIFICS = ("様", "さん", "氏", "殿", "さま")
 # The client's own side, in the client's documents (not 「社内」: 「先方の…が社内異動で」).
-CLIENT_OWN = re.compile(r"当社|弊社|自社|当方")
+CLIENT_OWN = re.compile(r"当社|弊社|自社|当方|うちの")
 # The vendor, in the client's documents.
 VENDOR_IN_CLIENT_TEXT = re.compile(
     r"先方|代行(会社|側|さん)?|御社|貴社|ベンダー|委託先|受託(側|者|会社)"
@@ -58,10 +58,16 @@ CLIENT_IN_VENDOR_TEXT = re.compile(
     r"(御社|貴社)(の|側の)?(ご担当者?様|ご担当の方|[^、。担]{0,8}様)|先方"
 )
 VENDOR_OWN = re.compile(r"当社|弊社|当方|私ども|わたくしども")
+# A third party's people, in either side's documents: the prospects and customers the vendor
+# calls on (「見込み先の購買ご担当者様が4月に異動」「アポ先の…様では、ご担当者様が交代」).
+THIRD_PARTY = re.compile(
+    r"見込み?(客|顧客|先)|アポ先|訪問先|架電先|取引先|導入先|相手先|リスト先|顧客|お客様|お客さま"
+)
 
 
 def change_side(sentence: Sentence) -> str | None:
-    """ "client" or "vendor" for whose staff the sentence's change is, None when unsaid."""
+    """ "client", "vendor" or "third" (a prospect's, a customer's) for whose staff the
+    sentence's change is, None when unsaid."""
     change = CHANGE.search(sentence.normalized)
     if change is None:
         return None
@@ -79,6 +85,7 @@ def change_side(sentence: Sentence) -> str | None:
     named += [(m.end(), "vendor") for m in vendor.finditer(before)]
     named += [(m.end(), own) for m in CONTACT_FOR_OTHER.finditer(before)]
     named += [(m.end(), own) for m in FIRST_PERSON.finditer(before)]
+    named += [(m.end(), "third") for m in THIRD_PARTY.finditer(before)]
     people = _people(text)
     named += [(end, own if bare else other) for end, bare in people if end <= change.start()]
     if named:
@@ -143,8 +150,8 @@ def _people(text: str) -> list[tuple[int, bool]]:
 
 
 def is_clients_own_change(sentence: Sentence) -> bool:
-    """The client's own staff change: not the vendor's personnel change."""
-    return change_side(sentence) == "client"
+    """The client's own staff change, or a third party's: not the vendor's personnel change."""
+    return change_side(sentence) in ("client", "third")
 
 
 # The vendor as the one whose work or material a sentence speaks of, in the client's notes:
