@@ -222,6 +222,16 @@ def test_a_client_side_cause_needs_independent_support(knowledge: Knowledge) -> 
         ("ミナトリンクとの窓口は野沢が引き継ぐ。", "meeting_notes", "client", "client"),
         ("このたびは窓口ご就任とのこと、よろしくお願い申し上げます。", "email", "vendor", "client"),
         ("後任の引継ぎは当社内で対応する。", "meeting_notes", "client", "client"),
+        # A prospect's or a customer's people are neither side's staff.
+        (
+            "訪問予定の見込み先で、購買のご担当者が5月に異動される。",
+            "vendor_report",
+            "vendor",
+            "third",
+        ),
+        ("架電先の窓口が替わっていた企業が3社ありました。", "vendor_report", "vendor", "third"),
+        # 「うちの」 in the client's spoken notes is the client itself.
+        ("うちの経理の担当が来月から変わる。", "email", "client", "client"),
     ],
 )
 def test_whose_staff_a_change_is(text: str, kind: str, author: Author, side: str | None) -> None:

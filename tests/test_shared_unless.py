@@ -1,6 +1,6 @@
 """Wording that asserts nothing: a hypothetical, an open question or choice, a problem said not
-to have come up, a run of rises, a change said not to happen, the vendor's own fault in its own
-report (invented sentences)."""
+to have come up, a run of rises, a change said not to happen or a third party's, the vendor's own
+fault in its own report (invented sentences)."""
 
 from __future__ import annotations
 
@@ -87,3 +87,15 @@ def test_a_choice_left_open_is_no_finding(knowledge: Knowledge) -> None:
     assert any(re.search(p, text) for p in patterns)
     notes = [report(1, 8, text, kind="meeting_notes")]
     assert not run(knowledge, notes, {}).signals["dependency"].evidence
+
+
+def test_a_prospects_staff_change_and_its_successor_are_no_personnel_change(
+    knowledge: Knowledge,
+) -> None:
+    """「見込み先の…ご担当者が異動。後任の方は未定」: the second sentence names no side; it
+    speaks of the change just before it, a third party's."""
+    texts = [
+        report(1, 8, "見込み先の購買ご担当者が4月に異動されるとのことです。後任の方は未定です。"),
+        report(2, 9, "アポ先の企業様で窓口の方が交代されました。後任の方へ改めてご案内しました。"),
+    ]
+    assert not run(knowledge, texts, {}).personnel_change.present
