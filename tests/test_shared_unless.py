@@ -99,3 +99,28 @@ def test_a_prospects_staff_change_and_its_successor_are_no_personnel_change(
         report(2, 9, "アポ先の企業様で窓口の方が交代されました。後任の方へ改めてご案内しました。"),
     ]
     assert not run(knowledge, texts, {}).personnel_change.present
+
+
+def test_another_department_of_the_client_is_not_the_engagement(knowledge: Knowledge) -> None:
+    """「当社の新人研修は人事部主催で実施」 is the client's own business, not know-how the vendor
+    handed over; a client-side cause in another department still counts."""
+    family = next(f for f in knowledge.signals.shared_unless if f.name == "other_department")
+    assert "internal_factors" in family.except_
+    notes = [report(1, 8, "当社の新入社員研修は人事部主催で4月に実施した。", kind="meeting_notes")]
+    assert not run(knowledge, notes, {}).signals["dependency"].evidence
+
+
+def test_the_clients_own_late_reply_is_no_concern_about_the_vendor() -> None:
+    """「当社からの回答が遅れ、委託先の…」: the client's delay; 「当社の依頼への代行側の返信が遅い」
+    names the vendor last before the delay: the vendor's."""
+    from app.analyse.cues import sentences
+    from app.analyse.detectors.actors import clients_own_delay
+
+    own = report(
+        1, 8, "当社からの回答が遅れ、委託先のリスト更新が後ろ倒しになった。", kind="meeting_notes"
+    )
+    assert clients_own_delay(sentences(own, "client")[0])
+    theirs = report(2, 8, "当社の依頼に対する代行側の返信が遅い。", kind="meeting_notes")
+    assert not clients_own_delay(sentences(theirs, "client")[0])
+    vendor = report(3, 8, "弊社からの報告が遅れ、申し訳ございません。")
+    assert not clients_own_delay(sentences(vendor, "vendor")[0])

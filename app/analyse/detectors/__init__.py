@@ -19,7 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
-from app.analyse.detectors.actors import is_clients_own_change, states_no_change, vendor_acts
+from app.analyse.detectors.actors import (
+    clients_own_delay,
+    is_clients_own_change,
+    states_no_change,
+    vendor_acts,
+)
 from app.analyse.detectors.features import probabilities
 from app.analyse.detectors.negation import negates_a_problem
 from app.analyse.signals import UNCITABLE_KINDS
@@ -225,4 +230,11 @@ class SignalFinder:
         if signal in CLIENT_SIDE:
             # The client writing about the vendor's own work is no client-side cause.
             hits = [hit for hit in hits if not vendor_acts(hit.sentence)]
+        if signal == "communication":
+            # Nor is the client's own late reply a concern about the vendor's communication.
+            hits = [
+                hit
+                for hit in hits
+                if hit.polarity != "concern" or not clients_own_delay(hit.sentence)
+            ]
         return hits

@@ -198,3 +198,22 @@ CLIENTS_OWN_FAULT = re.compile(
 def clients_own_fault(sentence: Sentence) -> bool:
     """The client says the fault is its own: no concern about the vendor's work."""
     return sentence.author == "client" and CLIENTS_OWN_FAULT.search(sentence.normalized) is not None
+
+
+# A delay of a reply, a report or a meeting: 「回答が遅れ」「返信が遅くなり」「定例を延期」.
+DELAY = re.compile(r"遅れ|遅く|遅い|遅う|遅延|延期")
+
+
+def clients_own_delay(sentence: Sentence) -> bool:
+    """The client writing of its own delay (「当社からの回答が遅れ、委託先の…」「こちらの返信が
+    遅くなりました」): no concern about the vendor's communication. The side named last before
+    the delay word is the one delaying."""
+    if sentence.author != "client":
+        return False
+    delay = DELAY.search(sentence.normalized)
+    if delay is None:
+        return False
+    before = sentence.normalized[: delay.start()]
+    named = [(m.end(), "client") for m in CLIENT_NAMED.finditer(before)]
+    named += [(m.end(), "vendor") for m in VENDOR_IN_CLIENT_TEXT.finditer(before)]
+    return bool(named) and max(named)[1] == "client"
