@@ -114,13 +114,13 @@ def test_the_clients_own_late_reply_is_no_concern_about_the_vendor() -> None:
     """「当社からの回答が遅れ、委託先の…」: the client's delay; 「当社の依頼への代行側の返信が遅い」
     names the vendor last before the delay: the vendor's."""
     from app.analyse.cues import sentences
-    from app.analyse.detectors.actors import clients_own_delay
+    from app.analyse.detectors.actors import clients_own_fault
 
     own = report(
         1, 8, "当社からの回答が遅れ、委託先のリスト更新が後ろ倒しになった。", kind="meeting_notes"
     )
-    assert clients_own_delay(sentences(own, "client")[0])
+    assert clients_own_fault(sentences(own, "client")[0])
     theirs = report(2, 8, "当社の依頼に対する代行側の返信が遅い。", kind="meeting_notes")
-    assert not clients_own_delay(sentences(theirs, "client")[0])
+    assert not clients_own_fault(sentences(theirs, "client")[0])
     vendor = report(3, 8, "弊社からの報告が遅れ、申し訳ございません。")
-    assert not clients_own_delay(sentences(vendor, "vendor")[0])
+    assert not clients_own_fault(sentences(vendor, "vendor")[0])

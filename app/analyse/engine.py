@@ -17,7 +17,6 @@ from app.analyse.cues import (
 )
 from app.analyse.decision import Findings, decide, decide_phase
 from app.analyse.detectors import DetectorScores, SignalFinder, score_corpus
-from app.analyse.detectors.actors import clients_own_fault
 from app.analyse.models import (
     PHASE_LABELS,
     Citation,
@@ -95,13 +94,8 @@ def analyse(
     finder = SignalFinder(corpus, scores, knowledge.engine.detector_signals, memo)
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
-        # The client naming its own fault (「こちらの事情で申し訳ありません」) is no concern
-        # about the vendor's work.
-        hits = [
-            hit
-            for hit in finder(key, signal.cues, signal.unless)
-            if hit.polarity != "concern" or not clients_own_fault(hit.sentence)
-        ]
+        # (the finder drops the client naming its own fault: no concern about the vendor)
+        hits = finder(key, signal.cues, signal.unless)
         signals[key] = judge_status_signal(
             key=key, label=signal.label, hits=hits, rule=rules.status, periods=periods
         )

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from app.analyse.cues import CueHit, CueMatches, Sentence, match_cues
 from app.analyse.detectors.actors import (
-    clients_own_delay,
+    clients_own_fault,
     is_clients_own_change,
     states_no_change,
     vendor_acts,
@@ -230,11 +230,12 @@ class SignalFinder:
         if signal in CLIENT_SIDE:
             # The client writing about the vendor's own work is no client-side cause.
             hits = [hit for hit in hits if not vendor_acts(hit.sentence)]
-        if signal == "communication":
-            # Nor is the client's own late reply a concern about the vendor's communication.
+        if signal in STATUS_SIGNALS:
+            # The client naming its own fault or delay (「こちらの事情で申し訳ありません」「当社
+            # からの回答が遅れ」) is no concern about the vendor's work.
             hits = [
                 hit
                 for hit in hits
-                if hit.polarity != "concern" or not clients_own_delay(hit.sentence)
+                if hit.polarity != "concern" or not clients_own_fault(hit.sentence)
             ]
         return hits

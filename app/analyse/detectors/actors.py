@@ -195,21 +195,18 @@ CLIENTS_OWN_FAULT = re.compile(
 )
 
 
-def clients_own_fault(sentence: Sentence) -> bool:
-    """The client says the fault is its own: no concern about the vendor's work."""
-    return sentence.author == "client" and CLIENTS_OWN_FAULT.search(sentence.normalized) is not None
-
-
 # A delay of a reply, a report or a meeting: 「回答が遅れ」「返信が遅くなり」「定例を延期」.
 DELAY = re.compile(r"遅れ|遅く|遅い|遅う|遅延|延期")
 
 
-def clients_own_delay(sentence: Sentence) -> bool:
-    """The client writing of its own delay (「当社からの回答が遅れ、委託先の…」「こちらの返信が
-    遅くなりました」): no concern about the vendor's communication. The side named last before
-    the delay word is the one delaying."""
+def clients_own_fault(sentence: Sentence) -> bool:
+    """The client says the fault is its own — 「こちらの事情で」, or its own delay (「当社からの
+    回答が遅れ、委託先の…」「こちらの返信が遅くなりました」: the side named last before the delay
+    word is the one delaying): no concern about the vendor's work."""
     if sentence.author != "client":
         return False
+    if CLIENTS_OWN_FAULT.search(sentence.normalized) is not None:
+        return True
     delay = DELAY.search(sentence.normalized)
     if delay is None:
         return False
