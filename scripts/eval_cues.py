@@ -168,6 +168,7 @@ def fired(item: Item, knowledge: Knowledge) -> dict[str, dict[str, set[str]]]:
         score_corpus(corpus, knowledge),
         knowledge.engine.detector_signals,
         BoundedCache(4096),
+        knowledge.signals.unless_good(),
     )
     result: dict[str, dict[str, set[str]]] = {}
     factor_keys = list(knowledge.signals.internal_factors.types)

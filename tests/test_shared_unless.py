@@ -18,15 +18,34 @@ def knowledge() -> Knowledge:
 
 
 def test_shared_families_reach_every_signal_but_their_exceptions(knowledge: Knowledge) -> None:
-    """`shared_unless` is appended to each signal's `unless` once, skipping `except`."""
+    """`shared_unless` is appended to each signal's `unless` once, skipping `except`; for a
+    `good_only` signal it cancels only the good sentences."""
     signals = knowledge.signals
+    good_only = signals.unless_good()
     for family in signals.shared_unless:
         for key, group in signals.unless_groups().items():
             for pattern in family.patterns:
-                expected = 0 if key in family.except_ else 1
-                assert group.unless.count(pattern) == expected, (family.name, key)
+                skipped = key in family.except_ or key in family.good_only
+                assert group.unless.count(pattern) == (0 if skipped else 1), (family.name, key)
+                assert (pattern in good_only.get(key, [])) == (key in family.good_only)
     hypothetical = next(f for f in signals.shared_unless if f.name == "hypothetical")
-    assert "dependency" in hypothetical.except_
+    assert "dependency" in hypothetical.good_only
+
+
+def test_a_hypothetical_know_how_offer_is_no_dependency_finding(knowledge: Knowledge) -> None:
+    """「もしご要望があれば…研修を実施することもできます」 hands nothing over; 「仮に契約を終了
+    した場合、当社だけでは架電を続けられない」 is still the concern it says."""
+    for offer in (
+        "もしご要望があれば、御社の営業担当向けにロープレ研修を実施することもできます。",
+        "もし内製に切り替えられるなら、トークスクリプトと切り返し集をお渡しします。",
+    ):
+        assert not run(knowledge, [report(1, 8, offer)], {}).signals["dependency"].evidence
+    concern = (
+        "仮に契約を終了した場合、当社だけでは架電を続けられない。リストもトークも代行会社にある。"
+    )
+    notes = [report(1, 8, concern, kind="meeting_notes")]
+    found = run(knowledge, notes, {}).signals["dependency"]
+    assert found.evidence and found.status == "concern"
 
 
 def test_a_hypothetical_change_or_open_question_is_no_finding(knowledge: Knowledge) -> None:

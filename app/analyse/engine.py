@@ -91,7 +91,9 @@ def analyse(
     signals: dict[str, SignalResult] = {}
     # Status signals: the learned sentence detectors plus the regex cues (the heavier counts).
     scores = score_corpus(corpus, knowledge, scores_memo)
-    finder = SignalFinder(corpus, scores, knowledge.engine.detector_signals, memo)
+    finder = SignalFinder(
+        corpus, scores, knowledge.engine.detector_signals, memo, knowledge.signals.unless_good()
+    )
     for key in STATUS_SIGNALS:
         signal = spec.signals[key]
         # (the finder drops the client naming its own fault: no concern about the vendor)

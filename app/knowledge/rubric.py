@@ -104,6 +104,9 @@ class SharedUnless(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str
     except_: list[SignalSource] = Field(default=[], alias="except")
+    # Signals whose good sentences only the family cancels (「もし内製化するなら」 is no
+    # know-how handed over, but 「仮に契約を終了した場合、当社単独では継続できない」 is a concern).
+    good_only: list[SignalSource] = []
     patterns: list[Pattern] = Field(min_length=1)
 
 
@@ -135,9 +138,17 @@ class SignalsFile(BaseModel):
     def _share_unless(self) -> SignalsFile:
         for family in self.shared_unless:
             for key, group in self.unless_groups().items():
-                if key not in family.except_:
+                if key not in family.except_ and key not in family.good_only:
                     group.unless = [*group.unless, *family.patterns]
         return self
+
+    def unless_good(self) -> dict[str, list[str]]:
+        """signal → the shared patterns that cancel only its good sentences."""
+        found: dict[str, list[str]] = {}
+        for family in self.shared_unless:
+            for key in family.good_only:
+                found.setdefault(key, []).extend(family.patterns)
+        return found
 
 
 class RecencyStep(BaseModel):

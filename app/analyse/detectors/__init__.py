@@ -12,7 +12,7 @@ evidence threshold up; one a cue and a detector both found is cited first.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -195,9 +195,14 @@ class SignalFinder:
         scores: CorpusScores,
         detected: Sequence[str],
         memo: CueMatches,
+        unless_good: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.corpus, self.scores, self.memo = corpus, scores, memo
         self.detected = set(detected)
+        # signals.yaml `shared_unless` families that cancel only a signal's good sentences
+        self.unless_good = {
+            key: [re.compile(p) for p in patterns] for key, patterns in (unless_good or {}).items()
+        }
 
     def __call__(
         self,
@@ -230,6 +235,14 @@ class SignalFinder:
         if signal in CLIENT_SIDE:
             # The client writing about the vendor's own work is no client-side cause.
             hits = [hit for hit in hits if not vendor_acts(hit.sentence)]
+        if self.unless_good.get(signal):
+            blocked = self.unless_good[signal]
+            hits = [
+                hit
+                for hit in hits
+                if hit.polarity != "good"
+                or not any(b.search(hit.sentence.normalized) for b in blocked)
+            ]
         if signal in STATUS_SIGNALS:
             # The client naming its own fault or delay (「こちらの事情で申し訳ありません」「当社
             # からの回答が遅れ」) is no concern about the vendor's work.
