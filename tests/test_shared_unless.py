@@ -143,3 +143,17 @@ def test_the_clients_own_late_reply_is_no_concern_about_the_vendor() -> None:
     assert not clients_own_fault(sentences(theirs, "client")[0])
     vendor = report(3, 8, "弊社からの報告が遅れ、申し訳ございません。")
     assert not clients_own_fault(sentences(vendor, "vendor")[0])
+
+
+def test_an_agenda_item_or_another_supplier_is_no_finding(knowledge: Knowledge) -> None:
+    """「…は次回の定例で議題にする」 has not happened; 「保守はメーカーさん任せ」 is another
+    supplier, not the sales vendor."""
+    patterns = [
+        p for f in knowledge.signals.shared_unless if f.name == "agenda" for p in f.patterns
+    ]
+    for text in ("研修資料の共有は次回の定例で議題にする。", "担当交代の有無を来月確認すること。"):
+        assert any(re.search(p, text) for p in patterns), text
+    text = "社内システムの運用は全部ITベンダーの業者任せになっている。"
+    assert any(re.search(p, text) for p in knowledge.signals.signals["dependency"].unless)
+    notes = [report(1, 8, text, kind="meeting_notes")]
+    assert not run(knowledge, notes, {}).signals["dependency"].evidence
