@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from app.analyse.kpi import KpiKnowledge
-from app.chat.classify import classify
+from app.chat.classify import Intent, classify
 from app.knowledge.chat import ChatKnowledge
 from app.retrieve.tokenizer import SudachiTokenizer
 
@@ -18,28 +18,23 @@ def test_a_formal_request_names_no_topic(
 ) -> None:
     """「…をご教示ください」 is 「教えてください」, 「本件」 the matter itself: no document has to
     hold them (they made formal questions 'not found')."""
-    intent = classify(
-        "現在、本件を担当している代行会社のご担当者のお名前をご教示ください。",
-        knowledge=chat,
-        kpi_knowledge=kpi,
-        analyze=analyzer.analyze,
-        as_of=dt.date(2025, 10, 20),
+    intent = _classified(
+        "現在、本件を担当している代行会社のご担当者のお名前をご教示ください。", chat, kpi, analyzer
     )
     assert "教示" not in intent.terms and "本件" not in intent.terms
     assert "担当" in "".join(intent.terms)
 
 
-def _intent_kind(
+def _classified(
     question: str, chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: SudachiTokenizer
-) -> tuple[str, str | None]:
-    intent = classify(
+) -> Intent:
+    return classify(
         question,
         knowledge=chat,
         kpi_knowledge=kpi,
         analyze=analyzer.analyze,
         as_of=dt.date(2025, 10, 20),
     )
-    return intent.kind, intent.aspect
 
 
 @pytest.mark.parametrize(
@@ -57,8 +52,7 @@ def test_a_request_or_an_alternative_is_no_yes_no_question(
 ) -> None:
     """A question that asks to be told or offers two answers wants content: it must not be
     answered 「はい、資料に記載があります」 because one sentence shares its words."""
-    kind, _aspect = _intent_kind(question, chat, kpi, analyzer)
-    assert kind != "yesno"
+    assert _classified(question, chat, kpi, analyzer).kind != "yesno"
 
 
 @pytest.mark.parametrize(
@@ -80,18 +74,15 @@ def test_the_renewal_verb_asked_is_a_decision_question(
     analyzer: SudachiTokenizer,
 ) -> None:
     """「更新するん？」 asks for the decision: answered from the stored analysis."""
-    assert _intent_kind(question, chat, kpi, analyzer)[1] == aspect
+    assert _classified(question, chat, kpi, analyzer).aspect == aspect
 
 
 def test_falling_furthest_short_of_target_is_the_lowest_achievement(
     chat: ChatKnowledge, kpi: KpiKnowledge, analyzer: SudachiTokenizer
 ) -> None:
     """「いちばん目標に届いていないのは？…達成率で比べて」 asks for an extreme, not a trend."""
-    intent = classify(
-        "どの契約がいちばん目標に届いていないの？直近月の商談数を目標で割った達成率で比べて。",
-        knowledge=chat,
-        kpi_knowledge=kpi,
-        analyze=analyzer.analyze,
-        as_of=dt.date(2025, 10, 20),
+    question = (
+        "どの契約がいちばん目標に届いていないの？直近月の商談数を目標で割った達成率で比べて。"
     )
+    intent = _classified(question, chat, kpi, analyzer)
     assert intent.kind == "kpi_extreme" and intent.extreme == "lowest" and intent.achievement

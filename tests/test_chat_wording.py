@@ -15,10 +15,11 @@ from app.chat.answers import Rules
 from app.chat.classify import Intent, classify
 from app.chat.compound import split_compound
 from app.chat.evidence import rules_for
-from app.chat.segments import segment, with_listed_causes, with_reason
+from app.chat.segments import Unit, segment, with_listed_causes, with_reason
 from app.chat.service import answer_offline
 from app.container import Container
 from app.core.facts import DocumentFacts
+from app.core.vocabulary import DocumentKind
 from app.errors import ConfigError
 from app.ingest.service import DocumentInput, ingest_document
 from app.knowledge.chat import WORDING_FILE, load_wording_file
@@ -126,6 +127,12 @@ def test_a_compound_question_is_answered_in_parts_with_renumbered_citations(
         assert_exact(chat_container, citation)
 
 
+def _units(container: Container, kind: DocumentKind, text: str) -> list[Unit]:
+    """The chat's units of one invented October document."""
+    document = DocumentFacts(7, kind, dt.date(2025, 11, 5), "2025-10", "10月度", text)
+    return segment(document, container.tokenizer.analyze)
+
+
 def test_a_why_answer_takes_the_neighbouring_sentence_that_gives_the_reason(
     chat_container: Container, rules: Rules
 ) -> None:
@@ -134,10 +141,7 @@ def test_a_why_answer_takes_the_neighbouring_sentence_that_gives_the_reason(
         "展示会の準備で架電の時間が半分になったためです。\n\n"
         "11月は通常の体制に戻します。"
     )
-    document = DocumentFacts(
-        7, "vendor_report", dt.date(2025, 11, 5), "2025-10", "10月度報告", text
-    )
-    units = segment(document, chat_container.tokenizer.analyze)
+    units = _units(chat_container, "vendor_report", text)
     fell = next(u for u in units if "減りました" in u.quote)
     start, end = with_reason(fell, units, (fell.start, fell.end), rules.chat.reason_regexes, 260)
     assert text[start:end].startswith("10月度") and text[start:end].endswith("ためです。")
@@ -160,10 +164,7 @@ def test_a_why_answer_takes_the_causes_listed_under_the_event(
         "・当社側：資料の更新が遅れている。\n\n"
         "次回までに価格表を見直す。"
     )
-    document = DocumentFacts(
-        8, "meeting_notes", dt.date(2025, 12, 5), "2025-11", "11月度 定例", text
-    )
-    units = segment(document, chat_container.tokenizer.analyze)
+    units = _units(chat_container, "meeting_notes", text)
     fell = next(u for u in units if "要因を確認" in u.quote)
     assert not any(p.search(fell.normalized) for p in rules.chat.reason_connectives)
     start, end = with_listed_causes(fell, units, (fell.start, fell.end), 520)
