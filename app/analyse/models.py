@@ -38,6 +38,10 @@ class Citation(BaseModel):
     period: str | None = None
     title: str = ""
 
+    def overlaps(self, document_id: int, start: int, end: int) -> bool:
+        """Whether the passage shares characters with [start, end) of that document."""
+        return self.document_id == document_id and self.start < end and start < self.end
+
     @classmethod
     def of_span(cls, document: DocumentFacts, start: int, end: int) -> Citation:
         """The characters [start, end) of a document, with its period and title."""

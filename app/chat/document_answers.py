@@ -12,11 +12,8 @@ from collections.abc import Sequence
 from app.chat.answers import Evidence, OfflineAnswer, Rules, named, not_found, source_span
 from app.chat.classify import Intent
 from app.chat.dates import date_label, find_dates
-from app.chat.ranking import (
-    Scored,
-    document_coverage,
-    senders,
-)
+from app.chat.ranking import Scored, document_coverage
+from app.chat.segments import senders
 from app.core.facts import DocumentFacts
 from app.core.normalize import normalize_for_matching
 from app.core.text import SELF_INTRODUCTION

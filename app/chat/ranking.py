@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.analyse.cues import Sentence, is_injection
-from app.analyse.models import Citation
 from app.chat.answers import (
     ChunkHit,
     Evidence,
@@ -18,9 +17,9 @@ from app.chat.answers import (
 from app.chat.classify import Intent
 from app.chat.dates import find_dates, mentions_day, mentions_month, names_a_period
 from app.chat.dense import relative_similarity
-from app.chat.segments import Unit
+from app.chat.segments import Unit, senders
 from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
-from app.core.text import SELF_INTRODUCTION, has_company_affix
+from app.core.text import has_company_affix
 from app.knowledge.chat import Thresholds
 
 SUBJECT_AUTHOR_BONUS = 0.15
@@ -188,7 +187,9 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             key
             for key in intent.events
             if rules.event_matches(key, unit.normalized)
-            or _cited(cited_for.get(key, ()), unit.document.id, unit.start, unit.end)
+            or any(
+                c.overlaps(unit.document.id, unit.start, unit.end) for c in cited_for.get(key, ())
+            )
         ]
         synonyms: set[str] = set()
         for key in events:
@@ -340,19 +341,6 @@ def _named_documents(
     return named
 
 
-def senders(units: Sequence[Unit]) -> set[str]:
-    """Names of who wrote a document: its self-introduction (「架空商事の山田です」) and
-    its last lines (the signature)."""
-    names: set[str] = set()
-    for unit in units[:8]:
-        match = SELF_INTRODUCTION.search(unit.normalized)
-        if match:
-            names |= unit.names | {match.group("name")}
-    for unit in units[-2:]:
-        names |= unit.names
-    return names
-
-
 def _subject_author(intent: Intent, engagement: EngagementFacts) -> str | None:
     """「代行会社は…断りましたか」「代行会社からの提案」: what one side itself did."""
     if intent.party is not None:
@@ -407,7 +395,3 @@ def is_found(best: Scored, thresholds: Thresholds) -> bool:
         # Close in meaning though worded otherwise (dense similarity, app/chat/dense.py).
         or (best.dense >= thresholds.dense_found and best.coverage >= thresholds.dense_min_coverage)
     )
-
-
-def _cited(citations: Sequence[Citation], document_id: int, start: int, end: int) -> bool:
-    return any(c.document_id == document_id and c.start < end and start < c.end for c in citations)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from app.core.facts import DocumentFacts
 from app.core.normalize import normalize_for_matching
+from app.core.text import SELF_INTRODUCTION
 from app.core.text import segment as core_segment
 from app.retrieve.tokenizer import Analysis
 
@@ -215,3 +216,16 @@ def section_of(best: Unit, units: Sequence[Unit], max_chars: int) -> tuple[int, 
     if end - heading.start > max_chars:
         return None
     return heading.start, end
+
+
+def senders(units: Sequence[Unit]) -> set[str]:
+    """Names of who wrote a document: its self-introduction (「架空商事の山田です」) and
+    its last lines (the signature)."""
+    names: set[str] = set()
+    for unit in units[:8]:
+        match = SELF_INTRODUCTION.search(unit.normalized)
+        if match:
+            names |= unit.names | {match.group("name")}
+    for unit in units[-2:]:
+        names |= unit.names
+    return names
