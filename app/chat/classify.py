@@ -331,9 +331,8 @@ def _kind(
         return "what"
     if kpi_key is not None and not ({"when", "who"} & asks):
         if extreme is not None:
-            return (
-                "kpi_extreme"  # 「…達成率で比べて、いちばん低いのは」: the extreme, not the trend
-            )
+            # 「…達成率で比べて、いちばん低いのは」: the extreme, not the trend
+            return "kpi_extreme"
         if trend and quantity_hit is None:
             return "kpi_trend"
         if asks_target:
