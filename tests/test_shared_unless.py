@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from app.core.normalize import normalize_for_matching
 from app.knowledge import Knowledge, load_knowledge
 from tests.test_analysis_engine import KNOWLEDGE_DIR, report, run
 
@@ -157,3 +158,14 @@ def test_an_agenda_item_or_another_supplier_is_no_finding(knowledge: Knowledge) 
     assert any(re.search(p, text) for p in knowledge.signals.signals["dependency"].unless)
     notes = [report(1, 8, text, kind="meeting_notes")]
     assert not run(knowledge, notes, {}).signals["dependency"].evidence
+
+
+def test_results_that_stay_the_same_are_a_stall_and_other_sameness_is_not(
+    knowledge: Knowledge,
+) -> None:
+    """「アポ数はここ3か月ほぼ同水準」 is a stall; 「稼働時間は毎月ほぼ同じ」 names no result."""
+    cues = knowledge.signals.stagnation.cues
+    flat = "ここ3か月、アポ数も商談数もほぼ同水準のまま動いていない。"
+    other = "オペレーターの人数は毎月ほぼ同じ。"
+    assert any(cue.matches(normalize_for_matching(flat)) for cue in cues)
+    assert not any(cue.matches(normalize_for_matching(other)) for cue in cues)
