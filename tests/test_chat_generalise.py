@@ -185,14 +185,7 @@ def test_a_sentence_the_analysis_cites_for_a_signal_is_about_that_signal(
         type="client_resources",
         label="リスト",
         checks=[],
-        evidence=[
-            Citation(
-                document_id=document.id,
-                start=unit.start,
-                end=unit.end,
-                quote=document.text[unit.start : unit.end],
-            )
-        ],
+        evidence=[Citation.of_span(document, unit.start, unit.end)],
     )
 
     def scored_event(analysis: EngagementAnalysis) -> bool:
@@ -201,3 +194,18 @@ def test_a_sentence_the_analysis_cites_for_a_signal_is_about_that_signal(
 
     assert not scored_event(evidence.analysis.model_copy(update={"internal_factors": []}))
     assert scored_event(evidence.analysis.model_copy(update={"internal_factors": [cause]}))
+    # The answer path loads the stored analysis for such a question (not only for renewals).
+    _, _, answered = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question=question,
+        as_of=seeded.as_of,
+    )
+    assert answered.analysis is not None
+    _, _, plain = answer_offline(
+        container=chat_container,
+        engagement_id=seeded.engagement_id,
+        question="4月のアポ数は何件ですか？",
+        as_of=seeded.as_of,
+    )
+    assert plain.analysis is None

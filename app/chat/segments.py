@@ -179,10 +179,10 @@ def with_reason(
 def with_listed_causes(
     best: Unit, units: Sequence[Unit], span: tuple[int, int], max_chars: int
 ) -> tuple[int, int]:
-    """「…落ちた件、社内で要因を確認した。」 over 「・競合：…」「・当社側：…」, or 「・アポ8件、12月から
-    大きく減少。」 over 「・小野寺様より：1月は…」: the event stated, its causes listed right
-    under it (the items of the list it opens, or the next items of the list it is in) join
-    the span of an answer to 「なぜ」, as far as they fit."""
+    """「…落ちた件、社内で要因を確認した。」 over 「・競合：…」「・当社側：…」: the event stated, the
+    causes listed right under it (the items of the list it opens, or the next items of the
+    list it is in) join the span, as far as they fit. The caller uses it for an answer to
+    「なぜ」 whose sentence gives no reason of its own (app/chat/offline.py)."""
     items = following_items(units, best, limit=MAX_CAUSE_ITEMS)
     end = span[1]
     for item in items:

@@ -99,7 +99,9 @@ class InternalFactorsSpec(BaseModel):
 
 
 class SharedUnless(BaseModel):
-    """A family of wording that asserts nothing (a hypothetical, an open question)."""
+    """A family of wording that asserts nothing (a hypothetical, an open question): appended
+    to every signal's `unless` but those in `except`; for a `good_only` signal it cancels the
+    good sentences only (`SignalsFile.unless_good`, read by the finder)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str
