@@ -11,8 +11,8 @@ signal's neutral sentences at most `--neutral-fp` false positives, clamped to [0
 and the higher score from which a sentence only the detector found is cited as evidence
 (`--evidence-precision` of the sentences scoring there are right). `--report` prints the
 cross-author fold per detector (fit on our files, recall and neutral FP on the other author's
-file at thresholds from the reverse fold). holdout.yaml and holdout5–7.yaml are never read
-(holdout5 and 6 are tuning material, not training: with them dev loses judgments).
+file at thresholds from the reverse fold). holdout.yaml and holdout5–8.yaml are never read
+(holdout5–7 are tuning material, not training: with them dev loses judgments).
 Output: `detectors.json` (metadata, vocabulary,
 thresholds, biases), `idf.npy` and `weights.npy` (float32; `.npy` has no timestamps, so the
 same input gives the same bytes); no pickles. Runs in a few seconds.
