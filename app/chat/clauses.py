@@ -15,19 +15,24 @@ def premise_terms(
 ) -> tuple[str, ...]:
     """The terms of the clause before a premise marker (「…の件の後、」), when terms of
     the question remain after it: what happened is context, what was done is asked."""
+    clause = premise_clause(text, knowledge)
+    if not clause:
+        return ()
+    before = set(analyze(clause).tokens)
+    premise = tuple(t for t in terms if t in before)
+    rest = [t for t in terms if t not in before]
+    return premise if premise and rest else ()
+
+
+def premise_clause(text: str, knowledge: ChatKnowledge) -> str:
+    """The text before the first premise marker, or "" when there is none."""
     # 「指導を受けている社員」 is no premise: the marker must end its clause (not 〜ている).
     positions = [
         match.start()
         for m in knowledge.premise
         if (match := re.search(re.escape(fold(m)) + "(?![いおる])", text)) is not None
     ]
-    if not positions:
-        return ()
-    cut = min(positions)
-    before = set(analyze(text[:cut]).tokens)
-    premise = tuple(t for t in terms if t in before)
-    rest = [t for t in terms if t not in before]
-    return premise if premise and rest else ()
+    return text[: min(positions)] if positions else ""
 
 
 def purpose_tokens(text: str, knowledge: ChatKnowledge, analyze: Analyze) -> set[str]:

@@ -25,8 +25,11 @@ _JOINERS = re.compile(
 _ASKED_THEN = re.compile(r"(いつ|誰|何|どこ|いくら)(?:で|でしたか|ですか|だった)、")
 _ALTERNATIVE = re.compile(r"それとも|または|もしくは|あるいは")
 _MARKER = re.compile(r"\[(\d+)\]")
-# 「…ちがうの？ざっくりでいいので」「…ますか？項目だけで結構です」: a closing remark asks nothing.
-_REMARK = re.compile(r"(ので|から|けど|けれど|結構です|でいいです|で構いません|で大丈夫です)$")
+# 「…ちがうの？ざっくりでいいので」「…ますか？項目だけで結構です」: a closing remark asks nothing,
+# nor does a premise (「…報告には『年始のため』とありましたが」).
+_REMARK = re.compile(
+    r"(ので|から|けど|けれど|結構です|でいいです|で構いません|で大丈夫です|(?:た|だ|です|ます)が)$"
+)
 
 
 def split_compound(question: str) -> list[str]:

@@ -15,8 +15,10 @@ from app.chat.answers import (
     Rules,
 )
 from app.chat.classify import Intent
+from app.chat.clauses import premise_clause
 from app.chat.dates import find_dates, mentions_day, mentions_month, names_a_period
 from app.chat.dense import relative_similarity
+from app.chat.reasons import gives_reason, heads_the_causes, reason_bonus
 from app.chat.segments import Unit, senders
 from app.core.facts import DocumentFacts, EngagementFacts, author_of, vendor_core_name
 from app.core.text import has_company_affix
@@ -24,7 +26,6 @@ from app.knowledge.chat import Thresholds
 
 SUBJECT_AUTHOR_BONUS = 0.15
 NAMED_DOCUMENT_BONUS = 0.15
-REASON_GIVEN = 0.12
 HEADING_TOPIC = 0.9
 TITLE_CREDIT = 0.8
 MIN_TOPIC_CHARS = 2
@@ -137,6 +138,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
     # The month named and the figures stated (「2月度にアポが33件まで伸びた要因は？」) are
     # part of what is asked: a sentence of that month, or stating that figure, covers them.
     asked_figures = _figures(intent.normalized)
+    if intent.premise:  # 「目安の20件を超えていたのに、なぜ…」: known, not asked
+        asked_figures -= _figures(premise_clause(intent.normalized, rules.chat))
     constraint_weight = sum(weights.values()) / len(weights) if weights else 1.0
     scoped = bool(intent.time.periods) and intent.kind not in ("when",)
     total = (sum(weights.values()) or 1.0) + constraint_weight * (
@@ -256,9 +259,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             if mentions_day(unit.normalized, day):
                 score += 0.2
         score += _answer_type_bonus(intent, unit, rules, asked_names)
-        gives_reason = intent.reason and _gives_reason(intent, unit, rules)
-        if gives_reason:
-            score += REASON_GIVEN
+        given = gives_reason(intent, unit, rules)
+        score += reason_bonus(intent, unit, given)
         if any(pattern.search(unit.normalized) for pattern in chat.boilerplate_regexes):
             score -= 0.3
         if unit.is_heading:
@@ -266,6 +268,7 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             names_topic = intent.kind in ("what", "yesno") and (
                 coverage >= HEADING_TOPIC or names_words(unit.tokens, intent)
             )
+            names_topic = names_topic or heads_the_causes(intent, unit, rules, topical)
             score += 0.15 if names_topic else -0.15
         if intent.kind not in ("who", "when") and chat.header_regex.search(unit.normalized):
             score -= 0.2
@@ -273,21 +276,10 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             score -= 0.1
         cosine = evidence.similarity.get((unit.document.id, unit.start), 0.0)
         scored.append(
-            Scored(
-                unit, score, coverage, bool(events), topical or bool(events), cosine, gives_reason
-            )
+            Scored(unit, score, coverage, bool(events), topical or bool(events), cosine, given)
         )
     scored.sort(key=lambda s: (-s.score, s.unit.document.date, s.unit.index))
     return scored
-
-
-def _gives_reason(intent: Intent, unit: Unit, rules: Rules) -> bool:
-    """「…が少なくなってきたためと考えております」: a reason word the question does not
-    itself use (a sentence echoing 「原因」 back is not yet the cause)."""
-    return any(
-        p.search(unit.normalized) and not p.search(intent.normalized)
-        for p in rules.chat.reason_regexes
-    )
 
 
 def names_words(tokens: frozenset[str], intent: Intent) -> bool:

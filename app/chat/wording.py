@@ -29,19 +29,35 @@ class Wording:
     modality: tuple[str, ...] = ()
     factual: tuple[str, ...] = ()
     plain_words: Mapping[str, str] = field(default_factory=dict)
+    # An English word as katakana (Sudachi's normalised form: renewal → リニューアル), or None.
+    katakana: Callable[[str], str | None] = field(default=lambda word: None)
 
     def plain(self, question: str, documents: Sequence[str] = ()) -> str:
         """The question with each loanword or spoken spelling that no document uses said in
         the documents' words (「セプテンバーのクロージングは？」 → 「9月の受注は？」), so that
         its month, KPI and topic read as if written plainly. A whole katakana word only
-        (「ニュー」 stays inside 「ニュース」); a word the documents do use stays as asked."""
-        text = question
+        (「ニュー」 stays inside 「ニュース」); a word the documents do use stays as asked.
+        An English word typed among Japanese (「renewalのconditionは？」) is first read as
+        its listed gloss, else as its katakana, which the katakana words then map."""
         body = normalize_for_matching("\n".join(documents))
+        text = question
+        for phrase in (word for word in self.plain_words if " " in word):
+            pattern = re.compile(rf"(?<![A-Za-z]){re.escape(phrase)}(?![A-Za-z])", re.IGNORECASE)
+            text = pattern.sub(lambda m: self._english(m.group(), body), text)
+        text = _LATIN_WORD.sub(lambda m: self._english(m.group(), body), text)
         for word in sorted(self.plain_words, key=len, reverse=True):
             pattern = re.compile(_whole(word))
             if pattern.search(text) and not pattern.search(body):
                 text = pattern.sub(self.plain_words[word].replace("\\", r"\\"), text)
         return text
+
+    def _english(self, word: str, body: str) -> str:
+        """One English word (or listed phrase) of a question, unless the documents use it."""
+        folded = normalize_for_matching(word)
+        if re.search(rf"(?<![a-z]){re.escape(folded)}(?![a-z])", body):
+            return word
+        gloss = self.plain_words.get(folded)
+        return gloss or self.katakana(folded) or word
 
     def get(self, token: str) -> frozenset[str]:
         return self.of.get(token, frozenset())
@@ -56,6 +72,10 @@ class Wording:
 
 
 _KATAKANA = "ァ-ヺー"
+_ALL_KATAKANA = re.compile(rf"[{_KATAKANA}]+")
+# A Latin word typed among Japanese, with a lower-case letter: an acronym (KPI, CSV) is kept as
+# written. Listed phrases (「root cause」) are read first.
+_LATIN_WORD = re.compile(r"(?<![A-Za-z])(?=[A-Za-z]*[a-z])[A-Za-z]{3,}(?![A-Za-z])")
 
 
 def _whole(word: str) -> str:
@@ -70,6 +90,12 @@ def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset
     """The validated file (the knowledge registry's) as token maps and word lists."""
     if data is None:
         return Wording()
+
+    def katakana(word: str) -> str | None:
+        tokens = tokens_of(word)
+        (token,) = tokens if len(tokens) == 1 else ("",)
+        return token if _ALL_KATAKANA.fullmatch(token) else None
+
     mapping: dict[str, set[str]] = defaultdict(set)
     for group in data.synonyms.groups:
         tokens = {word: tokens_of(word) for word in group}
@@ -88,4 +114,5 @@ def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset
         tuple(judgment.modality),
         tuple(judgment.factual),
         dict(data.plain_words),
+        katakana,
     )
