@@ -1,6 +1,6 @@
 """Prose reading rules: links, adverbs, clefts, quoted targets, leader dots, sub-count notes,
 amounts beside counts, figures per month, corrections and restated figures, slash-separated
-figures."""
+figures, a KPI named in brackets after the writer's label, parts of a whole of another noun."""
 
 from __future__ import annotations
 
@@ -173,3 +173,23 @@ def test_a_slash_between_a_figure_and_the_next_label_separates_them(
         "appointments": 21,
     }
     assert "appointments" not in own(knowledge, "アポ 21/30件")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["- オンライン面談予約（アポ）：31件（前月比 +4）", "・面談予約(アポ) 31件"],
+)
+def test_a_kpi_name_glossing_an_unknown_label_in_brackets_is_the_label(
+    knowledge: KpiKnowledge, line: str
+) -> None:
+    """「デモ予約（アポ）：27件」: the writer's own label, the KPI named in brackets."""
+    assert own(knowledge, line) == {"appointments": 31}
+
+
+def test_a_part_of_a_whole_of_another_noun_is_the_kpis_own_figure(
+    knowledge: KpiKnowledge,
+) -> None:
+    """「訪問した店舗は88店、そのうち商談が14件」: the whole is no KPI, so the part is the
+    opportunities figure; a part of the same KPI still is not."""
+    assert own(knowledge, "訪問した店舗は88店、そのうち商談が14件でした。") == {"opportunities": 14}
+    assert own(knowledge, "アポ23件（うち新規10件）でした。") == {"appointments": 23}

@@ -268,7 +268,8 @@ def rank_units(intent: Intent, evidence: Evidence, rules: Rules) -> list[Scored]
             names_topic = intent.kind in ("what", "yesno") and (
                 coverage >= HEADING_TOPIC or names_words(unit.tokens, intent)
             )
-            names_topic = names_topic or heads_the_causes(intent, unit, rules, topical)
+            if heads_the_causes(intent, unit, rules, document_coverage.get(unit.document.id, 0)):
+                names_topic = topical = True  # its items are about the topic of its document
             score += 0.15 if names_topic else -0.15
         if intent.kind not in ("who", "when") and chat.header_regex.search(unit.normalized):
             score -= 0.2

@@ -28,11 +28,16 @@ def reason_bonus(intent: Intent, unit: Unit, given: bool) -> float:
     return -REASON_GIVEN if intent.reason and unit.is_table_row else 0.0
 
 
-def heads_the_causes(intent: Intent, unit: Unit, rules: Rules, topical: bool) -> bool:
-    """「■ 減少の要因」 asked why the figure fell: a heading naming causes of the topic."""
+# The share of the question's words a document must hold for its 「■ 要因」 to be about them.
+CAUSES_DOCUMENT_COVERAGE = 0.3
+
+
+def heads_the_causes(intent: Intent, unit: Unit, rules: Rules, document_coverage: float) -> bool:
+    """「■ 減少の要因」「■ 要因」 asked why the figure moved: a heading naming causes, in a
+    document about the question's topic."""
     return (
         intent.reason
         and unit.is_heading
-        and topical
+        and document_coverage >= CAUSES_DOCUMENT_COVERAGE
         and any(noun in unit.normalized for noun in rules.chat.reason.cause_nouns)
     )

@@ -114,7 +114,10 @@ def phrases_in(layout: Layout, sentence: Sentence, tokens: list[Token]) -> Itera
     at = {token.start: token for token in tokens}
     used: set[int] = set()
     for name in (token for token in tokens if token.kind is Kind.KPI):
-        gap = lexicon.gap_pattern.match(text, name.end, sentence.end)
+        # 「デモ予約（アポ）：27件」: the name glossed in brackets is the label.
+        closes = (open_ < name.start and close == name.end + 1 for open_, close in sentence.groups)
+        after = name.end + 1 if any(closes) else name.end
+        gap = lexicon.gap_pattern.match(text, after, sentence.end)
         label_end = gap.end() if gap else name.end
         if _names_another_kpi(text, at, name.end, label_end):
             continue  # 「アポとして商談化したのは」: the figure is the later name's

@@ -45,6 +45,9 @@ def line_candidates(layout: Layout, line: Line) -> Iterator[Candidate]:
 _CONTRAST_GAP = re.compile(r"\s*(?:の|は|が|:)?\s*")
 _CONTRAST = re.compile(r"\s*(?:に対して|に対し|と比べ|に比べ|と比較して)")
 
+# A counted whole before うち (「126店」「40社」), not a month or a date.
+_COUNTED_WHOLE = re.compile(r"\d[\d,]*\s*(?:件|店|社|名|人|回|か所|箇所|施設|院)")
+
 # An enumeration hands its lead on to its items (「※前月は、アポ14件、商談6件」). Real leads
 # are short, so context is read at most this many clauses or characters back: long or
 # unpunctuated texts stay linear.
@@ -232,6 +235,8 @@ class Reading:
                 )
         if not look_back:
             return True
+        if _COUNTED_WHOLE.search(self.text, self.sentence.start, bound):
+            return False  # 「訪問したサロンは126店、そのうち商談が19件」: a whole of another noun
         # 「…訪問できたのは38件でした。このうち有効商談数は16件」: うち points at a whole in the
         # sentence before; a part of another KPI there is this KPI's own figure.
         earlier = self.layout.tokens_in(
