@@ -15,6 +15,7 @@ from app.analyse.kpi import KpiKnowledge
 from app.analyse.models import EngagementAnalysis
 from app.chat.classify import Intent
 from app.chat.dates import date_label
+from app.chat.kana import Readings
 from app.chat.segments import Analyze, Unit
 from app.chat.wording import Wording, build_wording
 from app.core.facts import DocumentFacts, EngagementFacts, KpiPoint
@@ -107,8 +108,15 @@ class Rules:
         return not any(pattern.search(text) for pattern in self.event_unless.get(key, ()))
 
 
-def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) -> Rules:
-    """Event patterns: chat.yaml's own plus the cue patterns of the signal they name."""
+def build_rules(
+    *,
+    chat: ChatKnowledge,
+    knowledge: Knowledge,
+    analyze: Analyze,
+    readings: Readings | None = None,
+) -> Rules:
+    """Event patterns: chat.yaml's own plus the cue patterns of the signal they name; with
+    the tokenizer's readings, kana-typed questions are read in written words."""
     event_tokens = {
         key: frozenset(token for word in spec.question for token in analyze(word).tokens)
         for key, spec in chat.events.items()
@@ -138,8 +146,21 @@ def build_rules(*, chat: ChatKnowledge, knowledge: Knowledge, analyze: Analyze) 
         event_unless=unless,
         injection=knowledge.injection_regexes,
         analyze=analyze,
-        wording=build_wording(knowledge.chat_wording, lambda word: frozenset(analyze(word).tokens)),
+        wording=build_wording(
+            knowledge.chat_wording,
+            lambda word: frozenset(analyze(word).tokens),
+            readings,
+            _written_vocabulary(knowledge, chat),
+        ),
     )
+
+
+def _written_vocabulary(knowledge: Knowledge, chat: ChatKnowledge) -> list[str]:
+    """The words a kana-typed question may mean beyond the documents' own: the KPI names and
+    the contract's fields (「かいやくよこく」 → 解約予告 across the portfolio)."""
+    words = [w for spec in knowledge.kpi.kpis.values() for w in (spec.label, *spec.synonyms)]
+    contract = chat.contract
+    return [*words, *contract.fee, *contract.renewal, *contract.notice, *contract.start]
 
 
 # =============================================================================================

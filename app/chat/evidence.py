@@ -39,7 +39,10 @@ def rules_for(container: Container) -> Rules:
     if isinstance(cached, Rules):
         return cached
     rules = build_rules(
-        chat=knowledge.chat, knowledge=knowledge, analyze=container.tokenizer.analyze
+        chat=knowledge.chat,
+        knowledge=knowledge,
+        analyze=container.tokenizer.analyze,
+        readings=container.tokenizer.readings,
     )
     container.caches.chat_rules.put(knowledge.version, rules)
     return rules

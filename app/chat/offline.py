@@ -146,6 +146,24 @@ def _person_in(intent: Intent, unit: Unit) -> str | None:
     return found[0][1] if found else None
 
 
+def _role_only(intent: Intent, unit: Unit, rules: Rules) -> str | None:
+    """「丸山鉄工の総務部長の名前は？」 and the sentence says only 「総務部長から電話があり」:
+    the person is written by role, no name beyond the question's own; the role both use,
+    longest first."""
+    if asks_company(intent) or unit.names - set(intent.names):
+        return None
+    endings = rules.chat.classes.who_endings
+    roles = sorted(
+        (normalize_for_matching(w) for w in endings if len(w) > 1), key=len, reverse=True
+    )
+    role = next((r for r in roles if r in intent.normalized and r in unit.normalized), None)
+    if role is None:
+        return None
+    # 「部長」 as the sentence writes it: with the words before it (「総務部長」).
+    written = re.search(rf"[一-鿿ァ-ヺー]{{0,4}}{re.escape(role)}", unit.normalized)
+    return written.group() if written else role
+
+
 _REFERENCE = re.compile(r"[(（]([0-9０-９]{1,2})[)）]")
 _ITEM_NUMBER = re.compile(r"^\s*[(（]([0-9]{1,2})[)）]")
 
@@ -258,6 +276,8 @@ def answer_extractive(intent: Intent, evidence: Evidence, rules: Rules) -> Offli
         )
     elif intent.kind == "who" and (person := _person_in(intent, best.unit)) is not None:
         head = f"{person}さんです[1]。"
+    elif intent.kind == "who" and (role := _role_only(intent, best.unit, rules)) is not None:
+        head = f"お名前は資料に記載がありません。「{role}」とだけ書かれています[1]。"
     elif intent.kind == "yesno":
         head = "はい、資料に記載があります[1]。"
     else:

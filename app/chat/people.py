@@ -164,11 +164,14 @@ def asks_contact(
     which = [fold(w) for w in (*people.roles, *people.first, *people.previous, *people.successor)]
     for key in intent.events:
         role_tokens |= rules.event_tokens.get(key, frozenset())
+    # 「中原さんのあと、担当になったのは誰？」: a person the question names says whose
+    # successor (or predecessor) is asked, not what about.
     topical = [
         t
         for t in intent.terms
         if t not in role_tokens
         and t not in name_tokens
+        and t not in intent.names
         and not any(t in name for name in names)
         and not any(t in word for word in which)
     ]

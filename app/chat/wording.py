@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from app.chat.kana import KanaReader, Readings
 from app.core.normalize import normalize_for_matching
 from app.knowledge.chat import WordingFile
 
@@ -31,6 +32,8 @@ class Wording:
     plain_words: Mapping[str, str] = field(default_factory=dict)
     # An English word as katakana (Sudachi's normalised form: renewal → リニューアル), or None.
     katakana: Callable[[str], str | None] = field(default=lambda word: None)
+    # A question typed in kana without converting it (「6がつ あぽなんけん」), read first.
+    kana: KanaReader | None = None
 
     def plain(self, question: str, documents: Sequence[str] = ()) -> str:
         """The question with each loanword or spoken spelling that no document uses said in
@@ -40,7 +43,7 @@ class Wording:
         An English word typed among Japanese (「renewalのconditionは？」) is first read as
         its listed gloss, else as its katakana, which the katakana words then map."""
         body = normalize_for_matching("\n".join(documents))
-        text = question
+        text = self.kana.read(question, documents) if self.kana is not None else question
         for phrase in (word for word in self.plain_words if " " in word):
             pattern = re.compile(rf"(?<![A-Za-z]){re.escape(phrase)}(?![A-Za-z])", re.IGNORECASE)
             text = pattern.sub(lambda m: self._english(m.group(), body), text)
@@ -86,10 +89,22 @@ def _whole(word: str) -> str:
     return before + re.escape(word) + after
 
 
-def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset[str]]) -> Wording:
-    """The validated file (the knowledge registry's) as token maps and word lists."""
+def build_wording(
+    data: WordingFile | None,
+    tokens_of: Callable[[str], frozenset[str]],
+    readings: Readings | None = None,
+    vocabulary: Sequence[str] = (),
+) -> Wording:
+    """The validated file (the knowledge registry's) as token maps and word lists; with the
+    tokenizer's readings, kana-typed questions are read in the documents' and `vocabulary`'s
+    words."""
     if data is None:
         return Wording()
+    kana = (
+        KanaReader(readings, dict(data.kana_counters), ("。".join(vocabulary),))
+        if readings is not None
+        else None
+    )
 
     def katakana(word: str) -> str | None:
         tokens = tokens_of(word)
@@ -115,4 +130,5 @@ def build_wording(data: WordingFile | None, tokens_of: Callable[[str], frozenset
         tuple(judgment.factual),
         dict(data.plain_words),
         katakana,
+        kana,
     )

@@ -374,6 +374,8 @@ class WordingFile(_Strict):
     judgment: JudgmentSection
     # The asker's loanword or spoken spelling → the word the documents would write.
     plain_words: dict[str, str] = Field(default_factory=dict)
+    # A counter typed in kana after a digit (「6がつ」) → its kanji, for kana-typed questions.
+    kana_counters: dict[str, str] = Field(default_factory=dict)
 
 
 def load_wording_file(path: Path) -> WordingFile | None:

@@ -99,6 +99,16 @@ class SudachiTokenizer:
                     nouns.append(token)
         return Analysis(tuple(tokens), tuple(names), tuple(nouns))
 
+    def readings(self, text: str) -> list[tuple[str, str, str]]:
+        """Each morpheme's surface, reading (katakana) and part of speech: chat reads a
+        question typed in kana by the readings of the documents' words."""
+        tokenizer = self._tokenizer()
+        return [
+            (m.surface(), m.reading_form(), m.part_of_speech()[0])
+            for piece in _pieces(normalize_for_matching(text))
+            for m in tokenizer.tokenize(piece)
+        ]
+
     def surfaces(self, text: str) -> list[str]:
         """Content-word surface forms (as typed), used to highlight query terms in passages."""
         tokenizer = self._tokenizer()
